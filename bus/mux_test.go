@@ -1,0 +1,106 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestMux(t *testing.T) {
+	t.Parallel()
+	var mux Mux // the zero Mux is usable
+	if _, err := mux.HandleMessage(context.Background(), &Message{Topic: "x"}); !errors.Is(err, ErrUnknownTopic) {
+		t.Fatalf("zero Mux = %v, want ErrUnknownTopic", err)
+	}
+	Handle(&mux, "b", func(_ context.Context, n int) (int, error) { return n + 1, nil })
+	Handle(&mux, "a", func(_ context.Context, p *int) (bool, error) { return p == nil, nil })
+	if got := mux.Topics(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("Topics = %v", got)
+	}
+	v, err := mux.HandleMessage(context.Background(), &Message{Topic: "b", Payload: 41})
+	if err != nil || v != 42 {
+		t.Fatalf("b = %v, %v", v, err)
+	}
+	v, err = mux.HandleMessage(context.Background(), &Message{Topic: "a"})
+	if err != nil || v != true {
+		t.Fatalf("a with nil payload = %v, %v", v, err)
+	}
+	_, err = mux.HandleMessage(context.Background(), &Message{To: Cluster(3), Topic: "b", Payload: "x"})
+	var te *TypeError
+	if !errors.As(err, &te) || te.Target != Cluster(3) || !strings.Contains(te.Error(), "got string, want int") {
+		t.Fatalf("wrong payload = %v", err)
+	}
+
+	for name, reg := range map[string]func(){
+		"duplicate": func() { Handle(&mux, "a", func(context.Context, int) (int, error) { return 0, nil }) },
+		"empty":     func() { Handle(&mux, "", func(context.Context, int) (int, error) { return 0, nil }) },
+		"nil fn":    func() { Handle[int, int](&mux, "c", nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Handle %s did not panic", name)
+				}
+			}()
+			reg()
+		}()
+	}
+}
+
+func TestErrorStrings(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  error
+		want []string
+	}{
+		{&HandlerError{Target: Cluster(0), Topic: "stats", Msg: "no shards"}, []string{"cluster/0", `"stats"`, "no shards"}},
+		{&TypeError{Target: Service("x"), Topic: "t", Want: "int", Got: "string"}, []string{"service/x", "got string, want int"}},
+		{&AddressError{Text: "cluster/-1", Reason: "negative cluster id"}, []string{`"cluster/-1"`, "negative"}},
+		{&EnvelopeError{Field: "arg", Reason: "bad", Err: errors.New("eof")}, []string{`"arg"`, "bad", "eof"}},
+	}
+	for _, tc := range cases {
+		s := tc.err.Error()
+		for _, w := range tc.want {
+			if !strings.Contains(s, w) {
+				t.Errorf("%q does not contain %q", s, w)
+			}
+		}
+		if !strings.HasPrefix(s, "bus: ") {
+			t.Errorf("%q lacks the package prefix", s)
+		}
+	}
+	if (&HandlerError{}).Unwrap() != nil {
+		t.Error("HandlerError after a wire hop unwraps to non-nil")
+	}
+}
+
+func TestAddressKinds(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		a               Address
+		concrete, group bool
+	}{
+		{Address{}, false, false},
+		{Manager(), true, false},
+		{Cluster(0), true, false},
+		{Service("s"), true, false},
+		{AllClusters(), false, true},
+		{AllServices(), false, true},
+		{GuildOwner(1), false, false},
+	}
+	for _, tc := range cases {
+		if tc.a.IsConcrete() != tc.concrete || tc.a.IsGroup() != tc.group {
+			t.Errorf("%v: IsConcrete %v IsGroup %v", tc.a, tc.a.IsConcrete(), tc.a.IsGroup())
+		}
+	}
+	b := New()
+	m, err := b.Attach(Service("s"), nil)
+	if err != nil || m.Address() != Service("s") {
+		t.Fatalf("Attach = %v, %v", m, err)
+	}
+	if Kind(99).String() != "kind(99)" || (Address{Kind: 99}).String() != "kind(99)" {
+		t.Error("unknown kind String")
+	}
+}

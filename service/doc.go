@@ -1,0 +1,34 @@
+// Package service runs services: plain Go structs that live beside the
+// clusters of a Megane bot, each supervised on its own.
+//
+// A service is any value with a Serve method (see [Service]). Serve follows
+// suture's contract: it blocks until its context ends, calls
+// [Context.Ready] once it is ready, and returns an error to crash. A service
+// may also implement [CommandHandler] (commands from clusters, through the
+// bus at address bus.Service(name)), [StatsProvider] (figures added to the
+// stats) and [AllClustersReadyHandler].
+//
+// A [Registry] holds the services of one process. Each service runs as a
+// supervised unit: a panic is recovered with its stack, a crash restarts it
+// with exponential backoff, and too many crashes in a window stop it
+// (state Failed). Services may be added before or after [Registry.Serve]
+// starts, restarted and stopped by name.
+//
+// # Commands and the bus
+//
+// A service's address is bus.Service(name). From Add until its first run
+// starts, requests to it fail with bus.ErrTargetStopped (retry later). A run
+// attaches the service's mailbox when it starts but drains it only once it
+// has called Ready, so commands sent meanwhile wait (bounded by the
+// mailbox's capacity and the requester's deadline) and are never handled by
+// a service that is not ready. When the run ends (a crash, a
+// restart, ReadyTimeout) the mailbox is detached: requests then fail with
+// bus.ErrTargetStopped until the next run attaches again. When the service
+// is removed with [Registry.Stop], its address is forgotten and requests fail
+// with bus.ErrNoTarget.
+//
+// HandleCommand, Stats, and functions evaluated on the service with bus.Eval
+// all run on the run's one mailbox goroutine, one at a time, so they need no
+// locking among themselves; they do run concurrently with Serve. A panic in
+// any of them crashes the run like a panic in Serve.
+package service

@@ -1,0 +1,170 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/megane-go/megane/bus"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var discard = slog.New(slog.DiscardHandler)
+
+// fastPolicy restarts quickly and deterministically (no jitter).
+var fastPolicy = Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, Multiplier: 2, MaxRestarts: 10, Window: time.Minute}
+
+// harness runs a Registry over a fresh bus and records every event.
+type harness struct {
+	t       *testing.T
+	bus     *bus.Bus
+	reg     *Registry
+	events  chan Event
+	skipped []Event // read from events but not yet asked for; only waitFor touches it
+	dropped atomic.Int64
+	cancel  context.CancelFunc
+	done    <-chan error
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, bus: bus.New(bus.WithLogger(discard)), events: make(chan Event, 1024)}
+	h.reg = NewRegistry(h.bus, nil, WithLogger(discard), WithEventHook(func(e Event) {
+		select {
+		case h.events <- e:
+		default:
+			h.dropped.Add(1)
+		}
+	}))
+	return h
+}
+
+// serve starts the registry; the test's cleanup stops it and waits.
+func (h *harness) serve() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.done = h.reg.ServeBackground(ctx)
+	h.t.Cleanup(h.stop)
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	if err := <-h.done; err != nil {
+		h.t.Errorf("Registry.Serve = %v, want nil", err)
+	}
+	h.cancel = nil
+	if n := h.dropped.Load(); n > 0 {
+		h.t.Errorf("%d events dropped by the test hook", n)
+	}
+}
+
+// waitFor returns the next event of service name that enters state to,
+// skipping that service's other events (other services' events are kept for
+// later calls). Inside a synctest bubble a missing event is a deadlock
+// that fails the test rather than hanging.
+func (h *harness) waitFor(name string, to State) Event {
+	h.t.Helper()
+	for i, e := range h.skipped {
+		if e.Name == name && e.To == to {
+			h.skipped = append(h.skipped[:i:i], h.skipped[i+1:]...)
+			return e
+		}
+	}
+	for e := range h.events {
+		if e.Name == name && e.To == to {
+			return e
+		}
+		if e.Name != name {
+			h.skipped = append(h.skipped, e) // another service's: keep it for later
+		}
+	}
+	h.t.Fatalf("event channel closed before %s entered %v", name, to)
+	return Event{}
+}
+
+// request sends a command to a service as cluster 0 would.
+func request[Resp any](ctx context.Context, h *harness, service, name string, payload any) (Resp, error) {
+	return Command[Resp](ctx, h.bus, bus.Cluster(0), service, name, payload)
+}
+
+// svc is a configurable test service. serve is called with the 1-based run
+// number.
+type svc struct {
+	serve func(ctx context.Context, sc *Context, run int) error
+	runs  atomic.Int32
+}
+
+func (s *svc) Serve(ctx context.Context, sc *Context) error {
+	return s.serve(ctx, sc, int(s.runs.Add(1)))
+}
+
+// readyServe calls Ready and serves until ctx ends.
+func readyServe(ctx context.Context, sc *Context, _ int) error {
+	sc.Ready()
+	<-ctx.Done()
+	return nil
+}
+
+// echo is a service with commands, stats and an AllClustersReady hook.
+type echo struct {
+	svc
+	handled   atomic.Int32
+	allReady  atomic.Int32
+	allReadyC chan struct{}
+}
+
+type greeting struct {
+	Hello string `json:"hello"`
+	Run   int    `json:"run"`
+}
+
+var errNope = errors.New("nope")
+
+func (e *echo) HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error) {
+	e.handled.Add(1)
+	switch name {
+	case "greet":
+		var in struct{ Name string }
+		if err := json.Unmarshal(payload, &in); err != nil {
+			return nil, err
+		}
+		return greeting{Hello: in.Name, Run: int(e.runs.Load())}, nil
+	case "raw":
+		return string(payload), nil
+	case "fail":
+		return nil, fmt.Errorf("refusing: %w", errNope)
+	case "panic":
+		panic("command exploded")
+	case "block":
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return nil, fmt.Errorf("unknown command %q", name)
+}
+
+func (e *echo) Stats() map[string]any {
+	return map[string]any{"handled": int(e.handled.Load())}
+}
+
+func (e *echo) AllClustersReady(context.Context) {
+	e.allReady.Add(1)
+	if e.allReadyC != nil {
+		e.allReadyC <- struct{}{}
+	}
+}
+
+func newEcho() *echo {
+	e := &echo{}
+	e.serve = readyServe
+	return e
+}

@@ -1,0 +1,174 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/megane-go/megane/bus"
+)
+
+func TestStop(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		for _, name := range []string{"a", "b"} {
+			if err := h.reg.Add(name, newEcho()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.serve()
+		h.waitFor("a", StateReady)
+		h.waitFor("b", StateReady)
+		if err := h.reg.Stop(t.Context(), "a"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := request[greeting](t.Context(), h, "a", "greet", nil); !errors.Is(err, bus.ErrNoTarget) {
+			t.Errorf("stopped service: %v, want bus.ErrNoTarget", err)
+		}
+		if st := h.reg.States(); len(st) != 1 || st[0].Name != "b" {
+			t.Errorf("States after Stop = %+v", st)
+		}
+		if st := h.reg.Stats(t.Context()); len(st) != 1 || st[0].Name != "b" {
+			t.Errorf("Stats after Stop = %+v", st)
+		}
+		if err := h.reg.Stop(t.Context(), "a"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("second Stop = %v, want ErrNotFound", err)
+		}
+		// The name can be used again.
+		if err := h.reg.Add("a", newEcho()); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("a", StateReady)
+		if _, err := request[greeting](t.Context(), h, "a", "greet", map[string]string{"Name": "again"}); err != nil {
+			t.Errorf("re-added service: %v", err)
+		}
+	})
+}
+
+func TestStopBeforeServe(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if err := h.reg.Add("a", newEcho()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.reg.Stop(t.Context(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.reg.States(); len(st) != 0 {
+		t.Errorf("States = %+v", st)
+	}
+}
+
+func TestStopWaitsForServiceContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		release := make(chan struct{})
+		s := &svc{serve: func(ctx context.Context, sc *Context, _ int) error {
+			sc.Ready()
+			<-ctx.Done()
+			<-release // a slow shutdown
+			return nil
+		}}
+		if err := h.reg.Add("slowstop", s); err != nil {
+			t.Fatal(err)
+		}
+		h.serve()
+		h.waitFor("slowstop", StateReady)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if err := h.reg.Stop(ctx, "slowstop"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Stop = %v, want DeadlineExceeded", err)
+		}
+		if err := h.reg.Add("slowstop", newEcho()); !errors.Is(err, ErrDuplicate) {
+			t.Errorf("Add while stopping = %v, want ErrDuplicate", err)
+		}
+		close(release)
+		h.waitFor("slowstop", StateStopped)
+		synctest.Wait()
+		if err := h.reg.Add("slowstop", newEcho()); err != nil {
+			t.Errorf("Add after stopped = %v", err)
+		}
+	})
+}
+
+func TestAdd(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		h.serve()
+		// Added after start: runs at once.
+		if err := h.reg.Add("late", newEcho()); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("late", StateReady)
+		if _, err := request[greeting](t.Context(), h, "late", "greet", map[string]string{"Name": "n"}); err != nil {
+			t.Errorf("late service: %v", err)
+		}
+		tests := []struct {
+			name string
+			svc  Service
+			want error
+		}{
+			{"late", newEcho(), ErrDuplicate},
+			{"", newEcho(), ErrInvalidName},
+			{"nil", nil, ErrInvalidName},
+		}
+		for _, tt := range tests {
+			if err := h.reg.Add(tt.name, tt.svc); !errors.Is(err, tt.want) {
+				t.Errorf("Add(%q) = %v, want %v", tt.name, err, tt.want)
+			}
+		}
+		h.stop()
+		if err := h.reg.Add("after", newEcho()); !errors.Is(err, ErrClosed) {
+			t.Errorf("Add after Serve returned = %v, want ErrClosed", err)
+		}
+		if err := h.reg.Serve(t.Context()); !errors.Is(err, ErrAlreadyServed) {
+			t.Errorf("second Serve = %v, want ErrAlreadyServed", err)
+		}
+		if st := h.reg.States()[0]; st.State != StateStopped {
+			t.Errorf("after Serve returned: %+v", st)
+		}
+	})
+}
+
+func TestFinishedServiceStops(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		s := &svc{serve: func(ctx context.Context, sc *Context, _ int) error {
+			sc.Ready()
+			return nil // done, no restart
+		}}
+		if err := h.reg.Add("oneshot", s); err != nil {
+			t.Fatal(err)
+		}
+		h.serve()
+		h.waitFor("oneshot", StateStopped)
+		if n := s.runs.Load(); n != 1 {
+			t.Errorf("runs = %d, want 1", n)
+		}
+	})
+}
+
+func TestBeforeServe(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if err := h.reg.Add("queued", newEcho()); err != nil {
+		t.Fatal(err)
+	}
+	// Registered but not running yet: retryable, not "no such target".
+	if _, err := request[greeting](t.Context(), h, "queued", "greet", nil); !errors.Is(err, bus.ErrTargetStopped) {
+		t.Errorf("before Serve: %v, want bus.ErrTargetStopped", err)
+	}
+	// An address attached by someone else is refused.
+	if _, err := h.bus.Attach(bus.Service("taken"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.reg.Add("taken", newEcho()); !errors.Is(err, ErrDuplicate) || !errors.Is(err, bus.ErrAlreadyAttached) {
+		t.Errorf("Add(taken) = %v, want ErrDuplicate and bus.ErrAlreadyAttached", err)
+	}
+}

@@ -1,0 +1,151 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/supervise"
+)
+
+// run is one run (supervised attempt) of a service: its context, its
+// mailbox, and whether it called Ready. It lives from entry.Run's start to
+// its return.
+type run struct {
+	e      *entry
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	mb     *bus.Mailbox
+
+	mu     sync.Mutex
+	ready  bool
+	ended  bool
+	mbDone chan struct{} // non-nil once the mailbox goroutine started
+}
+
+// Run is one attempt of the service; it implements supervise.Runner. It
+// attaches the mailbox, arms the ready timeout, runs Serve, and on return
+// stops the mailbox goroutine and detaches the mailbox.
+func (e *entry) Run(ctx context.Context) error {
+	rctx, cancel := context.WithCancelCause(ctx)
+	opts := []bus.MailboxOption{bus.WithEvalTarget(e.svc)}
+	if e.cfg.capacity > 0 {
+		opts = append(opts, bus.WithCapacity(e.cfg.capacity))
+	}
+	mb, err := e.reg.bus.Attach(e.addr, e, opts...)
+	if err != nil {
+		cancel(nil)
+		return fmt.Errorf("service %q: attach mailbox: %w", e.name, err)
+	}
+	r := &run{e: e, ctx: rctx, cancel: cancel, mb: mb}
+	defer r.end()
+	if d := e.cfg.readyTimeout; d > 0 {
+		t := time.AfterFunc(d, func() { r.timeout(d) })
+		defer t.Stop()
+	}
+	sc := &Context{name: e.name, logger: e.log, bus: e.reg.bus, store: e.reg.store, run: r}
+	err = e.svc.Serve(rctx, sc)
+	if ctx.Err() == nil {
+		// The run ended while the unit still wanted it: if we cancelled it
+		// (ready timeout, mailbox panic), that is the crash.
+		if cause := context.Cause(rctx); cause != nil {
+			return cause
+		}
+	}
+	return err
+}
+
+// end stops the run: no more Ready, the mailbox goroutine stops and the
+// mailbox is detached (pending requests fail with bus.ErrTargetStopped).
+func (r *run) end() {
+	r.mu.Lock()
+	r.ended = true
+	done := r.mbDone
+	r.mu.Unlock()
+	r.cancel(nil)
+	r.mb.Detach()
+	if done != nil {
+		<-done
+	}
+}
+
+// markReady implements Context.Ready.
+func (r *run) markReady() {
+	r.mu.Lock()
+	if r.ready || r.ended {
+		r.mu.Unlock()
+		return
+	}
+	r.ready = true
+	r.mbDone = make(chan struct{})
+	go r.serveMailbox(r.mbDone)
+	r.mu.Unlock()
+	supervise.MarkHealthy(r.ctx)
+}
+
+// timeout fires ReadyTimeout: a run that is not ready yet is cancelled with
+// a *ReadyTimeoutError as the cause.
+func (r *run) timeout(d time.Duration) {
+	r.mu.Lock()
+	fire := !r.ready && !r.ended
+	r.mu.Unlock()
+	if fire {
+		err := &ReadyTimeoutError{Service: r.e.name, Timeout: d}
+		r.e.log.Warn("service not ready in time; restarting", slog.Duration("timeout", d))
+		r.cancel(err)
+	}
+}
+
+// serveMailbox is the run's mailbox goroutine, started by Ready and awaited
+// by end. It first delivers AllClustersReady if that is due, then handles
+// the mailbox until the run ends. A panic in a handler, in Stats or in an
+// evaluated function crashes the run: it is recovered here with its stack
+// and becomes the run's cancel cause.
+func (r *run) serveMailbox(done chan<- struct{}) {
+	defer close(done)
+	defer func() {
+		if v := recover(); v != nil {
+			pe := &PanicError{Value: v, Stack: debug.Stack()}
+			r.e.log.Error("service panicked handling a message", slog.Any("panic", v), slog.String("stack", string(pe.Stack)))
+			r.cancel(pe)
+		}
+	}()
+	r.e.everReady.Store(true)
+	r.e.reg.deliverAllReady(r.ctx, r.e)
+	_ = r.mb.Serve(r.ctx)
+}
+
+// HandleMessage implements bus.Handler for the service's mailbox: it passes
+// the message to HandleCommand.
+func (e *entry) HandleMessage(ctx context.Context, msg *bus.Message) (any, error) {
+	h, ok := e.svc.(CommandHandler)
+	if !ok {
+		return nil, fmt.Errorf("service %q takes no commands (got %q): %w", e.name, msg.Topic, bus.ErrUnknownTopic)
+	}
+	payload, err := encodePayload(msg.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("service %q: command %q: %w", e.name, msg.Topic, err)
+	}
+	return h.HandleCommand(ctx, msg.Topic, payload)
+}
+
+// encodePayload turns a bus payload into the JSON that HandleCommand takes:
+// a json.RawMessage as is, nil as nil, anything else through encoding/json.
+func encodePayload(p any) (json.RawMessage, error) {
+	switch v := p.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return v, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,128 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/store"
+)
+
+// Service is the contract of a service (suture's Serve contract).
+//
+// Serve blocks until ctx ends and then returns promptly; it calls sc.Ready
+// once the service is ready to handle commands. Returning nil while ctx is
+// alive means the service finished (it is not restarted unless its Policy
+// says RestartOnSuccess); returning an error, or panicking, is a crash and
+// the service is restarted after a backoff. An error wrapping
+// supervise's fatal marker (see Fatal) stops it for good.
+//
+// The same Service value is used for every run, so Serve must not assume
+// fresh fields: reset what it needs at the start of each call.
+type Service interface {
+	Serve(ctx context.Context, sc *Context) error
+}
+
+// CommandHandler is implemented by services that take commands from
+// clusters, the manager or other services. Each bus message to the service's
+// address calls HandleCommand with the message's topic as name and its
+// payload as JSON (a json.RawMessage payload is passed as is; any other
+// payload is encoded with encoding/json). The returned value is the reply:
+// a requester using bus.Request[Resp] must ask for its exact dynamic type.
+//
+// HandleCommand runs on the service's mailbox goroutine, concurrently with
+// Serve, and only after the current run called Ready. ctx ends when the
+// requester gives up or the run ends.
+type CommandHandler interface {
+	HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error)
+}
+
+// StatsProvider is implemented by services that add figures to the stats.
+// Stats runs on the service's mailbox goroutine (see CommandHandler), only
+// while the service is ready. The map must be JSON-encodable and must not be
+// modified after it is returned; numeric values are exported to Prometheus.
+type StatsProvider interface {
+	Stats() map[string]any
+}
+
+// AllClustersReadyHandler is implemented by services that want to know when
+// every cluster is ready. AllClustersReady is called at most once per
+// registered service, after [Registry.NotifyAllClustersReady] and after the
+// service's first Ready, whichever comes last. It must respect ctx and return
+// promptly; a panic in it is recovered and logged.
+type AllClustersReadyHandler interface {
+	AllClustersReady(ctx context.Context)
+}
+
+// Context is what a run of a service gets besides its context.Context: its
+// name, logger, the bus, the store and the Ready signal. A Context is valid
+// for one run only (a restart gets a new one). It is safe for concurrent use;
+// do not copy it.
+type Context struct {
+	name   string
+	logger *slog.Logger
+	bus    *bus.Bus
+	store  *store.Store
+	run    *run
+}
+
+// Name returns the service's name.
+func (c *Context) Name() string { return c.name }
+
+// Logger returns the registry's logger with the attribute service=NAME.
+func (c *Context) Logger() *slog.Logger { return c.logger }
+
+// Bus returns the process's bus. The service's own address is
+// bus.Service(c.Name()).
+func (c *Context) Bus() *bus.Bus { return c.bus }
+
+// Store returns the process's central store, or nil if the registry was
+// made without one.
+func (c *Context) Store() *store.Store { return c.store }
+
+// Ready tells the registry that this run is ready: its ReadyTimeout is
+// disarmed, its backoff is reset (a later crash restarts quickly), and its
+// mailbox starts handling commands. Ready is idempotent, never blocks, and
+// does nothing after the run has ended.
+func (c *Context) Ready() { c.run.markReady() }
+
+// The states of a service, as reported by [Registry.States]. State is the
+// supervisor's state type; its String method gives the lower-case name
+// ("ready", "backoff", ...).
+type State = supervise.State
+
+// The states a service goes through. See [State].
+const (
+	StateIdle       = supervise.Idle       // added, the registry is not serving yet
+	StateStarting   = supervise.Starting   // a run is being launched
+	StateRunning    = supervise.Running    // a run is alive and has not called Ready
+	StateReady      = supervise.Ready      // the run called Ready
+	StateBackoff    = supervise.Backoff    // the last run crashed; waiting to restart
+	StateRestarting = supervise.Restarting // Restart is ending the run
+	StateStopping   = supervise.Stopping   // the registry or Stop is ending the run
+	StateStopped    = supervise.Stopped    // Serve returned nil (finished, or stopped)
+	StateFailed     = supervise.Failed     // a fatal error, or too many crashes
+)
+
+// Policy says how a service restarts: backoff bounds, multiplier, jitter and
+// the restart cap. A zero field takes the default (see DefaultPolicy).
+type Policy = supervise.Policy
+
+// DefaultPolicy returns the default restart policy: backoff from 100ms to
+// 30s, doubling, with ±10% jitter; give up after more than 5 crashes in a
+// minute.
+func DefaultPolicy() Policy { return supervise.DefaultPolicy() }
+
+// Event describes one state transition of a service (Name is the service's
+// name). Events are plain values.
+type Event = supervise.Event
+
+// PanicError is the crash recorded when a service panics: the panic value
+// and the stack. Error() is one line without the stack.
+type PanicError = supervise.PanicError
+
+// Fatal wraps err so that a service returning it stops without restarting
+// (state Failed).
+func Fatal(err error) error { return supervise.Fatal(err) }

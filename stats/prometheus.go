@@ -1,0 +1,304 @@
+package stats
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metric names exported by PrometheusCollector. They are stable: dashboards
+// and alerts may rely on them.
+const (
+	MetricUptime          = "megane_uptime_seconds"
+	MetricGoroutines      = "megane_goroutines"
+	MetricHeap            = "megane_heap_bytes"
+	MetricHeapInuse       = "megane_heap_inuse_bytes"
+	MetricSys             = "megane_sys_bytes"
+	MetricGCPause         = "megane_gc_pause_seconds_total"
+	MetricGCCycles        = "megane_gc_cycles_total"
+	MetricCPU             = "megane_cpu_seconds_total"
+	MetricClusters        = "megane_clusters"
+	MetricClustersReady   = "megane_clusters_ready"
+	MetricShards          = "megane_shards"
+	MetricShardsReady     = "megane_shards_ready"
+	MetricClusterUp       = "megane_cluster_up"
+	MetricClusterGuilds   = "megane_cluster_guilds"
+	MetricClusterUsers    = "megane_cluster_users"
+	MetricClusterChannels = "megane_cluster_channels"
+	MetricClusterMembers  = "megane_cluster_members"
+	MetricClusterRestarts = "megane_cluster_restarts_total"
+	MetricShardLatency    = "megane_shard_latency_seconds"
+	MetricShardEvents     = "megane_shard_events_total"
+	MetricShardEventRate  = "megane_shard_events_per_second"
+	MetricShardStatus     = "megane_shard_status"
+	MetricShardResumes    = "megane_shard_resumes_total"
+	MetricShardReconnects = "megane_shard_reconnects_total"
+	MetricShardIdentifies = "megane_shard_identifies_total"
+	MetricShardQueueDepth = "megane_shard_queue_depth"
+	MetricShardDropped    = "megane_shard_dropped_total"
+	MetricServiceUp       = "megane_service_up"
+	MetricServiceRestarts = "megane_service_restarts_total"
+	MetricCustom          = "megane_custom"
+	MetricServiceCustom   = "megane_service_custom"
+)
+
+// promScrapeTimeout bounds the one collection a scrape triggers when no
+// snapshot exists yet.
+const promScrapeTimeout = 5 * time.Second
+
+type promDescs struct {
+	uptime, goroutines, heap, heapInuse, sys, gcPause, gcCycles, cpu                    *prometheus.Desc
+	clusters, clustersReady, shards, shardsReady                                        *prometheus.Desc
+	clusterUp, guilds, users, channels, members, clusterRestarts                        *prometheus.Desc
+	latency, events, eventRate, status, resumes, reconnects, identifies, queue, dropped *prometheus.Desc
+	serviceUp, serviceRestarts, custom, serviceCustom                                   *prometheus.Desc
+}
+
+func newPromDescs() promDescs {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	cl, sh := []string{"cluster"}, []string{"cluster", "shard"}
+	return promDescs{
+		uptime:          d(MetricUptime, "Time since the manager started."),
+		goroutines:      d(MetricGoroutines, "Number of goroutines in the process."),
+		heap:            d(MetricHeap, "Bytes of allocated heap objects."),
+		heapInuse:       d(MetricHeapInuse, "Bytes in in-use heap spans."),
+		sys:             d(MetricSys, "Bytes of memory obtained from the OS."),
+		gcPause:         d(MetricGCPause, "Cumulative GC stop-the-world pause time."),
+		gcCycles:        d(MetricGCCycles, "Completed GC cycles."),
+		cpu:             d(MetricCPU, "CPU time spent by the process.", "mode"),
+		clusters:        d(MetricClusters, "Number of clusters."),
+		clustersReady:   d(MetricClustersReady, "Number of ready clusters."),
+		shards:          d(MetricShards, "Number of shards."),
+		shardsReady:     d(MetricShardsReady, "Number of ready shards."),
+		clusterUp:       d(MetricClusterUp, "1 if the cluster is ready, else 0.", cl...),
+		guilds:          d(MetricClusterGuilds, "Guilds in the cluster's cache.", cl...),
+		users:           d(MetricClusterUsers, "Users in the cluster's cache.", cl...),
+		channels:        d(MetricClusterChannels, "Channels in the cluster's cache.", cl...),
+		members:         d(MetricClusterMembers, "Members in the cluster's cache.", cl...),
+		clusterRestarts: d(MetricClusterRestarts, "Restarts of the cluster.", cl...),
+		latency:         d(MetricShardLatency, "Last heartbeat round trip of the shard.", sh...),
+		events:          d(MetricShardEvents, "Dispatch events received by the shard.", sh...),
+		eventRate:       d(MetricShardEventRate, "Dispatch events per second over the last interval.", sh...),
+		status:          d(MetricShardStatus, "1 for the shard's current status.", "cluster", "shard", "status"),
+		resumes:         d(MetricShardResumes, "Session resumes of the shard.", sh...),
+		reconnects:      d(MetricShardReconnects, "Reconnects of the shard.", sh...),
+		identifies:      d(MetricShardIdentifies, "Identifies sent by the shard.", sh...),
+		queue:           d(MetricShardQueueDepth, "Dispatches waiting for the handler.", sh...),
+		dropped:         d(MetricShardDropped, "Dispatches dropped by the shard.", sh...),
+		serviceUp:       d(MetricServiceUp, "1 if the service is ready, else 0.", "service"),
+		serviceRestarts: d(MetricServiceRestarts, "Restarts of the service.", "service"),
+		custom:          d(MetricCustom, "Numeric figures added by a cluster's worker.", "cluster", "key"),
+		serviceCustom:   d(MetricServiceCustom, "Numeric figures added by a service.", "service", "key"),
+	}
+}
+
+// promCollector adapts a Collector to prometheus.Collector.
+type promCollector struct {
+	c *Collector
+	d promDescs
+}
+
+var _ prometheus.Collector = (*promCollector)(nil)
+
+// PrometheusCollector returns a prometheus.Collector that exports c's latest
+// snapshot under the stable megane_* names (see the Metric* constants).
+// Register it once with a prometheus.Registry.
+//
+// A scrape does not trigger a collection (run c.Run for fresh figures),
+// except when c has no snapshot yet: then it collects once, bounded by 5 s.
+// Describe and Collect are consistent: every metric belongs to a fixed
+// descriptor with fixed label names. Only numeric and boolean Custom values
+// are exported (nested map[string]any keys are joined with "."); NaN and
+// infinite values are skipped.
+func PrometheusCollector(c *Collector) prometheus.Collector {
+	return &promCollector{c: c, d: newPromDescs()}
+}
+
+// Describe sends every descriptor the collector can emit.
+func (p *promCollector) Describe(ch chan<- *prometheus.Desc) {
+	d := p.d
+	for _, desc := range []*prometheus.Desc{
+		d.uptime, d.goroutines, d.heap, d.heapInuse, d.sys, d.gcPause, d.gcCycles, d.cpu,
+		d.clusters, d.clustersReady, d.shards, d.shardsReady,
+		d.clusterUp, d.guilds, d.users, d.channels, d.members, d.clusterRestarts,
+		d.latency, d.events, d.eventRate, d.status, d.resumes, d.reconnects, d.identifies, d.queue, d.dropped,
+		d.serviceUp, d.serviceRestarts, d.custom, d.serviceCustom,
+	} {
+		ch <- desc
+	}
+}
+
+// Collect sends the metrics of the latest snapshot.
+func (p *promCollector) Collect(ch chan<- prometheus.Metric) {
+	s, ok := p.c.Latest()
+	if !ok {
+		ctx, cancel := context.WithTimeout(context.Background(), promScrapeTimeout)
+		var err error
+		s, err = p.c.Collect(ctx)
+		cancel()
+		if err != nil {
+			return
+		}
+	}
+	d := p.d
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, v, labels...)
+	}
+
+	m := s.Manager
+	gauge(d.uptime, m.Uptime.Seconds())
+	gauge(d.goroutines, float64(m.Goroutines))
+	gauge(d.heap, float64(m.HeapAlloc))
+	gauge(d.heapInuse, float64(m.HeapInuse))
+	gauge(d.sys, float64(m.Sys))
+	counter(d.gcPause, m.GCPauseTotal.Seconds())
+	counter(d.gcCycles, float64(m.NumGC))
+	counter(d.cpu, m.CPUUserTotal.Seconds(), "user")
+	counter(d.cpu, m.CPUSystemTotal.Seconds(), "system")
+
+	t := s.Totals
+	gauge(d.clusters, float64(t.Clusters))
+	gauge(d.clustersReady, float64(t.ClustersReady))
+	gauge(d.shards, float64(t.Shards))
+	gauge(d.shardsReady, float64(t.ShardsReady))
+
+	for _, c := range s.Clusters {
+		id := strconv.Itoa(c.ID)
+		gauge(d.clusterUp, boolFloat(c.Ready), id)
+		gauge(d.guilds, float64(c.Guilds), id)
+		gauge(d.users, float64(c.Users), id)
+		gauge(d.channels, float64(c.Channels), id)
+		gauge(d.members, float64(c.Members), id)
+		counter(d.clusterRestarts, float64(c.Restarts), id)
+		for _, sh := range c.Shards {
+			sid := strconv.Itoa(sh.ID)
+			gauge(d.latency, sh.Latency.Seconds(), id, sid)
+			counter(d.events, float64(sh.Events), id, sid)
+			gauge(d.eventRate, sh.EventsPerSecond, id, sid)
+			status := sh.Status
+			if status == "" {
+				status = "unknown"
+			}
+			gauge(d.status, 1, id, sid, status)
+			counter(d.resumes, float64(sh.Resumes), id, sid)
+			counter(d.reconnects, float64(sh.Reconnects), id, sid)
+			counter(d.identifies, float64(sh.Identifies), id, sid)
+			gauge(d.queue, float64(sh.QueueDepth), id, sid)
+			counter(d.dropped, float64(sh.Dropped), id, sid)
+		}
+		for _, kv := range numericFields(c.Custom) {
+			gauge(d.custom, kv.value, id, kv.key)
+		}
+	}
+	for _, sv := range s.Services {
+		gauge(d.serviceUp, boolFloat(sv.Ready), sv.Name)
+		counter(d.serviceRestarts, float64(sv.Restarts), sv.Name)
+		for _, kv := range numericFields(sv.Custom) {
+			gauge(d.serviceCustom, kv.value, sv.Name, kv.key)
+		}
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+type keyValue struct {
+	key   string
+	value float64
+}
+
+// numericFields flattens the numeric and boolean values of a Custom map,
+// joining nested keys with ".", sorted by key; a key that appears twice after
+// flattening keeps its first value.
+func numericFields(m map[string]any) []keyValue {
+	var out []keyValue
+	seen := map[string]bool{}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			if nested, ok := m[k].(map[string]any); ok {
+				walk(key, nested)
+				continue
+			}
+			v, ok := toFloat(m[k])
+			if !ok || seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, keyValue{key, v})
+		}
+	}
+	walk("", m)
+	slices.SortFunc(out, func(a, b keyValue) int { return cmp.Compare(a.key, b.key) })
+	return out
+}
+
+// toFloat converts a numeric or boolean value; it reports false for other
+// types and for NaN or infinities.
+func toFloat(v any) (float64, bool) {
+	var f float64
+	switch x := v.(type) {
+	case int:
+		f = float64(x)
+	case int8:
+		f = float64(x)
+	case int16:
+		f = float64(x)
+	case int32:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case uint:
+		f = float64(x)
+	case uint8:
+		f = float64(x)
+	case uint16:
+		f = float64(x)
+	case uint32:
+		f = float64(x)
+	case uint64:
+		f = float64(x)
+	case uintptr:
+		f = float64(x)
+	case float32:
+		f = float64(x)
+	case float64:
+		f = x
+	case bool:
+		f = boolFloat(x)
+	case time.Duration:
+		f = x.Seconds()
+	case json.Number:
+		n, err := x.Float64()
+		if err != nil {
+			return 0, false
+		}
+		f = n
+	default:
+		return 0, false
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}

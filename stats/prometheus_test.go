@@ -1,0 +1,244 @@
+package stats
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func promFixture(t *testing.T) (*fakeSource, *Collector) {
+	t.Helper()
+	src := &fakeSource{}
+	src.set(twoClusters(), twoServices())
+	c := New(WithClusters(src), WithServices(src))
+	if _, err := c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return src, c
+}
+
+func TestPrometheusOutput(t *testing.T) {
+	t.Parallel()
+	_, c := promFixture(t)
+	pc := PrometheusCollector(c)
+
+	tests := []struct {
+		name   string
+		metric string
+		want   string
+	}{
+		{
+			name:   "cluster guilds",
+			metric: MetricClusterGuilds,
+			want: `
+# HELP megane_cluster_guilds Guilds in the cluster's cache.
+# TYPE megane_cluster_guilds gauge
+megane_cluster_guilds{cluster="0"} 10
+megane_cluster_guilds{cluster="1"} 30
+`,
+		},
+		{
+			name:   "cluster restarts",
+			metric: MetricClusterRestarts,
+			want: `
+# HELP megane_cluster_restarts_total Restarts of the cluster.
+# TYPE megane_cluster_restarts_total counter
+megane_cluster_restarts_total{cluster="0"} 0
+megane_cluster_restarts_total{cluster="1"} 2
+`,
+		},
+		{
+			name:   "shard events",
+			metric: MetricShardEvents,
+			want: `
+# HELP megane_shard_events_total Dispatch events received by the shard.
+# TYPE megane_shard_events_total counter
+megane_shard_events_total{cluster="0",shard="0"} 15
+megane_shard_events_total{cluster="0",shard="1"} 10
+megane_shard_events_total{cluster="1",shard="2"} 25
+megane_shard_events_total{cluster="1",shard="3"} 50
+`,
+		},
+		{
+			name:   "shard latency",
+			metric: MetricShardLatency,
+			want: `
+# HELP megane_shard_latency_seconds Last heartbeat round trip of the shard.
+# TYPE megane_shard_latency_seconds gauge
+megane_shard_latency_seconds{cluster="0",shard="0"} 0
+megane_shard_latency_seconds{cluster="0",shard="1"} 0
+megane_shard_latency_seconds{cluster="1",shard="2"} 0
+megane_shard_latency_seconds{cluster="1",shard="3"} 0.04
+`,
+		},
+		{
+			name:   "shard status",
+			metric: MetricShardStatus,
+			want: `
+# HELP megane_shard_status 1 for the shard's current status.
+# TYPE megane_shard_status gauge
+megane_shard_status{cluster="0",shard="0",status="ready"} 1
+megane_shard_status{cluster="0",shard="1",status="ready"} 1
+megane_shard_status{cluster="1",shard="2",status="resuming"} 1
+megane_shard_status{cluster="1",shard="3",status="ready"} 1
+`,
+		},
+		{
+			name:   "service up",
+			metric: MetricServiceUp,
+			want: `
+# HELP megane_service_up 1 if the service is ready, else 0.
+# TYPE megane_service_up gauge
+megane_service_up{service="metrics"} 0
+megane_service_up{service="twitch"} 1
+`,
+		},
+		{
+			name:   "custom worker fields (numeric only, nested flattened)",
+			metric: MetricCustom,
+			want: `
+# HELP megane_custom Numeric figures added by a cluster's worker.
+# TYPE megane_custom gauge
+megane_custom{cluster="1",key="queue.len"} 3
+megane_custom{cluster="1",key="songs"} 7
+`,
+		},
+		{
+			name:   "service custom",
+			metric: MetricServiceCustom,
+			want: `
+# HELP megane_service_custom Numeric figures added by a service.
+# TYPE megane_service_custom gauge
+megane_service_custom{key="streams",service="twitch"} 4
+`,
+		},
+		{
+			name:   "ready shards",
+			metric: MetricShardsReady,
+			want: `
+# HELP megane_shards_ready Number of ready shards.
+# TYPE megane_shards_ready gauge
+megane_shards_ready 3
+`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if err := testutil.CollectAndCompare(pc, strings.NewReader(tt.want), tt.metric); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestPrometheusManagerMetrics(t *testing.T) {
+	t.Parallel()
+	_, c := promFixture(t)
+	snap, _ := c.Latest()
+	pc := PrometheusCollector(c)
+	for _, name := range []string{MetricUptime, MetricGoroutines, MetricHeap, MetricHeapInuse, MetricSys, MetricGCPause, MetricGCCycles, MetricClusters, MetricClustersReady, MetricShards} {
+		if n := testutil.CollectAndCount(pc, name); n != 1 {
+			t.Errorf("%s: %d series, want 1", name, n)
+		}
+	}
+	if n := testutil.CollectAndCount(pc, MetricCPU); n != 2 {
+		t.Errorf("%s: %d series, want 2 (user, system)", MetricCPU, n)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(PrometheusCollector(c))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("pedantic gather (Describe/Collect consistency): %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == MetricGoroutines {
+			if got := mf.GetMetric()[0].GetGauge().GetValue(); got != float64(snap.Manager.Goroutines) {
+				t.Errorf("goroutines = %v, want %d", got, snap.Manager.Goroutines)
+			}
+		}
+	}
+}
+
+func TestPrometheusLint(t *testing.T) {
+	t.Parallel()
+	_, c := promFixture(t)
+	problems, err := testutil.CollectAndLint(PrometheusCollector(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestPrometheusRemovedClusterDisappears(t *testing.T) {
+	t.Parallel()
+	src, c := promFixture(t)
+	pc := PrometheusCollector(c)
+	if n := testutil.CollectAndCount(pc, MetricClusterGuilds); n != 2 {
+		t.Fatalf("before: %d clusters", n)
+	}
+	src.set(twoClusters()[1:], nil)
+	if _, err := c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(pc, MetricClusterGuilds); n != 1 {
+		t.Errorf("after removing cluster 1: %d cluster series, want 1", n)
+	}
+	if n := testutil.CollectAndCount(pc, MetricServiceUp); n != 0 {
+		t.Errorf("after removing services: %d service series, want 0", n)
+	}
+}
+
+func TestPrometheusCollectsWhenNoSnapshot(t *testing.T) {
+	t.Parallel()
+	src := &fakeSource{}
+	src.set(twoClusters(), nil)
+	c := New(WithClusters(src))
+	if got := testutil.ToFloat64(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		// Only the cluster count.
+		all := make(chan prometheus.Metric, 256)
+		PrometheusCollector(c).Collect(all)
+		close(all)
+		for m := range all {
+			if strings.Contains(m.Desc().String(), `"`+MetricClusters+`"`) {
+				ch <- m
+			}
+		}
+	})); got != 2 {
+		t.Errorf("%s = %v, want 2", MetricClusters, got)
+	}
+	if _, ok := c.Latest(); !ok {
+		t.Error("scrape without a snapshot should have collected one")
+	}
+}
+
+func TestNumericFields(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   map[string]any
+		want []keyValue
+	}{
+		{"nil", nil, nil},
+		{"types", map[string]any{
+			"i": int(1), "i8": int8(-2), "u64": uint64(3), "f32": float32(0.5), "b": true, "off": false,
+			"d": 1500 * time.Millisecond, "s": "text", "sl": []int{1}, "nan": math.NaN(), "inf": math.Inf(1),
+		}, []keyValue{{"b", 1}, {"d", 1.5}, {"f32", 0.5}, {"i", 1}, {"i8", -2}, {"off", 0}, {"u64", 3}}},
+		{"nested", map[string]any{"a": map[string]any{"b": 1, "c": map[string]any{"d": 2.5}}, "a.b": 9},
+			[]keyValue{{"a.b", 1}, {"a.c.d", 2.5}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := numericFields(tt.in); !equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package discordtest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"sync/atomic"
+)
+
+// entryKind says how to re-render a dispatch kept for replay.
+type entryKind uint8
+
+const (
+	kindReady entryKind = iota
+	kindGuildCreate
+	kindDMGuildCreate
+	kindMessage
+	kindMemberAdd
+	kindReaction
+	kindTyping
+	kindResumed
+)
+
+// entry is one dispatch of a session: enough to render it again on RESUME
+// (about 32 bytes), instead of a copy of the frame.
+type entry struct {
+	seq   int64
+	id    uint64 // fresh snowflake or DM counter
+	k     int64  // selector for channel and user
+	guild int32  // guild index, -1 for none
+	kind  entryKind
+}
+
+// session is a gateway session. It outlives its connections so a later
+// connection can RESUME it. mu guards every field below it.
+type session struct {
+	id         string
+	shardID    int
+	shardCount int
+	guilds     []int  // indices of the guilds the shard owns
+	ready      []byte // READY data, encoded once
+
+	// emit counts the MESSAGE_CREATEs requested by Emit and not yet
+	// written. It belongs to the session, so a RESUME carries it over.
+	emit atomic.Int64
+
+	mu    sync.Mutex
+	seq   int64 // last sequence number assigned
+	owner *conn // the connection the session is bound to, or nil
+	dead  bool  // invalidated: cannot be resumed
+	ring  []entry
+	head  int // index of the oldest entry once ring is full
+	limit int
+}
+
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// assign gives e the next sequence number and keeps it for replay, if c
+// still owns the session. It reports false when c lost the session.
+func (s *session) assign(c *conn, e *entry) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.owner != c || s.dead {
+		return false
+	}
+	s.seq++
+	e.seq = s.seq
+	if len(s.ring) < s.limit {
+		s.ring = append(s.ring, *e)
+	} else {
+		s.ring[s.head] = *e
+		s.head = (s.head + 1) % s.limit
+	}
+	return true
+}
+
+// nextSeq is the sequence number the next dispatch will carry.
+func (s *session) nextSeq() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq + 1
+}
+
+// lastSeq is the last sequence number assigned.
+func (s *session) lastSeq() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
+// resume binds the session to c and returns every kept dispatch after seq,
+// in order, and the previous owner. It reports false if the session is dead
+// or seq is not within what the replay buffer can cover.
+func (s *session) resume(c *conn, seq int64) (replay []entry, prev *conn, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	oldest := s.seq - int64(len(s.ring)) + 1
+	if s.dead || seq > s.seq || seq < oldest-1 || seq < 0 {
+		return nil, nil, false
+	}
+	n := int(s.seq - seq)
+	replay = make([]entry, 0, n)
+	for i := len(s.ring) - n; i < len(s.ring); i++ {
+		replay = append(replay, s.ring[(s.head+i)%len(s.ring)])
+	}
+	prev, s.owner = s.owner, c
+	return replay, prev, true
+}
+
+// kill invalidates the session and returns its owner.
+func (s *session) kill() *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dead = true
+	owner := s.owner
+	s.owner = nil
+	return owner
+}
+
+// release unbinds c if it still owns the session.
+func (s *session) release(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.owner == c {
+		s.owner = nil
+	}
+}
+
+// ownedBy reports whether c owns the live session.
+func (s *session) ownedBy(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.owner == c && !s.dead
+}

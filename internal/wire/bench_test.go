@@ -1,0 +1,129 @@
+package wire
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/disgoorg/disgo/gateway"
+)
+
+func benchDecode(b *testing.B, file string) {
+	frame := loadFrame(b, file)
+	b.Run("disgo-Message-UnmarshalJSON-std", func(b *testing.B) {
+		UseStdJSON()
+		b.ReportAllocs()
+		b.SetBytes(int64(len(frame)))
+		for b.Loop() {
+			var m gateway.Message
+			if err := m.UnmarshalJSON(frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, e := range []struct {
+		name string
+		use  func()
+	}{{"wire-std", UseStdJSON}, {"wire-fast", func() { UseFastJSON() }}} {
+		b.Run(e.name, func(b *testing.B) {
+			e.use()
+			defer UseStdJSON()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			for b.Loop() {
+				env, err := ParseEnvelope(frame)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := DecodeDispatch(env.Type, env.D); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeMessageCreate(b *testing.B) { benchDecode(b, "message_create.json") }
+func BenchmarkDecodeGuildCreate(b *testing.B)   { benchDecode(b, "guild_create.json") }
+
+func BenchmarkParseEnvelope(b *testing.B) {
+	for _, file := range []string{"message_create.json", "guild_create.json"} {
+		frame := loadFrame(b, file)
+		b.Run(file, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			for b.Loop() {
+				if _, err := ParseEnvelope(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkInflate decodes one MESSAGE_CREATE per op from a long stream of
+// them, as a shard does; the stream restarts (Reset) every 1000 messages.
+func BenchmarkInflate(b *testing.B) {
+	msgs := variedMessages(b, 1000)
+	size := 0
+	for _, m := range msgs {
+		size += len(m)
+	}
+	cases := []struct {
+		name   string
+		stream func(testing.TB, [][]byte) [][]byte
+		inf    func() Inflater
+	}{
+		{"zlib", zlibStream, func() Inflater { return newZlibInflater(klauspostFlate) }},
+		{"zlib-stdlib-flate", zlibStream, func() Inflater { return newZlibInflater(stdlibFlate) }},
+		{"zstd", zstdStream, func() Inflater { return newZstdInflater() }},
+	}
+	for _, c := range cases {
+		wire := c.stream(b, msgs)
+		b.Run(c.name, func(b *testing.B) {
+			inf := c.inf()
+			defer inf.Close()
+			b.ReportAllocs()
+			b.SetBytes(int64(size / len(msgs)))
+			i := 0
+			for b.Loop() {
+				if i == len(wire) {
+					if err := inf.Reset(); err != nil {
+						b.Fatal(err)
+					}
+					i = 0
+				}
+				if _, err := inf.Inflate(wire[i]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// variedMessages returns n MESSAGE_CREATE frames that differ as real traffic
+// does (sequence, IDs, content), so that compression cannot just point back
+// at the previous message.
+func variedMessages(tb testing.TB, n int) [][]byte {
+	tb.Helper()
+	base := loadFrame(tb, "message_create.json")
+	words := strings.Fields("the queue shard gateway resume zlib bot guild role member channel " +
+		"latency heartbeat cluster event window budget deploy patch notes works lagging side buffer")
+	rng := rand.New(rand.NewPCG(5, 6))
+	out := make([][]byte, n)
+	for i := range out {
+		var content strings.Builder
+		for range 10 + rng.IntN(40) {
+			content.WriteString(words[rng.IntN(len(words))])
+			content.WriteByte(' ')
+		}
+		m := bytes.Replace(base, []byte(`"s":42`), fmt.Appendf(nil, `"s":%d`, 42+i), 1)
+		m = bytes.Replace(m, []byte(`"content":"Hey`), fmt.Appendf(nil, `"content":"%s Hey`, content.String()), 1)
+		m = bytes.ReplaceAll(m, []byte(`"id":"11000`), fmt.Appendf(nil, `"id":"1%04d`, rng.IntN(10000)))
+		out[i] = m
+	}
+	return out
+}

@@ -1,0 +1,179 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/json/v2"
+)
+
+// ErrDispatchOpcode is returned by [DecodeControl] for op 0: dispatches are
+// decoded by [DecodeDispatch].
+var ErrDispatchOpcode = errors.New("wire: dispatch frames are decoded by DecodeDispatch")
+
+// DecodeError reports event data that disgo's types could not decode. Unlike
+// disgo's own error, it does not quote the payload. It matches
+// [ErrMalformedFrame] through errors.Is, and unwraps to the JSON engine's
+// error too.
+type DecodeError struct {
+	Op   gateway.Opcode
+	Type gateway.EventType // empty for control frames
+	Err  error
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	if e.Type != "" {
+		return fmt.Sprintf("wire: decode %s: %v", e.Type, e.Err)
+	}
+	return fmt.Sprintf("wire: decode op %d: %v", e.Op, e.Err)
+}
+
+// Unwrap returns both [ErrMalformedFrame] and the underlying error.
+func (e *DecodeError) Unwrap() []error { return []error{ErrMalformedFrame, e.Err} }
+
+// DecodeDispatch decodes the data of a dispatch (op 0) of type t into disgo's
+// event type, with the same result as disgo's gateway.UnmarshalEventData.
+// The hottest events are decoded directly through the current JSON engine
+// (see [UseFastJSON]); the rest go through disgo. The result never aliases
+// d. A panic inside a type's UnmarshalJSON (disgo has some on odd input) is
+// recovered and returned as an error. Safe for concurrent use.
+func DecodeDispatch(t gateway.EventType, d []byte) (ev gateway.EventData, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ev, err = nil, &DecodeError{Type: t, Err: fmt.Errorf("panic in decoder: %v", r)}
+		}
+	}()
+	if t == gateway.EventTypeResumed {
+		return gateway.EventResumed{}, nil // disgo ignores its data too
+	}
+	if len(d) == 0 {
+		// encoding/json fails on empty input, as disgo would.
+		return nil, &DecodeError{Type: t, Err: errors.New("no event data")}
+	}
+	switch t {
+	case gateway.EventTypeMessageCreate:
+		var v gateway.EventMessageCreate
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeGuildCreate:
+		var v gateway.EventGuildCreate
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypePresenceUpdate:
+		var v gateway.EventPresenceUpdate
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeTypingStart:
+		var v gateway.EventTypingStart
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeMessageUpdate:
+		var v gateway.EventMessageUpdate
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeMessageDelete:
+		var v gateway.EventMessageDelete
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeMessageReactionAdd:
+		var v gateway.EventMessageReactionAdd
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeGuildMemberUpdate:
+		var v gateway.EventGuildMemberUpdate
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeVoiceStateUpdate:
+		var v gateway.EventVoiceStateUpdate
+		err = json.Unmarshal(d, &v)
+		ev = v
+	case gateway.EventTypeInteractionCreate:
+		var v gateway.EventInteractionCreate
+		err = json.Unmarshal(d, &v)
+		ev = v
+	default:
+		ev, err = gateway.UnmarshalEventData(d, t)
+		if err != nil {
+			// disgo's error quotes the payload: keep only its cause.
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner
+			}
+		}
+	}
+	if err != nil {
+		return nil, &DecodeError{Type: t, Err: err}
+	}
+	return ev, nil
+}
+
+// DecodeControl decodes the data of a non-dispatch frame into disgo's
+// message type for op, the same way disgo's gateway.Message does: HELLO into
+// gateway.MessageDataHello, INVALID_SESSION into
+// gateway.MessageDataInvalidSession, HEARTBEAT into
+// gateway.MessageDataHeartbeat, RECONNECT and HEARTBEAT_ACK into their empty
+// types (d is not read). An unknown opcode returns a copy of d as
+// gateway.MessageDataUnknown, where disgo's gateway.Message fails.
+// Op 0 returns [ErrDispatchOpcode]. The result never aliases d. Safe for
+// concurrent use.
+func DecodeControl(op gateway.Opcode, d []byte) (md gateway.MessageData, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			md, err = nil, &DecodeError{Op: op, Err: fmt.Errorf("panic in decoder: %v", r)}
+		}
+	}()
+	switch op {
+	case gateway.OpcodeDispatch:
+		return nil, ErrDispatchOpcode
+	case gateway.OpcodeReconnect:
+		return gateway.MessageDataReconnect{}, nil
+	case gateway.OpcodeHeartbeatACK:
+		return gateway.MessageDataHeartbeatACK{}, nil
+	case gateway.OpcodeHello:
+		var v gateway.MessageDataHello
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodeInvalidSession:
+		var v gateway.MessageDataInvalidSession
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodeHeartbeat:
+		var v gateway.MessageDataHeartbeat
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodeIdentify:
+		var v gateway.MessageDataIdentify
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodePresenceUpdate:
+		var v gateway.MessageDataPresenceUpdate
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodeVoiceStateUpdate:
+		var v gateway.MessageDataVoiceStateUpdate
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodeResume:
+		var v gateway.MessageDataResume
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodeRequestGuildMembers:
+		var v gateway.MessageDataRequestGuildMembers
+		err = json.Unmarshal(d, &v)
+		md = v
+	case gateway.OpcodeRequestSoundboardSounds:
+		var v gateway.MessageDataRequestSoundboardSounds
+		err = json.Unmarshal(d, &v)
+		md = v
+	default:
+		// disgo's gateway.Message fails here (MessageDataUnknown has no
+		// UnmarshalJSON); keeping the raw data is more useful.
+		return gateway.MessageDataUnknown(bytes.Clone(d)), nil
+	}
+	if err != nil {
+		return nil, &DecodeError{Op: op, Err: err}
+	}
+	return md, nil
+}

@@ -1,0 +1,259 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/disgoorg/disgo/gateway"
+)
+
+// ErrMalformedFrame matches every error about a payload that is not a valid
+// gateway frame (see [FrameError]).
+var ErrMalformedFrame = errors.New("wire: malformed frame")
+
+// FrameError describes a malformed gateway frame. It matches
+// [ErrMalformedFrame] through errors.Is. It never quotes the payload.
+type FrameError struct {
+	// Reason says what was wrong, without quoting the payload.
+	Reason string
+	// Offset is the byte offset in the payload where the problem was found.
+	Offset int
+}
+
+// Error implements error.
+func (e *FrameError) Error() string {
+	return fmt.Sprintf("wire: malformed frame at byte %d: %s", e.Offset, e.Reason)
+}
+
+// Unwrap returns [ErrMalformedFrame].
+func (e *FrameError) Unwrap() error { return ErrMalformedFrame }
+
+func frameErr(off int, reason string) *FrameError {
+	return &FrameError{Reason: reason, Offset: off}
+}
+
+// Envelope is a parsed gateway frame: {"op":…, "s":…, "t":…, "d":…}.
+//
+// D aliases the payload given to [ParseEnvelope], so it is valid only as long
+// as that buffer is (an [Inflater] reuses its buffer on the next message).
+// D is nil when the frame has no "d" key and holds the literal null when "d"
+// is null.
+type Envelope struct {
+	Op     gateway.Opcode    // the "op" field
+	Seq    int               // the "s" field; 0 when HasSeq is false
+	HasSeq bool              // whether "s" was present and not null
+	Type   gateway.EventType // the "t" field; empty when absent or null
+	D      []byte            // the raw "d" value, aliasing the payload
+}
+
+// ParseEnvelope parses the top-level object of a gateway frame in one pass:
+// it reads op, s and t and records where d starts and ends without decoding
+// it. Keys may come in any order and, as with encoding/json, the last of a
+// repeated key wins and key names match case-insensitively (ASCII). "s" and
+// "t" may be null. The inside of d is checked only as far as needed to find
+// its end (strings, escapes and nesting); [DecodeDispatch] and
+// [DecodeControl] validate it.
+//
+// A frame without "op", a value of the wrong type, or anything that is not
+// one JSON object returns a *[FrameError]. ParseEnvelope allocates nothing
+// for known event types and never panics.
+func ParseEnvelope(payload []byte) (Envelope, error) {
+	var env Envelope
+	p := payload
+	i := skipWS(p, 0)
+	if i >= len(p) || p[i] != '{' {
+		return Envelope{}, frameErr(i, "expected a JSON object")
+	}
+	i = skipWS(p, i+1)
+	hasOp := false
+	if i < len(p) && p[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(p) || p[i] != '"' {
+				return Envelope{}, frameErr(i, "expected an object key")
+			}
+			ke, err := scanString(p, i)
+			if err != nil {
+				return Envelope{}, err
+			}
+			key := p[i+1 : ke-1]
+			i = skipWS(p, ke)
+			if i >= len(p) || p[i] != ':' {
+				return Envelope{}, frameErr(i, "expected ':' after an object key")
+			}
+			i = skipWS(p, i+1)
+			if i >= len(p) {
+				return Envelope{}, frameErr(i, "missing value")
+			}
+			switch envelopeKey(key) {
+			case keyOp:
+				if isNull(p, i) {
+					i += 4
+					break
+				}
+				v, end, err := parseInt(p, i, "op")
+				if err != nil {
+					return Envelope{}, err
+				}
+				env.Op, hasOp, i = gateway.Opcode(v), true, end
+			case keySeq:
+				if isNull(p, i) {
+					env.Seq, env.HasSeq, i = 0, false, i+4
+					break
+				}
+				v, end, err := parseInt(p, i, "s")
+				if err != nil {
+					return Envelope{}, err
+				}
+				env.Seq, env.HasSeq, i = v, true, end
+			case keyType:
+				if isNull(p, i) {
+					env.Type, i = "", i+4
+					break
+				}
+				if p[i] != '"' {
+					return Envelope{}, frameErr(i, `"t" is not a string`)
+				}
+				end, err := scanString(p, i)
+				if err != nil {
+					return Envelope{}, err
+				}
+				t, err := eventType(p, i, end)
+				if err != nil {
+					return Envelope{}, err
+				}
+				env.Type, i = t, end
+			case keyData:
+				end, err := skipValue(p, i)
+				if err != nil {
+					return Envelope{}, err
+				}
+				env.D, i = p[i:end:end], end
+			default:
+				end, err := skipValue(p, i)
+				if err != nil {
+					return Envelope{}, err
+				}
+				i = end
+			}
+			i = skipWS(p, i)
+			if i >= len(p) {
+				return Envelope{}, frameErr(i, "unterminated object")
+			}
+			if p[i] == ',' {
+				i = skipWS(p, i+1)
+				continue
+			}
+			if p[i] == '}' {
+				i++
+				break
+			}
+			return Envelope{}, frameErr(i, "expected ',' or '}'")
+		}
+	}
+	if i = skipWS(p, i); i != len(p) {
+		return Envelope{}, frameErr(i, "data after the object")
+	}
+	if !hasOp {
+		return Envelope{}, frameErr(0, `missing "op"`)
+	}
+	return env, nil
+}
+
+type keyKind uint8
+
+const (
+	keyOther keyKind = iota
+	keyOp
+	keySeq
+	keyType
+	keyData
+)
+
+// envelopeKey classifies a raw (still quoted-content) key, folding ASCII
+// case like encoding/json. A key with escapes is decoded first.
+func envelopeKey(k []byte) keyKind {
+	if bytes.IndexByte(k, '\\') >= 0 {
+		if len(k) > 16 {
+			return keyOther // an escaped "op"/"s"/"t"/"d" is at most 12 bytes
+		}
+		s, err := unquote(k)
+		if err != nil {
+			return keyOther
+		}
+		k = []byte(s)
+	}
+	switch len(k) {
+	case 1:
+		switch k[0] | 0x20 {
+		case 's':
+			return keySeq
+		case 't':
+			return keyType
+		case 'd':
+			return keyData
+		}
+	case 2:
+		if k[0]|0x20 == 'o' && k[1]|0x20 == 'p' {
+			return keyOp
+		}
+	}
+	return keyOther
+}
+
+func isNull(p []byte, i int) bool {
+	return len(p)-i >= 4 && p[i] == 'n' && p[i+1] == 'u' && p[i+2] == 'l' && p[i+3] == 'l'
+}
+
+// parseInt parses a JSON number that must be an integer fitting an int, as
+// encoding/json requires for an int field.
+func parseInt(p []byte, i int, field string) (int, int, error) {
+	start := i
+	neg := false
+	if i < len(p) && p[i] == '-' {
+		neg = true
+		i++
+	}
+	if i >= len(p) || p[i] < '0' || p[i] > '9' {
+		return 0, 0, frameErr(start, fmt.Sprintf("%q is not a number", field))
+	}
+	if p[i] == '0' && i+1 < len(p) && p[i+1] >= '0' && p[i+1] <= '9' {
+		return 0, 0, frameErr(start, fmt.Sprintf("%q has a leading zero", field))
+	}
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++ // math.MinInt64 fits
+	}
+	var v uint64
+	for ; i < len(p) && p[i] >= '0' && p[i] <= '9'; i++ {
+		d := uint64(p[i] - '0')
+		if v > (limit-d)/10 {
+			return 0, 0, frameErr(start, fmt.Sprintf("%q overflows int", field))
+		}
+		v = v*10 + d
+	}
+	if i < len(p) && (p[i] == '.' || p[i] == 'e' || p[i] == 'E') {
+		return 0, 0, frameErr(start, fmt.Sprintf("%q is not an integer", field))
+	}
+	if neg {
+		return int(-v), i, nil // two's complement: -(1<<63) wraps to MinInt64
+	}
+	return int(v), i, nil
+}
+
+// eventType returns the event type of the string token p[start:end]
+// (quotes included), interning known types so that no allocation is made.
+func eventType(p []byte, start, end int) (gateway.EventType, error) {
+	raw := p[start+1 : end-1]
+	if t, ok := knownEventTypes[string(raw)]; ok {
+		return t, nil
+	}
+	s, err := unquote(raw)
+	if err != nil {
+		return "", frameErr(start, `"t" is not a valid string`)
+	}
+	return gateway.EventType(s), nil
+}

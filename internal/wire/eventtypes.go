@@ -1,0 +1,93 @@
+package wire
+
+import "github.com/disgoorg/disgo/gateway"
+
+// knownEventTypes interns the event types disgo knows, so that parsing "t"
+// allocates nothing for them.
+var knownEventTypes = func() map[string]gateway.EventType {
+	m := make(map[string]gateway.EventType, len(allEventTypes))
+	for _, t := range allEventTypes {
+		m[string(t)] = t
+	}
+	return m
+}()
+
+// allEventTypes lists the dispatch event types of disgo v0.19.6.
+var allEventTypes = []gateway.EventType{
+	gateway.EventTypeReady,
+	gateway.EventTypeResumed,
+	gateway.EventTypeRateLimited,
+	gateway.EventTypeApplicationCommandPermissionsUpdate,
+	gateway.EventTypeAutoModerationRuleCreate,
+	gateway.EventTypeAutoModerationRuleUpdate,
+	gateway.EventTypeAutoModerationRuleDelete,
+	gateway.EventTypeAutoModerationActionExecution,
+	gateway.EventTypeChannelCreate,
+	gateway.EventTypeChannelUpdate,
+	gateway.EventTypeChannelDelete,
+	gateway.EventTypeChannelPinsUpdate,
+	gateway.EventTypeEntitlementCreate,
+	gateway.EventTypeEntitlementUpdate,
+	gateway.EventTypeEntitlementDelete,
+	gateway.EventTypeThreadCreate,
+	gateway.EventTypeThreadUpdate,
+	gateway.EventTypeThreadDelete,
+	gateway.EventTypeThreadListSync,
+	gateway.EventTypeThreadMemberUpdate,
+	gateway.EventTypeThreadMembersUpdate,
+	gateway.EventTypeGuildCreate,
+	gateway.EventTypeGuildUpdate,
+	gateway.EventTypeGuildDelete,
+	gateway.EventTypeGuildAuditLogEntryCreate,
+	gateway.EventTypeGuildBanAdd,
+	gateway.EventTypeGuildBanRemove,
+	gateway.EventTypeGuildEmojisUpdate,
+	gateway.EventTypeGuildStickersUpdate,
+	gateway.EventTypeGuildIntegrationsUpdate,
+	gateway.EventTypeGuildMemberAdd,
+	gateway.EventTypeGuildMemberRemove,
+	gateway.EventTypeGuildMemberUpdate,
+	gateway.EventTypeGuildMembersChunk,
+	gateway.EventTypeGuildRoleCreate,
+	gateway.EventTypeGuildRoleUpdate,
+	gateway.EventTypeGuildRoleDelete,
+	gateway.EventTypeGuildScheduledEventCreate,
+	gateway.EventTypeGuildScheduledEventUpdate,
+	gateway.EventTypeGuildScheduledEventDelete,
+	gateway.EventTypeGuildScheduledEventUserAdd,
+	gateway.EventTypeGuildScheduledEventUserRemove,
+	gateway.EventTypeGuildSoundboardSoundCreate,
+	gateway.EventTypeGuildSoundboardSoundUpdate,
+	gateway.EventTypeGuildSoundboardSoundDelete,
+	gateway.EventTypeGuildSoundboardSoundsUpdate,
+	gateway.EventTypeIntegrationCreate,
+	gateway.EventTypeIntegrationUpdate,
+	gateway.EventTypeIntegrationDelete,
+	gateway.EventTypeInteractionCreate,
+	gateway.EventTypeInviteCreate,
+	gateway.EventTypeInviteDelete,
+	gateway.EventTypeMessageCreate,
+	gateway.EventTypeMessageUpdate,
+	gateway.EventTypeMessageDelete,
+	gateway.EventTypeMessageDeleteBulk,
+	gateway.EventTypeMessagePollVoteAdd,
+	gateway.EventTypeMessagePollVoteRemove,
+	gateway.EventTypeMessageReactionAdd,
+	gateway.EventTypeMessageReactionRemove,
+	gateway.EventTypeMessageReactionRemoveAll,
+	gateway.EventTypeMessageReactionRemoveEmoji,
+	gateway.EventTypePresenceUpdate,
+	gateway.EventTypeSoundboardSounds,
+	gateway.EventTypeStageInstanceCreate,
+	gateway.EventTypeStageInstanceDelete,
+	gateway.EventTypeStageInstanceUpdate,
+	gateway.EventTypeSubscriptionCreate,
+	gateway.EventTypeSubscriptionUpdate,
+	gateway.EventTypeSubscriptionDelete,
+	gateway.EventTypeTypingStart,
+	gateway.EventTypeUserUpdate,
+	gateway.EventTypeVoiceChannelEffectSend,
+	gateway.EventTypeVoiceStateUpdate,
+	gateway.EventTypeVoiceServerUpdate,
+	gateway.EventTypeWebhooksUpdate,
+}

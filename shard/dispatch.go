@@ -1,0 +1,159 @@
+package shard
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/gateway"
+
+	"github.com/megane-go/megane/internal/wire"
+)
+
+// dispatchItem is one dispatch waiting for the handler: either raw event
+// data to decode, or data already decoded on the read loop.
+type dispatchItem struct {
+	seq  int
+	typ  gateway.EventType
+	raw  []byte
+	data gateway.EventData
+}
+
+// enqueue puts item into the dispatch queue, blocking while it is full
+// (counted, and marked as a read-loop stall for the heartbeat). It returns
+// false if the shard stopped while it waited; the item is then not
+// accepted and its sequence number not recorded.
+func (s *Shard) enqueue(c *conn, item dispatchItem) bool {
+	select {
+	case s.dispatch <- item:
+		return true
+	default:
+	}
+	s.fullWaits.Add(1)
+	c.stallBegin()
+	defer c.stallEnd()
+	select {
+	case s.dispatch <- item:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// offer puts item into the dispatch queue only if there is room.
+func (s *Shard) offer(item dispatchItem) {
+	select {
+	case s.dispatch <- item:
+	default:
+	}
+}
+
+// dispatchLoop is the dispatch goroutine: it decodes each queued dispatch
+// and calls the handler, in order, until the queue is closed (after the
+// connection goroutine exited) and drained.
+func (s *Shard) dispatchLoop() {
+	defer close(s.dispatchDone)
+	for item := range s.dispatch {
+		if s.abandon.Load() {
+			continue
+		}
+		data := item.data
+		if data == nil {
+			var err error
+			data, err = s.decode(item)
+			if err != nil {
+				s.dropped.Add(1)
+				s.log.Warn("malformed dispatch dropped",
+					slog.Int("seq", item.seq), slog.String("type", string(item.typ)), slog.Any("err", err))
+				s.markHandled(item.seq)
+				continue
+			}
+		}
+		if _, unknown := data.(gateway.EventUnknown); unknown {
+			s.log.Debug("unknown event type skipped", slog.Int("seq", item.seq), slog.String("type", string(item.typ)))
+		} else if s.handler != nil {
+			s.handler(s, item.typ, item.seq, data)
+		}
+		s.markHandled(item.seq)
+	}
+}
+
+func (s *Shard) markHandled(seq int) {
+	if seq > 0 {
+		s.handledSeq.Store(int64(seq))
+	}
+}
+
+// decode decodes a queued dispatch. Guild payloads first lose their
+// non-guild channels, which disgo's decoder would panic on. A panic in the
+// decoder is turned into an error: a payload never crashes the process.
+func (s *Shard) decode(item dispatchItem) (data gateway.EventData, err error) {
+	raw := item.raw
+	if item.typ == gateway.EventTypeGuildCreate || item.typ == gateway.EventTypeGuildUpdate {
+		filtered, n, ferr := filterGuildChannels(raw)
+		if ferr != nil {
+			return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: ferr}
+		}
+		if n > 0 {
+			s.filtered.Add(uint64(n))
+			s.log.Warn("non-guild channels removed from guild payload",
+				slog.Int("seq", item.seq), slog.String("type", string(item.typ)), slog.Int("count", n))
+			raw = filtered
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			data, err = nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: fmt.Errorf("decoder panicked: %v", r)}
+		}
+	}()
+	data, err = wire.DecodeDispatch(item.typ, raw)
+	if err != nil {
+		return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: err}
+	}
+	return data, nil
+}
+
+// filterGuildChannels removes channels that are not guild channels (DM and
+// group DM) from a guild object's "channels" array. It returns the payload
+// unchanged (and 0) when there is nothing to remove.
+func filterGuildChannels(raw []byte) ([]byte, int, error) {
+	var probe struct {
+		Channels []json.RawMessage `json:"channels"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, 0, fmt.Errorf("guild payload: %w", err)
+	}
+	kept := probe.Channels[:0:0]
+	removed := 0
+	for _, ch := range probe.Channels {
+		var t struct {
+			Type discord.ChannelType `json:"type"`
+		}
+		if err := json.Unmarshal(ch, &t); err != nil {
+			return nil, 0, fmt.Errorf("guild channel: %w", err)
+		}
+		if t.Type == discord.ChannelTypeDM || t.Type == discord.ChannelTypeGroupDM {
+			removed++
+			continue
+		}
+		kept = append(kept, ch)
+	}
+	if removed == 0 {
+		return raw, 0, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, 0, fmt.Errorf("guild payload: %w", err)
+	}
+	channels, err := json.Marshal(kept)
+	if err != nil {
+		return nil, 0, fmt.Errorf("guild channels: %w", err)
+	}
+	fields["channels"] = channels
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil, 0, fmt.Errorf("guild payload: %w", err)
+	}
+	return out, removed, nil
+}

@@ -1,0 +1,123 @@
+package shard
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/megane-go/megane/discordtest"
+)
+
+// TestIdentifyQueueNeverBreaches starts 64 shards at once through one
+// queue and checks that the fake never saw two identifies in one bucket
+// within its window.
+//
+// It is not parallel, nor are its cases: the fake judges by the time it
+// reads each IDENTIFY, and on a loaded 2-core machine under -race reading
+// can lag by tens of milliseconds, which would turn scheduling noise into
+// "breaches" at millisecond windows.
+func TestIdentifyQueueNeverBreaches(t *testing.T) {
+	const shards = 64
+	const fakeWindow = 10 * time.Millisecond
+	// Our window is longer than the fake's: the fake times the IDENTIFY's
+	// arrival, which comes a scheduling delay after the queue let it go.
+	const ourWindow = 120 * time.Millisecond
+	for _, mc := range []int{1, 4, 16} {
+		t.Run(fmt.Sprintf("max_concurrency=%d", mc), func(t *testing.T) {
+			srv := discordtest.New(t,
+				discordtest.WithShards(shards),
+				discordtest.WithGuilds(shards),
+				discordtest.WithMembers(1), discordtest.WithChannels(1), discordtest.WithRoles(1),
+				discordtest.WithMaxConcurrency(mc),
+				discordtest.WithIdentifyWindow(fakeWindow),
+				discordtest.WithHeartbeatInterval(time.Second),
+				discordtest.WithCloseGrace(100*time.Millisecond))
+			// All 64 connect first, then compete for the queue at once;
+			// this keeps the fake's connection burst out of its timing.
+			queue := &barrierQueue{Queue: NewQueue(WithMaxConcurrency(mc), WithIdentifyWindow(ourWindow), WithQueueLogger(quietLogger())), n: shards, open: make(chan struct{})}
+			ids := make([]int, shards)
+			for i := range ids {
+				ids[i] = i
+			}
+			m := NewManager(srv.Token(), ids, shards,
+				WithManagerQueue(queue),
+				WithManagerLogger(quietLogger()),
+				WithManagerShardOptions(shardOpts(srv, WithQueue(queue))...))
+			m.Open(t.Context())
+			defer m.Close(context.Background())
+			c := srv.Counters()
+			if c.BucketBreaches != 0 {
+				t.Fatalf("bucket breaches = %d", c.BucketBreaches)
+			}
+			if c.Identifies != shards {
+				t.Fatalf("identifies = %d, want %d", c.Identifies, shards)
+			}
+			for _, st := range m.Stats() {
+				if st.Identifies != 1 || st.Reconnects != 0 {
+					t.Fatalf("shard %d: %+v", st.ShardID, st)
+				}
+			}
+		})
+	}
+}
+
+// TestSessionStartLimitWaits gives the fake fewer session starts than
+// shards: the queue must wait for the reset instead of failing, and the
+// fake must never refuse an identify.
+func TestSessionStartLimitWaits(t *testing.T) {
+	t.Parallel()
+	const shards = 4
+	const reset = 200 * time.Millisecond
+	srv := discordtest.New(t, fakeOpts(
+		discordtest.WithShards(shards),
+		discordtest.WithSessionStartLimit(shards, 2, reset))...)
+	queue := NewQueue(WithIdentifyWindow(3*time.Millisecond), WithSessionStartLimit(shards, 2, reset), WithQueueLogger(quietLogger()))
+	var wg sync.WaitGroup
+	shardsList := make([]*Shard, shards)
+	errs := make([]error, shards)
+	for i := range shards {
+		shardsList[i] = New(srv.Token(), i, shards, nil, shardOpts(srv, WithQueue(queue))...)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = shardsList[i].Open(t.Context())
+		}()
+	}
+	wg.Wait()
+	for i, s := range shardsList {
+		defer s.Close(context.Background())
+		if errs[i] != nil {
+			t.Fatalf("shard %d: %v", i, errs[i])
+		}
+	}
+	if c := srv.Counters(); c.SessionLimitRefusals != 0 || c.Identifies != shards {
+		t.Fatalf("refusals=%d identifies=%d", c.SessionLimitRefusals, c.Identifies)
+	}
+}
+
+// barrierQueue holds every Wait until n shards are waiting, then lets them
+// compete for the wrapped Queue.
+type barrierQueue struct {
+	Queue
+	n     int
+	mu    sync.Mutex
+	count int
+	open  chan struct{}
+}
+
+func (q *barrierQueue) Wait(ctx context.Context, shardID int) error {
+	q.mu.Lock()
+	q.count++
+	if q.count == q.n {
+		close(q.open)
+	}
+	q.mu.Unlock()
+	select {
+	case <-q.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return q.Queue.Wait(ctx, shardID)
+}

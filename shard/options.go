@@ -1,0 +1,246 @@
+package shard
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/disgoorg/disgo/gateway"
+
+	"github.com/megane-go/megane/internal/wire"
+)
+
+// DefaultGatewayURL is the gateway dialled when WithURL is not given.
+const DefaultGatewayURL = "wss://gateway.discord.gg"
+
+// APIVersion is the gateway API version sent in the dial URL.
+const APIVersion = 10
+
+// MaxPayloadSize is the largest payload Discord accepts from a client.
+const MaxPayloadSize = 4096
+
+// config holds a Shard's settings. Build it with defaultConfig and Options.
+type config struct {
+	url              string
+	intents          gateway.Intents
+	compression      wire.Compression
+	queue            Queue
+	logger           *slog.Logger
+	state            State
+	dispatchBuffer   int
+	backoffMin       time.Duration
+	backoffMax       time.Duration
+	invalidWaitMin   time.Duration
+	invalidWaitMax   time.Duration
+	jitter           func() float64
+	sendLimit        int
+	sendWindow       time.Duration
+	sendReserved     int
+	presence         *gateway.MessageDataPresenceUpdate
+	largeThreshold   int
+	os               string
+	browser          string
+	device           string
+	hook             func(Event)
+	closeTimeout     time.Duration
+	writeTimeout     time.Duration
+	statsWindow      time.Duration
+	heartbeatAckHook bool
+}
+
+func defaultConfig() config {
+	return config{
+		url:            DefaultGatewayURL,
+		intents:        gateway.IntentsDefault,
+		compression:    wire.None,
+		logger:         slog.Default(),
+		dispatchBuffer: 1024,
+		backoffMin:     time.Second,
+		backoffMax:     2 * time.Minute,
+		invalidWaitMin: time.Second,
+		invalidWaitMax: 5 * time.Second,
+		jitter:         rand.Float64,
+		sendLimit:      120,
+		sendWindow:     60 * time.Second,
+		sendReserved:   5,
+		largeThreshold: 50,
+		os:             runtime.GOOS,
+		browser:        "megane",
+		device:         "megane",
+		closeTimeout:   2 * time.Second,
+		writeTimeout:   10 * time.Second,
+		statsWindow:    10 * time.Second,
+	}
+}
+
+func (c *config) apply(opts []Option) {
+	for _, opt := range opts {
+		opt(c)
+	}
+	if c.dispatchBuffer < 1 {
+		c.dispatchBuffer = 1
+	}
+	if c.backoffMin <= 0 {
+		c.backoffMin = time.Millisecond
+	}
+	if c.backoffMax < c.backoffMin {
+		c.backoffMax = c.backoffMin
+	}
+	if c.invalidWaitMin < 0 {
+		c.invalidWaitMin = 0
+	}
+	if c.invalidWaitMax < c.invalidWaitMin {
+		c.invalidWaitMax = c.invalidWaitMin
+	}
+	if c.sendLimit < 1 {
+		c.sendLimit = 1
+	}
+	if c.sendReserved < 0 {
+		c.sendReserved = 0
+	}
+	if c.sendReserved >= c.sendLimit {
+		c.sendReserved = c.sendLimit - 1
+	}
+	if c.sendWindow <= 0 {
+		c.sendWindow = time.Millisecond
+	}
+	if c.jitter == nil {
+		c.jitter = rand.Float64
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = time.Millisecond
+	}
+	if c.statsWindow <= 0 {
+		c.statsWindow = time.Second
+	}
+}
+
+// Option configures a Shard. Options are applied in order; later ones win.
+type Option func(*config)
+
+// WithURL sets the gateway URL to dial for a fresh session, without query
+// string (for example "wss://gateway.discord.gg" or a discordtest server's
+// GatewayURL). Resumes dial the resume_gateway_url from READY instead.
+func WithURL(gatewayURL string) Option {
+	return func(c *config) { c.url = gatewayURL }
+}
+
+// WithIntents sets the gateway intents sent in IDENTIFY. Default:
+// gateway.IntentsDefault.
+func WithIntents(intents ...gateway.Intents) Option {
+	return func(c *config) {
+		var all gateway.Intents
+		for _, i := range intents {
+			all |= i
+		}
+		c.intents = all
+	}
+}
+
+// WithCompression sets the transport compression: wire.None (default),
+// wire.ZlibStream or wire.ZstdStream.
+func WithCompression(compression wire.Compression) Option {
+	return func(c *config) { c.compression = compression }
+}
+
+// WithQueue sets the identify queue. Every IDENTIFY waits on it; resumes do
+// not. Share one Queue between all shards of a process. Default: a
+// LocalQueue of the shard's own (right only for a single shard).
+func WithQueue(queue Queue) Option {
+	return func(c *config) { c.queue = queue }
+}
+
+// WithLogger sets the logger. Every line carries the shard id. Default:
+// slog.Default().
+func WithLogger(logger *slog.Logger) Option {
+	return func(c *config) { c.logger = logger }
+}
+
+// WithState makes Open resume the given session instead of identifying.
+// A zero State (no session id) means identify as usual.
+func WithState(state State) Option {
+	return func(c *config) { c.state = state }
+}
+
+// WithDispatchBuffer sets how many decoded-but-unhandled dispatches the
+// shard holds (default 1024, minimum 1). When it is full the read loop
+// waits (see Shard for the policy).
+func WithDispatchBuffer(n int) Option {
+	return func(c *config) { c.dispatchBuffer = n }
+}
+
+// WithBackoff sets the reconnect backoff: the first retry after a healthy
+// session is immediate, then waits grow from min, doubling up to max, each
+// with jitter in [d/2, d]. Default 1 s to 2 min.
+func WithBackoff(minDelay, maxDelay time.Duration) Option {
+	return func(c *config) { c.backoffMin, c.backoffMax = minDelay, maxDelay }
+}
+
+// WithInvalidSessionWait sets the random wait in [min, max] after an
+// opcode 9 with d:false before identifying again. Default 1 to 5 s, as
+// Discord asks.
+func WithInvalidSessionWait(minWait, maxWait time.Duration) Option {
+	return func(c *config) { c.invalidWaitMin, c.invalidWaitMax = minWait, maxWait }
+}
+
+// WithHeartbeatJitter sets the source of the first heartbeat's jitter; it
+// must return a value in [0, 1). Default: math/rand/v2.Float64.
+func WithHeartbeatJitter(jitter func() float64) Option {
+	return func(c *config) { c.jitter = jitter }
+}
+
+// WithSendLimit sets the gateway send limit: at most n frames per window,
+// of which reserved are kept for heartbeats, IDENTIFY and RESUME (a user
+// Send never uses them). Default 120 per 60 s with 5 reserved.
+func WithSendLimit(n int, window time.Duration, reserved int) Option {
+	return func(c *config) { c.sendLimit, c.sendWindow, c.sendReserved = n, window, reserved }
+}
+
+// WithPresence sets the presence sent in IDENTIFY.
+func WithPresence(presence gateway.MessageDataPresenceUpdate) Option {
+	return func(c *config) { c.presence = &presence }
+}
+
+// WithLargeThreshold sets IDENTIFY's large_threshold (50 to 250; default 50).
+func WithLargeThreshold(n int) Option {
+	return func(c *config) { c.largeThreshold = n }
+}
+
+// WithProperties sets IDENTIFY's connection properties. Default:
+// runtime.GOOS, "megane", "megane".
+func WithProperties(os, browser, device string) Option {
+	return func(c *config) { c.os, c.browser, c.device = os, browser, device }
+}
+
+// WithEventHook sets a function called for each lifecycle Event. It is
+// called synchronously from the shard's own goroutines, so it must be quick
+// and must not call Close or Open on the shard; hand work off to another
+// goroutine if needed.
+func WithEventHook(hook func(Event)) Option {
+	return func(c *config) { c.hook = hook }
+}
+
+// WithCloseTimeout bounds how long Close waits for the gateway to answer
+// the close frame before dropping the TCP connection (default 2 s). The
+// context given to Close can end the wait earlier.
+func WithCloseTimeout(d time.Duration) Option {
+	return func(c *config) { c.closeTimeout = d }
+}
+
+// WithStatsWindow sets the window over which Stats computes events per
+// second (default 10 s).
+func WithStatsWindow(d time.Duration) Option {
+	return func(c *config) { c.statsWindow = d }
+}
+
+// WithHeartbeatAckEvents makes the shard hand disgo's EventTypeHeartbeatAck
+// to the handler after each ACK, as disgo's own gateway does. The event is
+// offered without waiting: it is skipped when the dispatch buffer is full.
+// Default off.
+func WithHeartbeatAckEvents(on bool) Option {
+	return func(c *config) { c.heartbeatAckHook = on }
+}

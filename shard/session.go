@@ -1,0 +1,342 @@
+package shard
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/gorilla/websocket"
+
+	"github.com/megane-go/megane/internal/wire"
+)
+
+// dialer is shared by all shards; gorilla's Dialer is safe for concurrent
+// use.
+var dialer = &websocket.Dialer{
+	Proxy:            http.ProxyFromEnvironment,
+	HandshakeTimeout: 30 * time.Second,
+	ReadBufferSize:   32 << 10,
+	WriteBufferSize:  4 << 10,
+}
+
+// session is the read loop's state for one connection.
+type session struct {
+	c         *conn
+	inflater  wire.Inflater
+	hbCancel  context.CancelFunc
+	hbDone    chan struct{}
+	helloSeen bool
+	resuming  bool
+	healthy   bool
+	replayed  int
+}
+
+// connect dials once and runs the read loop until the connection ends. It
+// reports whether the session became ready and why the connection ended.
+func (s *Shard) connect() (healthy bool, err error) {
+	state := s.State()
+	resuming := state.Resumable()
+	base := s.cfg.url
+	if resuming && state.ResumeURL != "" {
+		base = state.ResumeURL
+	}
+	dialURL, err := gatewayURL(base, s.cfg.compression)
+	if err != nil {
+		return false, err
+	}
+	s.setStatus(gateway.StatusConnecting)
+	ws, resp, err := dialer.DialContext(s.ctx, dialURL, nil)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		return false, fmt.Errorf("shard: dial gateway: %w", err)
+	}
+	inflater, err := wire.NewInflater(s.cfg.compression)
+	if err != nil {
+		_ = ws.Close()
+		return false, fmt.Errorf("shard: %w", err)
+	}
+	defer func() { _ = inflater.Close() }()
+
+	c := newConn(ws, s.cfg.writeTimeout)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = ws.Close()
+		return false, ErrClosed
+	}
+	s.conn = c
+	s.status = gateway.StatusWaitingForHello
+	s.mu.Unlock()
+	s.limiter.reset()
+
+	ss := &session{c: c, inflater: inflater, resuming: resuming}
+	defer func() {
+		s.mu.Lock()
+		s.conn = nil
+		s.mu.Unlock()
+		// Close first: a heartbeat stuck writing to a dead peer then fails
+		// at once instead of waiting for its write deadline.
+		_ = ws.Close()
+		if ss.hbCancel != nil {
+			ss.hbCancel()
+			<-ss.hbDone
+		}
+	}()
+	err = s.readLoop(ss)
+	return ss.healthy, err
+}
+
+func gatewayURL(base string, compression wire.Compression) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("shard: gateway url: %w", err)
+	}
+	q := u.Query()
+	q.Set("v", strconv.Itoa(APIVersion))
+	q.Set("encoding", "json")
+	if compression != wire.None {
+		q.Set("compress", string(compression))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// maxKeptReadBuffer bounds the read buffer kept between frames; a larger
+// one (after a big GUILD_CREATE) is dropped.
+const maxKeptReadBuffer = 1 << 20
+
+// readLoop reads frames until the connection ends and returns why. Frames
+// are read into one reused buffer; a dispatch's data is copied out of it
+// exactly once, when it is queued.
+func (s *Shard) readLoop(ss *session) error {
+	var buf bytes.Buffer
+	for {
+		if buf.Cap() > maxKeptReadBuffer {
+			buf = bytes.Buffer{}
+		}
+		buf.Reset()
+		_, r, err := ss.c.ws.NextReader()
+		if err == nil {
+			_, err = buf.ReadFrom(r)
+		}
+		if err != nil {
+			if reason := ss.c.getReason(); reason != nil {
+				return reason
+			}
+			return classifyReadError(err)
+		}
+		payload, err := ss.inflater.Inflate(buf.Bytes())
+		if err != nil {
+			// A broken compressed stream cannot be recovered on this
+			// connection: resume on a new one.
+			s.log.Warn("undecodable compressed frame; reconnecting", slog.Any("err", err))
+			ss.c.kill(4000, fmt.Errorf("shard: inflate: %w", err))
+			return ss.c.getReason()
+		}
+		if payload == nil {
+			continue // a partial zlib-stream message
+		}
+		env, err := wire.ParseEnvelope(payload)
+		if err != nil {
+			s.dropped.Add(1)
+			s.log.Warn("malformed gateway frame dropped", slog.Any("err", err))
+			continue
+		}
+		if err := s.handleFrame(ss, env); err != nil {
+			if errors.Is(err, errStopped) {
+				return s.drain(ss)
+			}
+			// Close with 4000, not 1000: the session stays resumable.
+			ss.c.kill(4000, err)
+			return ss.c.getReason()
+		}
+	}
+}
+
+// errStopped means the shard's context ended while the read loop waited.
+var errStopped = errors.New("shard: stopped")
+
+// drain keeps reading after the shard was told to stop, until the gateway
+// answers the close frame or Close drops the connection, so the close
+// frame is not lost to a reset.
+func (s *Shard) drain(ss *session) error {
+	for {
+		if _, _, err := ss.c.ws.ReadMessage(); err != nil {
+			if reason := ss.c.getReason(); reason != nil {
+				return reason
+			}
+			return ErrClosed
+		}
+	}
+}
+
+// handleFrame handles one frame on the read loop. A non-nil error ends the
+// connection with that reason.
+func (s *Shard) handleFrame(ss *session, env wire.Envelope) error {
+	switch env.Op {
+	case gateway.OpcodeDispatch:
+		return s.handleDispatch(ss, env)
+	case gateway.OpcodeHeartbeatACK:
+		ss.c.acked.Store(true)
+		s.acks.Add(1)
+		if sent := ss.c.beatSentAt.Swap(0); sent != 0 {
+			now := time.Since(s.epoch)
+			s.latency.Store(int64(now - time.Duration(sent)))
+			if s.cfg.heartbeatAckHook {
+				s.offer(dispatchItem{typ: gateway.EventTypeHeartbeatAck, data: gateway.EventHeartbeatAck{
+					LastHeartbeat: s.epoch.Add(time.Duration(sent)),
+					NewHeartbeat:  s.epoch.Add(now),
+				}})
+			}
+		}
+		return nil
+	case gateway.OpcodeHeartbeat:
+		return s.sendHeartbeat(ss.c)
+	case gateway.OpcodeHello:
+		return s.handleHello(ss, env)
+	case gateway.OpcodeReconnect:
+		s.log.Info("gateway asked to reconnect (op 7)")
+		return ErrReconnectRequested
+	case gateway.OpcodeInvalidSession:
+		md, err := wire.DecodeControl(env.Op, env.D)
+		resumable := false
+		if err == nil {
+			if v, ok := md.(gateway.MessageDataInvalidSession); ok {
+				resumable = bool(v)
+			}
+		}
+		s.log.Warn("invalid session (op 9)", slog.Bool("resumable", resumable))
+		return &InvalidSessionError{Resumable: resumable}
+	default:
+		s.unknownOps.Add(1)
+		s.log.Warn("unknown opcode ignored", slog.Any("err", &UnknownOpcodeError{Op: env.Op}))
+		return nil
+	}
+}
+
+func (s *Shard) handleHello(ss *session, env wire.Envelope) error {
+	if ss.helloSeen {
+		return nil
+	}
+	md, err := wire.DecodeControl(env.Op, env.D)
+	if err != nil {
+		return fmt.Errorf("%w: bad HELLO: %w", ErrProtocol, err)
+	}
+	hello, ok := md.(gateway.MessageDataHello)
+	if !ok || hello.HeartbeatInterval <= 0 {
+		return fmt.Errorf("%w: HELLO without heartbeat interval", ErrProtocol)
+	}
+	ss.helloSeen = true
+	interval := time.Duration(hello.HeartbeatInterval) * time.Millisecond
+	hbCtx, cancel := context.WithCancel(s.ctx)
+	ss.hbCancel, ss.hbDone = cancel, make(chan struct{})
+	go s.heartbeat(hbCtx, ss.c, interval, ss.hbDone)
+	s.emit(Connected{ShardID: s.shardID, Resuming: ss.resuming})
+
+	if ss.resuming {
+		return s.resume(ss)
+	}
+	return s.identify(ss)
+}
+
+func (s *Shard) identify(ss *session) error {
+	s.setStatus(gateway.StatusIdentifying)
+	// The read loop does not read while it waits: mark it stalled so the
+	// heartbeat goroutine does not take unread ACKs for a zombie.
+	ss.c.stallBegin()
+	err := s.queue.Wait(s.ctx, s.shardID)
+	ss.c.stallEnd()
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return errStopped
+		}
+		return fmt.Errorf("shard: identify queue: %w", err)
+	}
+	s.clearSession()
+	identify := gateway.MessageDataIdentify{
+		Token: s.token,
+		Properties: gateway.IdentifyCommandDataProperties{
+			OS: s.cfg.os, Browser: s.cfg.browser, Device: s.cfg.device,
+		},
+		LargeThreshold: s.cfg.largeThreshold,
+		Shard:          &[2]int{s.shardID, s.shardCount},
+		Intents:        s.cfg.intents,
+		Presence:       s.cfg.presence,
+	}
+	if err := s.sendInternal(ss.c, int(gateway.OpcodeIdentify), identify); err != nil {
+		return err
+	}
+	s.identifies.Add(1)
+	s.setStatus(gateway.StatusWaitingForReady)
+	s.log.Debug("identify sent")
+	return nil
+}
+
+func (s *Shard) resume(ss *session) error {
+	state := s.State()
+	s.setStatus(gateway.StatusResuming)
+	resume := gateway.MessageDataResume{Token: s.token, SessionID: state.SessionID, Seq: state.Seq}
+	if err := s.sendInternal(ss.c, int(gateway.OpcodeResume), resume); err != nil {
+		return err
+	}
+	s.resumes.Add(1)
+	s.log.Debug("resume sent", slog.Int("seq", state.Seq))
+	return nil
+}
+
+// handleDispatch takes one dispatch: READY and RESUMED change the session
+// here; every dispatch then goes to the dispatch queue.
+func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
+	if env.HasSeq && env.Seq != 0 && int64(env.Seq) <= s.seq.Load() {
+		s.duplicates.Add(1)
+		s.log.Debug("duplicate dispatch dropped", slog.Int("seq", env.Seq), slog.String("type", string(env.Type)))
+		return nil
+	}
+	item := dispatchItem{seq: env.Seq, typ: env.Type}
+	switch env.Type {
+	case gateway.EventTypeReady:
+		data, err := wire.DecodeDispatch(env.Type, env.D)
+		ready, ok := data.(gateway.EventReady)
+		if err != nil || !ok || ready.SessionID == "" {
+			return fmt.Errorf("%w: undecodable READY", ErrProtocol)
+		}
+		s.mu.Lock()
+		s.sessionID, s.resumeURL = ready.SessionID, ready.ResumeGatewayURL
+		s.status = gateway.StatusReady
+		s.mu.Unlock()
+		ss.healthy = true
+		item.data = ready
+		s.log.Info("session ready", slog.Int("guilds", len(ready.Guilds)))
+		s.emit(Ready{ShardID: s.shardID, SessionID: ready.SessionID})
+		s.report(nil)
+	case gateway.EventTypeResumed:
+		s.setStatus(gateway.StatusReady)
+		ss.healthy = true
+		item.data = gateway.EventResumed{}
+		s.log.Info("session resumed", slog.Int("replayed", ss.replayed))
+		s.emit(Resumed{ShardID: s.shardID, Replayed: ss.replayed})
+		s.report(nil)
+	default:
+		if ss.resuming && !ss.healthy {
+			ss.replayed++
+		}
+		item.raw = bytes.Clone(env.D) // the read buffer and the inflater's are reused
+	}
+	if !s.enqueue(ss.c, item) {
+		return errStopped
+	}
+	if env.HasSeq && env.Seq != 0 {
+		s.seq.Store(int64(env.Seq))
+	}
+	s.events.Add(1)
+	return nil
+}

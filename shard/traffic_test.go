@@ -1,0 +1,127 @@
+package shard
+
+import (
+	"testing"
+
+	"github.com/disgoorg/disgo/gateway"
+
+	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/wire"
+)
+
+// TestCompressions runs traffic and a resume over every transport
+// compression.
+func TestCompressions(t *testing.T) {
+	t.Parallel()
+	for _, c := range []wire.Compression{wire.None, wire.ZlibStream, wire.ZstdStream} {
+		t.Run(c.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := discordtest.New(t, fakeOpts()...)
+			r := newRecorder()
+			h := newHooks()
+			s := openShard(t, srv, 0, 1, r.handle, WithCompression(c), WithEventHook(h.hook))
+			emitWritten(t, srv, s, 200)
+			if err := srv.Reconnect(0); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "a resume", func() bool { return countEvents[Resumed](h) == 1 }, h.wake)
+			if err := srv.Emit(0, 200); err != nil {
+				t.Fatal(err)
+			}
+			assertNoLoss(t, srv, s, r, 400)
+			if st := s.Stats(); st.Dropped != 0 {
+				t.Fatalf("dropped %d", st.Dropped)
+			}
+		})
+	}
+}
+
+// TestMalformedFrameDropped checks that a malformed frame is counted and
+// dropped while the connection stays up.
+func TestMalformedFrameDropped(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(t, fakeOpts()...)
+	r := newRecorder()
+	s := openShard(t, srv, 0, 1, r.handle)
+	for range 3 {
+		if err := srv.SendMalformed(0); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Emit(0, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertNoLoss(t, srv, s, r, 6)
+	st := s.Stats()
+	if st.Dropped != uint64(srv.Counters().MalformedSent) || st.Dropped == 0 {
+		t.Fatalf("dropped = %d, fake sent %d malformed", st.Dropped, srv.Counters().MalformedSent)
+	}
+	if st.Reconnects != 0 {
+		t.Fatal("a malformed frame cost the connection")
+	}
+}
+
+// TestDMChannelInGuildCreate checks that a DM channel inside GUILD_CREATE
+// (disgo panics on it) is filtered out and counted, and the guild still
+// reaches the handler.
+func TestDMChannelInGuildCreate(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(t, fakeOpts()...)
+	r := newRecorder()
+	r.keep = true
+	s := openShard(t, srv, 0, 1, r.handle)
+	before := len(srv.GuildIDs(0, 1))
+	eventually(t, "the shard's guilds", func() bool { return r.count(gateway.EventTypeGuildCreate) == before }, r.wake)
+	if err := srv.SendDMGuildCreate(0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the GUILD_CREATE", func() bool { return r.count(gateway.EventTypeGuildCreate) == before+1 }, r.wake)
+	st := s.Stats()
+	if st.FilteredChannels == 0 || st.Dropped != 0 || st.Reconnects != 0 {
+		t.Fatalf("stats = %+v, want filtered channels, nothing dropped", st)
+	}
+	r.mu.Lock()
+	last := r.events[len(r.events)-1]
+	r.mu.Unlock()
+	gc, ok := last.(gateway.EventGuildCreate)
+	if !ok {
+		t.Fatalf("last event is %T", last)
+	}
+	for _, ch := range gc.Channels {
+		if ch == nil {
+			t.Fatal("nil channel left in the guild")
+		}
+	}
+	assertNoLoss(t, srv, s, r, 0)
+}
+
+func TestFilterGuildChannels(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		in      string
+		removed int
+		wantErr bool
+	}{
+		{"none", `{"id":"1","channels":[{"id":"2","type":0}]}`, 0, false},
+		{"no channels", `{"id":"1"}`, 0, false},
+		{"dm", `{"id":"1","channels":[{"id":"2","type":0},{"id":"3","type":1}]}`, 1, false},
+		{"group dm", `{"id":"1","channels":[{"id":"3","type":3},{"id":"4","type":1}]}`, 2, false},
+		{"broken", `{"id":"1","channels":[`, 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, n, err := filterGuildChannels([]byte(tc.in))
+			if (err != nil) != tc.wantErr || n != tc.removed {
+				t.Fatalf("got n=%d err=%v", n, err)
+			}
+			if err != nil {
+				return
+			}
+			if _, err := wire.DecodeDispatch(gateway.EventTypeGuildCreate, out); err != nil {
+				t.Fatalf("filtered payload does not decode: %v", err)
+			}
+		})
+	}
+}

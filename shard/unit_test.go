@@ -1,0 +1,169 @@
+package shard
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disgoorg/disgo/gateway"
+
+	"github.com/megane-go/megane/internal/wire"
+)
+
+func TestCloseErrorClasses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		code       int
+		sentinel   error
+		reidentify bool
+	}{
+		{4000, nil, false},
+		{4001, nil, false},
+		{4003, nil, true},
+		{4004, ErrInvalidToken, false},
+		{4007, nil, true},
+		{4008, nil, false},
+		{4009, nil, true},
+		{4010, ErrInvalidShard, false},
+		{4011, ErrShardingRequired, false},
+		{4012, ErrInvalidAPIVersion, false},
+		{4013, ErrInvalidIntents, false},
+		{4014, ErrDisallowedIntents, false},
+		{1000, nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.code), func(t *testing.T) {
+			t.Parallel()
+			var err error = &CloseError{Code: tc.code, Reason: "why"}
+			ce := err.(*CloseError)
+			if ce.Fatal() != (tc.sentinel != nil) || ce.reidentify() != tc.reidentify {
+				t.Fatalf("fatal=%t reidentify=%t", ce.Fatal(), ce.reidentify())
+			}
+			if tc.sentinel != nil && !errors.Is(fmt.Errorf("wrapped: %w", err), tc.sentinel) {
+				t.Fatalf("%v does not match %v", err, tc.sentinel)
+			}
+			if !strings.Contains(err.Error(), "why") {
+				t.Fatalf("message %q lacks the reason", err.Error())
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	s := New("t", 0, 1, nil, WithBackoff(10*time.Millisecond, 80*time.Millisecond))
+	cases := []struct {
+		attempt  int
+		min, max time.Duration
+	}{
+		{0, 0, 0},
+		{1, 5 * time.Millisecond, 10 * time.Millisecond},
+		{2, 10 * time.Millisecond, 20 * time.Millisecond},
+		{3, 20 * time.Millisecond, 40 * time.Millisecond},
+		{4, 40 * time.Millisecond, 80 * time.Millisecond},
+		{10, 40 * time.Millisecond, 80 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		for range 50 {
+			if d := s.backoff(tc.attempt); d < tc.min || d > tc.max {
+				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", tc.attempt, d, tc.min, tc.max)
+			}
+		}
+	}
+}
+
+func TestSendLimiterReservesSlots(t *testing.T) {
+	t.Parallel()
+	l := newSendLimiter(5, time.Hour, 2)
+	for i := range 3 {
+		if ok, _ := l.reserve(false); !ok {
+			t.Fatalf("user send %d refused", i)
+		}
+	}
+	if ok, retry := l.reserve(false); ok || retry.IsZero() {
+		t.Fatal("a user send took a reserved slot")
+	}
+	for i := range 2 {
+		if ok, _ := l.reserve(true); !ok {
+			t.Fatalf("internal send %d refused", i)
+		}
+	}
+	if ok, _ := l.reserve(true); ok {
+		t.Fatal("the limit was exceeded")
+	}
+	l.reset()
+	if ok, _ := l.reserve(false); !ok {
+		t.Fatal("reset did not free the window")
+	}
+}
+
+func TestGatewayURL(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		base string
+		c    wire.Compression
+		want string
+	}{
+		{"wss://gateway.discord.gg", wire.None, "wss://gateway.discord.gg?encoding=json&v=10"},
+		{"wss://gateway.discord.gg/", wire.ZlibStream, "wss://gateway.discord.gg/?compress=zlib-stream&encoding=json&v=10"},
+		{"ws://127.0.0.1:1/gateway?v=9", wire.ZstdStream, "ws://127.0.0.1:1/gateway?compress=zstd-stream&encoding=json&v=10"},
+	}
+	for _, tc := range cases {
+		got, err := gatewayURL(tc.base, tc.c)
+		if err != nil || got != tc.want {
+			t.Errorf("gatewayURL(%q, %q) = %q, %v; want %q", tc.base, tc.c, got, err, tc.want)
+		}
+	}
+}
+
+func TestUnknownOpcodeIgnored(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	s := New("t", 3, 4, nil, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err := s.handleFrame(&session{}, wire.Envelope{Op: gateway.Opcode(42)}); err != nil {
+		t.Fatalf("unknown opcode ended the connection: %v", err)
+	}
+	if got := s.Stats().UnknownOpcodes; got != 1 {
+		t.Fatalf("UnknownOpcodes = %d", got)
+	}
+	if out := logs.String(); !strings.Contains(out, "unknown gateway opcode 42") || !strings.Contains(out, "shard=3") {
+		t.Fatalf("log line %q lacks the opcode or shard", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use, for log capture.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestStatsEventsPerSecond(t *testing.T) {
+	t.Parallel()
+	s := New("t", 0, 1, nil, WithStatsWindow(time.Nanosecond))
+	s.events.Add(100)
+	first := s.Stats()
+	if first.Events != 100 || first.EventsPerSecond <= 0 {
+		t.Fatalf("first snapshot = %+v, want a positive rate", first)
+	}
+	// Nothing new since the last snapshot: the rate over the window is 0.
+	if second := s.Stats(); second.EventsPerSecond != 0 {
+		t.Fatalf("rate with no new events = %v", second.EventsPerSecond)
+	}
+}

@@ -228,3 +228,7 @@ func WithReplayBuffer(n int) Option { return func(c *config) { c.replayBuffer = 
 // frame, for the client to close the TCP connection before closing it
 // itself (default 2 s).
 func WithCloseGrace(d time.Duration) Option { return func(c *config) { c.closeGrace = d } }
+
+// WithWriteTimeout bounds each write of a batch of frames to a client
+// (default 10 s); a client that does not read within it is dropped.
+func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }

@@ -53,7 +53,6 @@ func (c *conn) writeLoop(first ctrl) {
 		w.closeFrame(first.code, first.text)
 		return
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(w.s.cfg.writeTimeout))
 	if !w.frame(w.s.helloFrame()) || !w.flush() {
 		c.kill()
 		return
@@ -63,7 +62,6 @@ func (c *conn) writeLoop(first ctrl) {
 	defer timer.Stop()
 	for {
 		now := time.Now()
-		_ = c.nc.SetWriteDeadline(now.Add(w.s.cfg.writeTimeout))
 		for n := w.acks.pop(now); n > 0; n-- {
 			if !w.frame(frameAck) {
 				c.kill()
@@ -132,12 +130,18 @@ func (w *writer) frame(p []byte) bool {
 
 // flush writes the queued frames with one system call. A single Write is
 // never interleaved with gorilla's control frames (pong, close reply),
-// because the socket serialises whole writes.
+// because the socket serialises whole writes. The write deadline is set
+// here, right before the write: a deadline set before the writer idled
+// would already have passed when a late IDENTIFY arrives.
 func (w *writer) flush() bool {
 	if len(w.out) == 0 {
 		return true
 	}
+	_ = w.c.nc.SetWriteDeadline(time.Now().Add(w.s.cfg.writeTimeout))
 	_, err := w.c.nc.Write(w.out)
+	if err != nil {
+		w.c.logger().Debug("gateway write failed; dropping the connection", "err", err)
+	}
 	if cap(w.out) > 4*flushAt {
 		w.out = nil // do not keep a huge READY batch around
 	} else {

@@ -1,0 +1,220 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/store"
+)
+
+// Topics that a cluster's mailbox answers itself. Every topic starting with
+// [ReservedTopicPrefix] belongs to Megane; any other topic is a command for
+// the worker's [CommandHandler].
+const (
+	// ReservedTopicPrefix starts every topic that Megane handles itself.
+	ReservedTopicPrefix = "megane."
+	// TopicStats asks for the worker's [StatsProvider] figures; the reply
+	// is a map[string]any (nil when the worker adds none).
+	TopicStats = "megane.cluster.stats"
+	// TopicFetchGuild asks for a guild from the cache; the payload is a
+	// [FetchRequest] and the reply a [FetchedGuild]. See [FetchGuild].
+	TopicFetchGuild = "megane.fetch.guild"
+	// TopicFetchChannel asks for a guild channel from the cache; the reply
+	// is a [FetchedChannel]. See [FetchChannel].
+	TopicFetchChannel = "megane.fetch.channel"
+	// TopicFetchUser asks for a user from the cache; the reply is a
+	// discord.User. See [FetchUser].
+	TopicFetchUser = "megane.fetch.user"
+	// TopicFetchUsers asks for several users; the reply is the
+	// []discord.User this cluster has. See [FetchUsers].
+	TopicFetchUsers = "megane.fetch.users"
+)
+
+// Bus returns the message bus the cluster's mailbox is attached to (see
+// [WithBus]); it is never nil. The cluster's own address is
+// [Cluster.Address]. To call another cluster or a service, use the bus
+// package with it, for example:
+//
+//	n, err := bus.Request[int](ctx, c.Bus(), c.Address(), bus.Service("counter"), "incr", 1)
+//	res := bus.Broadcast[string](ctx, c.Bus(), c.Address(), bus.AllClusters(), "ping", nil)
+//
+// or the typed helpers [Cluster.FetchGuild], [Cluster.FetchChannel],
+// [Cluster.FetchUser] and [Cluster.FetchUsers].
+func (c *Cluster) Bus() *bus.Bus { return c.bus }
+
+// Store returns the central store shared by the process (see [WithStore]),
+// or nil if the cluster has none. Values in it are shared, not copied.
+func (c *Cluster) Store() *store.Store { return c.store }
+
+// Address returns the cluster's bus address, bus.Cluster(ID()).
+func (c *Cluster) Address() bus.Address { return bus.Cluster(c.id) }
+
+// announce makes the cluster known to the bus, detached: until its first
+// attempt is ready, requests to it fail with bus.ErrTargetStopped (retry
+// later) rather than bus.ErrNoTarget, and broadcasts list it as stopped.
+func (c *Cluster) announce() error {
+	mb, err := c.bus.Attach(c.Address(), nil)
+	if err != nil {
+		return fmt.Errorf("cluster %d: bus: %w", c.id, err)
+	}
+	mb.Detach()
+	return nil
+}
+
+// attachMailbox attaches the attempt's mailbox and starts the goroutine
+// that drains it, owned by the attempt (wg). It runs on the attempt's
+// goroutine as the attempt becomes ready; teardown detaches it.
+func (a *attempt) attachMailbox(wg *sync.WaitGroup) error {
+	c := a.c
+	opts := []bus.MailboxOption{bus.WithEvalTarget(c)}
+	if c.cfg.mailboxCapacity > 0 {
+		opts = append(opts, bus.WithCapacity(c.cfg.mailboxCapacity))
+	}
+	mb, err := c.bus.Attach(c.Address(), busHandler{c: c}, opts...)
+	if err != nil {
+		return supervise.Fatal(fmt.Errorf("cluster %d: bus: %w", c.id, err))
+	}
+	a.mailbox = mb
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.serveMailbox(mb)
+	}()
+	return nil
+}
+
+// serveMailbox drains mb until the attempt ends or mb is detached. A
+// panicking handler (a worker's HandleCommand or Stats, an eval closure)
+// crashes the cluster like a panicking listener.
+func (a *attempt) serveMailbox(mb *bus.Mailbox) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.crash(&PanicError{Value: r, Stack: debug.Stack()})
+		}
+	}()
+	if err := mb.Serve(a.ctx); err != nil && a.ctx.Err() == nil {
+		a.log.Error("bus mailbox stopped", slog.String("err", err.Error()))
+	}
+}
+
+// busHandler routes the cluster's bus messages: Megane's own topics to the
+// cache and the stats, every other topic to the worker's CommandHandler.
+// It runs on the mailbox goroutine, one message at a time.
+type busHandler struct{ c *Cluster }
+
+var _ bus.Handler = busHandler{}
+
+// HandleMessage implements bus.Handler.
+func (h busHandler) HandleMessage(ctx context.Context, msg *bus.Message) (any, error) {
+	c := h.c
+	switch msg.Topic {
+	case TopicStats:
+		return c.workerStats()
+	case TopicFetchGuild, TopicFetchChannel, TopicFetchUser, TopicFetchUsers:
+		req, err := decodePayload[FetchRequest](msg)
+		if err != nil {
+			return nil, err
+		}
+		return c.answerFetch(msg.Topic, req)
+	}
+	if strings.HasPrefix(msg.Topic, ReservedTopicPrefix) {
+		return nil, fmt.Errorf("%w: %q at %s", bus.ErrUnknownTopic, msg.Topic, c.Address())
+	}
+	w, err := c.liveWorker()
+	if err != nil {
+		return nil, err
+	}
+	ch, ok := w.(CommandHandler)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q at %s (the worker implements no HandleCommand)", bus.ErrUnknownTopic, msg.Topic, c.Address())
+	}
+	payload, err := encodePayload(msg.Payload)
+	if err != nil {
+		return nil, err
+	}
+	return ch.HandleCommand(ctx, msg.Topic, payload)
+}
+
+// liveWorker returns the worker of the current incarnation, or an error
+// matching bus.ErrTargetStopped while none runs (a worker-only reload is
+// swapping it).
+func (c *Cluster) liveWorker() (Worker, error) {
+	inc := c.fwd.cur.Load()
+	if inc == nil || inc.dead.Load() {
+		return nil, fmt.Errorf("cluster %d: no worker running: %w", c.id, bus.ErrTargetStopped)
+	}
+	return inc.worker, nil
+}
+
+// workerStats returns the current worker's StatsProvider figures, or nil.
+func (c *Cluster) workerStats() (map[string]any, error) {
+	w, err := c.liveWorker()
+	if err != nil {
+		return nil, err
+	}
+	if sp, ok := w.(StatsProvider); ok {
+		return sp.Stats(), nil
+	}
+	return nil, nil
+}
+
+// ErrInvalidPayload means a bus message's payload could not be converted:
+// a command payload that cannot be encoded as JSON for HandleCommand, or a
+// fetch payload that is neither a FetchRequest nor its JSON.
+var ErrInvalidPayload = errors.New("cluster: invalid payload")
+
+// encodePayload turns a bus payload into the JSON that HandleCommand
+// takes: a json.RawMessage as is, nil as nil, anything else through
+// encoding/json.
+func encodePayload(p any) (json.RawMessage, error) {
+	switch v := p.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return v, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+	}
+	return b, nil
+}
+
+// decodePayload takes a T from a message's payload: a T or *T as is (in
+// process), or its JSON (json.RawMessage or []byte, as it would arrive
+// from another host).
+func decodePayload[T any](msg *bus.Message) (T, error) {
+	var zero T
+	switch v := msg.Payload.(type) {
+	case T:
+		return v, nil
+	case *T:
+		if v != nil {
+			return *v, nil
+		}
+		return zero, nil
+	case nil:
+		return zero, nil
+	case json.RawMessage:
+		return decodeJSON[T](v)
+	case []byte:
+		return decodeJSON[T](v)
+	}
+	return zero, &bus.TypeError{Target: msg.To, Topic: msg.Topic, Want: fmt.Sprintf("%T", zero), Got: fmt.Sprintf("%T", msg.Payload)}
+}
+
+func decodeJSON[T any](data []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+	}
+	return v, nil
+}

@@ -1,0 +1,252 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/megane-go/megane/bus"
+)
+
+// cmdWorker is a testWorker that answers commands: "echo" returns its
+// payload as a string, "gen" its generation, "boom" panics, anything else
+// fails. gates[gen], when set, holds that generation's Launch.
+type cmdWorker struct {
+	testWorker
+	stats map[string]any
+}
+
+func (w *cmdWorker) HandleCommand(_ context.Context, name string, payload json.RawMessage) (any, error) {
+	switch name {
+	case "echo":
+		return string(payload), nil
+	case "gen":
+		return w.gen, nil
+	case "boom":
+		panicInHandler()
+	}
+	return nil, errors.New("no such command: " + name)
+}
+
+func (w *cmdWorker) Stats() map[string]any { return w.stats }
+
+func panicInHandler() { panic("handler boom") }
+
+var (
+	_ CommandHandler = (*cmdWorker)(nil)
+	_ StatsProvider  = (*cmdWorker)(nil)
+)
+
+// newBus returns a bus whose guilds all belong to cluster owner.
+func newBus(owner int) *bus.Bus {
+	return bus.New(bus.WithLogger(slog.New(slog.DiscardHandler)),
+		bus.WithGuildResolver(func(uint64) (int, bool) { return owner, true }))
+}
+
+func request[T any](t *testing.T, b *bus.Bus, to bus.Address, topic string, payload any) (T, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	return bus.Request[T](ctx, b, bus.Manager(), to, topic, payload)
+}
+
+// TestBusCommands proves that cluster 0 answers worker commands through
+// the bus once ready, that its reserved topics are not passed to the
+// worker, and that a cluster nobody runs is bus.ErrNoTarget.
+func TestBusCommands(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 1)
+	b := newBus(0)
+	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
+		return &cmdWorker{testWorker: testWorker{gen: gen, rec: rec}}
+	}, WithBus(b))
+	if h.c.Bus() != b || h.c.Address() != bus.Cluster(0) || h.c.Store() != nil {
+		t.Fatal("accessors do not return the configured bus and address")
+	}
+	h.start()
+	h.waitReady()
+
+	tests := []struct {
+		name    string
+		to      bus.Address
+		topic   string
+		payload any
+		want    string
+		wantErr error
+		wantMsg string // a *bus.HandlerError with this message
+	}{
+		{"echo raw JSON to cluster 0", bus.Cluster(0), "echo", json.RawMessage(`"hi"`), `"hi"`, nil, ""},
+		{"echo a value, encoded", bus.Cluster(0), "echo", map[string]int{"n": 1}, `{"n":1}`, nil, ""},
+		{"handler error carries its message", bus.Cluster(0), "nope", nil, "", nil, "no such command: nope"},
+		{"reserved topic", bus.Cluster(0), "megane.nope", nil, "", bus.ErrUnknownTopic, ""},
+		{"missing cluster", bus.Cluster(3), "echo", nil, "", bus.ErrNoTarget, ""},
+		{"owner of a guild", bus.GuildOwner(81384788765712384), "echo", json.RawMessage(`1`), "1", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := request[string](t, b, tt.to, tt.topic, tt.payload)
+			if tt.wantMsg != "" {
+				var he *bus.HandlerError
+				if !errors.As(err, &he) || !strings.Contains(he.Msg, tt.wantMsg) || he.Target != bus.Cluster(0) {
+					t.Fatalf("err = %v, want a handler error %q", err, tt.wantMsg)
+				}
+				return
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestBusDetachedWhileRestarting proves that a cluster is known but
+// stopped (bus.ErrTargetStopped) before its first attempt is ready and
+// during a restart, answers again once ready, and is forgotten
+// (bus.ErrNoTarget) once Serve has returned.
+func TestBusDetachedWhileRestarting(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 1)
+	b := newBus(0)
+	gates := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	launched := make(chan int, 4)
+	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
+		w := &cmdWorker{testWorker: testWorker{gen: gen, rec: rec, launched: launched}}
+		if gen <= len(gates) {
+			w.gate = gates[gen-1]
+		}
+		return w
+	}, WithBus(b))
+	h.start()
+	// The first Launch waits on its gate: the cluster is known, not ready.
+	h.rec.waitFor(t, "spawned", func(r *recorder) bool { return r.count(EventSpawned) == 1 })
+	if _, err := request[int](t, b, bus.Cluster(0), "gen", nil); !errors.Is(err, bus.ErrTargetStopped) {
+		t.Fatalf("before ready: err = %v, want ErrTargetStopped", err)
+	}
+	close(gates[0])
+	h.waitReady()
+	if got, err := request[int](t, b, bus.Cluster(0), "gen", nil); err != nil || got != 1 {
+		t.Fatalf("ready: got %d, %v", got, err)
+	}
+
+	if err := h.c.Restart(context.Background(), 0, RestartResume); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.waitFor(t, "restarted", func(r *recorder) bool { return r.count(EventRestarted) == 1 })
+	// The second Launch waits on its gate: mid-restart.
+	if _, err := request[int](t, b, bus.Cluster(0), "gen", nil); !errors.Is(err, bus.ErrTargetStopped) {
+		t.Fatalf("mid-restart: err = %v, want ErrTargetStopped", err)
+	}
+	results := bus.Broadcast[int](context.Background(), b, bus.Manager(), bus.AllClusters(), "gen", nil)
+	if len(results) != 1 || !errors.Is(results[0].Err, bus.ErrTargetStopped) {
+		t.Fatalf("broadcast mid-restart = %+v, want one stopped result", results)
+	}
+	close(gates[1])
+	h.waitReady()
+	if got, err := request[int](t, b, bus.Cluster(0), "gen", nil); err != nil || got != 2 {
+		t.Fatalf("after restart: got %d, %v", got, err)
+	}
+
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := request[int](t, b, bus.Cluster(0), "gen", nil); !errors.Is(err, bus.ErrNoTarget) {
+		t.Fatalf("after Serve: err = %v, want ErrNoTarget", err)
+	}
+}
+
+// TestBusHandlerPanicCrashesCluster proves that a panic in a worker's
+// HandleCommand crashes the cluster like a listener panic (with its stack
+// in the event), the requester gets bus.ErrHandlerPanic, and the cluster
+// comes back and answers.
+func TestBusHandlerPanicCrashesCluster(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 1)
+	b := newBus(0)
+	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
+		return &cmdWorker{testWorker: testWorker{gen: gen, rec: rec}}
+	}, WithBus(b))
+	h.start()
+	h.waitReady()
+	if _, err := request[int](t, b, bus.Cluster(0), "boom", nil); !errors.Is(err, bus.ErrHandlerPanic) {
+		t.Fatalf("err = %v, want ErrHandlerPanic", err)
+	}
+	h.rec.waitFor(t, "crash and ready again", func(r *recorder) bool {
+		return r.count(EventCrashed) == 1 && r.count(EventReady) == 2
+	})
+	h.rec.mu.Lock()
+	var crash Event
+	for _, e := range h.rec.events {
+		if e.Kind == EventCrashed {
+			crash = e
+		}
+	}
+	h.rec.mu.Unlock()
+	if crash.Panic == nil || !strings.Contains(string(crash.Panic.Stack), "panicInHandler") {
+		t.Fatalf("crash without the handler's stack: %+v", crash)
+	}
+	h.waitReady()
+	if got, err := request[int](t, b, bus.Cluster(0), "gen", nil); err != nil || got != 2 {
+		t.Fatalf("after the crash: got %d, %v", got, err)
+	}
+}
+
+// TestEvalGetsCluster proves that bus.Eval closures run with the
+// *Cluster as their target.
+func TestEvalGetsCluster(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 2)
+	b := newBus(0)
+	h := newHarness(t, fake, []int{0, 1}, 2, plainWorker, WithBus(b))
+	h.start()
+	h.waitReady()
+	var ran atomic.Int32
+	res, err := bus.Eval(context.Background(), b, bus.Manager(), bus.AllClusters(),
+		func(_ context.Context, target any) ([]int, error) {
+			ran.Add(1)
+			return target.(*Cluster).ShardIDs(), nil
+		})
+	if err != nil || len(res) != 1 || res[0].Err != nil || len(res[0].Value) != 2 || ran.Load() != 1 {
+		t.Fatalf("eval = %+v, %v", res, err)
+	}
+}
+
+// TestClusterStats proves the stats figures: caches, shards and the
+// worker's custom fields asked through the mailbox.
+func TestClusterStats(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 2)
+	b := newBus(0)
+	h := newHarness(t, fake, []int{0, 1}, 2, func(gen int, rec *recorder) Worker {
+		return &cmdWorker{testWorker: testWorker{gen: gen, rec: rec}, stats: map[string]any{"gen": gen}}
+	}, WithBus(b), WithClientOpts(allCaches()))
+	idle := h.c.Stats(context.Background())
+	if idle.Status != StatusIdle || idle.Ready || idle.Custom != nil || len(idle.Shards) != 0 {
+		t.Fatalf("idle stats = %+v", idle)
+	}
+	h.start()
+	h.waitReady()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	st := h.c.Stats(ctx)
+	guilds := len(fake.GuildIDs(0, 2)) + len(fake.GuildIDs(1, 2))
+	if !st.Ready || st.Guilds != guilds || st.Channels != 2*guilds || st.Members != 2*guilds || st.Users != 2*guilds {
+		t.Fatalf("stats = %+v, want %d guilds with 2 channels and 2 members each", st, guilds)
+	}
+	if len(st.Shards) != 2 || st.Shards[0].ShardID != 0 || st.Shards[1].ShardID != 1 || st.Shards[0].Identifies != 1 {
+		t.Fatalf("shard stats = %+v", st.Shards)
+	}
+	if st.Custom["gen"] != 1 {
+		t.Fatalf("custom = %v", st.Custom)
+	}
+}

@@ -1,0 +1,476 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/rest"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/store"
+)
+
+// Cluster is one supervised group of shards with its own disgo client and
+// the user's [Worker]. Each start (and full or resume restart) of a cluster
+// is one attempt of a supervisor: it builds the shards and the client,
+// launches a new worker, opens the shards, becomes ready, and runs until its
+// context ends or it crashes. A crash (an error from Launch, a panic in a
+// listener, a stalled dispatch) is restarted with backoff; the restart
+// resumes the sessions and keeps the cache, like [RestartResume].
+//
+// Cluster 0 is an ordinary cluster. Build one with [New]; the zero value is
+// not usable and a Cluster must not be copied. All methods are safe for
+// concurrent use.
+//
+// While an attempt is ready the cluster answers bus messages at
+// bus.Cluster(id) (see [Cluster.Bus] and the Topic constants); between
+// attempts (a restart, a crash's backoff) requests to it fail with
+// bus.ErrTargetStopped, and once Serve has returned with bus.ErrNoTarget.
+type Cluster struct {
+	id         int
+	shardIDs   []int
+	shardCount int
+	token      string
+	factory    func() Worker
+	cfg        config
+	log        *slog.Logger
+	unit       *supervise.Unit
+	fwd        forwarder
+	cmds       chan *command // bounded (8); see Restart
+	rest       rest.Client   // shared by every attempt; see WithRESTClient
+	ownRest    bool          // rest was built by Serve and is closed by it
+	served     atomic.Bool
+	done       chan struct{} // closed when Serve returns
+	bus        *bus.Bus
+	store      *store.Store
+
+	mu        sync.Mutex // guards the fields below
+	att       *attempt   // the running attempt, nil between attempts
+	attempts  int
+	pending   RestartKind   // the kind of the restart in progress, 0 if none
+	saved     *savedSession // what the next attempt resumes from
+	waiters   []*command    // restarts waiting for the next ready attempt
+	launching *incarnation  // the incarnation whose Launch runs now
+	reloading bool          // a worker-only reload runs
+	ready     bool          // the current attempt is ready
+	readyCh   chan struct{} // closed when ready becomes true; replaced when false
+}
+
+// command is a restart request for the cluster's owner goroutine. reply
+// (capacity 1) gets the result of starting the restart; ready is closed
+// once the cluster is ready again after it.
+type command struct {
+	kind  RestartKind
+	reply chan error
+	ready chan struct{}
+}
+
+// New returns a cluster that will run the given shards (IDs out of
+// shardCount) with token. factory is called for every (re)start and must
+// return a new Worker each time. New does no I/O; call [Cluster.Serve].
+// The token is only handed to the shards and the disgo client; it never
+// appears in a log line, an error or an event.
+func New(token string, id int, shardIDs []int, shardCount int, factory func() Worker, opts ...Option) *Cluster {
+	cfg := defaultConfig()
+	cfg.apply(opts)
+	c := &Cluster{
+		id:         id,
+		shardIDs:   slices.Clone(shardIDs),
+		shardCount: shardCount,
+		token:      token,
+		factory:    factory,
+		cfg:        cfg,
+		log:        cfg.logger.With(slog.Int("cluster", id)),
+		cmds:       make(chan *command, 8),
+		done:       make(chan struct{}),
+		readyCh:    make(chan struct{}),
+		rest:       cfg.rest,
+		bus:        cfg.bus,
+		store:      cfg.store,
+	}
+	if c.bus == nil {
+		c.bus = bus.New(bus.WithLogger(c.log))
+	}
+	c.unit = supervise.New("cluster-"+strconv.Itoa(id), supervise.RunnerFunc(c.run),
+		supervise.WithPolicy(cfg.policy),
+		supervise.WithLogger(c.log),
+		supervise.WithFatal(IsFatal),
+	)
+	return c
+}
+
+// ID returns the cluster's ID (0-based; 0 is an ordinary cluster).
+func (c *Cluster) ID() int { return c.id }
+
+// ShardIDs returns a copy of the IDs of the shards this cluster runs.
+func (c *Cluster) ShardIDs() []int { return slices.Clone(c.shardIDs) }
+
+// ShardCount returns the total shard count of the bot.
+func (c *Cluster) ShardCount() int { return c.shardCount }
+
+// Logger returns the cluster's logger, which carries the "cluster"
+// attribute.
+func (c *Cluster) Logger() *slog.Logger { return c.log }
+
+// Client returns the disgo client of the current attempt, or nil between
+// attempts. A full or resume restart replaces the client, so do not keep it
+// across restarts: listeners get theirs from the event (e.Client()), and a
+// worker gets it in Launch.
+func (c *Cluster) Client() *bot.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.att == nil {
+		return nil
+	}
+	return c.att.client
+}
+
+// Worker returns the current incarnation's worker, or nil.
+func (c *Cluster) Worker() Worker {
+	if inc := c.fwd.cur.Load(); inc != nil {
+		return inc.worker
+	}
+	return nil
+}
+
+// AddEventListeners registers listeners for the current worker
+// incarnation (during Launch: the one being launched). They receive every
+// event of the cluster's client until the incarnation ends, in order, on
+// the cluster's one dispatch goroutine. A panic in a listener crashes the
+// cluster (it is restarted with backoff); disgo would only log it.
+func (c *Cluster) AddEventListeners(listeners ...bot.EventListener) {
+	c.mu.Lock()
+	inc := c.launching
+	c.mu.Unlock()
+	if inc == nil {
+		inc = c.fwd.cur.Load()
+	}
+	if inc != nil {
+		inc.add(listeners)
+	}
+}
+
+// RemoveEventListeners removes listeners of the current incarnation.
+func (c *Cluster) RemoveEventListeners(listeners ...bot.EventListener) {
+	c.mu.Lock()
+	inc := c.launching
+	c.mu.Unlock()
+	if inc == nil {
+		inc = c.fwd.cur.Load()
+	}
+	if inc != nil {
+		inc.remove(listeners)
+	}
+}
+
+// Status is where a cluster is in its life.
+type Status int
+
+// The statuses of a [Cluster]. The zero value is StatusIdle.
+const (
+	StatusIdle       Status = iota // Serve not called yet
+	StatusStarting                 // an attempt is connecting
+	StatusReady                    // every shard is ready
+	StatusReloading                // a worker-only reload runs
+	StatusRestarting               // a full or resume restart runs
+	StatusBackoff                  // crashed; waiting to restart
+	StatusStopping                 // shutting down
+	StatusStopped                  // Serve returned nil
+	StatusFailed                   // Serve returned an error
+)
+
+var statusNames = [...]string{"idle", "starting", "ready", "reloading", "restarting", "backoff", "stopping", "stopped", "failed"}
+
+// String returns the lower-case name of the status.
+func (s Status) String() string {
+	if s >= 0 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Status returns the cluster's status. It never blocks.
+func (c *Cluster) Status() Status {
+	c.mu.Lock()
+	ready, reloading := c.ready, c.reloading
+	c.mu.Unlock()
+	switch c.unit.State() {
+	case supervise.Idle:
+		return StatusIdle
+	case supervise.Starting, supervise.Running, supervise.Ready:
+		// The unit learns of MarkHealthy asynchronously; the cluster's own
+		// flags are authoritative.
+		switch {
+		case reloading:
+			return StatusReloading
+		case ready:
+			return StatusReady
+		}
+		return StatusStarting
+	case supervise.Backoff:
+		return StatusBackoff
+	case supervise.Restarting:
+		return StatusRestarting
+	case supervise.Stopping:
+		return StatusStopping
+	case supervise.Stopped:
+		return StatusStopped
+	}
+	return StatusFailed
+}
+
+// Restarts returns how many attempts started after the first, for any
+// reason. Worker-only reloads are not counted.
+func (c *Cluster) Restarts() int { return c.unit.Restarts() }
+
+// Crashes returns how many attempts ended with an error or a panic.
+func (c *Cluster) Crashes() int { return c.unit.Status().Crashes }
+
+// LastError returns the most recent crash or fatal error, or nil.
+func (c *Cluster) LastError() error { return c.unit.LastError() }
+
+// Done returns a channel closed once Serve has returned.
+func (c *Cluster) Done() <-chan struct{} { return c.done }
+
+// Ready returns a channel that is closed while the cluster is ready. It is
+// replaced when the cluster stops being ready, so take it again after a
+// restart.
+func (c *Cluster) Ready() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.readyCh
+}
+
+// WaitReady blocks until the cluster is ready, ctx ends, or the cluster
+// stops (ErrStopped).
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	select {
+	case <-c.Ready():
+		return nil
+	case <-c.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Serve runs the cluster and blocks until ctx ends (it then returns nil
+// once every shard is closed and every goroutine of the cluster has exited)
+// or the cluster failed: a fatal error (see [IsFatal]) or too many crashes
+// (supervise.ErrTooManyRestarts wrapping the last crash). The calling
+// goroutine owns the cluster's restarts. Serve may be called once.
+func (c *Cluster) Serve(ctx context.Context) error {
+	if !c.served.CompareAndSwap(false, true) {
+		return ErrAlreadyServed
+	}
+	defer close(c.done)
+	if c.factory == nil {
+		return ErrNoWorker
+	}
+	if err := c.announce(); err != nil {
+		return err
+	}
+	defer c.bus.Forget(c.Address())
+	if c.rest == nil {
+		c.rest = newRESTClient(c.token, c.cfg.apiURL, c.log)
+		c.ownRest = true
+	}
+	if c.ownRest {
+		defer func() {
+			closeCtx, cancel := context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
+			defer cancel()
+			c.rest.Close(closeCtx)
+		}()
+	}
+	errc := c.unit.ServeBackground(ctx)
+	for {
+		select {
+		case err := <-errc:
+			c.releaseWaiters()
+			return err
+		case cmd := <-c.cmds:
+			c.handle(ctx, cmd)
+		}
+	}
+}
+
+// releaseWaiters drops the waiting restarts (they see c.done).
+func (c *Cluster) releaseWaiters() {
+	c.mu.Lock()
+	c.waiters = nil
+	c.mu.Unlock()
+}
+
+// handle runs one restart command on the owner goroutine.
+func (c *Cluster) handle(ctx context.Context, cmd *command) {
+	if cmd.kind == RestartWorker {
+		c.mu.Lock()
+		a := c.att
+		c.mu.Unlock()
+		if a != nil {
+			err := a.exec.requestSwap(ctx, a.stop)
+			if !errors.Is(err, errAttemptEnded) {
+				cmd.reply <- err
+				if err == nil {
+					close(cmd.ready)
+				}
+				return
+			}
+			// The attempt ended (a crash, a stall) before the swap ran:
+			// the next attempt brings a new worker; wait for it.
+			c.mu.Lock()
+			c.waiters = append(c.waiters, cmd)
+			c.mu.Unlock()
+			cmd.reply <- nil
+			return
+		}
+		// No attempt runs (backoff): the next attempt brings a new worker
+		// anyway; start it now.
+	}
+	c.mu.Lock()
+	if cmd.kind != RestartWorker {
+		c.pending = cmd.kind
+	}
+	c.waiters = append(c.waiters, cmd)
+	c.mu.Unlock()
+	if err := c.unit.Restart(ctx); err != nil {
+		c.mu.Lock()
+		c.waiters = slices.DeleteFunc(c.waiters, func(w *command) bool { return w == cmd })
+		c.mu.Unlock()
+		if errors.Is(err, supervise.ErrStopped) {
+			err = ErrStopped
+		}
+		cmd.reply <- err
+		return
+	}
+	cmd.reply <- nil
+}
+
+// Restart restarts cluster id with the given kind. For another cluster it
+// asks the [Restarter] (the Manager) and returns once that cluster is
+// ready again. For its own cluster it only schedules the restart and
+// returns at once, because a listener that waited for its own cluster's
+// restart would wait for itself; watch the events, or use the Manager, to
+// learn when it is done. ErrRestartPending means earlier requests are still
+// queued.
+func (c *Cluster) Restart(ctx context.Context, id int, kind RestartKind) error {
+	if !kind.valid() {
+		return ErrInvalidRestartKind
+	}
+	if id != c.id {
+		if c.cfg.restarter == nil {
+			return ErrNoRestarter
+		}
+		return c.cfg.restarter.Restart(ctx, id, kind)
+	}
+	if !c.served.Load() {
+		return ErrNotServing
+	}
+	cmd := &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
+	select {
+	case c.cmds <- cmd:
+		return nil
+	case <-c.done:
+		return ErrStopped
+	default:
+		return ErrRestartPending
+	}
+}
+
+// RestartAndWait restarts this cluster with the given kind and returns once
+// it is ready again, or ctx ends, or the cluster stops (ErrStopped). It must
+// not be called from this cluster's own listeners (use Restart there).
+func (c *Cluster) RestartAndWait(ctx context.Context, kind RestartKind) error {
+	if !kind.valid() {
+		return ErrInvalidRestartKind
+	}
+	if !c.served.Load() {
+		return ErrNotServing
+	}
+	cmd := &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
+	select {
+	case c.cmds <- cmd:
+	case <-c.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-cmd.reply:
+		if err != nil {
+			return err
+		}
+	case <-c.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-cmd.ready:
+		return nil
+	case <-c.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// NotifyAllReady calls the current worker's AllClustersReady, if it has
+// one. The Manager calls it once per run.
+func (c *Cluster) NotifyAllReady(ctx context.Context) {
+	inc := c.fwd.cur.Load()
+	if inc == nil {
+		return
+	}
+	if n, ok := inc.worker.(AllClustersReadyNotifiee); ok {
+		n.AllClustersReady(ctx)
+	}
+}
+
+// emit logs an event and hands it to the hook.
+func (c *Cluster) emit(e Event) {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	e.Cluster = c.id
+	c.log.LogAttrs(context.Background(), e.level(), "cluster event", e.LogAttrs()...)
+	if c.cfg.hook != nil {
+		c.cfg.hook(e)
+	}
+}
+
+// setReady records readiness and wakes waiters.
+func (c *Cluster) setReady(ready bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ready == c.ready {
+		return
+	}
+	c.ready = ready
+	if ready {
+		close(c.readyCh)
+	} else {
+		c.readyCh = make(chan struct{})
+	}
+}
+
+// newRESTClient builds a disgo REST client for the API URL (Discord's when
+// empty).
+//
+// disgo's rest.NewRateLimiter starts a cleanup goroutine that never stops,
+// so a REST client must be built once and shared, never once per restart.
+func newRESTClient(token, apiURL string, log *slog.Logger) rest.Client {
+	opts := []rest.ClientConfigOpt{rest.WithLogger(log)}
+	if apiURL != "" {
+		opts = append(opts, rest.WithURL(apiURL))
+	}
+	return rest.NewClient(token, opts...)
+}

@@ -1,0 +1,246 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/gateway"
+)
+
+// incarnation is one worker value and the listeners it registered. A
+// worker-only reload replaces the incarnation while the client stays.
+type incarnation struct {
+	worker    Worker
+	ctx       context.Context
+	cancel    context.CancelFunc
+	att       *attempt
+	listeners atomic.Pointer[[]bot.EventListener] // copy-on-write
+	dead      atomic.Bool                         // crashed or retired: gets no more events
+	shutOnce  sync.Once
+}
+
+// newIncarnation makes an incarnation whose context carries ctx's values
+// but ends only when the incarnation ends (attempt.end, a swap, teardown):
+// never before dispatch to it has stopped.
+func newIncarnation(ctx context.Context, a *attempt, w Worker) *incarnation {
+	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	inc := &incarnation{worker: w, ctx: ictx, cancel: cancel, att: a}
+	inc.listeners.Store(&[]bot.EventListener{})
+	return inc
+}
+
+// add appends listeners (copy-on-write, safe with concurrent dispatch).
+func (inc *incarnation) add(ls []bot.EventListener) {
+	for {
+		old := inc.listeners.Load()
+		next := make([]bot.EventListener, 0, len(*old)+len(ls))
+		next = append(append(next, *old...), ls...)
+		if inc.listeners.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+// remove deletes listeners by identity.
+func (inc *incarnation) remove(ls []bot.EventListener) {
+	for {
+		old := inc.listeners.Load()
+		next := make([]bot.EventListener, 0, len(*old))
+	outer:
+		for _, l := range *old {
+			for _, r := range ls {
+				if l == r {
+					continue outer
+				}
+			}
+			next = append(next, l)
+		}
+		if inc.listeners.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+// call runs one listener, turning a panic into a crash of the attempt. It
+// reports false after a panic.
+func (inc *incarnation) call(l bot.EventListener, e bot.Event) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			inc.dead.Store(true)
+			inc.att.crash(&PanicError{Value: r, Stack: debug.Stack()})
+			ok = false
+		}
+	}()
+	l.OnEvent(e)
+	return true
+}
+
+// forwarder is the one permanent listener the cluster adds to every disgo
+// client it builds. It forwards each event to the listeners of the current
+// incarnation, so a worker-only reload swaps listeners without touching the
+// client. Unlike disgo's DispatchEvent, which logs and swallows a listener
+// panic, it turns the panic into a crash of the cluster.
+type forwarder struct {
+	cur atomic.Pointer[incarnation]
+}
+
+var _ bot.EventListener = (*forwarder)(nil)
+
+// OnEvent implements bot.EventListener. An event of another attempt's
+// client (an abandoned executor finishing late) is dropped: it never
+// reaches a newer worker.
+func (f *forwarder) OnEvent(e bot.Event) {
+	inc := f.cur.Load()
+	if inc == nil || inc.dead.Load() || e.Client() != inc.att.client {
+		return
+	}
+	for _, l := range *inc.listeners.Load() {
+		if !inc.call(l, e) {
+			return
+		}
+	}
+}
+
+// item is one entry of the executor's queue: a dispatch, or a worker swap.
+type item struct {
+	g    gateway.Gateway
+	t    gateway.EventType
+	seq  int
+	ev   gateway.EventData
+	swap chan error // non-nil: run a worker-only reload, reply here (cap 1)
+}
+
+// executor is the one goroutine of an attempt that hands dispatches to the
+// disgo client (and so to the worker's listeners). The shards' dispatch
+// goroutines put events into its bounded queue; when the queue is full they
+// wait (backpressure), unless the executor was abandoned.
+//
+// Abandon stops the executor from taking more events. The events it never
+// took are not counted as delivered, so a resume from the delivered
+// sequence numbers gets them replayed by Discord. A listener that blocks
+// forever only holds the executor goroutine, never a shard or a restart.
+type executor struct {
+	ch        chan item
+	abandoned chan struct{}
+	abOnce    sync.Once
+	done      chan struct{}
+	progress  atomic.Uint64
+	delivered map[int]*atomic.Int64 // per shard: last seq taken; read-only map
+	handle    func(it item)         // runs on the executor goroutine
+	swap      func() error          // worker-only reload, on the executor goroutine
+	onPanic   func(r any, stack []byte)
+}
+
+func newExecutor(size int, shardIDs []int, start map[int]int) *executor {
+	e := &executor{
+		ch:        make(chan item, size),
+		abandoned: make(chan struct{}),
+		done:      make(chan struct{}),
+		delivered: make(map[int]*atomic.Int64, len(shardIDs)),
+	}
+	for _, id := range shardIDs {
+		v := new(atomic.Int64)
+		v.Store(int64(start[id]))
+		e.delivered[id] = v
+	}
+	return e
+}
+
+// tap is the shards' gateway.EventHandlerFunc. It runs on a shard's
+// dispatch goroutine and blocks while the queue is full, unless abandoned.
+func (e *executor) tap(g gateway.Gateway, t gateway.EventType, seq int, ev gateway.EventData) {
+	select {
+	case e.ch <- item{g: g, t: t, seq: seq, ev: ev}:
+	case <-e.abandoned:
+	}
+}
+
+// abandon stops the executor from taking more events. Idempotent.
+func (e *executor) abandon() { e.abOnce.Do(func() { close(e.abandoned) }) }
+
+// errAttemptEnded is returned by requestSwap when the attempt ended
+// before the swap ran.
+var errAttemptEnded = errors.New("cluster: attempt ended")
+
+// requestSwap queues a worker-only reload behind the queued events and
+// waits for it, for ctx, or for the attempt to end (stop closed: then
+// errAttemptEnded, unless the swap already replied).
+func (e *executor) requestSwap(ctx context.Context, stop <-chan struct{}) error {
+	reply := make(chan error, 1)
+	select {
+	case e.ch <- item{swap: reply}:
+	case <-e.abandoned:
+		return errAttemptEnded
+	case <-stop:
+		return errAttemptEnded
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		if errors.Is(err, ErrStopped) {
+			return errAttemptEnded
+		}
+		return err
+	case <-e.abandoned:
+		return errAttemptEnded
+	case <-stop:
+		return errAttemptEnded
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waiting is how many items wait in the queue.
+func (e *executor) waiting() int { return len(e.ch) }
+
+// run is the executor goroutine. It exits once abandoned.
+func (e *executor) run() {
+	defer close(e.done)
+	for {
+		select {
+		case <-e.abandoned:
+			return
+		case it := <-e.ch:
+			select {
+			case <-e.abandoned:
+				if it.swap != nil {
+					it.swap <- ErrStopped
+				}
+				return
+			default:
+			}
+			if !e.step(it) {
+				return
+			}
+		}
+	}
+}
+
+// step runs one item; it reports false after a panic outside a listener
+// (inside disgo's handlers), which crashes the attempt.
+func (e *executor) step(it item) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if it.swap != nil {
+				it.swap <- ErrStopped
+			}
+			e.onPanic(r, debug.Stack())
+			ok = false
+		}
+	}()
+	if it.swap != nil {
+		it.swap <- e.swap()
+		return true
+	}
+	if d := e.delivered[it.g.ShardID()]; d != nil && it.seq > 0 {
+		d.Store(int64(it.seq))
+	}
+	e.handle(it)
+	e.progress.Add(1)
+	return true
+}

@@ -1,0 +1,90 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/megane-go/megane/shard"
+)
+
+// Errors returned by this package. Match them with [errors.Is].
+var (
+	// ErrInvalidRestartKind is returned for a RestartKind that is not
+	// RestartFull, RestartResume or RestartWorker.
+	ErrInvalidRestartKind = errors.New("cluster: invalid restart kind")
+	// ErrStopped is returned by restarts and waits when the cluster has
+	// stopped (its Serve returned) or stops meanwhile.
+	ErrStopped = errors.New("cluster: stopped")
+	// ErrNotServing is returned by restarts before Serve was called.
+	ErrNotServing = errors.New("cluster: not serving")
+	// ErrNoRestarter is returned by Cluster.Restart for another cluster's
+	// ID when no Restarter was configured.
+	ErrNoRestarter = errors.New("cluster: no restarter configured")
+	// ErrRestartPending is returned by Cluster.Restart of its own cluster
+	// when earlier restart requests have not been taken yet.
+	ErrRestartPending = errors.New("cluster: restart already pending")
+	// ErrStalled is the crash recorded when the watchdog restarts a
+	// cluster; the error is a *StalledError.
+	ErrStalled = errors.New("cluster: dispatch stalled")
+	// ErrBadToken is the fatal error when the disgo client rejects the
+	// token's format (it must start with the base64 application ID).
+	ErrBadToken = errors.New("cluster: malformed bot token")
+	// ErrNoWorker is returned by Serve when New got a nil worker factory.
+	ErrNoWorker = errors.New("cluster: no worker factory")
+	// ErrAlreadyServed is returned by Serve when it was called before.
+	ErrAlreadyServed = errors.New("cluster: already served")
+)
+
+// StalledError is the crash recorded when the watchdog saw no dispatch
+// progress for Timeout while Waiting events were queued. It unwraps to
+// ErrStalled.
+type StalledError struct {
+	Cluster int
+	Timeout time.Duration
+	Waiting int
+}
+
+// Error implements error.
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("cluster: cluster %d made no dispatch progress for %s with %d events waiting", e.Cluster, e.Timeout, e.Waiting)
+}
+
+// Unwrap returns ErrStalled.
+func (e *StalledError) Unwrap() error { return ErrStalled }
+
+// ShardError is an error of one shard of a cluster, such as a fatal close
+// code. It unwraps to the shard's error, so errors.Is(err,
+// shard.ErrInvalidToken) holds.
+type ShardError struct {
+	Cluster int
+	Shard   int
+	Err     error
+}
+
+// Error implements error.
+func (e *ShardError) Error() string {
+	return fmt.Sprintf("cluster %d: shard %d: %v", e.Cluster, e.Shard, e.Err)
+}
+
+// Unwrap returns the shard's error.
+func (e *ShardError) Unwrap() error { return e.Err }
+
+// IsFatal reports whether err must stop the process instead of being
+// retried: a fatal gateway close code (4004, 4010–4014), or an error marked
+// fatal for the supervisor.
+func IsFatal(err error) bool {
+	var ce *shard.CloseError
+	if errors.As(err, &ce) && ce.Fatal() {
+		return true
+	}
+	for _, s := range []error{
+		shard.ErrInvalidToken, shard.ErrInvalidShard, shard.ErrShardingRequired,
+		shard.ErrInvalidAPIVersion, shard.ErrInvalidIntents, shard.ErrDisallowedIntents,
+	} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}

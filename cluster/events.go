@@ -1,0 +1,154 @@
+package cluster
+
+import (
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/megane-go/megane/internal/supervise"
+)
+
+// PanicError is a recovered panic with the stack of the goroutine that
+// panicked. Error returns one line; Stack keeps the full trace.
+type PanicError = supervise.PanicError
+
+// EventKind says what an [Event] is about.
+type EventKind int
+
+// The lifecycle events of a cluster and of the whole process.
+const (
+	// EventSpawned: the cluster's first attempt started.
+	EventSpawned EventKind = iota + 1
+	// EventReady: every shard of the cluster is ready (READY plus all its
+	// guilds, or RESUMED) and the worker is launched. Sent after every
+	// start and restart.
+	EventReady
+	// EventAllReady: every cluster became ready for the first time (sent
+	// by the Manager, once per run).
+	EventAllReady
+	// EventShardConnected: a shard's websocket opened and HELLO arrived.
+	EventShardConnected
+	// EventShardReady: a shard received READY (a new session).
+	EventShardReady
+	// EventShardResumed: a shard received RESUMED (the session continues).
+	EventShardResumed
+	// EventShardDisconnected: a shard's connection ended; Err says why.
+	EventShardDisconnected
+	// EventCrashed: an attempt of the cluster crashed; Err is the crash and
+	// Panic is set when it was a panic (with its stack).
+	EventCrashed
+	// EventRestarted: a new attempt (or, for RestartWorker, a new worker)
+	// started after a restart; Restart says which kind.
+	EventRestarted
+	// EventStalled: the watchdog saw no dispatch progress while events were
+	// waiting, and restarts the cluster.
+	EventStalled
+	// EventError: an error that is not a crash (a failed Shutdown, a fatal
+	// error of the Manager, ...).
+	EventError
+	// EventServiceState: a service (megane.WithService) changed state;
+	// Service names it, State is the new state ("ready", "backoff", ...),
+	// Err and Panic say why it crashed. Sent by the Manager.
+	EventServiceState
+	// EventStatsUpdated: the Manager collected a new stats snapshot
+	// (every interval, and on demand); read it with the Manager's
+	// LatestStats or the WithStatsHandler function.
+	EventStatsUpdated
+)
+
+var kindNames = [...]string{
+	EventSpawned:           "cluster_spawned",
+	EventReady:             "cluster_ready",
+	EventAllReady:          "all_clusters_ready",
+	EventShardConnected:    "shard_connected",
+	EventShardReady:        "shard_ready",
+	EventShardResumed:      "shard_resumed",
+	EventShardDisconnected: "shard_disconnected",
+	EventCrashed:           "cluster_crashed",
+	EventRestarted:         "cluster_restarted",
+	EventStalled:           "cluster_stalled",
+	EventError:             "error",
+	EventServiceState:      "service_state",
+	EventStatsUpdated:      "stats_updated",
+}
+
+// String returns the snake_case name of the kind, such as "cluster_ready".
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "event(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Event is one lifecycle event. It is a plain value and may be copied and
+// kept.
+type Event struct {
+	// Kind says what happened.
+	Kind EventKind
+	// Cluster is the cluster's ID, or -1 for events about the whole
+	// process (EventAllReady, EventServiceState, EventStatsUpdated, some
+	// EventError).
+	Cluster int
+	// Shard is the shard's ID for shard events, or -1.
+	Shard int
+	// Restart is the restart kind for EventRestarted (and EventCrashed,
+	// where it is the kind the supervisor will use: RestartResume); zero
+	// otherwise.
+	Restart RestartKind
+	// Attempt is the cluster's 1-based attempt number, 0 if unknown.
+	Attempt int
+	// Err is the error, for EventShardDisconnected, EventCrashed,
+	// EventStalled and EventError.
+	Err error
+	// Panic is set for EventCrashed (and EventServiceState) when the crash
+	// was a panic.
+	Panic *PanicError
+	// Service is the service's name, for EventServiceState.
+	Service string
+	// State is the service's new state, for EventServiceState.
+	State string
+	// At is when the event happened.
+	At time.Time
+}
+
+// LogAttrs returns the event as slog attributes (never including the
+// token, which no event holds).
+func (e Event) LogAttrs() []slog.Attr {
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs, slog.String("event", e.Kind.String()))
+	if e.Cluster >= 0 {
+		attrs = append(attrs, slog.Int("cluster", e.Cluster))
+	}
+	if e.Shard >= 0 {
+		attrs = append(attrs, slog.Int("shard", e.Shard))
+	}
+	if e.Service != "" {
+		attrs = append(attrs, slog.String("service", e.Service), slog.String("state", e.State))
+	}
+	if e.Restart != 0 {
+		attrs = append(attrs, slog.String("restart", e.Restart.String()))
+	}
+	if e.Attempt > 0 {
+		attrs = append(attrs, slog.Int("attempt", e.Attempt))
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("err", e.Err.Error()))
+	}
+	if e.Panic != nil {
+		attrs = append(attrs, slog.String("stack", string(e.Panic.Stack)))
+	}
+	return attrs
+}
+
+// level is the slog level the event is logged at.
+func (e Event) level() slog.Level {
+	switch e.Kind {
+	case EventCrashed, EventStalled, EventError:
+		return slog.LevelError
+	case EventShardDisconnected:
+		return slog.LevelWarn
+	case EventShardConnected:
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,73 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/cache"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/shard"
+)
+
+// Pinger is a worker that answers the "ping" command.
+type Pinger struct{ Greeter }
+
+// HandleCommand answers commands sent to the cluster through the bus.
+func (p *Pinger) HandleCommand(_ context.Context, _ string, payload json.RawMessage) (any, error) {
+	return "pong " + string(payload), nil
+}
+
+func ExampleFetchGuild() {
+	fake, err := discordtest.Start(discordtest.WithShards(1), discordtest.WithGuilds(2), discordtest.WithMembers(3),
+		discordtest.WithIdentifyWindow(time.Millisecond), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
+	defer fake.Close()
+	queue := shard.NewQueue(shard.WithIdentifyWindow(10 * time.Millisecond))
+	defer queue.Close()
+	// One bus for the process; every guild belongs to cluster 0 here.
+	b := bus.New(bus.WithGuildResolver(func(uint64) (int, bool) { return 0, true }))
+
+	c := cluster.New(fake.Token(), 0, []int{0}, 1,
+		func() cluster.Worker { return &Pinger{} },
+		cluster.WithBus(b),
+		cluster.WithAPIURL(fake.APIURL()),
+		cluster.WithGatewayURL(fake.GatewayURL()),
+		cluster.WithQueue(queue),
+		cluster.WithLogger(slog.New(slog.DiscardHandler)),
+		cluster.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds|cache.FlagChannels|cache.FlagMembers))),
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx) }()
+	if err := c.WaitReady(ctx); err != nil {
+		panic(err)
+	}
+
+	// A command for the worker, from anyone holding the bus.
+	reply, err := bus.Request[string](ctx, b, bus.Manager(), bus.Cluster(0), "ping", 42)
+	fmt.Println(reply, err)
+
+	// A guild from its owner's cache: without members unless asked.
+	id := fake.GuildIDs(0, 1)[0]
+	g, err := cluster.FetchGuild(ctx, b, bus.Manager(), id)
+	fmt.Println(g.Guild.Name, len(g.Channels), "channels; members included:", g.Members != nil, err)
+	g, err = cluster.FetchGuild(ctx, b, bus.Manager(), id, cluster.WithMembers())
+	fmt.Println(len(g.Members), "members", err)
+
+	cancel()
+	fmt.Println("Serve:", <-done)
+	// Output:
+	// pong 42 <nil>
+	// Guild 0 10 channels; members included: false <nil>
+	// 3 members <nil>
+	// Serve: <nil>
+}

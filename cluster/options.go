@@ -1,0 +1,191 @@
+package cluster
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/rest"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/store"
+)
+
+// config holds a Cluster's settings. Build it with defaultConfig.
+type config struct {
+	apiURL          string
+	gatewayURL      string
+	queue           shard.Queue
+	clientOpts      []bot.ConfigOpt
+	shardOpts       []shard.Option
+	logger          *slog.Logger
+	hook            func(Event)
+	policy          supervise.Policy
+	readyTimeout    time.Duration
+	watchdog        time.Duration
+	shutdownTimeout time.Duration
+	drainTimeout    time.Duration
+	dispatchBuffer  int
+	restarter       Restarter
+	rest            rest.Client
+	bus             *bus.Bus
+	store           *store.Store
+	mailboxCapacity int
+}
+
+func defaultConfig() config {
+	return config{
+		logger:          slog.Default(),
+		policy:          supervise.DefaultPolicy(),
+		readyTimeout:    2 * time.Minute,
+		watchdog:        2 * time.Minute,
+		shutdownTimeout: 10 * time.Second,
+		drainTimeout:    10 * time.Second,
+		dispatchBuffer:  256,
+	}
+}
+
+func (c *config) apply(opts []Option) {
+	for _, o := range opts {
+		o(c)
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.dispatchBuffer < 1 {
+		c.dispatchBuffer = 1
+	}
+	if c.shutdownTimeout <= 0 {
+		c.shutdownTimeout = time.Millisecond
+	}
+	if c.drainTimeout <= 0 {
+		c.drainTimeout = time.Millisecond
+	}
+}
+
+// Option configures a [Cluster] in [New].
+type Option func(*config)
+
+// WithAPIURL sets the REST base URL of the cluster's disgo client (for a
+// fake Discord or a proxy), e.g. discordtest's APIURL. Empty keeps disgo's
+// default, Discord itself.
+func WithAPIURL(url string) Option { return func(c *config) { c.apiURL = url } }
+
+// WithGatewayURL sets the gateway URL the shards dial, as returned by
+// GET /gateway/bot. Empty keeps the shard package's default.
+func WithGatewayURL(url string) Option { return func(c *config) { c.gatewayURL = url } }
+
+// WithQueue sets the identify queue shared by every shard of the process.
+// Without it each shard gets a queue of its own, which is only right for a
+// single-shard bot or a test.
+func WithQueue(q shard.Queue) Option { return func(c *config) { c.queue = q } }
+
+// WithClientOpts adds disgo client options (caches, member chunking, ...)
+// to every client the cluster builds. The cluster adds its own shard
+// manager, REST URL, logger and (for resume restarts) caches after these,
+// so those four cannot be overridden here.
+func WithClientOpts(opts ...bot.ConfigOpt) Option {
+	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
+}
+
+// WithShardOptions adds options to every shard the cluster builds
+// (intents, compression, protocol times for tests). The cluster sets the
+// URL, queue, logger, event hook and resume state after these.
+func WithShardOptions(opts ...shard.Option) Option {
+	return func(c *config) { c.shardOpts = append(c.shardOpts, opts...) }
+}
+
+// WithLogger sets the logger. The cluster adds the attribute "cluster".
+// nil discards. The default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithEventHook sets a function that receives every lifecycle [Event] of
+// the cluster. It is called from the cluster's internal goroutines (the
+// supervisor, the shards' goroutines), possibly concurrently, so it must
+// be safe for concurrent use, return quickly and never call the cluster's
+// blocking methods. Several hooks run in the order given.
+func WithEventHook(hook func(Event)) Option {
+	return func(c *config) {
+		if hook == nil {
+			return
+		}
+		if prev := c.hook; prev != nil {
+			c.hook = func(e Event) { prev(e); hook(e) }
+			return
+		}
+		c.hook = hook
+	}
+}
+
+// RestartPolicy is the supervisor's backoff and restart cap. Zero fields
+// take the defaults: 100ms to 30s, doubling, more than 5 crashes a minute
+// give up (see the field docs).
+type RestartPolicy = supervise.Policy
+
+// WithRestartPolicy sets the supervisor's backoff and restart cap. The
+// default is 100ms to 30s, doubling with ±10% jitter; more than 5 crashes
+// a minute give up.
+func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.policy = p } }
+
+// WithReadyTimeout bounds how long a cluster waits, after a shard's READY,
+// for the GUILD_CREATE of every guild READY listed as unavailable. When it
+// passes, the shard counts as ready anyway (a warning is logged). Default
+// two minutes.
+func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.readyTimeout = d } }
+
+// WithWatchdog sets the watchdog timeout: when a cluster's dispatch makes
+// no progress for d while events wait in its dispatch queue (behind a
+// listener that does not return), the cluster is restarted (a crash,
+// resumed like RestartResume: the waiting events are replayed to the next
+// worker) and EventStalled is sent. Zero or negative disables the watchdog.
+// Default two minutes; keep it well above the longest a listener may
+// legitimately run.
+func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog = d } }
+
+// WithShutdownTimeout bounds a worker's Shutdown. Default 10s.
+func WithShutdownTimeout(d time.Duration) Option {
+	return func(c *config) { c.shutdownTimeout = d }
+}
+
+// WithDrainTimeout bounds how long the end of an incarnation waits for a
+// listener that is still running. After it the listener's goroutine is
+// abandoned (it exits as soon as the listener returns) and an error is
+// logged. Default 10s.
+func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drainTimeout = d } }
+
+// WithDispatchBuffer sets the size of the cluster's dispatch queue between
+// the shards and the disgo client (default 256). When it is full the
+// shards' dispatch goroutines wait (backpressure into their own queues);
+// nothing is dropped while the cluster runs.
+func WithDispatchBuffer(n int) Option { return func(c *config) { c.dispatchBuffer = n } }
+
+// WithRestarter sets how Cluster.Restart reaches other clusters; the
+// megane Manager sets itself.
+func WithRestarter(r Restarter) Option { return func(c *config) { c.restarter = r } }
+
+// WithRESTClient sets the disgo REST client that every attempt's client
+// uses; the megane Manager shares one over all clusters, so that Discord's
+// per-token rate limits are kept in one place. The caller closes it after
+// Serve returns. Without it, Serve builds one (with WithAPIURL) and closes
+// it when it returns. A REST client is never built per restart: disgo's
+// rate limiter starts a goroutine that never stops.
+func WithRESTClient(rc rest.Client) Option { return func(c *config) { c.rest = rc } }
+
+// WithBus sets the message bus the cluster attaches its mailbox to (at
+// bus.Cluster(id)); the megane Manager shares one over all clusters and
+// services. Without it, New makes a private bus that only this cluster
+// uses. Two clusters with one ID must not share a bus: the second Serve
+// fails with bus.ErrAlreadyAttached.
+func WithBus(b *bus.Bus) Option { return func(c *config) { c.bus = b } }
+
+// WithStore sets the central store returned by [Cluster.Store]; the megane
+// Manager shares one over all clusters and services. The cluster never
+// closes it. Without it, Store returns nil.
+func WithStore(st *store.Store) Option { return func(c *config) { c.store = st } }
+
+// WithMailboxCapacity sets how many bus messages wait in the cluster's
+// mailbox (default: the bus's mailbox size; values < 1 keep the default).
+// See package bus for what happens when it is full.
+func WithMailboxCapacity(n int) Option { return func(c *config) { c.mailboxCapacity = n } }

@@ -1,0 +1,73 @@
+package cluster
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/disgoorg/snowflake/v2"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/shard"
+)
+
+// Stats is a snapshot of one cluster's figures, as [Cluster.Stats] builds
+// it. It is a plain value; the Manager turns it into a stats.ClusterStats.
+type Stats struct {
+	// ID is the cluster's ID.
+	ID int
+	// Status is the cluster's status; Ready is Status == StatusReady.
+	Status Status
+	Ready  bool
+	// Guilds, Channels and Members count the current client's cache;
+	// Users counts the distinct users among the cached members. All are
+	// zero between attempts.
+	Guilds, Users, Channels, Members int
+	// Restarts counts the attempts after the first; LastError is the last
+	// crash or nil.
+	Restarts  int
+	LastError error
+	// Shards holds each shard's counters of the current attempt, by ID
+	// (empty between attempts).
+	Shards []shard.Stats
+	// Custom is what the worker's [StatsProvider] returned, or nil (no
+	// provider, the cluster is not ready, or it did not answer in time).
+	Custom map[string]any
+}
+
+// Stats returns the cluster's figures. The worker's Stats method is asked
+// through the cluster's mailbox (so it runs on the mailbox goroutine, one
+// message at a time with commands, and a panic in it crashes the cluster);
+// ctx bounds that wait. Everything else is read directly and never blocks
+// for long. Counting Users costs one pass over the member cache.
+// Stats is safe for concurrent use.
+func (c *Cluster) Stats(ctx context.Context) Stats {
+	st := Stats{ID: c.id, Status: c.Status(), Restarts: c.Restarts(), LastError: c.LastError()}
+	st.Ready = st.Status == StatusReady
+	c.mu.Lock()
+	a := c.att
+	c.mu.Unlock()
+	if a != nil {
+		caches := a.client.Caches
+		st.Guilds = caches.GuildsLen()
+		st.Channels = caches.ChannelsLen()
+		st.Members = caches.MembersAllLen()
+		users := make(map[snowflake.ID]struct{}, st.Members)
+		for g := range caches.Guilds() {
+			for m := range caches.Members(g.ID) {
+				users[m.User.ID] = struct{}{}
+			}
+		}
+		st.Users = len(users)
+		for _, sh := range a.shards.all() {
+			st.Shards = append(st.Shards, sh.Stats())
+		}
+	}
+	if st.Ready {
+		custom, err := bus.Request[map[string]any](ctx, c.bus, bus.Address{}, c.Address(), TopicStats, nil)
+		if err != nil {
+			c.log.Debug("worker stats unavailable", slog.String("err", err.Error()))
+		}
+		st.Custom = custom
+	}
+	return st
+}

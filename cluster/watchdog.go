@@ -1,0 +1,57 @@
+package cluster
+
+import "time"
+
+// watchdog restarts the attempt when its dispatch made no progress for the
+// watchdog timeout while events were waiting in the executor's queue. It
+// checks four times per timeout and stops when the attempt's teardown
+// begins.
+//
+// Only the executor's queue counts as waiting: a shard's own queue also
+// holds frames that wait for decoding on the shard's goroutine, which is
+// not the cluster's event loop (counting it gave false stalls on a loaded
+// machine). A stuck executor fills its bounded queue within a few events,
+// after which the shards' queues fill behind it; the reported Waiting adds
+// both.
+func (a *attempt) watchdog() {
+	timeout := a.c.cfg.watchdog
+	period := timeout / 4
+	if period < time.Millisecond {
+		period = time.Millisecond
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	last := a.exec.progress.Load()
+	since := time.Now()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case now := <-t.C:
+			p := a.exec.progress.Load()
+			if p != last {
+				last, since = p, now
+				continue
+			}
+			a.c.mu.Lock()
+			reloading := a.c.reloading
+			a.c.mu.Unlock()
+			if a.exec.waiting() == 0 || reloading {
+				// Nothing waits, or a worker-only reload holds dispatch on
+				// purpose: not a stall.
+				since = now
+				continue
+			}
+			if now.Sub(since) < timeout {
+				continue
+			}
+			waiting := a.exec.waiting() + a.shards.queueDepth()
+			err := &StalledError{Cluster: a.c.id, Timeout: timeout, Waiting: waiting}
+			e := a.ev(EventStalled)
+			e.Err = err
+			a.c.emit(e)
+			a.crash(err)
+			return
+		}
+	}
+}

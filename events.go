@@ -1,0 +1,97 @@
+package megane
+
+import (
+	"context"
+
+	"github.com/megane-go/megane/cluster"
+)
+
+// Event is one lifecycle event of the Manager or a cluster. It is a plain
+// value; see [cluster.Event] for its fields.
+type Event = cluster.Event
+
+// EventKind says what an [Event] is about.
+type EventKind = cluster.EventKind
+
+// PanicError is a recovered panic with its stack, as carried by
+// ClusterCrashed events.
+type PanicError = cluster.PanicError
+
+// The lifecycle event kinds.
+const (
+	ClusterSpawned    = cluster.EventSpawned
+	ClusterReady      = cluster.EventReady
+	AllClustersReady  = cluster.EventAllReady
+	ShardConnected    = cluster.EventShardConnected
+	ShardReady        = cluster.EventShardReady
+	ShardResumed      = cluster.EventShardResumed
+	ShardDisconnected = cluster.EventShardDisconnected
+	ClusterCrashed    = cluster.EventCrashed
+	ClusterRestarted  = cluster.EventRestarted
+	ClusterStalled    = cluster.EventStalled
+	Error             = cluster.EventError
+	// ServiceStateChanged: a service changed state (Event.Service,
+	// Event.State).
+	ServiceStateChanged = cluster.EventServiceState
+	// StatsUpdated: a new stats snapshot was collected (LatestStats).
+	StatsUpdated = cluster.EventStatsUpdated
+)
+
+// Events returns the Manager's bounded event channel (WithEventBuffer,
+// default 256). It is never closed. When it is full, the oldest event is
+// dropped to make room for the newest, and DroppedEvents counts it: a
+// reader that falls behind loses old events, never the latest state. Every
+// event is also logged and handed to the WithEventHandler function.
+func (m *Manager) Events() <-chan Event { return m.events }
+
+// DroppedEvents returns how many events the full Events channel dropped.
+func (m *Manager) DroppedEvents() uint64 { return m.dropped.Load() }
+
+// emit delivers an event: to the handler, then into the channel.
+func (m *Manager) emit(e Event) {
+	m.emitMu.Lock()
+	defer m.emitMu.Unlock()
+	if m.cfg.handler != nil {
+		m.cfg.handler(e)
+	}
+	for {
+		select {
+		case m.events <- e:
+			return
+		default:
+		}
+		select {
+		case <-m.events:
+			m.dropped.Add(1)
+		default:
+		}
+	}
+}
+
+// emitOwn logs and delivers an event of the Manager itself (cluster events
+// are logged by their cluster).
+func (m *Manager) emitOwn(e Event) {
+	m.log.LogAttrs(context.Background(), levelOf(e), "manager event", e.LogAttrs()...)
+	m.emit(e)
+}
+
+// onClusterEvent is every cluster's event hook.
+func (m *Manager) onClusterEvent(e Event) {
+	m.emit(e)
+	if e.Kind != cluster.EventReady {
+		return
+	}
+	m.readyMu.Lock()
+	m.readySet[e.Cluster] = struct{}{}
+	all := len(m.readySet) == m.nClusters && !m.allReadySent
+	if all {
+		m.allReadySent = true
+	}
+	m.readyMu.Unlock()
+	if all {
+		select {
+		case m.allReady <- struct{}{}:
+		default:
+		}
+	}
+}

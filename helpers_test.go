@@ -1,0 +1,205 @@
+package megane
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/events"
+	"go.uber.org/goleak"
+
+	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/shard"
+)
+
+// TestMain checks for leaks. disgo's REST rate limiter starts a cleanup
+// goroutine that never stops (rest.NewRateLimiter); each Manager.Run builds
+// exactly one REST client, so that goroutine is the only one ignored.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/disgoorg/disgo/rest.(*rateLimiterImpl).cleanup"))
+}
+
+const testTimeout = 20 * time.Second
+
+// newFake starts a fake Discord with millisecond windows.
+func newFake(t *testing.T, shards int, opts ...discordtest.Option) *discordtest.Server {
+	t.Helper()
+	return discordtest.New(t, append([]discordtest.Option{
+		discordtest.WithShards(shards),
+		discordtest.WithGuilds(3 * shards),
+		discordtest.WithMembers(2),
+		discordtest.WithChannels(2),
+		discordtest.WithRoles(1),
+		discordtest.WithIdentifyWindow(time.Millisecond),
+		discordtest.WithLogger(slog.New(slog.DiscardHandler)),
+	}, opts...)...)
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// tally counts what workers received, per cluster and generation, and
+// keeps every event; waiters are woken on each change.
+type tally struct {
+	mu      sync.Mutex
+	msgs    map[int]int          // cluster → MESSAGE_CREATE count
+	seqs    map[int]map[int]bool // shard → seqs received (any event)
+	events  []Event
+	changed chan struct{}
+}
+
+func newTally() *tally {
+	return &tally{msgs: map[int]int{}, seqs: map[int]map[int]bool{}, changed: make(chan struct{})}
+}
+
+func (t *tally) notify() {
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+func (t *tally) event(e Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.events = append(t.events, e)
+	t.notify()
+}
+
+func (t *tally) got(c *cluster.Cluster, e bot.Event) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if sh, ok := e.(interface{ ShardID() int }); ok {
+		m := t.seqs[sh.ShardID()]
+		if m == nil {
+			m = map[int]bool{}
+			t.seqs[sh.ShardID()] = m
+		}
+		m[e.SequenceNumber()] = true
+	}
+	n := 0
+	if _, ok := e.(*events.MessageCreate); ok {
+		t.msgs[c.ID()]++
+		n = t.msgs[c.ID()]
+	}
+	t.notify()
+	return n
+}
+
+func (t *tally) waitFor(tb testing.TB, what string, cond func(t *tally) bool) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	for {
+		t.mu.Lock()
+		ok := cond(t)
+		ch := t.changed
+		t.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func (t *tally) count(kind EventKind, clusterID int) int {
+	n := 0
+	for _, e := range t.events {
+		if e.Kind == kind && (clusterID < 0 || e.Cluster == clusterID) {
+			n++
+		}
+	}
+	return n
+}
+
+// tallyWorker records into a tally; panicAt > 0 makes it panic when its
+// cluster's message count reaches panicAt.
+type tallyWorker struct {
+	t        *tally
+	panicAt  int
+	allReady chan<- int
+}
+
+func (w *tallyWorker) Launch(_ context.Context, c *cluster.Cluster) error {
+	c.AddEventListeners(bot.NewListenerFunc(func(e bot.Event) {
+		n := w.t.got(c, e)
+		if n > 0 && n == w.panicAt {
+			panic("worker bug")
+		}
+	}))
+	return nil
+}
+
+func (w *tallyWorker) AllClustersReady(context.Context) {
+	if w.allReady != nil {
+		w.allReady <- 1
+	}
+}
+
+// run starts m.Run and returns a function that stops it and returns its
+// error.
+func run(t *testing.T, m *Manager) (stop func() error, errc <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { ch <- m.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-ch:
+			case <-time.After(testTimeout):
+				t.Fatal("Run did not return")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop, ch
+}
+
+// baseOpts are the Manager options of every test against a fake.
+func baseOpts(fake *discordtest.Server, tl *tally) []Option {
+	return []Option{
+		WithAPIURL(fake.APIURL()),
+		WithLogger(slog.New(slog.DiscardHandler)),
+		WithEventHandler(tl.event),
+		WithQueueOptions(shard.WithIdentifyWindow(10 * time.Millisecond)),
+		WithShardOptions(
+			shard.WithBackoff(time.Millisecond, 10*time.Millisecond),
+			shard.WithInvalidSessionWait(time.Millisecond, 2*time.Millisecond),
+			shard.WithCloseTimeout(500*time.Millisecond),
+		),
+		WithRestartPolicy(RestartPolicy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRestarts: -1}),
+	}
+}
+
+// waitAllReady waits for the AllClustersReady event.
+func waitAllReady(t *testing.T, tl *tally) {
+	t.Helper()
+	tl.waitFor(t, "all clusters ready", func(tl *tally) bool { return tl.count(AllClustersReady, -1) == 1 })
+}

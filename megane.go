@@ -1,0 +1,380 @@
+package megane
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/cache"
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/rest"
+	"github.com/disgoorg/snowflake/v2"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/service"
+	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/stats"
+	"github.com/megane-go/megane/store"
+)
+
+// Errors of the Manager. The fatal gateway errors are the shard package's
+// sentinels, so errors.Is(err, megane.ErrInvalidToken) matches a close 4004
+// from any shard as well as a 401 from GET /gateway/bot.
+var (
+	// ErrInvalidToken: Discord rejected the token (REST 401 or close 4004).
+	ErrInvalidToken = shard.ErrInvalidToken
+	// ErrDisallowedIntents: close 4014, a privileged intent is not allowed.
+	ErrDisallowedIntents = shard.ErrDisallowedIntents
+	// ErrInvalidIntents: close 4013.
+	ErrInvalidIntents = shard.ErrInvalidIntents
+	// ErrShardingRequired: close 4011, the bot needs more shards.
+	ErrShardingRequired = shard.ErrShardingRequired
+	// ErrInvalidShard: close 4010.
+	ErrInvalidShard = shard.ErrInvalidShard
+	// ErrInvalidAPIVersion: close 4012.
+	ErrInvalidAPIVersion = shard.ErrInvalidAPIVersion
+
+	// ErrNoCluster is matched by *NoClusterError: no cluster has that ID.
+	ErrNoCluster = errors.New("megane: no such cluster")
+	// ErrNotRunning is returned by cluster operations before Run has
+	// planned the clusters, or after it returned.
+	ErrNotRunning = errors.New("megane: manager not running")
+	// ErrAlreadyRunning is returned by Run when it was called before.
+	ErrAlreadyRunning = errors.New("megane: manager already ran")
+	// ErrNoWorker is returned by New without WithWorker.
+	ErrNoWorker = errors.New("megane: no worker factory (WithWorker)")
+	// ErrMalformedToken is returned by New for a token that is not a bot
+	// token (it must start with the base64 application ID). The token
+	// itself is never part of the error.
+	ErrMalformedToken = errors.New("megane: malformed bot token")
+)
+
+// GatewayError is returned by Run when GET /gateway/bot failed. Status is
+// the HTTP status (0 for a transport error). A 401 unwraps to
+// ErrInvalidToken. It never holds the token.
+type GatewayError struct {
+	Status int
+	Err    error
+}
+
+// Error implements error.
+func (e *GatewayError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("megane: GET /gateway/bot: HTTP %d: %v", e.Status, e.Err)
+	}
+	return fmt.Sprintf("megane: GET /gateway/bot: %v", e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *GatewayError) Unwrap() error { return e.Err }
+
+// Manager runs a bot's shards in clusters: the entry point of Megane.
+//
+// Build it with [New], then call [Manager.Run], which blocks until its
+// context ends. While it runs, Restart, RestartAll, RollingRestart,
+// Clusters and ClusterOf may be called from any goroutine. A Manager runs
+// once and must not be copied.
+//
+// The Manager owns what the clusters and services share: one message bus
+// ([Manager.Bus]; a guild's owner resolves through the shard plan), one
+// central store ([Manager.Store]), the services ([WithService],
+// [Manager.AddService]) and the stats ([Manager.Stats],
+// [Manager.PrometheusCollector]). Cross-cluster fetches
+// ([Manager.FetchGuild] and the others) go through the bus.
+type Manager struct {
+	token string
+	cfg   config
+	log   *slog.Logger
+
+	events  chan Event // bounded; full: drop oldest (see Events)
+	dropped atomic.Uint64
+	emitMu  sync.Mutex
+	running atomic.Bool
+
+	mu       sync.RWMutex // guards plan and clusters
+	plan     shard.Plan
+	clusters []*cluster.Cluster
+
+	readyMu      sync.Mutex
+	readySet     map[int]struct{}
+	nClusters    int
+	allReadySent bool
+	allReady     chan struct{} // capacity 1
+
+	bus *bus.Bus         // routes by guild through plan
+	col *stats.Collector // run by Run
+
+	// The store (whose janitor is a goroutine) and the registry are made on
+	// first use (see shared), so that a Manager that never runs starts
+	// nothing.
+	sharedOnce sync.Once
+	sharedErr  error
+	closed     atomic.Bool       // Close was called
+	made       atomic.Bool       // shared has made the store and the registry
+	store      *store.Store      // closed when Run returns (or by Close)
+	reg        *service.Registry // served by Run
+}
+
+// New validates the options and returns a Manager. It does no I/O.
+func New(token string, opts ...Option) (*Manager, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.worker == nil {
+		return nil, ErrNoWorker
+	}
+	if !validToken(token) {
+		return nil, ErrMalformedToken
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.eventBuffer < 1 {
+		cfg.eventBuffer = 1
+	}
+	m := &Manager{
+		token:    token,
+		cfg:      cfg,
+		log:      cfg.logger,
+		events:   make(chan Event, cfg.eventBuffer),
+		readySet: map[int]struct{}{},
+		allReady: make(chan struct{}, 1),
+	}
+	if err := validateServices(cfg.services); err != nil {
+		return nil, err
+	}
+	m.bus = bus.New(append([]bus.Option{bus.WithLogger(m.log), bus.WithGuildResolver(m.resolveGuild)}, cfg.busOpts...)...)
+	m.col = m.newCollector()
+	return m, nil
+}
+
+// Close releases what New started (the store's janitor goroutine) for a
+// Manager that will never run. Run releases it itself when it returns, so
+// Close is needed only when Run is not called; after Run has started it
+// does nothing. A closed Manager cannot run (Run returns
+// ErrAlreadyRunning). Close is idempotent.
+func (m *Manager) Close() {
+	if m.running.CompareAndSwap(false, true) {
+		m.closed.Store(true)
+		m.sharedOnce.Do(func() {})
+		if m.store != nil {
+			m.store.Close()
+		}
+	}
+}
+
+// validToken reports whether token starts with the base64 of a snowflake,
+// as every bot token does (disgo derives the application ID from it).
+func validToken(token string) bool {
+	token = strings.TrimPrefix(token, "Bot ")
+	first, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(first, "="))
+	if err != nil {
+		return false
+	}
+	_, err = snowflake.Parse(string(raw))
+	return err == nil
+}
+
+// Run gets GET /gateway/bot, plans the shards and clusters, builds one
+// identify queue for the process, starts the services, the stats
+// collector and every cluster's supervisor, and blocks until ctx ends. It
+// then stops every cluster gracefully (every shard closed, every goroutine
+// gone), then the services and the collector, closes the store and
+// returns nil. When every cluster is ready for the first time, the
+// workers' and the services' AllClustersReady are called.
+//
+// Run returns early with the first fatal error, after stopping the rest:
+// an invalid token (REST 401 or close 4004; errors.Is ErrInvalidToken),
+// disallowed intents (ErrDisallowedIntents), sharding required, ..., or a
+// cluster that crashed more often than its restart policy allows
+// (supervise's "too many restarts" wrapping the last crash). Run may be
+// called once.
+func (m *Manager) Run(ctx context.Context) error {
+	if !m.running.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	st, _, err := m.shared()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	restClient := m.newREST()
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		restClient.Close(closeCtx)
+	}()
+	gb, err := m.gatewayBot(ctx, restClient)
+	if err != nil {
+		return err
+	}
+	plan, err := m.newPlan(gb)
+	if err != nil {
+		return err
+	}
+	maxConc := gb.SessionStartLimit.MaxConcurrency
+	if maxConc < 1 {
+		maxConc = 1 // disgo divides by it; Discord means 1
+	}
+	queue := shard.NewQueue(append([]shard.QueueOption{
+		shard.WithMaxConcurrency(maxConc),
+		shard.WithSessionStartLimit(gb.SessionStartLimit.Total, gb.SessionStartLimit.Remaining,
+			time.Duration(gb.SessionStartLimit.ResetAfter)*time.Millisecond),
+		shard.WithQueueLogger(m.log),
+	}, m.cfg.queueOpts...)...)
+	defer queue.Close()
+
+	clusters := make([]*cluster.Cluster, len(plan.Clusters))
+	for i, ids := range plan.Clusters {
+		clusters[i] = cluster.New(m.token, i, ids, plan.Count, m.cfg.worker, m.clusterOptions(gb.URL, queue, restClient)...)
+	}
+	m.readyMu.Lock()
+	m.nClusters = len(clusters)
+	m.readyMu.Unlock()
+	m.mu.Lock()
+	m.plan, m.clusters = plan, clusters
+	m.mu.Unlock()
+	m.log.Info("starting clusters", slog.Int("shards", plan.Count), slog.Int("clusters", len(clusters)),
+		slog.Int("max_concurrency", maxConc))
+
+	// The services and the stats start before the clusters and stop after
+	// them, so that clusters can use services until their last moment.
+	stopShared, err := m.startShared(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopShared()
+
+	var notifyWG sync.WaitGroup // the services' AllClustersReady calls
+	defer notifyWG.Wait()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(clusters))
+	for _, c := range clusters {
+		go func() { errs <- c.Serve(runCtx) }()
+	}
+	var first error
+	for left := len(clusters); left > 0; {
+		select {
+		case err := <-errs:
+			left--
+			if err != nil && first == nil {
+				first = err
+				e := Event{Kind: cluster.EventError, Cluster: -1, Shard: -1, Err: err, At: time.Now()}
+				m.emitOwn(e)
+				cancel()
+			}
+		case <-m.allReady:
+			m.emitOwn(Event{Kind: cluster.EventAllReady, Cluster: -1, Shard: -1, At: time.Now()})
+			for _, c := range clusters {
+				c.NotifyAllReady(runCtx)
+			}
+			notifyWG.Go(func() { m.reg.NotifyAllClustersReady(runCtx) })
+		}
+	}
+	m.mu.Lock()
+	m.clusters = nil
+	m.mu.Unlock()
+	return first
+}
+
+// newREST builds the Manager's one disgo REST client, shared by every
+// cluster so that Discord's per-token rate limits are tracked in one place.
+// (disgo's rate limiter starts a goroutine that never stops, so it must
+// not be built per cluster restart either.)
+func (m *Manager) newREST() rest.Client {
+	opts := []rest.ClientConfigOpt{rest.WithLogger(m.log)}
+	if m.cfg.apiURL != "" {
+		opts = append(opts, rest.WithURL(m.cfg.apiURL))
+	}
+	return rest.NewClient(m.token, opts...)
+}
+
+// gatewayBot fetches GET /gateway/bot.
+func (m *Manager) gatewayBot(ctx context.Context, client rest.Client) (*discord.GatewayBot, error) {
+	gb, err := rest.NewGateway(client).GetGatewayBot(rest.WithCtx(ctx))
+	if err == nil {
+		return gb, nil
+	}
+	var re *rest.Error
+	if errors.As(err, &re) && re.Response != nil {
+		status := re.Response.StatusCode
+		if status == http.StatusUnauthorized {
+			return nil, &GatewayError{Status: status, Err: ErrInvalidToken}
+		}
+		return nil, &GatewayError{Status: status, Err: errors.New(http.StatusText(status))}
+	}
+	if ctx.Err() != nil {
+		return nil, &GatewayError{Err: ctx.Err()}
+	}
+	// A transport error names the URL, never the Authorization header.
+	return nil, &GatewayError{Err: err}
+}
+
+// newPlan plans the shards and clusters from the options and /gateway/bot.
+func (m *Manager) newPlan(gb *discord.GatewayBot) (shard.Plan, error) {
+	var opts []shard.PlanOption
+	if m.cfg.shards > 0 {
+		opts = append(opts, shard.WithShardCount(m.cfg.shards))
+	} else {
+		opts = append(opts, shard.WithRecommended(gb.Shards))
+		if m.cfg.guildsPerShard > 0 {
+			opts = append(opts, shard.WithGuildsPerShard(m.cfg.guildsPerShard))
+		}
+	}
+	opts = append(opts, shard.WithClusters(m.cfg.clusters))
+	plan, err := shard.NewPlan(opts...)
+	if err != nil {
+		return shard.Plan{}, fmt.Errorf("megane: plan shards: %w", err)
+	}
+	return plan, nil
+}
+
+// clusterOptions returns the options of every cluster.
+func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.Client) []cluster.Option {
+	shardOpts := []shard.Option{}
+	if len(m.cfg.intents) > 0 {
+		shardOpts = append(shardOpts, shard.WithIntents(m.cfg.intents...))
+	}
+	if m.cfg.compression != "" {
+		shardOpts = append(shardOpts, shard.WithCompression(m.cfg.compression))
+	}
+	shardOpts = append(shardOpts, m.cfg.shardOpts...)
+	opts := []cluster.Option{
+		cluster.WithAPIURL(m.cfg.apiURL),
+		cluster.WithGatewayURL(gatewayURL),
+		cluster.WithQueue(queue),
+		cluster.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(DefaultCacheFlags))),
+		cluster.WithClientOpts(m.cfg.clientOpts...),
+		cluster.WithShardOptions(shardOpts...),
+		cluster.WithLogger(m.log),
+		cluster.WithEventHook(m.onClusterEvent),
+		cluster.WithRestartPolicy(m.cfg.policy),
+		cluster.WithReadyTimeout(m.cfg.readyTimeout),
+		cluster.WithWatchdog(m.cfg.watchdog),
+		cluster.WithRestarter(m),
+		cluster.WithRESTClient(rc),
+		cluster.WithBus(m.bus),
+		cluster.WithStore(m.store),
+	}
+	return append(opts, m.cfg.clusterOpts...)
+}
+
+// levelOf is the slog level of a Manager event.
+func levelOf(e Event) slog.Level {
+	if e.Kind == cluster.EventError {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,223 @@
+package megane
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/cache"
+	"github.com/disgoorg/disgo/gateway"
+
+	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/internal/wire"
+	"github.com/megane-go/megane/service"
+	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/stats"
+)
+
+// AutoShards asks WithShards for the shard count that Discord recommends in
+// GET /gateway/bot (scaled by WithGuildsPerShard when set).
+const AutoShards = 0
+
+// RestartPolicy is a cluster supervisor's backoff and restart cap. Zero
+// fields take defaults (100ms to 30s, doubling, more than 5 crashes a minute
+// give up); see the field docs.
+type RestartPolicy = cluster.RestartPolicy
+
+// DefaultRestartPolicy returns the default restart policy.
+func DefaultRestartPolicy() RestartPolicy { return supervise.DefaultPolicy() }
+
+// Compression is a gateway transport compression.
+type Compression = wire.Compression
+
+// The transport compressions.
+const (
+	CompressionNone = wire.None
+	CompressionZlib = wire.ZlibStream
+	CompressionZstd = wire.ZstdStream
+)
+
+// DefaultCacheFlags are the disgo caches every cluster's client keeps
+// unless WithClientOpts sets others: guilds, channels, roles and members,
+// which the cross-cluster fetches (FetchGuild, FetchChannel, FetchUser)
+// and the stats read. disgo's own default caches nothing. Messages are not
+// cached by default; add cache.FlagMessages for WithMessages to find any.
+const DefaultCacheFlags = cache.FlagGuilds | cache.FlagChannels | cache.FlagRoles | cache.FlagMembers
+
+// config holds the Manager's settings. Build it with defaultConfig.
+type config struct {
+	worker         func() cluster.Worker
+	shards         int
+	clusters       int
+	guildsPerShard int
+	intents        []gateway.Intents
+	clientOpts     []bot.ConfigOpt
+	apiURL         string
+	compression    wire.Compression
+	logger         *slog.Logger
+	readyTimeout   time.Duration
+	policy         RestartPolicy
+	watchdog       time.Duration
+	handler        func(Event)
+	eventBuffer    int
+	shardOpts      []shard.Option
+	queueOpts      []shard.QueueOption
+	clusterOpts    []cluster.Option
+	services       []serviceSpec
+	statsInterval  time.Duration
+	statsHandler   func(stats.Snapshot)
+	busOpts        []bus.Option
+}
+
+// serviceSpec is one WithService registration.
+type serviceSpec struct {
+	name string
+	svc  service.Service
+	opts []service.Option
+}
+
+func defaultConfig() config {
+	return config{
+		shards:        AutoShards,
+		logger:        slog.Default(),
+		readyTimeout:  2 * time.Minute,
+		policy:        supervise.DefaultPolicy(),
+		watchdog:      2 * time.Minute,
+		eventBuffer:   256,
+		statsInterval: stats.DefaultInterval,
+	}
+}
+
+// Option configures a [Manager] in [New].
+type Option func(*config)
+
+// WithWorker sets the factory of the bot's worker. It is called for every
+// start and restart of a cluster and must return a new value each time.
+// Required.
+func WithWorker(factory func() cluster.Worker) Option {
+	return func(c *config) { c.worker = factory }
+}
+
+// WithShards sets the total shard count, or AutoShards (the default) for
+// Discord's recommendation.
+func WithShards(n int) Option { return func(c *config) { c.shards = n } }
+
+// WithClusters sets how many clusters share the shards; 0 (the default)
+// means runtime.GOMAXPROCS(0). There are never more clusters than shards.
+// Shards are split contiguously and evenly; the first clusters take the
+// leftovers.
+func WithClusters(n int) Option { return func(c *config) { c.clusters = n } }
+
+// WithGuildsPerShard scales the automatic shard count: with g guilds per
+// shard the count is ceil(recommended × 1000 / g).
+func WithGuildsPerShard(g int) Option { return func(c *config) { c.guildsPerShard = g } }
+
+// WithIntents sets the gateway intents every shard identifies with.
+func WithIntents(intents ...gateway.Intents) Option {
+	return func(c *config) { c.intents = append(c.intents, intents...) }
+}
+
+// WithClientOpts adds disgo client options (caches, member chunking, ...)
+// to every cluster's client. They apply after the Manager's default cache
+// flags ([DefaultCacheFlags]), so bot.WithCacheConfigOpts(cache.WithCaches(
+// flags)) here replaces them.
+func WithClientOpts(opts ...bot.ConfigOpt) Option {
+	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
+}
+
+// WithAPIURL sets the REST base URL (e.g. a fake Discord's APIURL or a
+// proxy). The gateway URL then comes from its GET /gateway/bot. Empty keeps
+// Discord's.
+func WithAPIURL(url string) Option { return func(c *config) { c.apiURL = url } }
+
+// WithCompression sets the gateway transport compression (default none).
+func WithCompression(comp Compression) Option { return func(c *config) { c.compression = comp } }
+
+// WithLogger sets the logger; clusters add "cluster" and shards "shard"
+// attributes. nil discards. The default is slog.Default(). The token never
+// appears in a log line.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithReadyTimeout bounds how long a cluster waits, after a shard's READY,
+// for the guilds READY listed; then the shard counts as ready anyway.
+// Default two minutes.
+func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.readyTimeout = d } }
+
+// WithRestartPolicy sets the clusters' supervisor policy (backoff and
+// restart cap).
+func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.policy = p } }
+
+// WithWatchdog sets the watchdog timeout: a cluster whose dispatch makes no
+// progress for d while events wait is restarted (resuming its sessions).
+// Zero or negative disables it. Default two minutes.
+func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog = d } }
+
+// WithEventHandler sets a function that receives every lifecycle event, in
+// order, one at a time. It runs on internal goroutines while holding the
+// event lock, so it must return quickly and must not call the Manager's
+// blocking methods (Restart and the like).
+func WithEventHandler(h func(Event)) Option { return func(c *config) { c.handler = h } }
+
+// WithEventBuffer sets the capacity of the Events channel (default 256,
+// at least 1).
+func WithEventBuffer(n int) Option { return func(c *config) { c.eventBuffer = n } }
+
+// WithShardOptions adds options to every shard (protocol times for tests,
+// presence, dispatch buffer, ...).
+func WithShardOptions(opts ...shard.Option) Option {
+	return func(c *config) { c.shardOpts = append(c.shardOpts, opts...) }
+}
+
+// WithQueueOptions adds options to the process-wide identify queue (for
+// example a scaled-down identify window in tests). The Manager sets the
+// max concurrency and session start limit from GET /gateway/bot first.
+func WithQueueOptions(opts ...shard.QueueOption) Option {
+	return func(c *config) { c.queueOpts = append(c.queueOpts, opts...) }
+}
+
+// WithClusterOptions adds low-level options to every cluster (drain and
+// shutdown timeouts, dispatch buffer). The Manager's own settings are
+// applied first.
+func WithClusterOptions(opts ...cluster.Option) Option {
+	return func(c *config) { c.clusterOpts = append(c.clusterOpts, opts...) }
+}
+
+// WithService registers a service under name, to be started by Run
+// (before the clusters) and supervised beside them: panics recovered,
+// crashes restarted with backoff, restartable and stoppable by name. Its
+// bus address is bus.Service(name). New fails with service.ErrDuplicate
+// or service.ErrInvalidName for a taken or malformed name. Add services
+// after New with [Manager.AddService].
+func WithService(name string, svc service.Service, opts ...service.Option) Option {
+	return func(c *config) {
+		c.services = append(c.services, serviceSpec{name: name, svc: svc, opts: opts})
+	}
+}
+
+// WithStatsInterval sets how often Run collects a stats snapshot (default
+// stats.DefaultInterval, 10 s). Values <= 0 keep the default.
+func WithStatsInterval(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.statsInterval = d
+		}
+	}
+}
+
+// WithStatsHandler sets a function called with every new stats snapshot
+// (the statsUpdated event; a StatsUpdated lifecycle Event is sent too). It
+// runs on the collecting goroutine, one snapshot at a time: it must return
+// quickly, must not call Manager.Stats (it would wait for itself), and
+// must treat the snapshot as read-only.
+func WithStatsHandler(fn func(stats.Snapshot)) Option {
+	return func(c *config) { c.statsHandler = fn }
+}
+
+// WithBusOptions adds options to the Manager's message bus (mailbox size,
+// request timeout, fan-out). The Manager sets the guild resolver and the
+// logger first.
+func WithBusOptions(opts ...bus.Option) Option {
+	return func(c *config) { c.busOpts = append(c.busOpts, opts...) }
+}

@@ -1,0 +1,118 @@
+package megane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/megane-go/megane/cluster"
+)
+
+// RestartKind says what a restart keeps; see the constants.
+type RestartKind = cluster.RestartKind
+
+// The restart kinds. See [cluster.RestartFull] and the others for exactly
+// what each keeps.
+const (
+	// RestartFull re-identifies every shard of the cluster and rebuilds its
+	// client and cache.
+	RestartFull = cluster.RestartFull
+	// RestartResume keeps the sessions and the cache: no identify is spent
+	// and no event is lost.
+	RestartResume = cluster.RestartResume
+	// RestartWorker keeps the shards connected and the client; only the
+	// worker is replaced, and the events that arrive meanwhile wait for it.
+	RestartWorker = cluster.RestartWorker
+)
+
+// NoClusterError is returned for a cluster ID the Manager does not run. It
+// matches ErrNoCluster with errors.Is.
+type NoClusterError struct {
+	ID int
+}
+
+// Error implements error.
+func (e *NoClusterError) Error() string { return fmt.Sprintf("megane: no cluster %d", e.ID) }
+
+// Unwrap returns ErrNoCluster.
+func (e *NoClusterError) Unwrap() error { return ErrNoCluster }
+
+// cluster returns cluster id of the running Manager.
+func (m *Manager) cluster(id int) (*cluster.Cluster, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.clusters == nil {
+		return nil, ErrNotRunning
+	}
+	if id < 0 || id >= len(m.clusters) {
+		return nil, &NoClusterError{ID: id}
+	}
+	return m.clusters[id], nil
+}
+
+// all returns the clusters of the running Manager.
+func (m *Manager) all() ([]*cluster.Cluster, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.clusters == nil {
+		return nil, ErrNotRunning
+	}
+	return m.clusters, nil
+}
+
+// Restart restarts one cluster with the given kind and returns once it is
+// ready again (or ctx ends). The other clusters keep serving. It returns a
+// *NoClusterError (errors.Is ErrNoCluster) for an unknown ID and
+// ErrNotRunning before Run has planned the clusters. It implements
+// cluster.Restarter, so a worker can restart another cluster through its
+// Cluster; it must not be called from the cluster's own listeners (that
+// would wait for itself: use Cluster.Restart there).
+func (m *Manager) Restart(ctx context.Context, clusterID int, kind RestartKind) error {
+	c, err := m.cluster(clusterID)
+	if err != nil {
+		return err
+	}
+	return c.RestartAndWait(ctx, kind)
+}
+
+// RestartAll restarts every cluster at once with the given kind and
+// returns when all are ready again. The errors of the clusters that failed
+// are joined.
+func (m *Manager) RestartAll(ctx context.Context, kind RestartKind) error {
+	cs, err := m.all()
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.RestartAndWait(ctx, kind); err != nil {
+				errs[i] = fmt.Errorf("megane: restart cluster %d: %w", c.ID(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// RollingRestart restarts the clusters one after another in ID order, each
+// after the previous one is ready again, so at most one cluster is down at
+// a time. It stops at the first error.
+func (m *Manager) RollingRestart(ctx context.Context, kind RestartKind) error {
+	cs, err := m.all()
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := c.RestartAndWait(ctx, kind); err != nil {
+			return fmt.Errorf("megane: rolling restart at cluster %d: %w", c.ID(), err)
+		}
+	}
+	return nil
+}
+
+var _ cluster.Restarter = (*Manager)(nil)

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -79,6 +80,10 @@ func (e *TypeError) Error() string {
 	return "bus: " + e.Target.String() + " topic " + strconv.Quote(e.Topic) +
 		": got " + e.Got + ", want " + e.Want
 }
+
+// typeName returns T's name as %T prints it, also for an interface type T
+// (which has no dynamic value to print).
+func typeName[T any]() string { return fmt.Sprintf("%T", (*T)(nil))[1:] }
 
 // AddressError describes an address that is malformed or not allowed where it
 // was used. It matches [ErrInvalidAddress].

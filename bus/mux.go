@@ -42,7 +42,7 @@ func Handle[Req, Resp any](mux *Mux, topic string, fn func(ctx context.Context, 
 			if !ok {
 				return nil, &TypeError{
 					Target: msg.To, Topic: topic,
-					Want: fmt.Sprintf("%T", (*Req)(nil))[1:], Got: fmt.Sprintf("%T", msg.Payload),
+					Want: typeName[Req](), Got: fmt.Sprintf("%T", msg.Payload),
 				}
 			}
 			req = r

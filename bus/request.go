@@ -212,7 +212,7 @@ func convert[T any](v any, err error, target Address, topic string) (T, error) {
 	if !ok {
 		return zero, &TypeError{
 			Target: target, Topic: topic,
-			Want: fmt.Sprintf("%T", (*T)(nil))[1:], Got: fmt.Sprintf("%T", v),
+			Want: typeName[T](), Got: fmt.Sprintf("%T", v),
 		}
 	}
 	return t, nil

@@ -172,3 +172,98 @@ func TestBeforeServe(t *testing.T) {
 		t.Errorf("Add(taken) = %v, want ErrDuplicate and bus.ErrAlreadyAttached", err)
 	}
 }
+
+// A run whose ReadyTimeout has fired is already being torn down: a Ready it
+// calls afterwards (a slow start that ignores ctx) must not make the service
+// ready, reset its backoff, or start its mailbox. Before the fix, such a
+// service flapped Running → Ready → Backoff and always restarted after
+// MinBackoff instead of backing off.
+func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
+			time.Sleep(2 * time.Second) // slow start, past the 1 s timeout
+			sc.Ready()
+			<-ctx.Done()
+			return nil
+		}}
+		if err := h.reg.Add("late", s, ReadyTimeout(time.Second), RestartPolicy(fastPolicy)); err != nil {
+			t.Fatal(err)
+		}
+		h.serve()
+		want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
+		for i, d := range want {
+			ev := h.waitFor("late", StateBackoff)
+			if ev.From != StateRunning {
+				t.Errorf("crash %d: from %v, want running (never ready)", i+1, ev.From)
+			}
+			if !errors.Is(ev.Err, ErrReadyTimeout) {
+				t.Errorf("crash %d: err = %v, want ErrReadyTimeout", i+1, ev.Err)
+			}
+			if ev.Delay != d {
+				t.Errorf("crash %d: backoff %v, want %v", i+1, ev.Delay, d)
+			}
+		}
+	})
+}
+
+// A run that returns Fatal(err) stops the service for good (no backoff, no
+// restart) with err visible; Restart revives it.
+func TestFatalStopsWithoutRestart(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		errConfig := errors.New("bad config")
+		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
+			if run == 1 {
+				return Fatal(errConfig)
+			}
+			return readyServe(ctx, sc, run)
+		}}
+		if err := h.reg.Add("fatal", s, RestartPolicy(fastPolicy)); err != nil {
+			t.Fatal(err)
+		}
+		h.serve()
+		ev := h.waitFor("fatal", StateFailed)
+		if ev.From != StateRunning || !errors.Is(ev.Err, errConfig) {
+			t.Fatalf("failure event = %+v, want running → failed with the config error", ev)
+		}
+		synctest.Wait()
+		st := h.reg.States()[0]
+		if st.State != StateFailed || st.Restarts != 0 || !errors.Is(st.LastError, errConfig) || s.runs.Load() != 1 {
+			t.Fatalf("after a fatal error: %+v, %d runs", st, s.runs.Load())
+		}
+		if err := h.reg.Restart(t.Context(), "fatal"); err != nil {
+			t.Fatalf("Restart = %v", err)
+		}
+		h.waitFor("fatal", StateReady)
+	})
+}
+
+// MailboxCapacity bounds the commands that wait for a service that is not
+// ready yet; beyond it a fire-and-forget send fails with bus.ErrMailboxFull.
+func TestMailboxCapacity(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		s := &svc{serve: func(ctx context.Context, _ *Context, _ int) error {
+			<-ctx.Done() // never ready: the mailbox is never drained
+			return nil
+		}}
+		if err := h.reg.Add("small", s, MailboxCapacity(2)); err != nil {
+			t.Fatal(err)
+		}
+		h.serve()
+		h.waitFor("small", StateRunning)
+		synctest.Wait() // the run has attached its mailbox and blocks in Serve
+		for i := range 2 {
+			if err := h.bus.Send(t.Context(), bus.Cluster(0), bus.Service("small"), "x", nil); err != nil {
+				t.Fatalf("send %d = %v", i, err)
+			}
+		}
+		if err := h.bus.Send(t.Context(), bus.Cluster(0), bus.Service("small"), "x", nil); !errors.Is(err, bus.ErrMailboxFull) {
+			t.Fatalf("send beyond capacity = %v, want bus.ErrMailboxFull", err)
+		}
+	})
+}

@@ -22,10 +22,11 @@ type run struct {
 	cancel context.CancelCauseFunc
 	mb     *bus.Mailbox
 
-	mu     sync.Mutex
-	ready  bool
-	ended  bool
-	mbDone chan struct{} // non-nil once the mailbox goroutine started
+	mu       sync.Mutex
+	ready    bool
+	ended    bool          // end has run: no more Ready
+	timedOut bool          // ReadyTimeout fired: the run is being torn down, no more Ready
+	mbDone   chan struct{} // non-nil once the mailbox goroutine started
 }
 
 // Run is one attempt of the service; it implements supervise.Runner. It
@@ -77,7 +78,7 @@ func (r *run) end() {
 // markReady implements Context.Ready.
 func (r *run) markReady() {
 	r.mu.Lock()
-	if r.ready || r.ended {
+	if r.ready || r.ended || r.timedOut {
 		r.mu.Unlock()
 		return
 	}
@@ -89,10 +90,12 @@ func (r *run) markReady() {
 }
 
 // timeout fires ReadyTimeout: a run that is not ready yet is cancelled with
-// a *ReadyTimeoutError as the cause.
+// a *ReadyTimeoutError as the cause, and a Ready it calls later is ignored
+// (it would otherwise reset the backoff of a run that is already a crash).
 func (r *run) timeout(d time.Duration) {
 	r.mu.Lock()
 	fire := !r.ready && !r.ended
+	r.timedOut = fire
 	r.mu.Unlock()
 	if fire {
 		err := &ReadyTimeoutError{Service: r.e.name, Timeout: d}

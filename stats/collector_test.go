@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -440,11 +441,14 @@ func TestCollectWaitsForRunningCollection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		entered := make(chan struct{})
+		// Only the first collection blocks in the source. (Deciding that by
+		// whether the test was already waiting on entered deadlocked when
+		// the collecting goroutine got there first.)
+		var calls atomic.Int32
 		src := ServiceSourceFunc(func(context.Context) []ServiceStats {
-			select {
-			case entered <- struct{}{}:
+			if calls.Add(1) == 1 {
+				close(entered)
 				<-release
-			default:
 			}
 			return nil
 		})

@@ -8,7 +8,9 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -118,7 +120,9 @@ var _ prometheus.Collector = (*promCollector)(nil)
 // Describe and Collect are consistent: every metric belongs to a fixed
 // descriptor with fixed label names. Only numeric and boolean Custom values
 // are exported (nested map[string]any keys are joined with "."); NaN and
-// infinite values are skipped.
+// infinite values are skipped. Label values that are not valid UTF-8 (a
+// Custom key, a shard status) have their invalid bytes replaced by U+FFFD
+// rather than failing the scrape.
 func PrometheusCollector(c *Collector) prometheus.Collector {
 	return &promCollector{c: c, d: newPromDescs()}
 }
@@ -151,10 +155,10 @@ func (p *promCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	d := p.d
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+		ch <- constMetric(desc, prometheus.GaugeValue, v, labels)
 	}
 	counter := func(desc *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, v, labels...)
+		ch <- constMetric(desc, prometheus.CounterValue, v, labels)
 	}
 
 	m := s.Manager
@@ -187,7 +191,7 @@ func (p *promCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(d.latency, sh.Latency.Seconds(), id, sid)
 			counter(d.events, float64(sh.Events), id, sid)
 			gauge(d.eventRate, sh.EventsPerSecond, id, sid)
-			status := sh.Status
+			status := validLabel(sh.Status)
 			if status == "" {
 				status = "unknown"
 			}
@@ -211,6 +215,31 @@ func (p *promCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// constMetric builds one series. Label values come from sources and from
+// workers' Custom maps, so they are made valid UTF-8 first (Prometheus
+// rejects anything else); should the metric still be refused, the scrape
+// gets an invalid metric carrying the error for this one series instead of
+// a panic that would lose every series after it.
+func constMetric(desc *prometheus.Desc, vt prometheus.ValueType, v float64, labels []string) prometheus.Metric {
+	for i, l := range labels {
+		labels[i] = validLabel(l)
+	}
+	m, err := prometheus.NewConstMetric(desc, vt, v, labels...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(desc, err)
+	}
+	return m
+}
+
+// validLabel returns s with each run of invalid UTF-8 bytes replaced by
+// U+FFFD, so that it is a valid Prometheus label value.
+func validLabel(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
 func boolFloat(b bool) float64 {
 	if b {
 		return 1
@@ -232,7 +261,7 @@ func numericFields(m map[string]any) []keyValue {
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
-			key := k
+			key := validLabel(k)
 			if prefix != "" {
 				key = prefix + "." + k
 			}

@@ -242,3 +242,71 @@ func TestNumericFields(t *testing.T) {
 		})
 	}
 }
+
+// A worker's Custom map is outside input: a key that is not valid UTF-8 (or a
+// shard status that is not) must not abort the scrape. Before the fix,
+// MustNewConstMetric panicked mid-Collect: every later series was lost and
+// the registry turned the scrape into an error (HTTP 500 from promhttp). Now
+// the label is made valid (invalid bytes become U+FFFD) and nothing is lost.
+func TestPrometheusInvalidLabelValue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		mutate func(cl []ClusterStats, sv []ServiceStats)
+		metric string // the family holding the repaired series
+		label  string // its repaired label value
+	}{
+		{"cluster custom key", func(cl []ClusterStats, _ []ServiceStats) {
+			cl[0].Custom = map[string]any{"ok": 1, "bad\xff": 2}
+		}, MetricCustom, "bad\uFFFD"},
+		{"nested custom key", func(cl []ClusterStats, _ []ServiceStats) {
+			cl[0].Custom = map[string]any{"q\xfe": map[string]any{"len": 3}}
+		}, MetricCustom, "q\uFFFD.len"},
+		{"service custom key", func(_ []ClusterStats, sv []ServiceStats) {
+			sv[0].Custom = map[string]any{"ok": 1, "bad\xff": 2}
+		}, MetricServiceCustom, "bad\uFFFD"},
+		{"shard status", func(cl []ClusterStats, _ []ServiceStats) {
+			cl[0].Shards[0].Status = "bad\xff"
+		}, MetricShardStatus, "bad\uFFFD"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cl, sv := twoClusters(), twoServices()
+			tc.mutate(cl, sv)
+			src := &fakeSource{}
+			src.set(cl, sv)
+			c := New(WithClusters(src), WithServices(src))
+			if _, err := c.Collect(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(PrometheusCollector(c))
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatalf("Gather: %v", err)
+			}
+			got := map[string]int{}
+			found := false
+			for _, mf := range mfs {
+				got[mf.GetName()] = len(mf.GetMetric())
+				if mf.GetName() != tc.metric {
+					continue
+				}
+				for _, m := range mf.GetMetric() {
+					for _, lp := range m.GetLabel() {
+						if lp.GetValue() == tc.label {
+							found = true
+						}
+					}
+				}
+			}
+			if got[MetricClusterGuilds] != 2 || got[MetricServiceUp] != 2 || got[MetricShardStatus] != 4 {
+				t.Errorf("series lost: %v", got)
+			}
+			if !found {
+				t.Errorf("%s has no series labelled %q", tc.metric, tc.label)
+			}
+		})
+	}
+}

@@ -130,15 +130,9 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 	switch l.state {
 	case Stopping, Restarting:
 		// The attempt was cancelled on purpose; its result is not a crash.
-		if res.panic != nil {
-			l.lastErr = res.err
-			l.logPanic(a.n, res.panic)
-		} else if res.err != nil {
-			l.u.log.LogAttrs(l.ctx, slog.LevelDebug, "cancelled attempt returned",
-				slog.Int("attempt", a.n), slog.Any("err", res.err))
-		}
+		l.noteCancelled(a.n, res)
 		if l.state == Stopping {
-			l.finish(Stopped, Event{Attempt: a.n, Err: res.err, Panic: res.panic})
+			l.finish(Stopped, stopEvent(a.n, res))
 			return true, nil
 		}
 		l.launch()
@@ -147,7 +141,8 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 
 	if l.ctx.Err() != nil {
 		// The context ended as the attempt returned: a stop, not a crash.
-		l.finish(Stopped, Event{Attempt: a.n, Err: res.err, Panic: res.panic})
+		l.noteCancelled(a.n, res)
+		l.finish(Stopped, stopEvent(a.n, res))
 		return true, nil
 	}
 	if res.err == nil {
@@ -186,6 +181,31 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 	}
 	l.toBackoff(a.n, res, l.pol.delay(l.streak))
 	return false, nil
+}
+
+// noteCancelled logs how an attempt ended whose context had ended: a panic
+// is logged with its stack and kept as the last error; anything it returned
+// is logged at debug level, since it is no crash.
+func (l *loop) noteCancelled(n int, res attemptResult) {
+	switch {
+	case res.panic != nil:
+		l.lastErr = res.err
+		l.logPanic(n, res.panic)
+	case res.err != nil:
+		l.u.log.LogAttrs(l.ctx, slog.LevelDebug, "cancelled attempt returned",
+			slog.Int("attempt", n), slog.Any("err", res.err))
+	}
+}
+
+// stopEvent is the event of an attempt that ended because the context did.
+// What it returned is no crash and stays out of the event (it was logged at
+// debug level); a panic on its way out is still reported.
+func stopEvent(n int, res attemptResult) Event {
+	ev := Event{Attempt: n}
+	if res.panic != nil {
+		ev.Err, ev.Panic = res.panic, res.panic
+	}
+	return ev
 }
 
 func (l *loop) isFatal(err error) bool {

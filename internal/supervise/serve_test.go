@@ -231,3 +231,50 @@ func TestMultipleHooksRunInOrder(t *testing.T) {
 		}
 	})
 }
+
+// Event.Err documents "the crash ... nil otherwise": an attempt that returns
+// ctx.Err() (or any error) because its context ended is not a crash, so the
+// transition into Stopped must not carry that error. A panic on the way out
+// is still reported, in Panic and Err. Before the fix, the Stopped event of
+// every ordinary shutdown carried context.Canceled.
+func TestStoppedEventCarriesNoError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		run       RunnerFunc
+		wantPanic bool
+	}{
+		{"returns ctx.Err", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, false},
+		{"returns another error", func(ctx context.Context) error { <-ctx.Done(); return errBoom }, false},
+		{"panics on the way out", func(ctx context.Context) error { <-ctx.Done(); panic("late") }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(t.Context())
+				var rec recorder
+				u := New("stop", tt.run, WithEventHook(rec.hook), quiet())
+				errc := u.ServeBackground(ctx)
+				cancel()
+				if err := <-errc; err != nil {
+					t.Fatalf("Serve = %v, want nil", err)
+				}
+				events := rec.all()
+				last := events[len(events)-1]
+				if last.To != Stopped {
+					t.Fatalf("last event = %+v, want a transition into Stopped", last)
+				}
+				if tt.wantPanic {
+					if last.Panic == nil || last.Err != last.Panic {
+						t.Errorf("stop event = %+v, want the PanicError in Panic and Err", last)
+					}
+					return
+				}
+				if last.Err != nil || last.Panic != nil {
+					t.Errorf("stop event carries Err %v, Panic %v; want none", last.Err, last.Panic)
+				}
+			})
+		})
+	}
+}

@@ -80,7 +80,10 @@ type Event struct {
 	Attempt int
 	// Err is the error that caused the transition, if any: the crash for
 	// transitions into Backoff or Failed, nil otherwise. For a panic it is
-	// the same *PanicError as Panic.
+	// the same *PanicError as Panic; that includes a transition into
+	// Stopped whose cancelled attempt panicked on its way out. An error an
+	// attempt returns after its context ended is not a crash and is not
+	// reported here.
 	Err error
 	// Panic is set when the attempt panicked.
 	Panic *PanicError

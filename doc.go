@@ -5,4 +5,37 @@
 // cluster can be restarted while the others keep serving. Clusters and
 // services share a typed in-process message bus (package bus), a lock-free
 // central store (package store) and automatic statistics (package stats).
+//
+// # Re-sharding
+//
+// A bot that outgrows its shard count is moved to a new one without
+// stopping: [Manager.Reshard] does it on demand (a count, or 0 for what GET
+// /gateway/bot recommends, scaled by [WithGuildsPerShard] and rounded by
+// [WithShardMultiple]); a close 4011 (sharding required) does it
+// automatically unless [WithAutoReshard](false), taking the recommended
+// count, or twice the current one when the recommendation is not higher;
+// and [WithReshardCheck] does it when a periodic GET /gateway/bot
+// recommends more shards than run.
+//
+// Sessions with different shard counts may coexist, so the new shard set
+// starts beside the old one, in standby: its shards identify through the
+// same process-wide identify queue, and its caches fill from READY and
+// GUILD_CREATE, but no worker of it is launched and it is not on the bus,
+// while the old set keeps serving every event. Once every new cluster is
+// ready, the new workers are launched (Launch sees a full cache and the
+// listeners get every event from then on), the new clusters take over the
+// bus addresses, the Manager's cluster table, shard count and guild
+// routing switch to the new set, and only then is the old set stopped
+// (its sessions closed with 1000). No event is lost; one that arrives
+// between the activation and the old set's end may be delivered twice,
+// once per set. Events [ReshardStarted], [ReshardCompleted] and
+// [ReshardFailed] tell the story; cluster events carry the set's
+// Generation, and Standby while it waits.
+//
+// If the new set does not become ready (a fatal error of one of its
+// clusters, the caller's context, [WithReshardTimeout]), it is stopped and
+// the old one keeps serving; Reshard returns a [*ReshardError]. Only one
+// re-shard runs at a time, and explicit restarts are refused with
+// [ErrReshardInProgress] while it does. disgo's own 4011 handling is never
+// used (it deadlocks).
 package megane

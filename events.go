@@ -35,6 +35,14 @@ const (
 	ServiceStateChanged = cluster.EventServiceState
 	// StatsUpdated: a new stats snapshot was collected (LatestStats).
 	StatsUpdated = cluster.EventStatsUpdated
+	// ReshardStarted: a re-shard began (Event.OldShards, Event.NewShards,
+	// Event.Generation of the new set).
+	ReshardStarted = cluster.EventReshardStarted
+	// ReshardCompleted: the new shard set serves and the old one stopped.
+	ReshardCompleted = cluster.EventReshardCompleted
+	// ReshardFailed: the new shard set did not become ready; it was
+	// stopped and the old one keeps serving (Event.Err says why).
+	ReshardFailed = cluster.EventReshardFailed
 )
 
 // Events returns the Manager's bounded event channel (WithEventBuffer,
@@ -78,10 +86,16 @@ func (m *Manager) emitOwn(e Event) {
 // onClusterEvent is every cluster's event hook.
 func (m *Manager) onClusterEvent(e Event) {
 	m.emit(e)
-	if e.Kind != cluster.EventReady {
+	if e.Kind != cluster.EventReady || e.Standby {
 		return
 	}
 	m.readyMu.Lock()
+	if e.Generation != m.readyGen {
+		// A set that is not (or not yet) the active one: a re-shard
+		// counts its readiness itself when it switches over.
+		m.readyMu.Unlock()
+		return
+	}
 	m.readySet[e.Cluster] = struct{}{}
 	all := len(m.readySet) == m.nClusters && !m.allReadySent
 	if all {

@@ -81,7 +81,7 @@ func (e *GatewayError) Unwrap() error { return e.Err }
 //
 // Build it with [New], then call [Manager.Run], which blocks until its
 // context ends. While it runs, Restart, RestartAll, RollingRestart,
-// Clusters and ClusterOf may be called from any goroutine. A Manager runs
+// Reshard, Clusters and ClusterOf may be called from any goroutine. A Manager runs
 // once and must not be copied.
 //
 // The Manager owns what the clusters and services share: one message bus
@@ -100,12 +100,25 @@ type Manager struct {
 	emitMu  sync.Mutex
 	running atomic.Bool
 
-	mu       sync.RWMutex // guards plan and clusters
+	mu       sync.RWMutex // guards the fields below
 	plan     shard.Plan
 	clusters []*cluster.Cluster
+	rt       *runState   // while Run runs, else nil
+	active   *generation // the shard set serving now
+	lastGen  int         // the newest generation number handed out
+
+	// reshardSem (capacity 1) is held by the one re-shard that runs.
+	reshardSem chan struct{}
+	// swapped (capacity 1) wakes Run's loop when a re-shard changed the
+	// active set; a full channel already says so.
+	swapped chan struct{}
+	// checkFailed is the count whose periodic re-shard failed last; only
+	// the holder of reshardSem touches it.
+	checkFailed int
 
 	readyMu      sync.Mutex
 	readySet     map[int]struct{}
+	readyGen     int // the generation whose ClusterReady events count
 	nClusters    int
 	allReadySent bool
 	allReady     chan struct{} // capacity 1
@@ -143,12 +156,14 @@ func New(token string, opts ...Option) (*Manager, error) {
 		cfg.eventBuffer = 1
 	}
 	m := &Manager{
-		token:    token,
-		cfg:      cfg,
-		log:      cfg.logger,
-		events:   make(chan Event, cfg.eventBuffer),
-		readySet: map[int]struct{}{},
-		allReady: make(chan struct{}, 1),
+		token:      token,
+		cfg:        cfg,
+		log:        cfg.logger,
+		events:     make(chan Event, cfg.eventBuffer),
+		readySet:   map[int]struct{}{},
+		allReady:   make(chan struct{}, 1),
+		reshardSem: make(chan struct{}, 1),
+		swapped:    make(chan struct{}, 1),
 	}
 	if err := validateServices(cfg.services); err != nil {
 		return nil, err
@@ -196,9 +211,12 @@ func validToken(token string) bool {
 //
 // Run returns early with the first fatal error, after stopping the rest:
 // an invalid token (REST 401 or close 4004; errors.Is ErrInvalidToken),
-// disallowed intents (ErrDisallowedIntents), sharding required, ..., or a
-// cluster that crashed more often than its restart policy allows
-// (supervise's "too many restarts" wrapping the last crash). Run may be
+// disallowed intents (ErrDisallowedIntents), ..., or a cluster that
+// crashed more often than its restart policy allows (supervise's "too many
+// restarts" wrapping the last crash). Sharding required (close 4011) is
+// fatal only with WithAutoReshard(false), or when the re-shard it starts
+// fails (then the error matches both ErrShardingRequired and
+// ErrReshardFailed); see "Re-sharding" in the package doc. Run may be
 // called once.
 func (m *Manager) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
@@ -235,19 +253,6 @@ func (m *Manager) Run(ctx context.Context) error {
 	}, m.cfg.queueOpts...)...)
 	defer queue.Close()
 
-	clusters := make([]*cluster.Cluster, len(plan.Clusters))
-	for i, ids := range plan.Clusters {
-		clusters[i] = cluster.New(m.token, i, ids, plan.Count, m.cfg.worker, m.clusterOptions(gb.URL, queue, restClient)...)
-	}
-	m.readyMu.Lock()
-	m.nClusters = len(clusters)
-	m.readyMu.Unlock()
-	m.mu.Lock()
-	m.plan, m.clusters = plan, clusters
-	m.mu.Unlock()
-	m.log.Info("starting clusters", slog.Int("shards", plan.Count), slog.Int("clusters", len(clusters)),
-		slog.Int("max_concurrency", maxConc))
-
 	// The services and the stats start before the clusters and stop after
 	// them, so that clusters can use services until their last moment.
 	stopShared, err := m.startShared(ctx)
@@ -256,37 +261,100 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	defer stopShared()
 
-	var notifyWG sync.WaitGroup // the services' AllClustersReady calls
-	defer notifyWG.Wait()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(clusters))
-	for _, c := range clusters {
-		go func() { errs <- c.Serve(runCtx) }()
+	rt := &runState{ctx: runCtx, rest: restClient, queue: queue, gatewayURL: gb.URL, gens: map[*generation]struct{}{}}
+	m.mu.Lock()
+	m.rt = rt
+	m.mu.Unlock()
+	g, err := m.startGeneration(rt, plan, 0, false)
+	if err != nil {
+		m.stopGenerations(rt, cancel)
+		return err
 	}
-	var first error
-	for left := len(clusters); left > 0; {
+	if !m.setActive(rt, g) {
+		m.stopGenerations(rt, cancel)
+		return ErrNotRunning
+	}
+	m.log.Info("starting clusters", slog.Int("shards", plan.Count), slog.Int("clusters", len(g.clusters)),
+		slog.Int("max_concurrency", maxConc))
+
+	var notifyWG sync.WaitGroup // the services' AllClustersReady calls
+	err = m.loop(runCtx, cancel, &notifyWG)
+	m.stopGenerations(rt, cancel)
+	notifyWG.Wait()
+	return err
+}
+
+// loop is Run's main loop: it watches the active shard set for fatal
+// errors, starts the automatic re-shards (close 4011, WithReshardCheck)
+// on a goroutine of its own, and announces AllClustersReady. It returns
+// the first fatal error, or nil once runCtx ends.
+func (m *Manager) loop(runCtx context.Context, cancel context.CancelFunc, notifyWG *sync.WaitGroup) error {
+	var tick <-chan time.Time
+	if m.cfg.reshardCheck > 0 {
+		t := time.NewTicker(m.cfg.reshardCheck)
+		defer t.Stop()
+		tick = t.C
+	}
+	autoDone := make(chan error, 1) // the one automatic re-shard's result
+	autoRunning := false
+	// The answer to a 4011, started as soon as no automatic re-shard runs.
+	var pending func() error
+	defer func() {
+		if autoRunning {
+			<-autoDone // it ends with runCtx
+		}
+	}()
+	fail := func(err error) error {
+		m.emitOwn(Event{Kind: cluster.EventError, Cluster: -1, Shard: -1, Err: err, At: time.Now()})
+		cancel()
+		return err
+	}
+	for {
+		if pending != nil && !autoRunning {
+			autoRunning = true
+			go func(run func() error) { autoDone <- run() }(pending)
+			pending = nil
+		}
+		m.mu.RLock()
+		g := m.active
+		m.mu.RUnlock()
 		select {
-		case err := <-errs:
-			left--
-			if err != nil && first == nil {
-				first = err
-				e := Event{Kind: cluster.EventError, Cluster: -1, Shard: -1, Err: err, At: time.Now()}
-				m.emitOwn(e)
-				cancel()
+		case <-runCtx.Done():
+			return nil
+		case <-m.swapped:
+		case <-g.note:
+			for _, err := range g.takeErrs() {
+				if !errors.Is(err, ErrShardingRequired) || !m.cfg.autoReshard {
+					return fail(err)
+				}
+				// The newest 4011 wins: an answer to an older set that
+				// was replaced meanwhile does nothing.
+				m.log.Warn("close 4011: sharding required; re-sharding", slog.Int("shards", g.plan.Count))
+				pending = func() error { return m.reshardAfter4011(runCtx, g, err) }
+			}
+		case err := <-autoDone:
+			autoRunning = false
+			if err != nil && runCtx.Err() == nil {
+				return fail(err)
+			}
+		case <-tick:
+			if !autoRunning && pending == nil {
+				autoRunning = true
+				go func() { autoDone <- m.checkReshard(runCtx) }()
 			}
 		case <-m.allReady:
 			m.emitOwn(Event{Kind: cluster.EventAllReady, Cluster: -1, Shard: -1, At: time.Now()})
+			m.mu.RLock()
+			clusters := m.clusters
+			m.mu.RUnlock()
 			for _, c := range clusters {
 				c.NotifyAllReady(runCtx)
 			}
 			notifyWG.Go(func() { m.reg.NotifyAllClustersReady(runCtx) })
 		}
 	}
-	m.mu.Lock()
-	m.clusters = nil
-	m.mu.Unlock()
-	return first
 }
 
 // newREST builds the Manager's one disgo REST client, shared by every
@@ -328,10 +396,7 @@ func (m *Manager) newPlan(gb *discord.GatewayBot) (shard.Plan, error) {
 	if m.cfg.shards > 0 {
 		opts = append(opts, shard.WithShardCount(m.cfg.shards))
 	} else {
-		opts = append(opts, shard.WithRecommended(gb.Shards))
-		if m.cfg.guildsPerShard > 0 {
-			opts = append(opts, shard.WithGuildsPerShard(m.cfg.guildsPerShard))
-		}
+		opts = append(opts, m.autoPlanOptions(gb.Shards)...)
 	}
 	opts = append(opts, shard.WithClusters(m.cfg.clusters))
 	plan, err := shard.NewPlan(opts...)
@@ -373,8 +438,11 @@ func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.C
 
 // levelOf is the slog level of a Manager event.
 func levelOf(e Event) slog.Level {
-	if e.Kind == cluster.EventError {
+	switch e.Kind {
+	case cluster.EventError:
 		return slog.LevelError
+	case cluster.EventReshardFailed:
+		return slog.LevelWarn
 	}
 	return slog.LevelInfo
 }

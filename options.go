@@ -69,6 +69,10 @@ type config struct {
 	statsInterval  time.Duration
 	statsHandler   func(stats.Snapshot)
 	busOpts        []bus.Option
+	autoReshard    bool
+	reshardCheck   time.Duration
+	reshardTimeout time.Duration
+	shardMultiple  int
 }
 
 // serviceSpec is one WithService registration.
@@ -80,13 +84,15 @@ type serviceSpec struct {
 
 func defaultConfig() config {
 	return config{
-		shards:        AutoShards,
-		logger:        slog.Default(),
-		readyTimeout:  2 * time.Minute,
-		policy:        supervise.DefaultPolicy(),
-		watchdog:      2 * time.Minute,
-		eventBuffer:   256,
-		statsInterval: stats.DefaultInterval,
+		shards:         AutoShards,
+		logger:         slog.Default(),
+		readyTimeout:   2 * time.Minute,
+		policy:         supervise.DefaultPolicy(),
+		watchdog:       2 * time.Minute,
+		eventBuffer:    256,
+		statsInterval:  stats.DefaultInterval,
+		autoReshard:    true,
+		reshardTimeout: DefaultReshardTimeout,
 	}
 }
 
@@ -221,3 +227,43 @@ func WithStatsHandler(fn func(stats.Snapshot)) Option {
 func WithBusOptions(opts ...bus.Option) Option {
 	return func(c *config) { c.busOpts = append(c.busOpts, opts...) }
 }
+
+// DefaultReshardTimeout is how long an automatic re-shard waits for the
+// new shard set to become ready before giving up (WithReshardTimeout).
+const DefaultReshardTimeout = 15 * time.Minute
+
+// WithAutoReshard sets what a close 4011 (sharding required) does. On
+// (the default), the Manager re-shards: it asks GET /gateway/bot for the
+// count, starts the new shard set beside the old one and switches over
+// once it is ready (see "Re-sharding" in the package doc); only when that
+// fails does Run return the error. Off, a 4011 is fatal: Run stops and
+// returns an error matching ErrShardingRequired.
+func WithAutoReshard(on bool) Option { return func(c *config) { c.autoReshard = on } }
+
+// WithReshardCheck makes Run ask GET /gateway/bot every interval and
+// re-shard when the recommended count (scaled by WithGuildsPerShard and
+// rounded by WithShardMultiple) is above the current one. A failed check
+// or re-shard is logged and sent as an event, never fatal; the old set
+// keeps serving, and since every try spends identifies, a count whose
+// re-shard failed is not tried again until the recommendation changes.
+// The check applies with WithShards too. Zero or negative (the default)
+// disables it.
+func WithReshardCheck(interval time.Duration) Option {
+	return func(c *config) { c.reshardCheck = interval }
+}
+
+// WithReshardTimeout bounds how long a re-shard waits for every cluster of
+// the new shard set to be ready (default DefaultReshardTimeout); after it
+// the new set is stopped and the old one keeps serving. Identifying a big
+// bot's shards takes about 5 s per max_concurrency shards, so keep it
+// well above that. Zero or negative leaves only the caller's context.
+func WithReshardTimeout(d time.Duration) Option {
+	return func(c *config) { c.reshardTimeout = d }
+}
+
+// WithShardMultiple rounds every automatic shard count (AutoShards, and
+// the counts re-shards take from GET /gateway/bot) up to a multiple of n,
+// as large bots do with their max_concurrency (16 and up). 0 or 1 (the
+// default) leaves counts as they are. An explicit WithShards or
+// Manager.Reshard count is used as given.
+func WithShardMultiple(n int) Option { return func(c *config) { c.shardMultiple = n } }

@@ -64,11 +64,15 @@ func (m *Manager) all() ([]*cluster.Cluster, error) {
 // Restart restarts one cluster with the given kind and returns once it is
 // ready again (or ctx ends). The other clusters keep serving. It returns a
 // *NoClusterError (errors.Is ErrNoCluster) for an unknown ID and
-// ErrNotRunning before Run has planned the clusters. It implements
+// ErrNotRunning before Run has planned the clusters, and
+// ErrReshardInProgress while a re-shard runs (see Reshard). It implements
 // cluster.Restarter, so a worker can restart another cluster through its
 // Cluster; it must not be called from the cluster's own listeners (that
 // would wait for itself: use Cluster.Restart there).
 func (m *Manager) Restart(ctx context.Context, clusterID int, kind RestartKind) error {
+	if m.resharding() {
+		return ErrReshardInProgress
+	}
 	c, err := m.cluster(clusterID)
 	if err != nil {
 		return err
@@ -78,8 +82,11 @@ func (m *Manager) Restart(ctx context.Context, clusterID int, kind RestartKind) 
 
 // RestartAll restarts every cluster at once with the given kind and
 // returns when all are ready again. The errors of the clusters that failed
-// are joined.
+// are joined. It fails with ErrReshardInProgress while a re-shard runs.
 func (m *Manager) RestartAll(ctx context.Context, kind RestartKind) error {
+	if m.resharding() {
+		return ErrReshardInProgress
+	}
 	cs, err := m.all()
 	if err != nil {
 		return err
@@ -101,8 +108,12 @@ func (m *Manager) RestartAll(ctx context.Context, kind RestartKind) error {
 
 // RollingRestart restarts the clusters one after another in ID order, each
 // after the previous one is ready again, so at most one cluster is down at
-// a time. It stops at the first error.
+// a time. It stops at the first error. It fails with ErrReshardInProgress
+// while a re-shard runs.
 func (m *Manager) RollingRestart(ctx context.Context, kind RestartKind) error {
+	if m.resharding() {
+		return ErrReshardInProgress
+	}
 	cs, err := m.all()
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/disgoorg/disgo"
@@ -44,6 +45,10 @@ type attempt struct {
 	// ready and detached by teardown; only the attempt's goroutine
 	// touches the field.
 	mailbox *bus.Mailbox
+	// standby: the cluster was in standby when the attempt began, so it
+	// launches no worker until it goes live (see WithStandby).
+	standby bool
+	live    atomic.Bool // a standby attempt went live
 }
 
 // crash ends the attempt with err (the first call wins) and stops dispatch
@@ -74,14 +79,15 @@ func (a *attempt) end() {
 
 // ev returns an event of the attempt with no shard.
 func (a *attempt) ev(kind EventKind) Event {
-	return Event{Kind: kind, Shard: -1, Attempt: a.no}
+	return Event{Kind: kind, Shard: -1, Attempt: a.no, Standby: a.standby && !a.live.Load()}
 }
 
 // run is the supervisor's Runner: one attempt of the cluster.
 func (c *Cluster) run(ctx context.Context) (err error) {
 	c.mu.Lock()
 	c.attempts++
-	a := &attempt{c: c, no: c.attempts, ctx: ctx, crashc: make(chan error, 1), stop: make(chan struct{})}
+	a := &attempt{c: c, no: c.attempts, ctx: ctx, crashc: make(chan error, 1), stop: make(chan struct{}),
+		standby: c.standby.Load()}
 	kind, saved := c.pending, c.saved
 	c.pending, c.saved = 0, nil
 	if kind == RestartFull {
@@ -196,11 +202,13 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	stopAF := context.AfterFunc(a.ctx, a.end)
 	defer stopAF()
 
-	inc := newIncarnation(a.ctx, a, c.factory())
-	if err := a.launch(inc); err != nil {
-		return a.teardown(&wg, err)
+	if !a.standby {
+		inc := newIncarnation(a.ctx, a, c.factory())
+		if err := a.launch(inc); err != nil {
+			return a.teardown(&wg, err)
+		}
+		c.fwd.cur.Store(inc)
 	}
-	c.fwd.cur.Store(inc)
 
 	openErr := make(chan error, 1)
 	wg.Add(1)
@@ -219,7 +227,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	readyTimer := time.NewTimer(time.Hour)
 	readyTimer.Stop()
 	defer readyTimer.Stop()
-	opened, marked := false, false
+	opened, marked, activated := false, false, false
 	for {
 		var timer <-chan time.Time
 		if opened && !marked {
@@ -230,12 +238,17 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 			}
 			if all {
 				marked = true
-				if err := a.attachMailbox(&wg); err != nil {
-					return a.teardown(&wg, err)
+				if !a.standby {
+					if err := a.attachMailbox(&wg); err != nil {
+						return a.teardown(&wg, err)
+					}
 				}
 				supervise.MarkHealthy(a.ctx)
 				c.setReady(true)
 				c.emit(a.ev(EventReady))
+				if !a.standby {
+					c.markLive()
+				}
 				onReady()
 			} else if !next.IsZero() {
 				readyTimer.Reset(time.Until(next))
@@ -246,7 +259,16 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 		if !marked {
 			changed = a.ready.wait()
 		}
+		var activate <-chan struct{}
+		if a.standby && marked && !activated {
+			activate = c.activate
+		}
 		select {
+		case <-activate:
+			activated = true
+			if err := a.goLive(&wg); err != nil {
+				return a.teardown(&wg, err)
+			}
 		case <-a.ctx.Done():
 			return a.teardown(&wg, nil)
 		case err := <-a.crashc:
@@ -376,6 +398,11 @@ func (a *attempt) teardown(wg *sync.WaitGroup, cause error) error {
 	}
 
 	close(a.stop)
+	c.mu.Lock()
+	if c.mailbox == a.mailbox {
+		c.mailbox = nil
+	}
+	c.mu.Unlock()
 	if a.mailbox != nil {
 		// Requests fail fast with bus.ErrTargetStopped from now on; the
 		// mailbox goroutine returns after its current handler.

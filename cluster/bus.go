@@ -78,10 +78,19 @@ func (a *attempt) attachMailbox(wg *sync.WaitGroup) error {
 	if c.cfg.mailboxCapacity > 0 {
 		opts = append(opts, bus.WithCapacity(c.cfg.mailboxCapacity))
 	}
+	c.mu.Lock()
+	if c.released {
+		// The address belongs to a successor now (ReleaseBus).
+		c.mu.Unlock()
+		return nil
+	}
 	mb, err := c.bus.Attach(c.Address(), busHandler{c: c}, opts...)
 	if err != nil {
+		c.mu.Unlock()
 		return supervise.Fatal(fmt.Errorf("cluster %d: bus: %w", c.id, err))
 	}
+	c.mailbox = mb
+	c.mu.Unlock()
 	a.mailbox = mb
 	wg.Add(1)
 	go func() {

@@ -51,9 +51,15 @@ type Cluster struct {
 	done       chan struct{} // closed when Serve returns
 	bus        *bus.Bus
 	store      *store.Store
+	standby    atomic.Bool   // no worker, off the bus (WithStandby); Activate clears it
+	activate   chan struct{} // closed by Activate
+	live       chan struct{} // closed once a worker runs and the mailbox is attached
+	liveOnce   sync.Once
 
-	mu        sync.Mutex // guards the fields below
-	att       *attempt   // the running attempt, nil between attempts
+	mu        sync.Mutex   // guards the fields below
+	released  bool         // ReleaseBus was called: never attach again
+	mailbox   *bus.Mailbox // the attached mailbox of the running attempt, if any
+	att       *attempt     // the running attempt, nil between attempts
 	attempts  int
 	pending   RestartKind   // the kind of the restart in progress, 0 if none
 	saved     *savedSession // what the next attempt resumes from
@@ -95,6 +101,13 @@ func New(token string, id int, shardIDs []int, shardCount int, factory func() Wo
 		rest:       cfg.rest,
 		bus:        cfg.bus,
 		store:      cfg.store,
+		activate:   make(chan struct{}),
+		live:       make(chan struct{}),
+	}
+	if cfg.standby {
+		c.standby.Store(true)
+	} else {
+		close(c.activate)
 	}
 	if c.bus == nil {
 		c.bus = bus.New(bus.WithLogger(c.log))
@@ -115,6 +128,10 @@ func (c *Cluster) ShardIDs() []int { return slices.Clone(c.shardIDs) }
 
 // ShardCount returns the total shard count of the bot.
 func (c *Cluster) ShardCount() int { return c.shardCount }
+
+// Generation returns the shard set the cluster belongs to (see
+// [WithGeneration]); 0 for the set a Manager starts first.
+func (c *Cluster) Generation() int { return c.cfg.generation }
 
 // Logger returns the cluster's logger, which carries the "cluster"
 // attribute.
@@ -275,10 +292,12 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	if c.factory == nil {
 		return ErrNoWorker
 	}
-	if err := c.announce(); err != nil {
-		return err
+	if !c.standby.Load() {
+		if err := c.announce(); err != nil {
+			return err
+		}
 	}
-	defer c.bus.Forget(c.Address())
+	defer c.forgetBus()
 	if c.rest == nil {
 		c.rest = newRESTClient(c.token, c.cfg.apiURL, c.log)
 		c.ownRest = true
@@ -311,6 +330,10 @@ func (c *Cluster) releaseWaiters() {
 
 // handle runs one restart command on the owner goroutine.
 func (c *Cluster) handle(ctx context.Context, cmd *command) {
+	if c.inStandby() {
+		cmd.reply <- ErrStandby
+		return
+	}
 	if cmd.kind == RestartWorker {
 		c.mu.Lock()
 		a := c.att
@@ -374,6 +397,9 @@ func (c *Cluster) Restart(ctx context.Context, id int, kind RestartKind) error {
 	if !c.served.Load() {
 		return ErrNotServing
 	}
+	if c.standby.Load() {
+		return ErrStandby
+	}
 	cmd := &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
 	select {
 	case c.cmds <- cmd:
@@ -394,6 +420,9 @@ func (c *Cluster) RestartAndWait(ctx context.Context, kind RestartKind) error {
 	}
 	if !c.served.Load() {
 		return ErrNotServing
+	}
+	if c.standby.Load() {
+		return ErrStandby
 	}
 	cmd := &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
 	select {
@@ -441,6 +470,7 @@ func (c *Cluster) emit(e Event) {
 		e.At = time.Now()
 	}
 	e.Cluster = c.id
+	e.Generation = c.cfg.generation
 	c.log.LogAttrs(context.Background(), e.level(), "cluster event", e.LogAttrs()...)
 	if c.cfg.hook != nil {
 		c.cfg.hook(e)

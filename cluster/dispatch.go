@@ -111,7 +111,8 @@ type item struct {
 	t    gateway.EventType
 	seq  int
 	ev   gateway.EventData
-	swap chan error // non-nil: run a worker-only reload, reply here (cap 1)
+	swap chan error   // non-nil: run fn (nil: a worker-only reload), reply here (cap 1)
+	fn   func() error // with swap: what to run on the executor goroutine
 }
 
 // executor is the one goroutine of an attempt that hands dispatches to the
@@ -170,9 +171,16 @@ var errAttemptEnded = errors.New("cluster: attempt ended")
 // waits for it, for ctx, or for the attempt to end (stop closed: then
 // errAttemptEnded, unless the swap already replied).
 func (e *executor) requestSwap(ctx context.Context, stop <-chan struct{}) error {
+	return e.requestCall(ctx, stop, nil)
+}
+
+// requestCall queues fn behind the queued events, to run on the executor
+// goroutine (nil: the worker-only reload), and waits for it like
+// requestSwap.
+func (e *executor) requestCall(ctx context.Context, stop <-chan struct{}, fn func() error) error {
 	reply := make(chan error, 1)
 	select {
-	case e.ch <- item{swap: reply}:
+	case e.ch <- item{swap: reply, fn: fn}:
 	case <-e.abandoned:
 		return errAttemptEnded
 	case <-stop:
@@ -234,7 +242,11 @@ func (e *executor) step(it item) (ok bool) {
 		}
 	}()
 	if it.swap != nil {
-		it.swap <- e.swap()
+		if it.fn != nil {
+			it.swap <- it.fn()
+		} else {
+			it.swap <- e.swap()
+		}
 		return true
 	}
 	if d := e.delivered[it.g.ShardID()]; d != nil && it.seq > 0 {

@@ -42,6 +42,15 @@
 // that never returns therefore holds only the executor's goroutine (which
 // exits once it returns), never a shard or a restart.
 //
+// # Standby (re-sharding)
+//
+// A cluster built [WithStandby] runs its shards and fills its cache but
+// launches no worker and stays off the bus until [Cluster.Activate]; the
+// Manager uses it to start a new shard set beside the running one and
+// switch over once it is ready. [Cluster.ReleaseBus] hands a cluster's bus
+// address to its successor of the same ID. [WithGeneration] labels the
+// events of each set.
+//
 // # Bus, store and cross-cluster calls
 //
 // A cluster answers bus messages at bus.Cluster(id) ([WithBus]; the Manager

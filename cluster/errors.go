@@ -34,6 +34,9 @@ var (
 	ErrNoWorker = errors.New("cluster: no worker factory")
 	// ErrAlreadyServed is returned by Serve when it was called before.
 	ErrAlreadyServed = errors.New("cluster: already served")
+	// ErrStandby is returned by restarts of a cluster in standby (see
+	// WithStandby): it has no worker yet, and the Manager owns it.
+	ErrStandby = errors.New("cluster: in standby")
 )
 
 // StalledError is the crash recorded when the watchdog saw no dispatch

@@ -54,6 +54,15 @@ const (
 	// (every interval, and on demand); read it with the Manager's
 	// LatestStats or the WithStatsHandler function.
 	EventStatsUpdated
+	// EventReshardStarted: the Manager began a re-shard; OldShards and
+	// NewShards give the shard counts, Generation the new shard set's.
+	EventReshardStarted
+	// EventReshardCompleted: the new shard set is active and the old one
+	// stopped (OldShards, NewShards, Generation as for the start).
+	EventReshardCompleted
+	// EventReshardFailed: the new shard set did not become ready and was
+	// stopped; the old one keeps serving. Err says why.
+	EventReshardFailed
 )
 
 var kindNames = [...]string{
@@ -70,6 +79,9 @@ var kindNames = [...]string{
 	EventError:             "error",
 	EventServiceState:      "service_state",
 	EventStatsUpdated:      "stats_updated",
+	EventReshardStarted:    "reshard_started",
+	EventReshardCompleted:  "reshard_completed",
+	EventReshardFailed:     "reshard_failed",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -109,6 +121,19 @@ type Event struct {
 	State string
 	// At is when the event happened.
 	At time.Time
+	// Generation is the shard set the cluster belongs to: 0 for the set
+	// Run started, then one more for each re-shard (see [WithGeneration]).
+	// For the re-shard events it is the new set's.
+	Generation int
+	// Standby is true for the events of a cluster whose shard set is
+	// starting beside the active one during a re-shard and whose worker is
+	// not launched yet (see [WithStandby]). An EventReady with Standby
+	// means ready in standby; the cluster sends another, without Standby,
+	// once it is activated.
+	Standby bool
+	// OldShards and NewShards are the shard counts before and after a
+	// re-shard, for the EventReshard kinds; zero otherwise.
+	OldShards, NewShards int
 }
 
 // LogAttrs returns the event as slog attributes (never including the
@@ -131,6 +156,15 @@ func (e Event) LogAttrs() []slog.Attr {
 	if e.Attempt > 0 {
 		attrs = append(attrs, slog.Int("attempt", e.Attempt))
 	}
+	if e.Generation > 0 {
+		attrs = append(attrs, slog.Int("generation", e.Generation))
+	}
+	if e.Standby {
+		attrs = append(attrs, slog.Bool("standby", true))
+	}
+	if e.OldShards > 0 || e.NewShards > 0 {
+		attrs = append(attrs, slog.Int("old_shards", e.OldShards), slog.Int("new_shards", e.NewShards))
+	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("err", e.Err.Error()))
 	}
@@ -145,7 +179,7 @@ func (e Event) level() slog.Level {
 	switch e.Kind {
 	case EventCrashed, EventStalled, EventError:
 		return slog.LevelError
-	case EventShardDisconnected:
+	case EventShardDisconnected, EventReshardFailed:
 		return slog.LevelWarn
 	case EventShardConnected:
 		return slog.LevelDebug

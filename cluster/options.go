@@ -33,6 +33,8 @@ type config struct {
 	bus             *bus.Bus
 	store           *store.Store
 	mailboxCapacity int
+	generation      int
+	standby         bool
 }
 
 func defaultConfig() config {
@@ -189,3 +191,25 @@ func WithStore(st *store.Store) Option { return func(c *config) { c.store = st }
 // mailbox (default: the bus's mailbox size; values < 1 keep the default).
 // See package bus for what happens when it is full.
 func WithMailboxCapacity(n int) Option { return func(c *config) { c.mailboxCapacity = n } }
+
+// WithGeneration sets the shard set the cluster belongs to: 0 for the
+// first, one more for each re-shard. It only labels the cluster's events
+// (Event.Generation) and [Cluster.Generation]; two clusters with one ID
+// but different generations may run at once during a re-shard.
+func WithGeneration(n int) Option { return func(c *config) { c.generation = n } }
+
+// WithStandby starts the cluster in standby, the way a re-shard starts the
+// new shard set beside the running one. A standby cluster connects and
+// identifies its shards (through the same identify queue as any other),
+// fills its client's cache from READY and GUILD_CREATE, and becomes ready,
+// but it does not launch a worker and it stays off the bus: its dispatches
+// update the cache and go no further, because the active set still
+// delivers them. [Cluster.Activate] ends the standby: the worker is
+// launched on the dispatch goroutine, so it gets every event from the next
+// one on, and the mailbox attaches to the bus at bus.Cluster(id), which
+// the cluster of the same ID in the old set must have released first
+// ([Cluster.ReleaseBus]). Restarts of a standby cluster fail with
+// ErrStandby; a crash restarts it in standby. [Cluster.Ready] and
+// [Cluster.WaitReady] report readiness in standby too; [Cluster.Live]
+// says when it went live.
+func WithStandby(on bool) Option { return func(c *config) { c.standby = on } }

@@ -17,6 +17,11 @@ import (
 // by the worker must stop on it. An error from Launch, or a panic, is a
 // crash of the cluster: its supervisor restarts it with backoff.
 //
+// In a cluster started in standby by a re-shard ([WithStandby]), Launch
+// runs only at the activation, on the dispatch goroutine, with the shards
+// already ready and the cache full; the listeners it adds get every event
+// from the next one on.
+//
 // A worker may also implement [CommandHandler], [StatsProvider],
 // [Shutdowner] and [AllClustersReadyNotifiee].
 type Worker interface {
@@ -65,7 +70,8 @@ type Shutdowner interface {
 // AllClustersReadyNotifiee is implemented by a worker that wants to know
 // when every cluster of the process became ready for the first time.
 // AllClustersReady is called once per Manager run, on the Manager's
-// goroutine, concurrently with the worker's listeners.
+// goroutine, concurrently with the worker's listeners; after a re-shard,
+// the workers of the new shard set get it once more when they take over.
 type AllClustersReadyNotifiee interface {
 	AllClustersReady(ctx context.Context)
 }

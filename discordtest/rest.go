@@ -66,7 +66,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		remaining, reset := s.gate.limit()
 		writeJSON(w, http.StatusOK, gatewayBot{
 			URL:    s.GatewayURL(),
-			Shards: s.cfg.shards,
+			Shards: s.recommendedShards(),
 			SessionStartLimit: sessionStartLimit{
 				Total:          s.cfg.sessionTotal,
 				Remaining:      remaining,

@@ -42,6 +42,8 @@ type Server struct {
 	connN  atomic.Uint64
 	served chan struct{} // closed when http.Serve returns
 
+	recommended atomic.Int64 // SetRecommendedShards; 0: derived (see recommendedShards)
+
 	upgrader websocket.Upgrader
 
 	mu       sync.Mutex // guards the fields below

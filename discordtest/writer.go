@@ -323,9 +323,14 @@ func (w *writer) nextWake(now time.Time) (time.Duration, bool) {
 	return d, ok
 }
 
-// traffic writes emits MESSAGE_CREATEs and mixed rate dispatches.
+// traffic writes emits MESSAGE_CREATEs and mixed rate dispatches; the
+// writer must hold a live session (trafficDue). The emits were taken from
+// the session's Emit count: those this connection does not get to write (it
+// lost the session to a RESUME elsewhere, or its write failed) go back to
+// the session, for the connection that resumes it.
 func (w *writer) traffic(emits, mixed int) bool {
-	for i := 0; i < emits+mixed && w.live; i++ {
+	sess := w.sess
+	for i := 0; i < emits+mixed; i++ {
 		kind := kindMessage
 		if i >= emits {
 			switch w.k % 10 {
@@ -338,14 +343,25 @@ func (w *writer) traffic(emits, mixed int) bool {
 			}
 		}
 		e := entry{kind: kind, k: w.k, guild: -1, id: w.nextID()}
-		if g := w.sess.guilds; len(g) > 0 {
+		if g := sess.guilds; len(g) > 0 {
 			e.guild = int32(g[int(w.k)%len(g)])
 		} else {
 			e.kind = kindMessage // without a guild, only DMs
 		}
 		w.k++
 		if !w.dispatch(e) {
+			// e was assigned and kept for replay; the rest was not.
+			if rest := emits - i - 1; rest > 0 {
+				sess.emit.Add(int64(rest))
+			}
 			return false
+		}
+		if !w.live {
+			// The session was lost: e was not assigned, nor the rest.
+			if rest := emits - i; rest > 0 {
+				sess.emit.Add(int64(rest))
+			}
+			return true
 		}
 	}
 	return true

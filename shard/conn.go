@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,7 +50,11 @@ func (c *conn) stallEnd() {
 	c.stalls.Add(1)
 }
 
-func newConn(ws *websocket.Conn, writeTimeout time.Duration) *conn {
+// newConn wraps ws. A frame larger than readLimit bytes ends the
+// connection (gorilla answers it with close 1009) instead of being
+// buffered whole: a frame's size comes from the peer.
+func newConn(ws *websocket.Conn, writeTimeout time.Duration, readLimit int64) *conn {
+	ws.SetReadLimit(readLimit)
 	c := &conn{ws: ws, writeTimeout: writeTimeout}
 	// Do not echo close frames from inside the read loop's call stack
 	// through the default handler's error path; echo with a deadline.
@@ -109,12 +114,18 @@ func (c *conn) kill(code int, reason error) {
 	_ = c.ws.NetConn().Close()
 }
 
+// maxCloseText is the longest close reason sent: a control frame's payload
+// is at most 125 bytes, two of which hold the code.
+const maxCloseText = 123
+
 // closeGracefully sends a close frame with code and gives the peer timeout
 // to answer; the read loop sees the answer (or the read deadline) and ends.
 func (c *conn) closeGracefully(code int, text string, timeout time.Duration) {
 	c.setReason(ErrClosed)
-	if len(text) > 120 {
-		text = text[:120]
+	if len(text) > maxCloseText {
+		// Cut on a rune boundary: a peer rejects a close reason that is
+		// not valid UTF-8 as a protocol error and never sees the code.
+		text = strings.ToValidUTF8(text[:maxCloseText], "")
 	}
 	msg := websocket.FormatCloseMessage(code, text)
 	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(timeout))

@@ -41,7 +41,7 @@ func (s *Shard) heartbeat(ctx context.Context, c *conn, interval time.Duration, 
 			}
 		}
 		stallMark = c.stalls.Load()
-		if err := s.sendHeartbeat(c); err != nil {
+		if err := s.sendHeartbeat(c, false); err != nil {
 			s.log.Warn("heartbeat write failed", slog.Any("err", err))
 			c.kill(4000, err)
 			return
@@ -51,11 +51,23 @@ func (s *Shard) heartbeat(ctx context.Context, c *conn, interval time.Duration, 
 }
 
 // sendHeartbeat writes one heartbeat with the last accepted sequence number
-// (null before any). It clears the ACK flag before writing, so an ACK read
-// while the write is still returning counts for this beat.
-func (s *Shard) sendHeartbeat(c *conn) error {
-	c.acked.Store(false)
-	c.beatSentAt.Store(int64(time.Since(s.epoch)))
+// (null before any).
+//
+// A periodic beat (requested false) clears the ACK flag before writing, so
+// an ACK read while the write is still returning counts for this beat.
+// An answer to the gateway's op 1 (requested true) leaves the flag alone:
+// its ACK may legitimately still be on its way when the next periodic beat
+// is due, and no ACK the heartbeat goroutine waits for has been missed. Its
+// ACK, when it comes, still sets the flag. Latency keeps measuring the
+// oldest unacknowledged beat.
+func (s *Shard) sendHeartbeat(c *conn, requested bool) error {
+	now := int64(time.Since(s.epoch))
+	if requested {
+		c.beatSentAt.CompareAndSwap(0, now)
+	} else {
+		c.acked.Store(false)
+		c.beatSentAt.Store(now)
+	}
 	var d any
 	if seq := s.seq.Load(); seq != 0 {
 		d = seq

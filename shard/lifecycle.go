@@ -56,10 +56,12 @@ func (s *Shard) Close(ctx context.Context) {
 }
 
 // CloseWithCode implements gateway.Gateway: it sends a close frame with code
-// and message, stops reconnecting and returns once every goroutine of the
-// shard has exited. Codes 1000 and 1001 end the session; any other code
-// (for example 4000) keeps it resumable, so State can be handed to a new
-// Shard (WithState) that resumes without an identify.
+// and message, stops reconnecting and returns once the shard's goroutines
+// have exited (except a handler call that does not return; see below).
+// Codes 1000 and 1001 end the session; any other code (for example 4000)
+// keeps it resumable, so State can be handed to a new Shard (WithState)
+// that resumes without an identify. A message over 123 bytes (the room in
+// a close frame) is cut on a rune boundary.
 //
 // Close waits for the gateway to answer the close frame (at most
 // WithCloseTimeout) and then for the handler to be given every queued
@@ -141,7 +143,7 @@ func (s *Shard) run() {
 			s.reconnects.Add(1)
 		}
 		healthy, err := s.connect()
-		if s.ctx.Err() != nil {
+		if s.stopping() {
 			if s.Err() == nil {
 				s.emit(Disconnected{ShardID: s.shardID, Err: ErrClosed})
 			}
@@ -190,6 +192,19 @@ func (s *Shard) run() {
 			}
 		}
 	}
+}
+
+// stopping reports whether the shard was told to stop: its context ended,
+// or CloseWithCode has begun. The latter comes first (Close sends its close
+// frame before it cancels the context), and the connection it ends must
+// not be taken for one to re-establish.
+func (s *Shard) stopping() bool {
+	if s.ctx.Err() != nil {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // backoff returns the wait before reconnect attempt n (0 = right after a

@@ -229,3 +229,37 @@ func TestClosedQueueIsFatal(t *testing.T) {
 		t.Fatal("identified without the queue")
 	}
 }
+
+// TestRunStopsOnceCloseBegan puts the connection goroutine where Close's
+// race used to leave it: CloseWithCode has marked the shard closing and its
+// close frame ended the connection, but the context is not cancelled yet.
+// The goroutine must stop there: no dial, no Reconnecting event. It used to
+// check only the context, so it reported a reconnect and dialled again
+// until the cancel landed (seen as a flaky TestOpenReadyClose).
+func TestRunStopsOnceCloseBegan(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(t, fakeOpts()...)
+	h := newHooks()
+	s := New(srv.Token(), 0, 1, nil, shardOpts(srv, WithEventHook(h.hook))...)
+	defer s.cancel()
+	s.mu.Lock()
+	s.opened, s.closing = true, true // CloseWithCode's first step
+	s.mu.Unlock()
+	go s.run()
+	eventually(t, "the connection goroutine to stop or reconnect", func() bool {
+		select {
+		case <-s.runDone:
+			return true
+		default:
+			return countEvents[Reconnecting](h) > 0
+		}
+	}, h.wake, s.runDone)
+	if n := countEvents[Reconnecting](h); n != 0 {
+		s.cancel()
+		<-s.runDone
+		t.Fatalf("%d Reconnecting events from a closing shard", n)
+	}
+	if got := srv.Counters().Connections; got != 0 {
+		t.Fatalf("a closing shard dialled %d times", got)
+	}
+}

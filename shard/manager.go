@@ -35,8 +35,8 @@ func defaultManagerConfig() managerConfig {
 type ManagerOption func(*managerConfig)
 
 // WithManagerShardOptions adds Options given to every shard the Manager
-// creates. The Manager's own queue, hook and state options are applied
-// after them.
+// creates. The Manager's own queue, logger, hook (if set) and state options
+// are applied after them, so they win.
 func WithManagerShardOptions(opts ...Option) ManagerOption {
 	return func(c *managerConfig) { c.shardOpts = append(c.shardOpts, opts...) }
 }
@@ -123,6 +123,21 @@ func NewManager(token string, shardIDs []int, shardCount int, opts ...ManagerOpt
 		m.SetHandler(cfg.handler)
 	}
 	return m
+}
+
+// String describes the Manager by its shards. Printing a *Manager with fmt
+// or slog shows only this, never the token it holds.
+func (m *Manager) String() string {
+	return fmt.Sprintf("shard.Manager(shards %v of %d)", m.shardIDs, m.shardCount)
+}
+
+// GoString implements fmt.GoStringer for %#v, with the same redaction as
+// String.
+func (m *Manager) GoString() string { return m.String() }
+
+// LogValue implements slog.LogValuer: the shard ids and count.
+func (m *Manager) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("shards", m.shardIDs), slog.Int("count", m.shardCount))
 }
 
 // SetHandler sets the function every shard hands its dispatches to. It may

@@ -45,6 +45,7 @@ type config struct {
 	hook             func(Event)
 	closeTimeout     time.Duration
 	writeTimeout     time.Duration
+	readLimit        int64 // largest frame read, in bytes
 	statsWindow      time.Duration
 	heartbeatAckHook bool
 }
@@ -70,6 +71,7 @@ func defaultConfig() config {
 		device:         "megane",
 		closeTimeout:   2 * time.Second,
 		writeTimeout:   10 * time.Second,
+		readLimit:      wire.MaxPayload,
 		statsWindow:    10 * time.Second,
 	}
 }
@@ -166,8 +168,9 @@ func WithState(state State) Option {
 	return func(c *config) { c.state = state }
 }
 
-// WithDispatchBuffer sets how many decoded-but-unhandled dispatches the
-// shard holds (default 1024, minimum 1). When it is full the read loop
+// WithDispatchBuffer sets how many received but not yet handled
+// dispatches the shard holds, each as a copy of its raw data (default 1024,
+// minimum 1). When it is full the read loop
 // waits (see Shard for the policy).
 func WithDispatchBuffer(n int) Option {
 	return func(c *config) { c.dispatchBuffer = n }

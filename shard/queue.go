@@ -265,7 +265,8 @@ func (q *LocalQueue) tryGrantLocked(w *queueWaiter, now time.Time) (time.Time, b
 	}
 	at := b.next
 	if q.remaining >= 0 {
-		if !now.Before(q.resetAt) && q.remaining < q.total {
+		if !now.Before(q.resetAt) {
+			// Discord refilled the budget at resetAt, whatever was left.
 			q.remaining = q.total
 			q.resetAt = now.Add(budgetPeriod)
 			q.logged = false

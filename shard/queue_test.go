@@ -296,3 +296,38 @@ func TestQueueClose(t *testing.T) {
 
 // discardLogger drops every line.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestQueueBudgetAfterResetKeepsReserve lets the reset time pass with the
+// budget untouched, then spends it: once the budget is down to the reserve,
+// the next identify must wait for the following reset. The queue used to
+// skip the refill when nothing had been spent, leave the reset time in the
+// past and refill again on the next grant, so it handed out one identify
+// more than Discord allows and burned the reserve.
+func TestQueueBudgetAfterResetKeepsReserve(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		q := NewQueue(WithSessionStartLimit(3, 3, time.Hour), WithReserve(1),
+			WithIdentifyWindow(0), WithQueueLogger(discardLogger()))
+		time.Sleep(time.Hour) // virtual: the first reset passes, nothing spent
+		start := time.Now()
+		for i := range 2 {
+			if err := q.Wait(t.Context(), i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if time.Since(start) != 0 {
+			t.Fatal("the budget above the reserve was not granted at once")
+		}
+		if got := q.Remaining(); got != 1 {
+			t.Fatalf("Remaining = %d, want 1 (the reserve)", got)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		if err := q.Wait(ctx, 2); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Wait with only the reserve left = %v, want to wait for the next reset", err)
+		}
+		if got := q.Remaining(); got != 1 {
+			t.Fatalf("Remaining = %d after the refused wait, want 1", got)
+		}
+	})
+}

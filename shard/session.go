@@ -41,6 +41,9 @@ type session struct {
 // connect dials once and runs the read loop until the connection ends. It
 // reports whether the session became ready and why the connection ended.
 func (s *Shard) connect() (healthy bool, err error) {
+	if s.stopping() {
+		return false, ErrClosed // do not dial for a shard that is closing
+	}
 	state := s.State()
 	resuming := state.Resumable()
 	base := s.cfg.url
@@ -66,7 +69,7 @@ func (s *Shard) connect() (healthy bool, err error) {
 	}
 	defer func() { _ = inflater.Close() }()
 
-	c := newConn(ws, s.cfg.writeTimeout)
+	c := newConn(ws, s.cfg.writeTimeout, s.cfg.readLimit)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -200,7 +203,7 @@ func (s *Shard) handleFrame(ss *session, env wire.Envelope) error {
 		}
 		return nil
 	case gateway.OpcodeHeartbeat:
-		return s.sendHeartbeat(ss.c)
+		return s.sendHeartbeat(ss.c, true)
 	case gateway.OpcodeHello:
 		return s.handleHello(ss, env)
 	case gateway.OpcodeReconnect:
@@ -223,6 +226,10 @@ func (s *Shard) handleFrame(ss *session, env wire.Envelope) error {
 	}
 }
 
+// maxHeartbeatInterval is the largest HELLO interval (ms) accepted: a day,
+// far above Discord's ~41 s and far below time.Duration's range.
+const maxHeartbeatInterval = 24 * 60 * 60 * 1000
+
 func (s *Shard) handleHello(ss *session, env wire.Envelope) error {
 	if ss.helloSeen {
 		return nil
@@ -234,6 +241,11 @@ func (s *Shard) handleHello(ss *session, env wire.Envelope) error {
 	hello, ok := md.(gateway.MessageDataHello)
 	if !ok || hello.HeartbeatInterval <= 0 {
 		return fmt.Errorf("%w: HELLO without heartbeat interval", ErrProtocol)
+	}
+	if hello.HeartbeatInterval > maxHeartbeatInterval {
+		// Would overflow time.Duration into a negative interval: a beat
+		// storm judged a zombie at once.
+		return fmt.Errorf("%w: HELLO heartbeat interval %d ms out of range", ErrProtocol, hello.HeartbeatInterval)
 	}
 	ss.helloSeen = true
 	interval := time.Duration(hello.HeartbeatInterval) * time.Millisecond

@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,9 +35,10 @@ var _ gateway.Gateway = (*Shard)(nil)
 // sequence number and event type; never the payload), counted in
 // Stats.Dropped and dropped; the connection stays up. DM and group DM
 // channels inside GUILD_CREATE/GUILD_UPDATE, on which disgo's decoder
-// panics, are removed first and counted in Stats.FilteredChannels. The
-// token never appears in a log line, error or stat. A panic in the handler
-// itself is not recovered.
+// panics, are removed first and counted in Stats.FilteredChannels. A frame
+// over wire.MaxPayload (64 MiB) is not buffered: the connection ends
+// (close 1009) and the shard resumes. The token never appears in a log
+// line, error or stat. A panic in the handler itself is not recovered.
 //
 // Cost: the read loop reuses one read buffer and copies each dispatch's
 // data once; decoding (internal/wire, on the dispatch goroutine) dominates
@@ -131,6 +133,22 @@ func New(token string, shardID, shardCount int, handler gateway.EventHandlerFunc
 	return s
 }
 
+// String describes the shard as "shard ID/COUNT". Printing a *Shard with
+// fmt (%v, %+v, %s) or slog shows only this: the token it holds never
+// reaches a log line or panic message that way.
+func (s *Shard) String() string {
+	return "shard " + strconv.Itoa(s.shardID) + "/" + strconv.Itoa(s.shardCount)
+}
+
+// GoString implements fmt.GoStringer for %#v, with the same redaction as
+// String.
+func (s *Shard) GoString() string { return "shard.Shard(" + s.String() + ")" }
+
+// LogValue implements slog.LogValuer: the shard's id and count.
+func (s *Shard) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("id", s.shardID), slog.Int("count", s.shardCount))
+}
+
 // ShardID implements gateway.Gateway.
 func (s *Shard) ShardID() int { return s.shardID }
 
@@ -188,9 +206,14 @@ func (s *Shard) Status() gateway.Status {
 func (s *Shard) Latency() time.Duration { return time.Duration(s.latency.Load()) }
 
 // State returns the resume state. After Close (code 1000) it is the zero
-// State; after CloseWithCode with another code it still resumes. Its Seq
-// never counts a dispatch the handler has not been given (or, after a
-// Close whose context ended before the queue drained, handled).
+// State; after CloseWithCode with another code it still resumes.
+//
+// Seq is the last dispatch accepted into the dispatch queue. While the
+// shard runs, the handler may not have been given it yet, so a State taken
+// then and resumed elsewhere can skip queued dispatches. Take it after
+// CloseWithCode for a hand-over: by then every accepted dispatch has been
+// handled, or, if Close's context ended first, Seq has been moved back to
+// the last handled one so a resume replays the rest.
 func (s *Shard) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -167,3 +167,57 @@ func TestStatsEventsPerSecond(t *testing.T) {
 		t.Fatalf("rate with no new events = %v", second.EventsPerSecond)
 	}
 }
+
+// TestBadHelloIsAProtocolError feeds HELLOs the read loop must refuse
+// before it starts a heartbeat: an interval that is missing, not positive,
+// or so large that it would overflow time.Duration into a negative one.
+func TestBadHelloIsAProtocolError(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, d string }{
+		{"no data", `null`},
+		{"zero", `{"heartbeat_interval":0}`},
+		{"negative", `{"heartbeat_interval":-5}`},
+		{"overflows a Duration", `{"heartbeat_interval":10000000000000000}`},
+		{"not a number", `{"heartbeat_interval":"soon"}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := New("t", 0, 1, nil, WithLogger(quietLogger()))
+			ss := &session{}
+			err := s.handleFrame(ss, wire.Envelope{Op: gateway.OpcodeHello, D: []byte(tc.d)})
+			if !errors.Is(err, ErrProtocol) {
+				t.Fatalf("handleFrame = %v, want ErrProtocol", err)
+			}
+			if ss.hbCancel != nil || ss.helloSeen {
+				t.Fatal("a heartbeat was started for a bad HELLO")
+			}
+		})
+	}
+}
+
+// TestPrintingKeepsTheTokenOut formats a Shard and a Manager every way a
+// log line, test failure or panic message might: the token must not show.
+// fmt prints a pointer to a struct field by field, so without String these
+// printed the token.
+func TestPrintingKeepsTheTokenOut(t *testing.T) {
+	t.Parallel()
+	const token = "MTIzNDU2.secret-token.value"
+	s := New(token, 3, 16, nil)
+	m := NewManager(token, []int{2, 3}, 16)
+	var logs bytes.Buffer
+	textLog := slog.New(slog.NewTextHandler(&logs, nil))
+	jsonLog := slog.New(slog.NewJSONHandler(&logs, nil))
+	for _, v := range []any{s, m} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			if out := fmt.Sprintf(verb, v); strings.Contains(out, token) || !strings.Contains(out, "16") {
+				t.Errorf("%s of %T = %q: holds the token or lacks the shard count", verb, v, out)
+			}
+		}
+		textLog.Info("x", slog.Any("v", v))
+		jsonLog.Info("x", slog.Any("v", v))
+	}
+	if out := logs.String(); strings.Contains(out, token) || !strings.Contains(out, "count=16") {
+		t.Errorf("slog output %q holds the token or lacks the shard count", out)
+	}
+}

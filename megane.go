@@ -137,7 +137,9 @@ type Manager struct {
 	reg        *service.Registry // served by Run
 }
 
-// New validates the options and returns a Manager. It does no I/O.
+// New validates the options and returns a Manager. It does no I/O. The
+// first call installs the fast JSON engine for the whole process, unless
+// [UseStdJSON] was called before it.
 func New(token string, opts ...Option) (*Manager, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -155,6 +157,7 @@ func New(token string, opts ...Option) (*Manager, error) {
 	if cfg.eventBuffer < 1 {
 		cfg.eventBuffer = 1
 	}
+	installFastJSON()
 	m := &Manager{
 		token:      token,
 		cfg:        cfg,

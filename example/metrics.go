@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/megane-go/megane"
+)
+
+// metricsServer serves the Manager's stats as Prometheus metrics on
+// /metrics. It owns one goroutine, the HTTP server's, which stops on close.
+type metricsServer struct {
+	srv  *http.Server
+	addr string // the bound address, HOST:PORT
+	done chan error
+}
+
+// startMetrics listens on addr and serves /metrics from m's Prometheus
+// collector. It returns once the listener is bound.
+func startMetrics(addr string, m *megane.Manager) (*metricsServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("example: listen for -metrics: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(m.PrometheusCollector()); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("example: register the stats collector: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s := &metricsServer{
+		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+		addr: ln.Addr().String(),
+		done: make(chan error, 1),
+	}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// close stops the server, waiting up to 5 s for scrapes in progress.
+func (s *metricsServer) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	return err
+}
+
+// checkLoopback accepts only a loopback HOST:PORT: the metrics are not
+// authenticated, so the example never serves them to the network.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: -metrics %q: %v", errBadFlag, addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: -metrics %q is not a loopback address (such as 127.0.0.1:9090)", errBadFlag, addr)
+	}
+	return nil
+}

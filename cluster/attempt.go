@@ -36,7 +36,7 @@ type attempt struct {
 	ctx    context.Context
 	log    *slog.Logger
 	client *bot.Client
-	shards *shardSet
+	shards *shard.Manager
 	exec   *executor
 	ready  *readiness
 	crashc chan error    // capacity 1: the first crash wins
@@ -162,7 +162,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	}
 	a.exec = newExecutor(c.cfg.dispatchBuffer, c.shardIDs, start)
 	a.ready = newReadiness(c.shardIDs)
-	a.shards = newShardSet(c.token, c.shardIDs, c.shardCount, a.exec.tap, states, a.shardOptions)
+	a.shards = shard.NewManager(c.token, c.shardIDs, c.shardCount, a.managerOptions(states)...)
 
 	opts := append([]bot.ConfigOpt{bot.WithLogger(a.log)}, c.cfg.clientOpts...)
 	opts = append(opts, bot.WithShardManager(a.shards), bot.WithRestClient(c.rest))
@@ -171,7 +171,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	}
 	client, err := disgo.New(c.token, opts...)
 	if err != nil {
-		a.shards.closeAll(context.Background(), 1000, "unused")
+		a.shards.CloseWithCode(context.Background(), 1000, "unused")
 		// disgo's error may quote part of the token; never pass it on.
 		return supervise.Fatal(ErrBadToken)
 	}
@@ -214,7 +214,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		openErr <- a.shards.openAll(a.ctx)
+		openErr <- a.openShards()
 	}()
 	if c.cfg.watchdog > 0 {
 		wg.Add(1)
@@ -414,12 +414,12 @@ func (a *attempt) teardown(wg *sync.WaitGroup, cause error) error {
 		code, reason = 4000, "restarting"
 	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), c.cfg.drainTimeout)
-	a.shards.closeAll(closeCtx, code, reason)
+	a.shards.CloseWithCode(closeCtx, code, reason)
 	cancel()
 
 	var saved *savedSession
 	if resume {
-		saved = &savedSession{states: a.shards.states(), caches: a.client.Caches}
+		saved = &savedSession{states: a.shards.States(), caches: a.client.Caches}
 		for id, st := range saved.states {
 			if d := a.exec.delivered[id]; d != nil && st.SessionID != "" && int(d.Load()) < st.Seq {
 				st.Seq = int(d.Load())

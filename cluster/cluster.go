@@ -79,6 +79,12 @@ type command struct {
 	ready chan struct{}
 }
 
+// newCommand returns a restart command of kind with a one-shot reply
+// channel (capacity 1) and an open ready channel.
+func newCommand(kind RestartKind) *command {
+	return &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
+}
+
 // New returns a cluster that will run the given shards (IDs out of
 // shardCount) with token. factory is called for every (re)start and must
 // return a new Worker each time. New does no I/O; call [Cluster.Serve].
@@ -164,28 +170,28 @@ func (c *Cluster) Worker() Worker {
 // the cluster's one dispatch goroutine. A panic in a listener crashes the
 // cluster (it is restarted with backoff); disgo would only log it.
 func (c *Cluster) AddEventListeners(listeners ...bot.EventListener) {
-	c.mu.Lock()
-	inc := c.launching
-	c.mu.Unlock()
-	if inc == nil {
-		inc = c.fwd.cur.Load()
-	}
-	if inc != nil {
+	if inc := c.listenerTarget(); inc != nil {
 		inc.add(listeners)
 	}
 }
 
 // RemoveEventListeners removes listeners of the current incarnation.
 func (c *Cluster) RemoveEventListeners(listeners ...bot.EventListener) {
+	if inc := c.listenerTarget(); inc != nil {
+		inc.remove(listeners)
+	}
+}
+
+// listenerTarget is the incarnation whose listeners Add/RemoveEventListeners
+// change: the one being launched, else the running one, else nil.
+func (c *Cluster) listenerTarget() *incarnation {
 	c.mu.Lock()
 	inc := c.launching
 	c.mu.Unlock()
 	if inc == nil {
 		inc = c.fwd.cur.Load()
 	}
-	if inc != nil {
-		inc.remove(listeners)
-	}
+	return inc
 }
 
 // Status is where a cluster is in its life.
@@ -394,13 +400,10 @@ func (c *Cluster) Restart(ctx context.Context, id int, kind RestartKind) error {
 		}
 		return c.cfg.restarter.Restart(ctx, id, kind)
 	}
-	if !c.served.Load() {
-		return ErrNotServing
+	if err := c.selfRestartable(); err != nil {
+		return err
 	}
-	if c.standby.Load() {
-		return ErrStandby
-	}
-	cmd := &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
+	cmd := newCommand(kind)
 	select {
 	case c.cmds <- cmd:
 		return nil
@@ -411,6 +414,18 @@ func (c *Cluster) Restart(ctx context.Context, id int, kind RestartKind) error {
 	}
 }
 
+// selfRestartable returns why this cluster cannot take a restart of its
+// own now (ErrNotServing, ErrStandby), or nil.
+func (c *Cluster) selfRestartable() error {
+	if !c.served.Load() {
+		return ErrNotServing
+	}
+	if c.standby.Load() {
+		return ErrStandby
+	}
+	return nil
+}
+
 // RestartAndWait restarts this cluster with the given kind and returns once
 // it is ready again, or ctx ends, or the cluster stops (ErrStopped). It must
 // not be called from this cluster's own listeners (use Restart there).
@@ -418,13 +433,10 @@ func (c *Cluster) RestartAndWait(ctx context.Context, kind RestartKind) error {
 	if !kind.valid() {
 		return ErrInvalidRestartKind
 	}
-	if !c.served.Load() {
-		return ErrNotServing
+	if err := c.selfRestartable(); err != nil {
+		return err
 	}
-	if c.standby.Load() {
-		return ErrStandby
-	}
-	cmd := &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
+	cmd := newCommand(kind)
 	select {
 	case c.cmds <- cmd:
 	case <-c.done:

@@ -12,10 +12,10 @@ import (
 	"github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/events"
-	"go.uber.org/goleak"
 
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -23,9 +23,7 @@ import (
 // goroutine that never stops (rest.NewRateLimiter); each Cluster.Serve
 // without WithRESTClient builds one REST client, so that one goroutine per
 // served cluster is the only one ignored.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/disgoorg/disgo/rest.(*rateLimiterImpl).cleanup"))
-}
+func TestMain(m *testing.M) { testutil.VerifyNoLeaks(m) }
 
 // testTimeout bounds every wait of a test; reaching it is a failure, never
 // a pass.

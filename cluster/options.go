@@ -80,8 +80,9 @@ func WithAPIURL(url string) Option { return func(c *config) { c.apiURL = url } }
 func WithGatewayURL(url string) Option { return func(c *config) { c.gatewayURL = url } }
 
 // WithQueue sets the identify queue shared by every shard of the process.
-// Without it each shard gets a queue of its own, which is only right for a
-// single-shard bot or a test.
+// Without it the shards of each attempt share a queue of their own (the
+// shard.Manager default), which is only right for a single-cluster bot or
+// a test.
 func WithQueue(q shard.Queue) Option { return func(c *config) { c.queue = q } }
 
 // WithClientOpts adds disgo client options (caches, member chunking, ...)

@@ -2,26 +2,43 @@ package cluster
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/megane-go/megane/shard"
 )
 
-// shardOptions returns the options of one shard of this attempt: the
-// user's, then the cluster's URL, queue, logger, hook and resume state.
-func (a *attempt) shardOptions(id int, st shard.State) []shard.Option {
+// managerOptions returns the options of the attempt's shard.Manager: the
+// user's shard options and the cluster's URL, then the cluster's queue,
+// logger, hook and the resume states the attempt starts from. Dispatches
+// go to the attempt's executor, which drops them once abandoned.
+func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOption {
 	c := a.c
-	opts := append([]shard.Option(nil), c.cfg.shardOpts...)
+	shardOpts := slices.Clone(c.cfg.shardOpts)
 	if c.cfg.gatewayURL != "" {
-		opts = append(opts, shard.WithURL(c.cfg.gatewayURL))
+		shardOpts = append(shardOpts, shard.WithURL(c.cfg.gatewayURL))
+	}
+	opts := []shard.ManagerOption{
+		shard.WithManagerShardOptions(shardOpts...),
+		shard.WithManagerLogger(a.log),
+		shard.WithManagerEventHook(a.shardEvent),
+		shard.WithManagerStates(states),
+		shard.WithManagerHandler(a.exec.tap),
 	}
 	if c.cfg.queue != nil {
-		opts = append(opts, shard.WithQueue(c.cfg.queue))
-	}
-	opts = append(opts, shard.WithLogger(a.log), shard.WithEventHook(a.shardEvent))
-	if st.Resumable() {
-		opts = append(opts, shard.WithState(st))
+		opts = append(opts, shard.WithManagerQueue(c.cfg.queue))
 	}
 	return opts
+}
+
+// openShards opens the attempt's shards and returns the first failure as
+// a *ShardError (its Cluster is set by the caller), or nil.
+func (a *attempt) openShards() error {
+	err := a.shards.OpenAll(a.ctx)
+	var oe *shard.OpenError
+	if errors.As(err, &oe) {
+		return &ShardError{Shard: oe.ShardID, Err: oe.Err}
+	}
+	return err
 }
 
 // shardEvent turns a shard's lifecycle event into a cluster event. It runs

@@ -58,9 +58,7 @@ func (c *Cluster) Stats(ctx context.Context) Stats {
 			}
 		}
 		st.Users = len(users)
-		for _, sh := range a.shards.all() {
-			st.Shards = append(st.Shards, sh.Stats())
-		}
+		st.Shards = a.shards.Stats()
 	}
 	if st.Ready {
 		custom, err := bus.Request[map[string]any](ctx, c.bus, bus.Address{}, c.Address(), TopicStats, nil)

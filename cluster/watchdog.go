@@ -45,7 +45,7 @@ func (a *attempt) watchdog() {
 			if now.Sub(since) < timeout {
 				continue
 			}
-			waiting := a.exec.waiting() + a.shards.queueDepth()
+			waiting := a.exec.waiting() + a.shards.QueueDepth()
 			err := &StalledError{Cluster: a.c.id, Timeout: timeout, Waiting: waiting}
 			e := a.ev(EventStalled)
 			e.Err = err

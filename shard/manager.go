@@ -2,6 +2,7 @@ package shard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -16,6 +17,21 @@ import (
 )
 
 var _ sharding.ShardManager = (*Manager)(nil)
+
+// OpenError is the failure of one shard of a Manager to open, as returned
+// by Manager.OpenAll, OpenShard and ResumeShard. Unwrap returns the shard's
+// error (a *CloseError or its sentinel, ErrClosed, ErrAlreadyOpen or the
+// context's error), so errors.Is(err, ErrInvalidToken) holds.
+type OpenError struct {
+	ShardID int
+	Err     error
+}
+
+// Error implements error.
+func (e *OpenError) Error() string { return fmt.Sprintf("shard %d: %v", e.ShardID, e.Err) }
+
+// Unwrap returns the shard's error.
+func (e *OpenError) Unwrap() error { return e.Err }
 
 // managerConfig holds a Manager's settings.
 type managerConfig struct {
@@ -77,6 +93,13 @@ func WithManagerEventHook(hook func(Event)) ManagerOption {
 // shard closed with 4011 stops with ErrShardingRequired and the caller
 // decides.
 //
+// NewManager builds every shard at once (without I/O), each from its
+// resume State if WithManagerStates gave one. Open and OpenAll open those
+// shards; Close and CloseWithCode close them, including shards not opened
+// yet, so an OpenAll that races with a close fails with ErrClosed instead
+// of connecting a shard nobody will close. Only OpenShard and ResumeShard
+// build a new shard in place of a stopped one.
+//
 // The handler is bound late through an atomic pointer: call SetHandler
 // (for example with client.EventManager.HandleGatewayEvent) before Open.
 // Every shard calls the handler from its own dispatch goroutine, so the
@@ -96,8 +119,8 @@ type Manager struct {
 	shards map[int]*Shard
 }
 
-// NewManager returns a Manager for shardIDs out of shardCount. It does no
-// I/O; Open connects.
+// NewManager returns a Manager for shardIDs out of shardCount, with one
+// unopened Shard per id. It does no I/O; Open or OpenAll connects.
 func NewManager(token string, shardIDs []int, shardCount int, opts ...ManagerOption) *Manager {
 	cfg := defaultManagerConfig()
 	for _, opt := range opts {
@@ -121,6 +144,9 @@ func NewManager(token string, shardIDs []int, shardCount int, opts ...ManagerOpt
 	}
 	if cfg.handler != nil {
 		m.SetHandler(cfg.handler)
+	}
+	for _, id := range m.shardIDs {
+		m.shards[id] = m.newShard(id, cfg.states[id])
 	}
 	return m
 }
@@ -175,48 +201,100 @@ func (m *Manager) newShard(shardID int, state State) *Shard {
 	return New(m.token, shardID, m.shardCount, m.handle, opts...)
 }
 
-// Open implements sharding.ShardManager: it opens every shard not yet
-// open, concurrently (the identify Queue orders them), and returns once
-// each is ready or failed. Failures are logged; see Shard(id).Err.
+// Open implements sharding.ShardManager: it runs OpenAll and logs each
+// shard that failed (see also Get(id).Err).
 func (m *Manager) Open(ctx context.Context) {
+	for _, err := range m.openAll(ctx) {
+		if err != nil {
+			var oe *OpenError
+			id := -1
+			if errors.As(err, &oe) {
+				id = oe.ShardID
+			}
+			m.log.Error("shard failed to open", slog.Int("shard", id), slog.Any("err", err))
+		}
+	}
+}
+
+// OpenAll opens the Manager's shards concurrently (the identify Queue
+// orders their identifies) and returns once each is ready or failed. It
+// returns nil, or the failure of the lowest shard id as an *OpenError that
+// unwraps to the shard's error: a fatal close code, ctx's error, or
+// ErrClosed for a shard closed before it opened. A shard already open
+// counts as opened and is not waited for. A shard removed by CloseShard is
+// not reopened (use OpenShard).
+func (m *Manager) OpenAll(ctx context.Context) error {
+	for _, err := range m.openAll(ctx) {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openAll opens every shard and returns each one's *OpenError or nil, in
+// ascending shard id order.
+func (m *Manager) openAll(ctx context.Context) []error {
+	shards := m.snapshot()
+	errs := make([]error, len(shards))
 	var wg sync.WaitGroup
-	for _, id := range m.shardIDs {
-		state := m.cfg.states[id]
+	for i, s := range shards {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := m.open(ctx, id, state); err != nil {
-				m.log.Error("shard failed to open", slog.Int("shard", id), slog.Any("err", err))
+			if err := s.Open(ctx); err != nil && !errors.Is(err, ErrAlreadyOpen) {
+				errs[i] = &OpenError{ShardID: s.ShardID(), Err: err}
 			}
 		}()
 	}
 	wg.Wait()
+	return errs
 }
 
+// open builds a new shard shardID from state in place of one that is not
+// running (never opened, or stopped) and opens it.
 func (m *Manager) open(ctx context.Context, shardID int, state State) error {
 	m.mu.Lock()
-	if old, ok := m.shards[shardID]; ok {
-		select {
-		case <-old.Done():
-		default:
-			m.mu.Unlock()
-			return fmt.Errorf("shard %d: %w", shardID, ErrAlreadyOpen)
-		}
+	if old, ok := m.shards[shardID]; ok && old.running() {
+		m.mu.Unlock()
+		return &OpenError{ShardID: shardID, Err: ErrAlreadyOpen}
 	}
 	s := m.newShard(shardID, state)
 	m.shards[shardID] = s
 	m.mu.Unlock()
-	return s.Open(ctx)
+	if err := s.Open(ctx); err != nil {
+		return &OpenError{ShardID: shardID, Err: err}
+	}
+	return nil
 }
 
-// OpenShard implements sharding.ShardManager: it opens one shard with a
-// fresh identify. It fails with ErrAlreadyOpen if the shard runs.
+// running reports whether Open was called and the shard has not stopped.
+func (s *Shard) running() bool {
+	s.mu.Lock()
+	opened := s.opened
+	s.mu.Unlock()
+	if !opened {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// OpenShard implements sharding.ShardManager: it opens shard shardID with
+// a fresh identify, in place of a shard that is not running. It fails
+// with an *OpenError: ErrAlreadyOpen if the shard runs, or the shard's
+// error from Open.
 func (m *Manager) OpenShard(ctx context.Context, shardID int) error {
 	return m.open(ctx, shardID, State{})
 }
 
-// ResumeShard implements sharding.ShardManager: it opens one shard that
-// resumes the given session (or identifies if state has no session id).
+// ResumeShard implements sharding.ShardManager: like OpenShard, but the new
+// shard resumes the given session (or identifies if state has no session
+// id).
 func (m *Manager) ResumeShard(ctx context.Context, shardID int, state sharding.ShardState) error {
 	return m.open(ctx, shardID, State{SessionID: state.SessionID, Seq: state.Sequence, ResumeURL: state.ResumeURL})
 }
@@ -227,15 +305,14 @@ func (m *Manager) Close(ctx context.Context) {
 	m.CloseWithCode(ctx, 1000, "shutting down")
 }
 
-// CloseWithCode closes every shard with code and waits for them. A code
-// other than 1000/1001 (for example 4000) keeps the sessions resumable:
-// States afterwards hands them to a new Manager (WithManagerStates).
+// CloseWithCode closes every shard with code and waits for them; shards
+// not opened yet are marked closed, so a later or concurrent Open leaves
+// them closed. A code other than 1000/1001 (for example 4000) keeps the
+// sessions resumable: States afterwards hands them to a new Manager
+// (WithManagerStates).
 func (m *Manager) CloseWithCode(ctx context.Context, code int, message string) {
-	m.mu.Lock()
-	shards := slices.Collect(maps.Values(m.shards))
-	m.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, s := range shards {
+	for _, s := range m.snapshot() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -314,6 +391,17 @@ func (m *Manager) States() map[int]State {
 		}
 	}
 	return out
+}
+
+// QueueDepth returns the dispatches waiting in all the shards' dispatch
+// queues for the handler. It costs a snapshot of the shard list (one
+// mutex and one small allocation).
+func (m *Manager) QueueDepth() int {
+	n := 0
+	for _, s := range m.snapshot() {
+		n += len(s.dispatch)
+	}
+	return n
 }
 
 // Stats returns each shard's Stats, in ascending shard id order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,4 +126,100 @@ func TestManagerRestartResumes(t *testing.T) {
 	if got := srv.Counters().Identifies; got != identifies+1 {
 		t.Fatalf("identifies = %d, want one more for the closed (1000) shard", got)
 	}
+}
+
+// TestManagerOpenAll checks what OpenAll returns: nil when every shard is
+// ready, the lowest failing shard's *OpenError otherwise, and ErrClosed
+// for shards closed before they opened (a close racing an open never
+// leaves a connected shard behind).
+func TestManagerOpenAll(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(t, fakeOpts(discordtest.WithShards(3))...)
+	tests := []struct {
+		name       string
+		token      string
+		closeFirst bool
+		wantShard  int
+		wantErr    error
+	}{
+		{name: "ready", token: srv.Token()},
+		{name: "invalid token", token: "not-the-token", wantShard: 0, wantErr: ErrInvalidToken},
+		{name: "closed before open", token: srv.Token(), closeFirst: true, wantShard: 0, wantErr: ErrClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := NewManager(tt.token, []int{2, 0, 1}, 3,
+				WithManagerQueue(NewQueue(WithIdentifyWindow(3*time.Millisecond), WithQueueLogger(quietLogger()))),
+				WithManagerLogger(quietLogger()),
+				WithManagerShardOptions(shardOpts(srv)...))
+			defer m.Close(context.Background())
+			if st := m.Stats(); len(st) != 3 {
+				t.Fatalf("Stats before Open has %d shards, want 3 (built by NewManager)", len(st))
+			}
+			if tt.closeFirst {
+				m.CloseWithCode(t.Context(), 4000, "restart")
+			}
+			err := m.OpenAll(t.Context())
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("OpenAll = %v", err)
+				}
+				for _, st := range m.Stats() {
+					if st.Status != gateway.StatusReady {
+						t.Fatalf("shard %d is %v after OpenAll", st.ShardID, st.Status)
+					}
+				}
+				if err := m.OpenAll(t.Context()); err != nil {
+					t.Fatalf("OpenAll of open shards = %v, want nil", err)
+				}
+				return
+			}
+			var oe *OpenError
+			if !errors.As(err, &oe) || oe.ShardID != tt.wantShard || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("OpenAll = %v, want *OpenError of shard %d wrapping %v", err, tt.wantShard, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "not-the-token") {
+				t.Fatalf("error %q holds the token", err)
+			}
+			for _, st := range m.Stats() {
+				if st.Status == gateway.StatusReady {
+					t.Fatalf("shard %d is ready after a failed OpenAll", st.ShardID)
+				}
+			}
+		})
+	}
+}
+
+// TestManagerQueueDepth blocks the handler and checks that QueueDepth
+// counts the dispatches waiting behind it, and drops to zero once the
+// handler is released.
+func TestManagerQueueDepth(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(t, fakeOpts(discordtest.WithShards(2))...)
+	release := make(chan struct{})
+	var blocked atomic.Bool
+	handler := func(_ gateway.Gateway, t gateway.EventType, _ int, _ gateway.EventData) {
+		if t == gateway.EventTypeMessageCreate {
+			blocked.Store(true)
+			<-release
+		}
+	}
+	m := NewManager(srv.Token(), []int{0, 1}, 2,
+		WithManagerQueue(NewQueue(WithIdentifyWindow(3*time.Millisecond), WithQueueLogger(quietLogger()))),
+		WithManagerLogger(quietLogger()),
+		WithManagerHandler(handler),
+		WithManagerShardOptions(shardOpts(srv)...))
+	if err := m.OpenAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The GUILD_CREATEs that follow READY pass the handler at once.
+	eventually(t, "an idle queue after the guilds", func() bool { return m.QueueDepth() == 0 })
+	if err := srv.Emit(0, 20); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "dispatches queued behind the blocked handler", func() bool { return blocked.Load() && m.QueueDepth() > 0 })
+	close(release)
+	eventually(t, "the queue drained", func() bool { return m.QueueDepth() == 0 })
+	m.Close(t.Context())
 }

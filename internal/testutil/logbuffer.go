@@ -1,0 +1,29 @@
+package testutil
+
+import (
+	"bytes"
+	"sync"
+)
+
+// LogBuffer is a bytes.Buffer safe for concurrent use, for capturing log
+// output (slog.NewTextHandler(&buf, nil)) written from several goroutines
+// and read by the test. The zero value is empty and ready to use. A
+// LogBuffer must not be copied after first use.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer: it appends p.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns a copy of everything written so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

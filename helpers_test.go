@@ -1,7 +1,6 @@
 package megane
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -10,19 +9,16 @@ import (
 
 	"github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/events"
-	"go.uber.org/goleak"
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/shard"
 )
 
-// TestMain checks for leaks. disgo's REST rate limiter starts a cleanup
-// goroutine that never stops (rest.NewRateLimiter); each Manager.Run builds
-// exactly one REST client, so that goroutine is the only one ignored.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/disgoorg/disgo/rest.(*rateLimiterImpl).cleanup"))
-}
+// TestMain checks for leaks, tolerating only disgo's REST rate-limiter
+// goroutine (each Manager.Run builds exactly one REST client).
+func TestMain(m *testing.M) { testutil.VerifyNoLeaks(m) }
 
 const testTimeout = 20 * time.Second
 
@@ -41,22 +37,7 @@ func newFake(t *testing.T, shards int, opts ...discordtest.Option) *discordtest.
 }
 
 // syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testutil.LogBuffer
 
 // tally counts what workers received, per cluster and generation, and
 // keeps every event; waiters are woken on each change.

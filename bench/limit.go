@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	stdjson "encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/gorilla/websocket"
+
+	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/wire"
+)
+
+// limitSpec configures the decode-only limit child.
+type limitSpec struct {
+	Compression string  `json:"compression"`
+	Frames      int     `json:"frames"` // traffic frames recorded per stream
+	Reps        int     `json:"reps"`
+	RepSeconds  float64 `json:"rep_s"`
+}
+
+// limitResult is the decode-only limit, per stream and engine.
+type limitResult struct {
+	FastMsg   figure `json:"fast_message_create"` // wire.ParseEnvelope + DecodeDispatch, fast engine
+	FastMixed figure `json:"fast_mixed"`
+	StdMsg    figure `json:"std_message_create"` // gateway.Message via encoding/json
+	StdMixed  figure `json:"std_mixed"`
+	FrameSize int    `json:"message_create_bytes"` // size of one decompressed MESSAGE_CREATE
+}
+
+// recording is a gateway connection's websocket messages from the first
+// one on (so compressed streams replay from their start).
+type recording struct {
+	comp wire.Compression
+	msgs [][]byte
+}
+
+// trafficTypes are the dispatches the benches count.
+var trafficTypes = map[gateway.EventType]bool{
+	gateway.EventTypeMessageCreate:      true,
+	gateway.EventTypeGuildMemberAdd:     true,
+	gateway.EventTypeMessageReactionAdd: true,
+	gateway.EventTypeTypingStart:        true,
+}
+
+// record connects to s as shard 0 of 16 with comp, and records every
+// message until n traffic dispatches have arrived: MESSAGE_CREATE only
+// (Emit) or the mixed stream (rate -1).
+func record(s *discordtest.Server, comp wire.Compression, n int, mixed bool) (recording, error) {
+	q := url.Values{"v": {"10"}, "encoding": {"json"}}
+	if comp != wire.None {
+		q.Set("compress", string(comp))
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(s.GatewayURL()+"?"+q.Encode(), nil)
+	if err != nil {
+		return recording{}, err
+	}
+	defer ws.Close()
+	identify, _ := stdjson.Marshal(map[string]any{"op": 2, "d": map[string]any{
+		"token": s.Token(), "intents": int(benchIntents), "shard": [2]int{0, 16},
+		"properties": map[string]string{"os": "linux", "browser": "bench", "device": "bench"},
+	}})
+	if err := ws.WriteMessage(websocket.TextMessage, identify); err != nil {
+		return recording{}, err
+	}
+	inf, err := wire.NewInflater(comp)
+	if err != nil {
+		return recording{}, err
+	}
+	defer inf.Close()
+	rec := recording{comp: comp}
+	_ = ws.SetReadDeadline(time.Now().Add(time.Minute))
+	started, traffic := false, 0
+	for traffic < n {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			return rec, err
+		}
+		rec.msgs = append(rec.msgs, msg)
+		p, err := inf.Inflate(msg)
+		if err != nil || p == nil {
+			return rec, errors.Join(errors.New("inflating a recorded message"), err)
+		}
+		env, err := wire.ParseEnvelope(p)
+		if err != nil {
+			return rec, err
+		}
+		switch {
+		case env.Op == gateway.OpcodeDispatch && trafficTypes[env.Type]:
+			traffic++
+		case env.Op == gateway.OpcodeDispatch && env.Type == gateway.EventTypeReady && !started:
+			started = true
+			if mixed {
+				s.SetRate(-1)
+			} else if err := s.Emit(0, n); err != nil {
+				return rec, err
+			}
+		}
+	}
+	s.SetRate(0)
+	return rec, nil
+}
+
+// keep keeps the last decoded value of each pass alive, so no pass can be
+// optimised away.
+func keep(v any) { runtime.KeepAlive(v) }
+
+// decodeFast replays r through wire's path: inflate, ParseEnvelope and
+// DecodeDispatch of every traffic dispatch. It returns how many events it
+// decoded.
+func decodeFast(r recording) (int64, error) {
+	inf, err := wire.NewInflater(r.comp)
+	if err != nil {
+		return 0, err
+	}
+	defer inf.Close()
+	var (
+		n    int64
+		last gateway.EventData
+	)
+	for _, msg := range r.msgs {
+		p, err := inf.Inflate(msg)
+		if err != nil {
+			return n, err
+		}
+		env, err := wire.ParseEnvelope(p)
+		if err != nil {
+			return n, err
+		}
+		if env.Op != gateway.OpcodeDispatch || !trafficTypes[env.Type] {
+			continue
+		}
+		last, err = wire.DecodeDispatch(env.Type, env.D)
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	keep(last)
+	return n, nil
+}
+
+// decodeStd replays r the way disgo's own gateway decodes: the whole
+// frame into gateway.Message with the current engine (encoding/json).
+func decodeStd(r recording) (int64, error) {
+	inf, err := wire.NewInflater(r.comp)
+	if err != nil {
+		return 0, err
+	}
+	defer inf.Close()
+	var (
+		n    int64
+		last gateway.Message
+	)
+	for _, msg := range r.msgs {
+		p, err := inf.Inflate(msg)
+		if err != nil {
+			return n, err
+		}
+		env, err := wire.ParseEnvelope(p) // only to pick the frames to count
+		if err != nil {
+			return n, err
+		}
+		if env.Op != gateway.OpcodeDispatch || !trafficTypes[env.Type] {
+			continue
+		}
+		last = gateway.Message{}
+		if err := stdjson.Unmarshal(p, &last); err != nil {
+			return n, err
+		}
+		n++
+	}
+	keep(last)
+	return n, nil
+}
+
+// loop runs decode over r for reps repetitions of about repSeconds each.
+func loop(r recording, reps int, repSeconds float64, decode func(recording) (int64, error)) (figure, error) {
+	if _, err := decode(r); err != nil { // warm-up, and a check
+		return figure{}, err
+	}
+	var out []sample
+	for range reps {
+		m := startMeter()
+		var n int64
+		for time.Since(m.wall).Seconds() < repSeconds {
+			k, err := decode(r)
+			if err != nil {
+				return figure{}, err
+			}
+			n += k
+		}
+		out = append(out, m.stop(n))
+	}
+	return summarize(out), nil
+}
+
+// runLimitChild records the fake's frames once and decodes them in tight
+// loops with no network and no framework: the decode-only limit.
+func runLimitChild(spec limitSpec) (limitResult, error) {
+	comp, err := wire.ParseCompression(spec.Compression)
+	if err != nil {
+		return limitResult{}, err
+	}
+	s, err := discordtest.Start(discordtest.WithShards(16), discordtest.WithGuilds(100),
+		discordtest.WithIdentifyWindow(0), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return limitResult{}, err
+	}
+	msgRec, err1 := record(s, comp, spec.Frames, false)
+	mixedRec, err2 := record(s, comp, spec.Frames, true)
+	s.Close()
+	if err := errors.Join(err1, err2); err != nil {
+		return limitResult{}, fmt.Errorf("recording frames: %w", err)
+	}
+	var res limitResult
+	res.FrameSize = frameSize(msgRec)
+	restore := wire.UseFastJSON()
+	res.FastMsg, err1 = loop(msgRec, spec.Reps, spec.RepSeconds, decodeFast)
+	res.FastMixed, err2 = loop(mixedRec, spec.Reps, spec.RepSeconds, decodeFast)
+	restore()
+	wire.UseStdJSON()
+	var err3, err4 error
+	res.StdMsg, err3 = loop(msgRec, spec.Reps, spec.RepSeconds, decodeStd)
+	res.StdMixed, err4 = loop(mixedRec, spec.Reps, spec.RepSeconds, decodeStd)
+	return res, errors.Join(err1, err2, err3, err4)
+}
+
+// frameSize returns the decompressed size of the last MESSAGE_CREATE.
+func frameSize(r recording) int {
+	inf, err := wire.NewInflater(r.comp)
+	if err != nil {
+		return 0
+	}
+	defer inf.Close()
+	size := 0
+	for _, msg := range r.msgs {
+		p, err := inf.Inflate(msg)
+		if err != nil {
+			return size
+		}
+		if env, err := wire.ParseEnvelope(p); err == nil && env.Type == gateway.EventTypeMessageCreate {
+			size = len(p)
+		}
+	}
+	return size
+}
+
+// withTimeout bounds a child's work, so no child can hang forever.
+func withTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}

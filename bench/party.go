@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/disgoorg/disgo"
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/cache"
+	"github.com/disgoorg/disgo/events"
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/disgo/rest"
+	"github.com/disgoorg/disgo/sharding"
+
+	"github.com/megane-go/megane"
+	mcache "github.com/megane-go/megane/cache"
+	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/wire"
+	"github.com/megane-go/megane/shard"
+)
+
+// The parties a bot child can run.
+const (
+	partyMegane = "megane" // a megane.Manager (clusters of disgo clients over our shards)
+	partyDisgo  = "disgo"  // a plain disgo bot.Client with disgo's own sharding
+)
+
+// The JSON engines a bot child can install before anything decodes.
+const (
+	engineFast = "fast" // wire.UseFastJSON
+	engineStd  = "std"  // encoding/json (v2 inside when built with GOEXPERIMENT=jsonv2)
+)
+
+// The cache implementations a megane party can run with.
+const (
+	cacheDisgo   = ""        // disgo's cache.New with exactly the given flags
+	cacheCompact = "compact" // megane's compact cache (package cache) with the given flags
+	cacheMegane  = "default" // no cache option: the Manager's DefaultCacheFlags on disgo's caches
+)
+
+// benchIntents are the intents every party identifies with.
+const benchIntents = gateway.IntentsNonPrivileged | gateway.IntentGuildMembers | gateway.IntentMessageContent
+
+// partySpec says which bot to run against which fake.
+type partySpec struct {
+	Party       string    `json:"party"`
+	Engine      string    `json:"engine"`
+	Shards      int       `json:"shards"`
+	Clusters    int       `json:"clusters"`
+	Compression string    `json:"compression"`
+	Caches      []int     `json:"caches"`     // disgo cache.Flags; empty: none
+	CacheImpl   string    `json:"cache_impl"` // for megane: cacheDisgo (default), cacheCompact or cacheMegane
+	Guilds      int       `json:"guilds"`     // how many guild events mean "ready"
+	Fake        fakeAddr  `json:"fake"`
+	CPUProfile  string    `json:"cpuprofile,omitempty"`
+	Debug       bool      `json:"debug,omitempty"` // log at debug level to stderr (startup child)
+	Bench       benchPlan `json:"bench"`
+}
+
+// counter is the bot's event listener: it counts the events the benches
+// wait for. It is the whole "user handler" of every party, so every
+// party does the same work per event.
+type counter struct {
+	msgs   atomic.Int64  // *events.MessageCreate
+	mixed  atomic.Int64  // MESSAGE_CREATE, GUILD_MEMBER_ADD, MESSAGE_REACTION_ADD, TYPING_START
+	ready  atomic.Int64  // *events.Ready (one per shard session)
+	guilds atomic.Int64  // guild ready, available or join
+	target atomic.Int64  // msgs value that signals hit
+	hit    chan struct{} // capacity 1: msgs reached target
+	change chan struct{} // capacity 1: ready or guilds changed
+}
+
+var _ bot.EventListener = (*counter)(nil)
+
+func newCounter() *counter {
+	c := &counter{hit: make(chan struct{}, 1), change: make(chan struct{}, 1)}
+	c.target.Store(-1)
+	return c
+}
+
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// OnEvent implements bot.EventListener.
+func (c *counter) OnEvent(e bot.Event) {
+	switch e.(type) {
+	case *events.MessageCreate:
+		c.mixed.Add(1)
+		if c.msgs.Add(1) == c.target.Load() {
+			notify(c.hit)
+		}
+	case *events.GuildMemberJoin, *events.MessageReactionAdd, *events.UserTypingStart:
+		c.mixed.Add(1)
+	case *events.Ready:
+		c.ready.Add(1)
+		notify(c.change)
+	case *events.GuildReady, *events.GuildAvailable, *events.GuildJoin:
+		c.guilds.Add(1)
+		notify(c.change)
+	}
+}
+
+// waitReady waits until every shard is READY and every guild arrived.
+func (c *counter) waitReady(ctx context.Context, shards, guilds int) error {
+	for c.ready.Load() < int64(shards) || c.guilds.Load() < int64(guilds) {
+		select {
+		case <-c.change:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for ready: %d/%d shards, %d/%d guilds: %w",
+				c.ready.Load(), shards, c.guilds.Load(), guilds, ctx.Err())
+		}
+	}
+	return nil
+}
+
+// waitMsgs waits until the MESSAGE_CREATE count reaches target.
+func (c *counter) waitMsgs(ctx context.Context, target int64) error {
+	c.target.Store(target)
+	select {
+	case <-c.hit:
+	default:
+	}
+	if c.msgs.Load() >= target {
+		return nil
+	}
+	select {
+	case <-c.hit:
+		return nil
+	case <-ctx.Done():
+		if c.msgs.Load() >= target {
+			return nil
+		}
+		return fmt.Errorf("waiting for MESSAGE_CREATE: %d of %d arrived: %w", c.msgs.Load(), target, ctx.Err())
+	}
+}
+
+// party is a running bot.
+type party struct {
+	stop    func()          // stops the bot; bounded in time
+	manager *megane.Manager // set for partyMegane
+}
+
+// installEngine installs the JSON engine of spec before anything decodes.
+func installEngine(engine string) {
+	if engine == engineFast {
+		wire.UseFastJSON()
+	}
+}
+
+// cacheFlags ORs the flags of a spec.
+func cacheFlags(flags []int) cache.Flags {
+	var f cache.Flags
+	for _, x := range flags {
+		f |= cache.Flags(x)
+	}
+	return f
+}
+
+// cacheOpt returns the cache option for the flags in spec, for a plain
+// disgo client (whose default is no caches).
+func cacheOpt(flags []int) bot.ConfigOpt {
+	return bot.WithCacheConfigOpts(cache.WithCaches(cacheFlags(flags)))
+}
+
+// meganeCacheOpts returns the client options that give a megane party
+// exactly the caches of spec. cache.WithCaches only adds flags to the
+// Manager's DefaultCacheFlags, so exact flags need a Caches value of
+// their own (shared by the clusters of the party; the throughput bench
+// runs with none, the memory bench with one cluster).
+func meganeCacheOpts(spec partySpec) []bot.ConfigOpt {
+	f := cache.WithCaches(cacheFlags(spec.Caches))
+	switch spec.CacheImpl {
+	case cacheMegane:
+		return nil
+	case cacheCompact:
+		return []bot.ConfigOpt{bot.WithCaches(mcache.New(mcache.WithConfigOpts(f)))}
+	}
+	return []bot.ConfigOpt{bot.WithCaches(cache.New(f))}
+}
+
+// startParty starts the bot of spec, with c as its only listener, and
+// returns once it runs (not necessarily ready: see counter.waitReady).
+func startParty(ctx context.Context, spec partySpec, c *counter) (*party, error) {
+	discard := slog.New(slog.DiscardHandler)
+	switch spec.Party {
+	case partyMegane:
+		return startMegane(ctx, spec, c, discard, nil)
+	case partyDisgo:
+		ids := make([]int, spec.Shards)
+		for i := range ids {
+			ids[i] = i
+		}
+		client, err := disgo.New(spec.Fake.Token,
+			bot.WithLogger(discard),
+			bot.WithRestClientConfigOpts(rest.WithURL(spec.Fake.APIURL)),
+			bot.WithShardManagerConfigOpts(
+				sharding.WithShardIDs(ids...), sharding.WithShardCount(spec.Shards),
+				sharding.WithAutoScaling(false), sharding.WithLogger(discard),
+				sharding.WithGatewayConfigOpts(gateway.WithIntents(benchIntents), gateway.WithLogger(discard),
+					gateway.WithCompression(gateway.CompressionType(spec.Compression))),
+				sharding.WithIdentifyRateLimiterConfigOpt(gateway.WithIdentifyWait(time.Millisecond),
+					gateway.WithIdentifyRateLimiterLogger(discard)),
+			),
+			cacheOpt(spec.Caches),
+			bot.WithEventListeners(c),
+		)
+		if err != nil {
+			return nil, err
+		}
+		if err := client.OpenShardManager(ctx); err != nil {
+			return nil, err
+		}
+		return &party{stop: func() {
+			// disgo's identify limiter can hang in Close: bound it.
+			closeBounded(func(ctx context.Context) { client.Close(ctx) })
+		}}, nil
+	}
+	return nil, fmt.Errorf("unknown party %q", spec.Party)
+}
+
+// startMegane runs a megane.Manager; hook, when set, sees its events.
+func startMegane(ctx context.Context, spec partySpec, c *counter, log *slog.Logger, hook func(megane.Event)) (*party, error) {
+	clusters := spec.Clusters
+	if clusters <= 0 {
+		clusters = runtime.GOMAXPROCS(0)
+	}
+	opts := []megane.Option{
+		megane.WithWorker(func() cluster.Worker {
+			return cluster.WorkerFunc(func(_ context.Context, cl *cluster.Cluster) error {
+				cl.AddEventListeners(c)
+				return nil
+			})
+		}),
+		megane.WithShards(spec.Shards), megane.WithClusters(clusters),
+		megane.WithAPIURL(spec.Fake.APIURL), megane.WithLogger(log),
+		megane.WithIntents(benchIntents),
+		megane.WithCompression(megane.Compression(spec.Compression)),
+		megane.WithClientOpts(meganeCacheOpts(spec)...),
+		megane.WithShardOptions(shard.WithLogger(log)),
+	}
+	if spec.Bench.WindowMs > 0 {
+		// A scaled identify window scales the op 9 wait with it: Discord's
+		// 1 to 5 s against its 5 s window.
+		w := time.Duration(spec.Bench.WindowMs * float64(time.Millisecond))
+		opts = append(opts, megane.WithQueueOptions(shard.WithIdentifyWindow(w)),
+			megane.WithShardOptions(shard.WithInvalidSessionWait(w/5, w)))
+	} else {
+		opts = append(opts, megane.WithQueueOptions(shard.WithIdentifyWindow(time.Millisecond)))
+	}
+	if hook != nil {
+		opts = append(opts, megane.WithEventHandler(hook))
+	}
+	m, err := megane.New(spec.Fake.Token, opts...)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	var once sync.Once
+	p := &party{stop: func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					fmt.Fprintln(stderr, "megane.Run:", err)
+				}
+			case <-time.After(10 * time.Second):
+				fmt.Fprintln(stderr, "megane.Run did not return within 10 s of cancel")
+			}
+		})
+	}}
+	p.manager = m
+	return p, nil
+}
+
+// closeBounded runs close with a context of 5 s and gives up waiting
+// after 6 s (the child exits right after, ending whatever is stuck).
+func closeBounded(closeFn func(context.Context)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		closeFn(ctx)
+	}()
+	select {
+	case <-done:
+	case <-time.After(6 * time.Second):
+	}
+}

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/disgoorg/disgo/cache"
+)
+
+// mode is the size of a run: quick (CI) or full.
+type mode struct {
+	name          string
+	shards        []int
+	clusters      []int
+	compressions  []string
+	plan          benchPlan
+	limitFrames   int
+	limitRep      float64
+	memGuilds     int
+	memShards     int
+	startWindowMs float64
+	reps          int
+	microTime     string
+}
+
+func quickMode() mode {
+	return mode{
+		name: "quick", shards: []int{16}, clusters: clusterCounts(), compressions: []string{"none"},
+		plan:        benchPlan{WarmupPerShard: 300, RepSeconds: 0.5, MinPerShard: 200, Reps: 3, MixedWindowS: 0.4},
+		limitFrames: 4000, limitRep: 0.25,
+		memGuilds: 200, memShards: 2, startWindowMs: 10, reps: 3, microTime: "100ms",
+	}
+}
+
+func fullMode() mode {
+	return mode{
+		name: "full", shards: []int{1, 16, 64, 256}, clusters: clusterCounts(),
+		compressions: []string{"none", "zlib-stream", "zstd-stream"},
+		plan:         benchPlan{WarmupPerShard: 300, RepSeconds: 1.5, MinPerShard: 100, Reps: 3, MixedWindowS: 1},
+		limitFrames:  10000, limitRep: 1,
+		memGuilds: 1000, memShards: 4, startWindowMs: 100, reps: 3, microTime: "1s",
+	}
+}
+
+// clusterCounts is {1, 2, GOMAXPROCS} without repeats.
+func clusterCounts() []int {
+	cs := []int{1, 2, runtime.GOMAXPROCS(0)}
+	slices.Sort(cs)
+	return slices.Compact(cs)
+}
+
+// wireComp maps a compression name to the wire/disgo spelling ("" for none).
+func wireComp(name string) string {
+	if name == "none" {
+		return ""
+	}
+	return name
+}
+
+// tpCell is one throughput measurement.
+type tpCell struct {
+	Party       string  `json:"party"` // megane, megane(encoding/json), disgo, disgo(jsonv2)
+	Shards      int     `json:"shards"`
+	Clusters    int     `json:"clusters,omitempty"`
+	Compression string  `json:"compression"`
+	StartupS    float64 `json:"startup_s"`
+	Msg         figure  `json:"message_create"`
+	Mixed       figure  `json:"mixed"`
+	Err         string  `json:"error,omitempty"`
+}
+
+// limitCell is the decode-only limit for one compression.
+type limitCell struct {
+	Compression string `json:"compression"`
+	limitResult
+	Err string `json:"error,omitempty"`
+}
+
+// contender is one bot configuration of the throughput matrix.
+type contender struct {
+	label    string
+	party    string
+	engine   string
+	clusters int
+	exe      launcher
+}
+
+// runThroughput runs the throughput matrix and the decode-only limits.
+func (r *runner) runThroughput(ctx context.Context) {
+	md := r.mode
+	limitAt := md.shards[0]
+	if slices.Contains(md.shards, headlineShards) {
+		limitAt = headlineShards
+	}
+	profiled := false
+	for _, shards := range md.shards {
+		for _, comp := range md.compressions {
+			if shards == limitAt {
+				// Measured next to the headline cells, so that a noisy
+				// spell of a shared machine hits both alike.
+				r.runLimit(ctx, comp)
+			}
+			guilds := max(100, 4*shards)
+			fs := fakeSpec{Shards: shards, Guilds: guilds, Members: 10, Channels: 10, Roles: 5, MaxConcurrency: 16}
+			fake, addr, err := startFake(ctx, r.self, fs)
+			if err != nil {
+				r.fail("fake for %d shards: %v", shards, err)
+				continue
+			}
+			for _, ct := range r.contenders(shards, comp) {
+				spec := partySpec{
+					Party: ct.party, Engine: ct.engine, Shards: shards, Clusters: ct.clusters,
+					Compression: wireComp(comp), Guilds: guilds, Fake: addr, Bench: md.plan,
+				}
+				if r.cpuProfile != "" && !profiled && ct.label == "megane" && ct.clusters == runtime.GOMAXPROCS(0) {
+					spec.CPUProfile, profiled = r.cpuProfile, true
+				}
+				r.progress("throughput: %s shards=%d clusters=%d compression=%s", ct.label, shards, ct.clusters, comp)
+				cell := r.measureBot(ctx, ct, spec)
+				cell.Shards, cell.Compression = shards, comp
+				r.rep.Throughput = append(r.rep.Throughput, cell)
+			}
+			fake.stop()
+		}
+	}
+}
+
+// measureBot runs one bot child, and once more if it fails. A baseline
+// that fails twice is a result (plain disgo's zstd-stream transport
+// crashes under full load, for one) and goes into the notes; Megane
+// failing twice is an error of the run.
+func (r *runner) measureBot(ctx context.Context, ct contender, spec partySpec) tpCell {
+	cell := tpCell{Party: ct.label, Clusters: ct.clusters}
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var res botResult
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		err = ct.exe.run(cctx, "bot", spec, &res)
+		cancel()
+		if err == nil {
+			cell.StartupS, cell.Msg, cell.Mixed = res.StartupS, res.Msg, res.Mixed
+			return cell
+		}
+		r.progress("%s failed (attempt %d): %v", ct.label, attempt+1, firstLine(err.Error()))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	cell.Err = firstLine(err.Error())
+	what := fmt.Sprintf("%s at %d shards, %s, failed twice: %s", ct.label, spec.Shards, spec.Compression, cell.Err)
+	if ct.party == partyMegane {
+		r.fail("%s", what)
+	} else {
+		r.rep.Notes = append(r.rep.Notes, "baseline "+what)
+	}
+	return cell
+}
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// runLimit measures the decode-only limit for one compression.
+func (r *runner) runLimit(ctx context.Context, comp string) {
+	md := r.mode
+	r.progress("limit: decode-only, compression %s", comp)
+	var lr limitResult
+	spec := limitSpec{Compression: wireComp(comp), Frames: md.limitFrames, Reps: md.reps, RepSeconds: md.limitRep}
+	cell := limitCell{Compression: comp}
+	if err := r.self.run(ctx, "limit", spec, &lr); err != nil {
+		cell.Err = err.Error()
+		r.fail("decode-only limit, %s: %v", comp, err)
+	}
+	cell.limitResult = lr
+	r.rep.Limits = append(r.rep.Limits, cell)
+}
+
+// contenders are the bots measured at one point of the matrix.
+func (r *runner) contenders(shards int, comp string) []contender {
+	var out []contender
+	for _, c := range r.mode.clusters {
+		if c > shards {
+			continue
+		}
+		out = append(out, contender{label: "megane", party: partyMegane, engine: engineFast, clusters: c, exe: r.self})
+	}
+	if r.isHeadline(shards, comp) {
+		out = append(out, contender{label: "megane(encoding/json)", party: partyMegane, engine: engineStd,
+			clusters: min(shards, runtime.GOMAXPROCS(0)), exe: r.self})
+	}
+	out = append(out, contender{label: "disgo", party: partyDisgo, engine: engineStd, exe: r.self})
+	if r.jsonv2 != nil {
+		out = append(out, contender{label: "disgo(jsonv2)", party: partyDisgo, engine: engineStd, exe: *r.jsonv2})
+	}
+	return out
+}
+
+// headline is the point of the matrix the key ratios are quoted at: 16
+// shards, no compression, the default cluster count.
+const headlineShards = 16
+
+func (r *runner) isHeadline(shards int, comp string) bool {
+	return comp == "none" && shards == headlineShards
+}
+
+// memCell is one cache-memory configuration.
+type memCell struct {
+	Label      string    `json:"label"`
+	Party      string    `json:"party"`
+	Guilds     int       `json:"guilds"`
+	PerGuildKB float64   `json:"kb_per_guild"`
+	RepsKB     []float64 `json:"reps_kb_per_guild"`
+	Err        string    `json:"error,omitempty"`
+}
+
+// The memory rows the key ratio compares.
+const (
+	memCompactLabel = "megane, compact cache (package cache), guilds+channels+roles+members"
+	memDisgoLabel   = "disgo, default cache implementation (FlagsAll)"
+)
+
+// runMemory measures heap per guild for each cache configuration.
+func (r *runner) runMemory(ctx context.Context) {
+	md := r.mode
+	fs := fakeSpec{Shards: md.memShards, Guilds: md.memGuilds, Members: 100, Channels: 50, Roles: 20, MaxConcurrency: 16}
+	fake, addr, err := startFake(ctx, r.self, fs)
+	if err != nil {
+		r.fail("fake for memory: %v", err)
+		return
+	}
+	defer fake.stop()
+	gcr := []int{int(cache.FlagGuilds), int(cache.FlagChannels), int(cache.FlagRoles)}
+	gcrm := append(slices.Clone(gcr), int(cache.FlagMembers))
+	configs := []struct {
+		label, party, engine, impl string
+		caches                     []int
+	}{
+		{"megane, caches off", partyMegane, engineFast, cacheDisgo, nil},
+		{"megane, guilds+channels+roles (disgo caches)", partyMegane, engineFast, cacheDisgo, gcr},
+		{"megane default (DefaultCacheFlags: +members, disgo caches)", partyMegane, engineFast, cacheMegane, nil},
+		{memCompactLabel, partyMegane, engineFast, cacheCompact, gcrm},
+		{memDisgoLabel, partyDisgo, engineStd, cacheDisgo, []int{int(cache.FlagsAll)}},
+	}
+	for _, cfg := range configs {
+		cell := memCell{Label: cfg.label, Party: cfg.party, Guilds: md.memGuilds}
+		for range md.reps {
+			r.progress("memory: %s, %d guilds", cfg.label, md.memGuilds)
+			spec := partySpec{Party: cfg.party, Engine: cfg.engine, Shards: md.memShards, Clusters: 1,
+				Caches: cfg.caches, CacheImpl: cfg.impl, Guilds: md.memGuilds, Fake: addr}
+			var res memResult
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			err := r.self.run(cctx, "mem", spec, &res)
+			cancel()
+			if err != nil {
+				cell.Err = err.Error()
+				r.fail("memory %s: %v", cfg.label, err)
+				break
+			}
+			cell.RepsKB = append(cell.RepsKB, res.PerGuildKB)
+		}
+		cell.PerGuildKB = median(cell.RepsKB)
+		r.rep.Memory = append(r.rep.Memory, cell)
+	}
+}
+
+// startupCell is the startup and restarts of 64 shards at one
+// max_concurrency.
+type startupCell struct {
+	Shards         int                `json:"shards"`
+	Clusters       int                `json:"clusters"`
+	MaxConcurrency int                `json:"max_concurrency"`
+	WindowMs       float64            `json:"identify_window_ms"`
+	TheoreticalS   float64            `json:"theoretical_min_s"` // ceil(shards/max_concurrency) × window, the issue's bound
+	FloorS         float64            `json:"floor_s"`           // (ceil(shards/max_concurrency) − 1) × window: the first identify needs no wait
+	ReadyS         float64            `json:"all_ready_s"`
+	RepsReadyS     []float64          `json:"reps_all_ready_s"`
+	StartBreaches  []int64            `json:"start_bucket_breaches"` // per repetition
+	Restarts       map[string]restart `json:"restarts"`
+	Err            string             `json:"error,omitempty"`
+}
+
+// restart is the median duration of one restart kind, with the fake's
+// counts from the first repetition.
+type restart struct {
+	Seconds         float64 `json:"s"`
+	Identifies      int64   `json:"identifies"`
+	Resumes         int64   `json:"resumes"`
+	InvalidSessions int64   `json:"invalid_sessions"`
+	BucketBreaches  int64   `json:"bucket_breaches"`
+}
+
+// runStartup times startup and restarts for max_concurrency 1 and 16.
+func (r *runner) runStartup(ctx context.Context) {
+	const shards = 64
+	md := r.mode
+	clusters := runtime.GOMAXPROCS(0)
+	for _, mc := range []int{1, 16} {
+		// The fake enforces a quarter of the client's window: it still
+		// catches a queue that does not space identifies, while leaving
+		// room for the scheduling jitter of two loaded processes on a
+		// small machine (a breach costs the op 9 wait of 1 to 5 s, and is
+		// counted in the table).
+		fs := fakeSpec{Shards: shards, Guilds: 4 * shards, Members: 10, Channels: 10, Roles: 5,
+			MaxConcurrency: mc, WindowMs: md.startWindowMs / 4}
+		cell := startupCell{Shards: shards, Clusters: clusters, MaxConcurrency: mc, WindowMs: md.startWindowMs,
+			TheoreticalS: math.Ceil(float64(shards)/float64(mc)) * md.startWindowMs / 1000,
+			FloorS:       (math.Ceil(float64(shards)/float64(mc)) - 1) * md.startWindowMs / 1000,
+			Restarts:     map[string]restart{}}
+		fake, addr, err := startFake(ctx, r.self, fs)
+		if err != nil {
+			r.fail("fake for startup: %v", err)
+			continue
+		}
+		per := map[string][]restartTiming{}
+		for range md.reps {
+			r.progress("startup: %d shards, max_concurrency %d, window %gms", shards, mc, md.startWindowMs)
+			spec := partySpec{Party: partyMegane, Engine: engineFast, Shards: shards, Clusters: clusters,
+				Guilds: 4 * shards, Fake: addr, Bench: benchPlan{WindowMs: md.startWindowMs}}
+			var res startupResult
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+			err := r.self.run(cctx, "startup", spec, &res)
+			cancel()
+			if err != nil {
+				cell.Err = err.Error()
+				r.fail("startup max_concurrency %d: %v", mc, err)
+				break
+			}
+			cell.RepsReadyS = append(cell.RepsReadyS, res.ReadyS)
+			cell.StartBreaches = append(cell.StartBreaches, res.Start.BucketBreaches)
+			for k, t := range res.Restarts {
+				per[k] = append(per[k], t)
+			}
+		}
+		fake.stop()
+		cell.ReadyS = median(cell.RepsReadyS)
+		for k, ts := range per {
+			var secs []float64
+			for _, t := range ts {
+				secs = append(secs, t.Seconds)
+			}
+			cell.Restarts[k] = restart{Seconds: median(secs), Identifies: ts[0].Identifies, Resumes: ts[0].Resumes,
+				InvalidSessions: ts[0].InvalidSessions, BucketBreaches: ts[0].BucketBreaches}
+		}
+		r.rep.Startup = append(r.rep.Startup, cell)
+	}
+}
+
+// runBusStore runs the bus and store micro-benchmarks in this process.
+func (r *runner) runBusStore() {
+	r.progress("bus and store micro-benchmarks (benchtime %s, %d reps)", r.mode.microTime, r.mode.reps)
+	r.rep.Micro = runMicro(r.mode.reps)
+}
+
+// progress logs a line on stderr.
+func (r *runner) progress(format string, args ...any) {
+	fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(r.began).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// fail records an error of the run (the command then exits non-zero).
+func (r *runner) fail(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.rep.Errors = append(r.rep.Errors, msg)
+	fmt.Fprintln(stderr, "error:", msg)
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"time"
+)
+
+// benchPlan is how long and how often a bot child measures.
+type benchPlan struct {
+	WarmupPerShard int     `json:"warmup_per_shard"` // MESSAGE_CREATEs per shard before measuring
+	RepSeconds     float64 `json:"rep_s"`            // aimed duration of one MESSAGE_CREATE repetition
+	MinPerShard    int     `json:"min_per_shard"`    // at least this many per shard per repetition
+	Reps           int     `json:"reps"`
+	MixedWindowS   float64 `json:"mixed_window_s"` // 0: no mixed-stream measurement
+	WindowMs       float64 `json:"identify_window_ms"`
+}
+
+// botResult is what a bot child reports.
+type botResult struct {
+	StartupS float64 `json:"startup_s"`
+	Msg      figure  `json:"message_create"`
+	Mixed    figure  `json:"mixed"`
+}
+
+// runBotChild runs one party against the fake and measures its
+// throughput: first on MESSAGE_CREATE only (fixed work: the fake emits N
+// per shard, the clock stops when the handler has counted them all), then
+// on the mixed stream (fixed time at the fake's full rate).
+func runBotChild(spec partySpec) (botResult, error) {
+	installEngine(spec.Engine)
+	ctx := context.Background()
+	ctl := newControl(spec.Fake.Control)
+	c := newCounter()
+	begin := time.Now()
+	p, err := startParty(ctx, spec, c)
+	if err != nil {
+		return botResult{}, err
+	}
+	defer p.stop()
+	readyCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	if err := c.waitReady(readyCtx, spec.Shards, spec.Guilds); err != nil {
+		return botResult{}, err
+	}
+	res := botResult{StartupS: time.Since(begin).Seconds()}
+	plan := spec.Bench
+
+	// Warm up, and calibrate the repetition size from the warm-up's rate.
+	warm := int64(plan.WarmupPerShard * spec.Shards)
+	m := startMeter()
+	if err := emitAndWait(ctx, ctl, c, plan.WarmupPerShard, c.msgs.Load()+warm); err != nil {
+		return res, err
+	}
+	rate := m.stop(warm).perWallSec()
+	perShard := max(plan.MinPerShard, int(rate*plan.RepSeconds)/spec.Shards)
+
+	if spec.CPUProfile != "" {
+		f, err := os.Create(spec.CPUProfile)
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var msgs []sample
+	for range plan.Reps {
+		n := int64(perShard * spec.Shards)
+		m := startMeter()
+		if err := emitAndWait(ctx, ctl, c, perShard, c.msgs.Load()+n); err != nil {
+			return res, err
+		}
+		msgs = append(msgs, m.stop(n))
+	}
+	res.Msg = summarize(msgs)
+
+	if plan.MixedWindowS > 0 {
+		mixed, err := measureMixed(ctl, c, plan)
+		if err != nil {
+			return res, err
+		}
+		res.Mixed = summarize(mixed)
+	}
+	return res, nil
+}
+
+// emitAndWait asks the fake for perShard MESSAGE_CREATEs per shard and
+// waits until the handler has counted target in all.
+func emitAndWait(ctx context.Context, ctl control, c *counter, perShard int, target int64) error {
+	if err := ctl.emit(perShard); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return c.waitMsgs(ctx, target)
+}
+
+// measureMixed runs the fake's mixed stream at full rate and counts what
+// the handler sees in each window, after a short ramp.
+func measureMixed(ctl control, c *counter, plan benchPlan) ([]sample, error) {
+	window := time.Duration(plan.MixedWindowS * float64(time.Second))
+	var out []sample
+	for range plan.Reps {
+		if err := ctl.rate(-1); err != nil {
+			return nil, err
+		}
+		ramp := time.NewTimer(window / 5)
+		<-ramp.C
+		start := c.mixed.Load()
+		m := startMeter()
+		t := time.NewTimer(window)
+		<-t.C
+		out = append(out, m.stop(c.mixed.Load()-start))
+		if err := ctl.rate(0); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) > 0 && out[0].Events == 0 {
+		return out, fmt.Errorf("mixed stream: no events counted")
+	}
+	return out, nil
+}

@@ -5,6 +5,8 @@ import (
 
 	disgocache "github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/snowflake/v2"
+
+	"github.com/megane-go/megane/discordtest"
 )
 
 func newDisgoAll() disgocache.Caches {
@@ -21,7 +23,7 @@ func newCompactAll() disgocache.Caches { return New(allFlags) }
 func BenchmarkGuildCacheHeap(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
-		shape GuildShape
+		shape discordtest.GuildShape
 	}{{"plain", plainShape}, {"varied", variedShape}} {
 		b.Run(tc.name, func(b *testing.B) {
 			gs := guildsFor(b, 1000, tc.shape)
@@ -73,76 +75,57 @@ type discordGuildRef struct {
 }
 
 // BenchmarkReads compares the cost of reads on disgo's default caches and
-// ours, loaded with the same 200 varied guilds.
+// ours, loaded with the same 200 varied guilds. Each read is one step i of
+// the loop, over the guilds in turn.
 func BenchmarkReads(b *testing.B) {
 	def, comp, gs := loaded(b)
+	reads := []struct {
+		name string
+		read func(b *testing.B, c disgocache.Caches, g discordGuildRef, i int)
+	}{
+		{"MemberGet", func(b *testing.B, c disgocache.Caches, g discordGuildRef, i int) {
+			if _, ok := c.Member(g.id, g.members[i%len(g.members)]); !ok {
+				b.Fatal("member missing")
+			}
+		}},
+		{"MembersOfGuild", func(_ *testing.B, c disgocache.Caches, g discordGuildRef, _ int) {
+			for range c.Members(g.id) {
+			}
+		}},
+		{"MemberCacheAll", func(_ *testing.B, c disgocache.Caches, _ discordGuildRef, _ int) {
+			for range c.MemberCache().All() {
+			}
+		}},
+		{"RoleGet", func(b *testing.B, c disgocache.Caches, g discordGuildRef, i int) {
+			if _, ok := c.Role(g.id, g.roles[i%len(g.roles)]); !ok {
+				b.Fatal("role missing")
+			}
+		}},
+		{"ChannelsForGuild", func(_ *testing.B, c disgocache.Caches, g discordGuildRef, _ int) {
+			for range c.ChannelsForGuild(g.id) {
+			}
+		}},
+		{"ChannelGet", func(b *testing.B, c disgocache.Caches, g discordGuildRef, i int) {
+			if _, ok := c.Channel(g.channels[i%len(g.channels)]); !ok {
+				b.Fatal("channel missing")
+			}
+		}},
+	}
 	for _, impl := range []struct {
 		name string
 		c    disgocache.Caches
 	}{{"disgo", def}, {"compact", comp}} {
 		c := impl.c
-		b.Run("MemberGet/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				g := gs[i%len(gs)]
-				if _, ok := c.Member(g.id, g.members[i%len(g.members)]); !ok {
-					b.Fatal("member missing")
+		for _, r := range reads {
+			b.Run(r.name+"/"+impl.name, func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					r.read(b, c, gs[i%len(gs)], i)
+					i++
 				}
-				i++
-			}
-		})
-		b.Run("MembersOfGuild/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				n := 0
-				for range c.Members(gs[i%len(gs)].id) {
-					n++
-				}
-				i++
-			}
-		})
-		b.Run("MemberCacheAll/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				for range c.MemberCache().All() {
-				}
-			}
-		})
-		b.Run("RoleGet/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				g := gs[i%len(gs)]
-				if _, ok := c.Role(g.id, g.roles[i%len(g.roles)]); !ok {
-					b.Fatal("role missing")
-				}
-				i++
-			}
-		})
-		b.Run("ChannelsForGuild/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				n := 0
-				for range c.ChannelsForGuild(gs[i%len(gs)].id) {
-					n++
-				}
-				i++
-			}
-		})
-		b.Run("ChannelGet/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				g := gs[i%len(gs)]
-				if _, ok := c.Channel(g.channels[i%len(g.channels)]); !ok {
-					b.Fatal("channel missing")
-				}
-				i++
-			}
-		})
+			})
+		}
 		b.Run("MemberPermissions/"+impl.name, func(b *testing.B) {
 			g := gs[0]
 			m, _ := c.Member(g.id, g.members[1])

@@ -15,8 +15,9 @@ import (
 
 // TestSameAsDisgoOnDiscordtestFrames reads the GUILD_CREATE frames that the
 // fake Discord sends after an IDENTIFY, decodes them with disgo's decoder,
-// and compares disgo's default caches with ours loaded from them. It proves
-// the synthetic guilds are not the only input the caches agree on.
+// and compares disgo's default caches with ours loaded from them. The other
+// tests decode discordtest.GuildCreatePayloads directly; this one takes the
+// same guilds through a real connection and the server's framing.
 func TestSameAsDisgoOnDiscordtestFrames(t *testing.T) {
 	t.Parallel()
 	const guilds = 5

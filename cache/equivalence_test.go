@@ -8,6 +8,8 @@ import (
 	disgocache "github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/snowflake/v2"
+
+	"github.com/megane-go/megane/discordtest"
 )
 
 // TestSameAsDisgoAfterGuildCreate loads the same GUILD_CREATE events into
@@ -16,12 +18,12 @@ func TestSameAsDisgoAfterGuildCreate(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string
-		shape GuildShape
+		shape discordtest.GuildShape
 	}{
 		{"plain", plainShape},
 		{"varied", variedShape},
-		{"tiny", GuildShape{Members: 1, Channels: 1, Roles: 1}},
-		{"empty", GuildShape{}},
+		{"tiny", discordtest.GuildShape{Members: 1, Channels: 1, Roles: 1}},
+		{"empty", discordtest.GuildShape{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -261,7 +263,7 @@ func TestRoleRoundTripEdgeCases(t *testing.T) {
 // another guild, removal, and nil.
 func TestChannelCacheIndex(t *testing.T) {
 	t.Parallel()
-	gs := guildsFor(t, 2, GuildShape{Channels: 6})
+	gs := guildsFor(t, 2, discordtest.GuildShape{Channels: 6})
 	ch := func(g, i int) discord.GuildChannel { return discord.ApplyGuildIDToChannel(gs[g].Channels[i], gs[g].ID) }
 	ids := func(seq func(func(discord.GuildChannel) bool)) []snowflake.ID {
 		var out []snowflake.ID

@@ -1,14 +1,17 @@
 package cache_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 
 	disgocache "github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/snowflake/v2"
 
 	mcache "github.com/megane-go/megane/cache"
+	"github.com/megane-go/megane/discordtest"
 )
 
 // New gives disgo Caches with the compact member and role caches. A bot
@@ -17,12 +20,13 @@ import (
 func ExampleNew() {
 	caches := mcache.New(mcache.WithConfigOpts(disgocache.WithCaches(disgocache.FlagsAll)))
 
-	guilds, err := mcache.SyntheticGuilds(1, mcache.GuildShape{Members: 3, Channels: 4, Roles: 2})
-	if err != nil {
+	// A Discord-shaped GUILD_CREATE from the fake Discord's generator.
+	var g gateway.EventGuildCreate
+	payload := discordtest.GuildCreatePayloads(1, discordtest.GuildShape{Members: 3, Channels: 4, Roles: 2})[0]
+	if err := json.Unmarshal(payload, &g); err != nil {
 		fmt.Println(err)
 		return
 	}
-	g := guilds[0]
 	mcache.AddGuildCreate(caches, g)
 
 	fmt.Println("members:", caches.MembersLen(g.ID), "roles:", caches.RolesLen(g.ID), "channels:", caches.ChannelsLen())
@@ -45,10 +49,13 @@ func ExampleNew() {
 // MeasureHeapPerGuild compares caches on the same guilds. The figures vary
 // a little from run to run; their order does not.
 func ExampleMeasureHeapPerGuild() {
-	guilds, err := mcache.SyntheticGuilds(20, mcache.GuildShape{Members: 100, Channels: 50, Roles: 20})
-	if err != nil {
-		fmt.Println(err)
-		return
+	payloads := discordtest.GuildCreatePayloads(20, discordtest.GuildShape{Members: 100, Channels: 50, Roles: 20})
+	guilds := make([]gateway.EventGuildCreate, len(payloads))
+	for i, p := range payloads {
+		if err := json.Unmarshal(p, &guilds[i]); err != nil {
+			fmt.Println(err)
+			return
+		}
 	}
 	opts := disgocache.WithCaches(disgocache.FlagsAll)
 	disgoPerGuild, err := mcache.MeasureHeapPerGuild(func() disgocache.Caches { return disgocache.New(opts) }, guilds)

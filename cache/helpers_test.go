@@ -2,6 +2,8 @@ package cache
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -13,37 +15,52 @@ import (
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/snowflake/v2"
 	"go.uber.org/goleak"
+
+	"github.com/megane-go/megane/discordtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// guildsFor caches SyntheticGuilds per shape, since several tests share them.
-var guildsFor = func() func(t testing.TB, n int, shape GuildShape) []gateway.EventGuildCreate {
+// guildsFor returns n of discordtest's generated guilds of shape, decoded
+// by disgo's own decoder, so the values are exactly what a bot receives.
+// It keeps them per shape, since several tests share them.
+var guildsFor = func() func(t testing.TB, n int, shape discordtest.GuildShape) []gateway.EventGuildCreate {
 	type key struct {
 		n     int
-		shape GuildShape
+		shape discordtest.GuildShape
 	}
 	var mu sync.Mutex
 	memo := map[key][]gateway.EventGuildCreate{}
-	return func(t testing.TB, n int, shape GuildShape) []gateway.EventGuildCreate {
+	return func(t testing.TB, n int, shape discordtest.GuildShape) []gateway.EventGuildCreate {
 		t.Helper()
 		mu.Lock()
 		defer mu.Unlock()
 		if gs, ok := memo[key{n, shape}]; ok {
 			return gs
 		}
-		gs, err := SyntheticGuilds(n, shape)
+		gs, err := decodeGuilds(discordtest.GuildCreatePayloads(n, shape))
 		if err != nil {
-			t.Fatalf("SyntheticGuilds: %v", err)
+			t.Fatal(err)
 		}
 		memo[key{n, shape}] = gs
 		return gs
 	}
 }()
 
+// decodeGuilds decodes GUILD_CREATE data with disgo's decoder.
+func decodeGuilds(payloads [][]byte) ([]gateway.EventGuildCreate, error) {
+	out := make([]gateway.EventGuildCreate, len(payloads))
+	for i, p := range payloads {
+		if err := json.Unmarshal(p, &out[i]); err != nil {
+			return nil, fmt.Errorf("decoding guild %d: %w", i, err)
+		}
+	}
+	return out, nil
+}
+
 var (
-	plainShape  = GuildShape{Members: 100, Channels: 50, Roles: 20}
-	variedShape = GuildShape{Members: 100, Channels: 50, Roles: 20, Varied: true}
+	plainShape  = discordtest.GuildShape{Members: 100, Channels: 50, Roles: 20}
+	variedShape = discordtest.GuildShape{Members: 100, Channels: 50, Roles: 20, Varied: true}
 )
 
 // allFlags is the disgo option that enables every cache.

@@ -120,15 +120,25 @@ func (c *MemberCache) RemoveMembersByGuildID(guildID snowflake.ID) { c.GroupRemo
 func (c *MemberCache) Get(groupID, id snowflake.ID) (discord.Member, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	g := c.groups[groupID]
+	g, i := c.findLocked(groupID, id)
 	if g == nil {
 		return discord.Member{}, false
 	}
+	return g.recs[i].decode(groupID, g.roles), true
+}
+
+// findLocked returns the group of groupID and the index of member id in
+// it, or nil and -1. The caller holds the lock.
+func (c *MemberCache) findLocked(groupID, id snowflake.ID) (*memberGroup, int32) {
+	g := c.groups[groupID]
+	if g == nil {
+		return nil, -1
+	}
 	i := g.index.find(g.recs, uint64(id))
 	if i < 0 {
-		return discord.Member{}, false
+		return nil, -1
 	}
-	return g.recs[i].decode(groupID, g.roles), true
+	return g, i
 }
 
 // Put stores entity under groupID and id when the flags and policy allow it.
@@ -177,12 +187,8 @@ func (c *MemberCache) removeAt(groupID snowflake.ID, g *memberGroup, i int32) {
 func (c *MemberCache) Remove(groupID, id snowflake.ID) (discord.Member, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	g := c.groups[groupID]
+	g, i := c.findLocked(groupID, id)
 	if g == nil {
-		return discord.Member{}, false
-	}
-	i := g.index.find(g.recs, uint64(id))
-	if i < 0 {
 		return discord.Member{}, false
 	}
 	m := g.recs[i].decode(groupID, g.roles)

@@ -6,6 +6,8 @@ import (
 	disgocache "github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/snowflake/v2"
+
+	"github.com/megane-go/megane/discordtest"
 )
 
 // TestNewHonoursFlagsAndPolicies builds disgo's default caches and ours from
@@ -93,7 +95,7 @@ func TestStandaloneAdmission(t *testing.T) {
 	settled := discord.Member{GuildID: 1, User: discord.User{ID: 3}}
 	hoisted := discord.Role{ID: 4, GuildID: 1, Hoist: true}
 	plain := discord.Role{ID: 5, GuildID: 1}
-	gs := guildsFor(t, 1, GuildShape{Channels: 4}) // a category, two text channels, a voice channel
+	gs := guildsFor(t, 1, discordtest.GuildShape{Channels: 4}) // a category, two text channels, a voice channel
 	voice := discord.ApplyGuildIDToChannel(gs[0].Channels[3], gs[0].ID)
 	text := discord.ApplyGuildIDToChannel(gs[0].Channels[1], gs[0].ID)
 	cases := []struct {

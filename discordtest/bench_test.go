@@ -34,7 +34,7 @@ func BenchmarkServerDispatch(b *testing.B) {
 			// A safety net only: a long run on a busy machine may take minutes.
 			_ = st.ws.SetReadDeadline(time.Now().Add(10 * time.Minute))
 			b.ReportAllocs()
-			b.SetBytes(int64(len(tplMessageCreate.render(nil, &holeVals{}))))
+			b.SetBytes(int64(len(tplMessageCreate.renderContent(nil, &holeVals{}, escapeContent(msgContent)))))
 			b.ResetTimer()
 			cpu0 := cpuTime(b)
 			if err := s.Emit(0, b.N); err != nil {

@@ -30,6 +30,7 @@ type Counters struct {
 	InvalidSessions       int64 // op 9 sent, for any reason
 	FaultCloses           int64 // close frames sent by CloseShard
 	Drops                 int64 // TCP connections dropped by DropShard
+	MessagesPosted        int64 // messages created by POST /channels/{id}/messages (see Server.Posted)
 }
 
 type counters struct {
@@ -39,6 +40,7 @@ type counters struct {
 	oversizeCloses, decodeCloses, unknownOpcodeCloses              atomic.Int64
 	heartbeats, acks, dispatches, replayed, malformed, reconnects  atomic.Int64
 	invalidSessions, faultCloses, drops                            atomic.Int64
+	messagesPosted                                                 atomic.Int64
 }
 
 // Counters returns a snapshot of the server's counters. Each field is read
@@ -72,5 +74,6 @@ func (s *Server) Counters() Counters {
 		InvalidSessions:       c.invalidSessions.Load(),
 		FaultCloses:           c.faultCloses.Load(),
 		Drops:                 c.drops.Load(),
+		MessagesPosted:        c.messagesPosted.Load(),
 	}
 }

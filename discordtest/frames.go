@@ -93,7 +93,7 @@ func (w *writer) render(dst []byte, e *entry) []byte {
 	if e.guild < 0 {
 		vals[holeChannel] = uint64(makeID(dmBase, w.sess.shardID))
 		vals[holeUser] = uint64(wd.userID(0))
-		return tplDMMessageCreate.render(dst, &vals)
+		return tplDMMessageCreate.renderContent(dst, &vals, w.s.contents.get(e.text))
 	}
 	g := int(e.guild)
 	user := 0
@@ -112,6 +112,6 @@ func (w *writer) render(dst []byte, e *entry) []byte {
 	case kindTyping:
 		return tplTypingStart.render(dst, &vals)
 	default:
-		return tplMessageCreate.render(dst, &vals)
+		return tplMessageCreate.renderContent(dst, &vals, w.s.contents.get(e.text))
 	}
 }

@@ -47,6 +47,8 @@ type config struct {
 	replayBuffer      int
 	closeGrace        time.Duration
 	writeTimeout      time.Duration
+	contentsEvery     int      // WithContents; see contents.go
+	contents          []string // WithContents
 }
 
 func defaultConfig() config {
@@ -106,6 +108,9 @@ func (c *config) validate() error {
 		return &OptionError{Option: "WithReplayBuffer", Reason: "must be at least 1"}
 	case c.rate < 0 && c.rate != -1:
 		return &OptionError{Option: "WithRate", Reason: "must be >= 0 or -1"}
+	}
+	if err := c.validateContents(); err != nil {
+		return err
 	}
 	for _, comp := range c.compressions {
 		switch comp {

@@ -41,12 +41,17 @@ func (s *Server) authorized(r *http.Request) bool {
 	return ok && tok == s.token
 }
 
-// serveREST serves the few REST endpoints a bot needs to start:
-// GET /gateway (no auth, as on Discord), GET /gateway/bot and
-// GET /users/@me (both need "Authorization: Bot <token>", else 401).
-// Anything else is a 404 with Discord's JSON error body.
+// serveREST serves the few REST endpoints a bot needs to start and to
+// answer: GET /gateway (no auth, as on Discord), GET /gateway/bot,
+// GET /users/@me and POST /channels/{channel.id}/messages (these need
+// "Authorization: Bot <token>", else 401; see messages.go). Anything else
+// is a 404 with Discord's JSON error body.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v10"), "/")
+	if rest, ok := strings.CutPrefix(path, "/channels/"); ok {
+		s.serveChannel(w, r, rest)
+		return
+	}
 	if r.Method != http.MethodGet {
 		serveNotFound(w, r)
 		return

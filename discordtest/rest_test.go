@@ -50,7 +50,8 @@ func TestREST(t *testing.T) {
 		{"missing auth", "GET", "/api/v10/gateway/bot", "", 401, unauthorized},
 		{"wrong token", "GET", "/api/v10/users/@me", "Bot nope", 401, unauthorized},
 		{"token without Bot prefix", "GET", "/api/v10/gateway/bot", s.Token(), 401, unauthorized},
-		{"unknown api route", "GET", "/api/v10/channels/1/messages", "Bot " + s.Token(), 404, notFound},
+		{"unknown api route", "GET", "/api/v10/applications/1/commands", "Bot " + s.Token(), 404, notFound},
+		{"unknown channel route", "GET", "/api/v10/channels/1/pins", "Bot " + s.Token(), 404, notFound},
 		{"wrong method", "POST", "/api/v10/gateway/bot", "Bot " + s.Token(), 404, notFound},
 		{"outside the api", "GET", "/favicon.ico", "", 404, notFound},
 	}

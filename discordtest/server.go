@@ -44,6 +44,10 @@ type Server struct {
 
 	recommended atomic.Int64 // SetRecommendedShards; 0: derived (see recommendedShards)
 
+	contents contentTable               // message contents carried by traffic
+	mix      atomic.Pointer[contentMix] // WithContents / SetContents; nil: none
+	posted   postedLog                  // POST /channels/{id}/messages
+
 	upgrader websocket.Upgrader
 
 	mu       sync.Mutex // guards the fields below
@@ -97,6 +101,10 @@ func Start(opts ...Option) (*Server, error) {
 		s.appID = defaultApplicationID
 	}
 	s.world = newWorld(&cfg, s.appID)
+	s.contents.init()
+	if err := s.SetContents(cfg.contentsEvery, cfg.contents...); err != nil {
+		return nil, err
+	}
 	s.gate = newIdentifyGate(&cfg, time.Now)
 	s.rate.Store(math.Float64bits(cfg.rate))
 	s.upgrader = websocket.Upgrader{

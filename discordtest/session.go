@@ -29,6 +29,7 @@ type entry struct {
 	k     int64  // selector for channel and user
 	guild int32  // guild index, -1 for none
 	kind  entryKind
+	text  uint16 // content index of a MESSAGE_CREATE (see contentTable); 0 is lorem ipsum
 }
 
 // session is a gateway session. It outlives its connections so a later
@@ -51,6 +52,48 @@ type session struct {
 	ring  []entry
 	head  int // index of the oldest entry once ring is full
 	limit int
+
+	// texts are the content indices of the EmitMessage calls not yet
+	// written, oldest first; each is also counted in emit. 2 bytes each.
+	// nTexts is len(texts), read without mu so that plain Emit traffic
+	// does not take the lock to find there is none.
+	texts  []uint16
+	nTexts atomic.Int64
+}
+
+// pushContent queues the content of one EmitMessage.
+func (s *session) pushContent(i uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.texts = append(s.texts, i)
+	s.nTexts.Add(1)
+}
+
+// popContent takes the oldest queued EmitMessage content, or reports false.
+func (s *session) popContent() (uint16, bool) {
+	if s.nTexts.Load() == 0 {
+		return 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.texts) == 0 {
+		return 0, false
+	}
+	i := s.texts[0]
+	s.texts = s.texts[1:]
+	s.nTexts.Add(-1)
+	if len(s.texts) == 0 {
+		s.texts = nil // let the backing array go
+	}
+	return i, true
+}
+
+// unpopContent puts back a content taken by popContent but not written.
+func (s *session) unpopContent(i uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.texts = append([]uint16{i}, s.texts...)
+	s.nTexts.Add(1)
 }
 
 func newSessionID() string {

@@ -16,10 +16,12 @@ const (
 	holeUser                // the acting user's snowflake
 	holeUserN               // the acting user's number, for names
 	holeTime                // unix seconds, for TYPING_START
+	holeContent             // a message's content: raw, pre-escaped JSON string bytes (see renderContent)
 )
 
-// holeVals are the values of one rendering of a template.
-type holeVals [7]uint64
+// holeVals are the values of one rendering of a template. The value of
+// holeContent is unused: its bytes are passed to renderContent.
+type holeVals [8]uint64
 
 // template is a frame encoded once with holes: static parts alternate with
 // holes, so rendering is a few appends with no JSON encoding.
@@ -30,7 +32,7 @@ type template struct {
 
 var holeNames = map[string]hole{
 	"S": holeSeq, "I": holeID, "G": holeGuild, "C": holeChannel,
-	"U": holeUser, "N": holeUserN, "T": holeTime,
+	"U": holeUser, "N": holeUserN, "T": holeTime, "X": holeContent,
 }
 
 // mustTemplate parses a frame with holes written as {{S}}, {{I}} and so on.
@@ -56,10 +58,21 @@ func mustTemplate(src string) *template {
 	}
 }
 
-// render appends the frame with vals spliced in to dst.
+// render appends the frame with vals spliced in to dst. A content hole
+// stays empty: use renderContent for templates with one.
 func (t *template) render(dst []byte, vals *holeVals) []byte {
+	return t.renderContent(dst, vals, nil)
+}
+
+// renderContent is render with content (the inside of a JSON string,
+// already escaped) spliced into the content hole.
+func (t *template) renderContent(dst []byte, vals *holeVals, content []byte) []byte {
 	for i, h := range t.holes {
 		dst = append(dst, t.parts[i]...)
+		if h == holeContent {
+			dst = append(dst, content...)
+			continue
+		}
 		dst = strconv.AppendUint(dst, vals[h], 10)
 	}
 	return append(dst, t.parts[len(t.parts)-1]...)
@@ -79,13 +92,13 @@ var (
 		`"timestamp":"2024-06-01T12:00:00.000000+00:00","pinned":false,"nonce":"{{I}}",` +
 		`"mentions":[` + userJSON + `],"mention_roles":[],"mention_everyone":false,` +
 		memberJSON + `,"id":"{{I}}","flags":0,"embeds":[],"edited_timestamp":null,` +
-		`"content":"` + msgContent + `","components":[],"channel_id":"{{C}}",` +
+		`"content":"{{X}}","components":[],"channel_id":"{{C}}",` +
 		`"author":` + userJSON + `,"attachments":[],"guild_id":"{{G}}"}}`)
 
 	tplDMMessageCreate = mustTemplate(`{"t":"MESSAGE_CREATE","s":{{S}},"op":0,"d":{"type":0,"tts":false,` +
 		`"timestamp":"2024-06-01T12:00:00.000000+00:00","pinned":false,"nonce":"{{I}}",` +
 		`"mentions":[],"mention_roles":[],"mention_everyone":false,"id":"{{I}}","flags":0,"embeds":[],` +
-		`"edited_timestamp":null,"content":"` + msgContent + `","components":[],"channel_id":"{{C}}",` +
+		`"edited_timestamp":null,"content":"{{X}}","components":[],"channel_id":"{{C}}",` +
 		`"author":` + userJSON + `,"attachments":[]}}`)
 
 	tplMemberAdd = mustTemplate(`{"t":"GUILD_MEMBER_ADD","s":{{S}},"op":0,"d":{"user":` +

@@ -3,7 +3,6 @@ package discordtest
 import (
 	"encoding/base64"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -35,10 +34,12 @@ func makeID(base, n int) snowflake.ID {
 var worldJoined = time.Date(2023, 3, 14, 15, 9, 26, 0, time.UTC)
 
 // world is the static content of the fake: guilds, channels, roles and
-// members, derived from the configuration. GUILD_CREATE bodies are encoded
-// lazily, once per guild.
+// members, derived from the configuration by a guildGen (the generator
+// behind GuildCreatePayloads). GUILD_CREATE bodies are encoded lazily, once
+// per guild.
 type world struct {
 	appID    snowflake.ID
+	gen      guildGen
 	guilds   int
 	members  int
 	channels int
@@ -50,6 +51,7 @@ type world struct {
 func newWorld(cfg *config, appID snowflake.ID) *world {
 	w := &world{
 		appID:    appID,
+		gen:      guildGen{shape: GuildShape{Members: cfg.members, Channels: cfg.channels, Roles: cfg.roles}, appID: appID},
 		guilds:   cfg.guilds,
 		members:  cfg.members,
 		channels: cfg.channels,
@@ -57,18 +59,14 @@ func newWorld(cfg *config, appID snowflake.ID) *world {
 		bodies:   make([]atomic.Pointer[[]byte], cfg.guilds),
 	}
 	for c := 0; c < cfg.channels; c++ {
-		if w.channelType(c) == 0 {
+		if w.gen.channelType(c) == 0 {
 			w.text = append(w.text, c)
 		}
 	}
 	return w
 }
 
-func (w *world) guildID(g int) snowflake.ID { return makeID(guildBase, g) }
-
-func (w *world) channelID(g, c int) snowflake.ID {
-	return makeID(channelBase, g*w.channels+c)
-}
+func (w *world) guildID(g int) snowflake.ID { return w.gen.guildID(g) }
 
 // textChannelID returns the k-th text channel of guild g; a guild without
 // text channels uses its own ID, as Discord's old default channel did.
@@ -76,33 +74,18 @@ func (w *world) textChannelID(g, k int) snowflake.ID {
 	if len(w.text) == 0 {
 		return w.guildID(g)
 	}
-	return w.channelID(g, w.text[k%len(w.text)])
+	return w.gen.channelID(g, w.text[k%len(w.text)])
 }
 
-func (w *world) roleID(g, r int) snowflake.ID {
-	if r == 0 {
-		return w.guildID(g) // @everyone has the guild's ID
-	}
-	return makeID(roleBase, g*w.roles+r)
-}
+func (w *world) channelID(g, c int) snowflake.ID { return w.gen.channelID(g, c) }
 
-func (w *world) userIndex(g, m int) int { return g*w.members + m }
+// channelType is the type of channel c of every guild (see
+// guildGen.channelType).
+func (w *world) channelType(c int) int { return w.gen.channelType(c) }
 
-func (w *world) userID(idx int) snowflake.ID { return makeID(userBase, idx) }
+func (w *world) userIndex(g, m int) int { return w.gen.userIndex(g, m) }
 
-// channelType is 4 (category) for channel 0 and 2 (voice) for every fourth
-// channel when a guild has 3 or more, else 0 (text).
-func (w *world) channelType(c int) int {
-	if w.channels >= 3 {
-		if c == 0 {
-			return 4
-		}
-		if c%4 == 3 {
-			return 2
-		}
-	}
-	return 0
-}
+func (w *world) userID(idx int) snowflake.ID { return w.gen.userID(idx) }
 
 // shardOf returns the shard that owns guild g among count shards.
 func (w *world) shardOf(g, count int) int {
@@ -120,34 +103,48 @@ func (w *world) guildsOf(shard, count int) []int {
 	return out
 }
 
-// JSON shapes, following Discord's documented objects.
+// JSON shapes, following Discord's documented objects. The fields marked
+// omitempty that Discord always sends are the rare ones only varied guilds
+// (GuildShape.Varied) carry.
 
 type jsonUser struct {
-	ID            snowflake.ID `json:"id"`
-	Username      string       `json:"username"`
-	Discriminator string       `json:"discriminator"`
-	GlobalName    *string      `json:"global_name"`
-	Avatar        *string      `json:"avatar"`
-	Bot           bool         `json:"bot"`
-	System        bool         `json:"system,omitempty"`
-	PublicFlags   int          `json:"public_flags"`
+	ID                   snowflake.ID    `json:"id"`
+	Username             string          `json:"username"`
+	Discriminator        string          `json:"discriminator"`
+	GlobalName           *string         `json:"global_name"`
+	Avatar               *string         `json:"avatar"`
+	Banner               *string         `json:"banner,omitempty"`
+	AccentColor          *int            `json:"accent_color,omitempty"`
+	Bot                  bool            `json:"bot"`
+	System               bool            `json:"system,omitempty"`
+	PublicFlags          int             `json:"public_flags"`
+	AvatarDecorationData json.RawMessage `json:"avatar_decoration_data,omitempty"`
+	Collectibles         json.RawMessage `json:"collectibles,omitempty"`
+	PrimaryGuild         json.RawMessage `json:"primary_guild,omitempty"`
 }
 
 type jsonMember struct {
-	User                       jsonUser       `json:"user"`
-	Nick                       *string        `json:"nick"`
-	Avatar                     *string        `json:"avatar"`
-	Roles                      []snowflake.ID `json:"roles"`
-	JoinedAt                   time.Time      `json:"joined_at"`
-	PremiumSince               *time.Time     `json:"premium_since"`
-	Deaf                       bool           `json:"deaf"`
-	Mute                       bool           `json:"mute"`
-	Flags                      int            `json:"flags"`
-	Pending                    bool           `json:"pending"`
-	CommunicationDisabledUntil *time.Time     `json:"communication_disabled_until"`
+	User                       jsonUser        `json:"user"`
+	Nick                       *string         `json:"nick"`
+	Avatar                     *string         `json:"avatar"`
+	Banner                     *string         `json:"banner,omitempty"`
+	Roles                      []snowflake.ID  `json:"roles"`
+	JoinedAt                   string          `json:"joined_at"`
+	PremiumSince               *string         `json:"premium_since"`
+	Deaf                       bool            `json:"deaf"`
+	Mute                       bool            `json:"mute"`
+	Flags                      int             `json:"flags"`
+	Pending                    bool            `json:"pending"`
+	CommunicationDisabledUntil *string         `json:"communication_disabled_until"`
+	AvatarDecorationData       json.RawMessage `json:"avatar_decoration_data,omitempty"`
 }
 
-type jsonOverwrite struct{}
+type jsonOverwrite struct {
+	ID    snowflake.ID `json:"id"`
+	Type  int          `json:"type"`
+	Allow string       `json:"allow"`
+	Deny  string       `json:"deny"`
+}
 
 type jsonChannel struct {
 	ID                   snowflake.ID    `json:"id"`
@@ -169,17 +166,19 @@ type jsonChannel struct {
 }
 
 type jsonRole struct {
-	ID           snowflake.ID `json:"id"`
-	Name         string       `json:"name"`
-	Color        int          `json:"color"`
-	Hoist        bool         `json:"hoist"`
-	Icon         *string      `json:"icon"`
-	UnicodeEmoji *string      `json:"unicode_emoji"`
-	Position     int          `json:"position"`
-	Permissions  string       `json:"permissions"`
-	Managed      bool         `json:"managed"`
-	Mentionable  bool         `json:"mentionable"`
-	Flags        int          `json:"flags"`
+	ID           snowflake.ID    `json:"id"`
+	Name         string          `json:"name"`
+	Color        int             `json:"color"`
+	Colors       json.RawMessage `json:"colors,omitempty"`
+	Hoist        bool            `json:"hoist"`
+	Icon         *string         `json:"icon"`
+	UnicodeEmoji *string         `json:"unicode_emoji"`
+	Position     int             `json:"position"`
+	Permissions  string          `json:"permissions"`
+	Managed      bool            `json:"managed"`
+	Mentionable  bool            `json:"mentionable"`
+	Tags         json.RawMessage `json:"tags,omitempty"`
+	Flags        int             `json:"flags"`
 }
 
 type jsonGuild struct {
@@ -227,18 +226,6 @@ type jsonGuild struct {
 	SoundboardSounds            []struct{}    `json:"soundboard_sounds"`
 }
 
-func strp(s string) *string { return &s }
-
-func (w *world) user(idx int) jsonUser {
-	name := "user" + strconv.Itoa(idx)
-	return jsonUser{
-		ID:            w.userID(idx),
-		Username:      name,
-		Discriminator: "0",
-		GlobalName:    strp("User " + strconv.Itoa(idx)),
-	}
-}
-
 func (w *world) botUser() jsonUser {
 	return jsonUser{
 		ID:            w.appID,
@@ -249,91 +236,13 @@ func (w *world) botUser() jsonUser {
 	}
 }
 
-func (w *world) guild(g int) jsonGuild {
-	id := w.guildID(g)
-	owner := w.appID
-	if w.members > 0 {
-		owner = w.userID(w.userIndex(g, 0))
-	}
-	jg := jsonGuild{
-		ID:                   id,
-		Name:                 "Guild " + strconv.Itoa(g),
-		OwnerID:              owner,
-		AfkTimeout:           300,
-		Roles:                make([]jsonRole, 0, w.roles),
-		Emojis:               []struct{}{},
-		Stickers:             []struct{}{},
-		Features:             []string{},
-		PreferredLocale:      "en-US",
-		MaxMembers:           500000,
-		JoinedAt:             worldJoined,
-		MemberCount:          w.members,
-		VoiceStates:          []struct{}{},
-		Members:              make([]jsonMember, 0, w.members),
-		Channels:             make([]jsonChannel, 0, w.channels),
-		Threads:              []struct{}{},
-		Presences:            []struct{}{},
-		StageInstances:       []struct{}{},
-		GuildScheduledEvents: []struct{}{},
-		SoundboardSounds:     []struct{}{},
-	}
-	for r := 0; r < w.roles; r++ {
-		role := jsonRole{ID: w.roleID(g, r), Name: "role-" + strconv.Itoa(r), Position: r, Permissions: "1071698660929"}
-		if r == 0 {
-			role.Name, role.Permissions = "@everyone", "559623605571137"
-		} else {
-			role.Color = 0x3498db * r & 0xffffff
-			role.Mentionable = r%2 == 0
-		}
-		jg.Roles = append(jg.Roles, role)
-	}
-	var category *snowflake.ID
-	for c := 0; c < w.channels; c++ {
-		cid := w.channelID(g, c)
-		ch := jsonChannel{
-			ID:                   cid,
-			Type:                 w.channelType(c),
-			GuildID:              &id,
-			Position:             c,
-			PermissionOverwrites: []jsonOverwrite{},
-			Name:                 "channel-" + strconv.Itoa(c),
-		}
-		switch ch.Type {
-		case 4:
-			ch.Name = "category-" + strconv.Itoa(c)
-			category = &cid
-		case 2:
-			ch.Bitrate, ch.UserLimit = 64000, 0
-			ch.ParentID = category
-		default:
-			ch.Topic = strp("Topic of channel " + strconv.Itoa(c))
-			ch.ParentID = category
-			if jg.SystemChannelID == nil {
-				jg.SystemChannelID = &cid
-			}
-		}
-		jg.Channels = append(jg.Channels, ch)
-	}
-	for m := 0; m < w.members; m++ {
-		mem := jsonMember{User: w.user(w.userIndex(g, m)), Roles: []snowflake.ID{}, JoinedAt: worldJoined}
-		if w.roles > 1 {
-			mem.Roles = append(mem.Roles, w.roleID(g, 1+m%(w.roles-1)))
-		}
-		jg.Members = append(jg.Members, mem)
-	}
-	return jg
-}
-
 // guildBody returns the JSON of guild g's GUILD_CREATE data, encoding it on
 // first use. The returned slice is shared and must not be modified.
 func (w *world) guildBody(g int) []byte {
 	if p := w.bodies[g].Load(); p != nil {
 		return *p
 	}
-	b, err := json.Marshal(w.guild(g))
-	if err != nil {
-		panic("discordtest: encoding guild: " + err.Error()) // static shapes; cannot fail
-	}
+	b := w.gen.encode(w.gen.guild(g))
 	w.bodies[g].Store(&b)
 	return b
 }
@@ -341,18 +250,14 @@ func (w *world) guildBody(g int) []byte {
 // dmGuildBody is guild g's GUILD_CREATE data with one DM channel (type 1)
 // appended to its channels, the shape that panics disgo v0.19.6.
 func (w *world) dmGuildBody(g int, n int) []byte {
-	jg := w.guild(g)
+	jg := w.gen.guild(g)
 	jg.Channels = append(jg.Channels, jsonChannel{
 		ID:                   makeID(dmBase, n),
 		Type:                 1,
 		PermissionOverwrites: []jsonOverwrite{},
-		Recipients:           []jsonUser{w.user(0)},
+		Recipients:           []jsonUser{w.gen.user(0)},
 	})
-	b, err := json.Marshal(jg)
-	if err != nil {
-		panic("discordtest: encoding guild: " + err.Error())
-	}
-	return b
+	return w.gen.encode(jg)
 }
 
 // makeToken builds a bot token whose first part is base64 of appID, the

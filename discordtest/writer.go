@@ -29,6 +29,7 @@ type writer struct {
 	live bool     // the session has started: traffic may flow
 
 	k      int64  // traffic counter: picks guild, channel, user and kind
+	msgN   uint64 // rate MESSAGE_CREATEs written: picks their content (contentMix)
 	idN    uint64 // local snowflake counter
 	rate   float64
 	credit float64
@@ -348,6 +349,13 @@ func (w *writer) traffic(emits, mixed int) bool {
 		} else {
 			e.kind = kindMessage // without a guild, only DMs
 		}
+		popped := false
+		if i < emits {
+			e.text, popped = sess.popContent()
+		} else if e.kind == kindMessage {
+			w.msgN++
+			e.text = w.s.mixedContent(w.msgN)
+		}
 		w.k++
 		if !w.dispatch(e) {
 			// e was assigned and kept for replay; the rest was not.
@@ -358,6 +366,9 @@ func (w *writer) traffic(emits, mixed int) bool {
 		}
 		if !w.live {
 			// The session was lost: e was not assigned, nor the rest.
+			if popped {
+				sess.unpopContent(e.text)
+			}
 			if rest := emits - i; rest > 0 {
 				sess.emit.Add(int64(rest))
 			}

@@ -1,7 +1,7 @@
 // Command fakediscord runs the discordtest fake Discord on its own, for
 // bots in other languages and for manual runs:
 //
-//	go run ./discordtest/cmd/fakediscord -shards 4 -guilds 1000 -rate 50
+//	go run ./discordtest/cmd/fakediscord -shards 4 -guilds 1000 -rate 50 -contents '!ping,!stats'
 //
 // The first line of standard output is "listening http://HOST:PORT"; the
 // second is "token TOKEN". Point a bot's REST base at URL/api/v10. It runs
@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	rate := fs.Float64("rate", 0, "dispatches per second per shard: 0 none, -1 as fast as possible")
 	compress := fs.String("compress", "all", "compressions to accept: all, or a list of none,zlib-stream,zstd-stream")
 	token := fs.String("token", "", "bot token to accept (default: generated and printed)")
+	contents := fs.String("contents", "", "comma-separated message contents, such as bot commands, carried in turn by one rate MESSAGE_CREATE in -contents-every")
+	contentsEvery := fs.Int("contents-every", 50, "with -contents: one rate MESSAGE_CREATE in this many carries the next content")
 	verbose := fs.Bool("v", false, "log to stderr at debug level")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -86,7 +88,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		discordtest.WithMembers(*members), discordtest.WithChannels(*channels),
 		discordtest.WithMaxConcurrency(*maxConc), discordtest.WithRate(*rate),
 		discordtest.WithCompressions(comps...), discordtest.WithToken(*token),
-		discordtest.WithLogger(logger))
+		discordtest.WithLogger(logger), contentsOption(*contents, *contentsEvery))
 	if err != nil {
 		return err
 	}
@@ -97,4 +99,13 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	defer stop()
 	<-ctx.Done()
 	return nil
+}
+
+// contentsOption turns -contents and -contents-every into WithContents; an
+// empty -contents keeps the default lorem ipsum traffic.
+func contentsOption(list string, every int) discordtest.Option {
+	if list == "" {
+		return discordtest.WithContents(0)
+	}
+	return discordtest.WithContents(every, strings.Split(list, ",")...)
 }

@@ -20,7 +20,7 @@ func TestRunPrintsAddressAndTokenAndServes(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-shards", "3", "-guilds", "30", "-token", "MTIz.x.y", "-compress", "none,zstd-stream"}, pw, io.Discard)
+		done <- run(ctx, []string{"-shards", "3", "-guilds", "30", "-token", "MTIz.x.y", "-compress", "none,zstd-stream", "-contents", "!ping,!stats"}, pw, io.Discard)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
@@ -54,7 +54,7 @@ func TestRunPrintsAddressAndTokenAndServes(t *testing.T) {
 
 func TestRunRejectsBadFlags(t *testing.T) {
 	t.Parallel()
-	cases := [][]string{{"-compress", "gzip"}, {"-shards", "0"}, {"-nope"}}
+	cases := [][]string{{"-compress", "gzip"}, {"-shards", "0"}, {"-nope"}, {"-contents", "!ping", "-contents-every", "-1"}}
 	for _, args := range cases {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)

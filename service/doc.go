@@ -16,14 +16,20 @@
 //
 // # Commands and the bus
 //
-// A service's address is bus.Service(name). From Add until its first run
-// starts, requests to it fail with bus.ErrTargetStopped (retry later). A run
-// attaches the service's mailbox when it starts but drains it only once it
-// has called Ready, so commands sent meanwhile wait (bounded by the
-// mailbox's capacity and the requester's deadline) and are never handled by
-// a service that is not ready. When the run ends (a crash, a
-// restart, ReadyTimeout) the mailbox is detached: requests then fail with
-// bus.ErrTargetStopped until the next run attaches again. When the service
+// A service's address is bus.Service(name). From Add until the registry
+// serves, requests to it fail with bus.ErrTargetStopped (retry later). When
+// the registry starts a service (Serve or ServeBackground, Add while
+// serving, Restart of a stopped service) it attaches the mailbox of the
+// first run before returning, so a command sent right after
+// ServeBackground, Add or Restart returns is queued. A run drains its
+// mailbox only once it has called Ready, so commands sent meanwhile wait
+// (bounded by the mailbox's capacity and the requester's deadline) and are
+// never handled by a service that is not ready. When the run ends (a crash,
+// a restart, ReadyTimeout) the mailbox is detached: requests waiting in it
+// and requests sent until the next run attaches fail at once with
+// bus.ErrTargetStopped. That is deliberate: a crashed service may wait out
+// a backoff of up to 30 s or fail for good, and a requester is better told
+// at once so it can retry or give up on its own terms. When the service
 // is removed with [Registry.Stop], its address is forgotten and requests fail
 // with bus.ErrNoTarget.
 //

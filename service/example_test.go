@@ -84,3 +84,27 @@ func Example() {
 	// true
 	// <nil>
 }
+
+// A command sent as soon as ServeBackground returns is queued until the
+// service is ready, then answered: no need to wait for Ready first.
+func ExampleRegistry_ServeBackground() {
+	b := bus.New()
+	reg := service.NewRegistry(b, nil, service.WithLogger(slog.New(slog.DiscardHandler)))
+	if err := reg.Add("twitch", &Twitch{}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := reg.ServeBackground(ctx)
+
+	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second) // how long to wait for Ready
+	live, err := service.Command[LiveStatus](rctx, b, bus.Cluster(0), "twitch", "isLive", map[string]string{"Channel": "megane"})
+	rcancel()
+	fmt.Println(live, err)
+
+	cancel()
+	fmt.Println(<-done)
+	// Output:
+	// {megane true} <nil>
+	// <nil>
+}

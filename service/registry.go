@@ -51,6 +51,12 @@ type entry struct {
 	everReady    atomic.Bool // some run called Ready
 	allReadySent atomic.Bool // AllClustersReady was delivered
 
+	// preattached is the mailbox startLocked attached for the unit's first
+	// run, so that commands sent as soon as the service is started queue
+	// instead of failing. The first Run takes it (Swap(nil)); if the unit
+	// stops before any Run, startLocked's goroutine detaches it.
+	preattached atomic.Pointer[bus.Mailbox]
+
 	// Guarded by reg.mu.
 	unit         *supervise.Unit
 	prevRestarts int   // restarts counted by earlier units (Restart after Failed)
@@ -107,7 +113,8 @@ func NewRegistry(b *bus.Bus, st *store.Store, opts ...RegistryOption) *Registry 
 }
 
 // Add registers svc under name. If the registry is serving, the service
-// starts at once; otherwise it starts when Serve is called. name must be a
+// starts at once, and its mailbox is attached before Add returns (commands
+// sent afterwards wait for Ready); otherwise it starts when Serve is called. name must be a
 // valid bus service name (non-empty); it fails with ErrInvalidName, with
 // ErrDuplicate if the name is taken (or its previous service is still
 // stopping), and with ErrClosed after Serve has returned.
@@ -175,9 +182,12 @@ func (r *Registry) Serve(ctx context.Context) error {
 
 // ServeBackground runs Serve on a new goroutine and returns once the
 // registry is serving (every registered service has been started, and Add,
-// Restart and Stop act on running services), or once Serve has failed. The
-// channel receives Serve's result and is then closed; it has capacity 1, so
-// nobody has to read it.
+// Restart and Stop act on running services), or once Serve has failed. By
+// then every service's mailbox is attached, so a command sent right after
+// ServeBackground returns waits (up to its context) for the service to call
+// Ready instead of failing with bus.ErrTargetStopped. The channel receives
+// Serve's result and is then closed; it has capacity 1, so nobody has to
+// read it.
 func (r *Registry) ServeBackground(ctx context.Context) <-chan error {
 	errc := make(chan error, 1)
 	started := make(chan struct{})
@@ -415,9 +425,22 @@ func (r *Registry) newUnit(e *entry) *supervise.Unit {
 	return supervise.New(e.name, e, opts...)
 }
 
-// startLocked starts e's supervisor goroutine. Called with r.mu held and
-// r.runCtx set.
+// startLocked attaches the mailbox of e's first run and starts e's
+// supervisor goroutine. Called with r.mu held and r.runCtx set.
+//
+// Attaching here, rather than when the supervisor gets to Run, is what lets
+// ServeBackground, Add and Restart promise that a command sent once they
+// return queues for the new run (see the package doc). If the attach fails
+// (the address was taken meanwhile) the run attaches itself and reports the
+// error as its crash.
 func (r *Registry) startLocked(e *entry) {
+	if mb, err := r.bus.Attach(e.addr, e, e.mailboxOptions()...); err == nil {
+		if old := e.preattached.Swap(mb); old != nil {
+			old.Detach() // cannot happen: the previous unit has exited
+		}
+	} else {
+		e.log.Debug("pre-attaching the mailbox failed; the run will retry", slog.Any("err", err))
+	}
 	ctx, cancel := context.WithCancel(r.runCtx)
 	u, done := e.unit, make(chan struct{})
 	e.cancel, e.done, e.exited = cancel, done, false
@@ -430,6 +453,11 @@ func (r *Registry) startLocked(e *entry) {
 			e.log.Error("service stopped for good", slog.Any("err", err))
 		}
 		r.mu.Lock()
+		// The unit stopped before its first Run took the mailbox: detach
+		// it, so queued requests fail with bus.ErrTargetStopped.
+		if mb := e.preattached.Swap(nil); mb != nil {
+			mb.Detach()
+		}
 		e.exited = true
 		if e.removed {
 			r.finishRemovalLocked(e)

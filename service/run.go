@@ -30,18 +30,20 @@ type run struct {
 }
 
 // Run is one attempt of the service; it implements supervise.Runner. It
-// attaches the mailbox, arms the ready timeout, runs Serve, and on return
-// stops the mailbox goroutine and detaches the mailbox.
+// takes the mailbox attached by Registry.startLocked (the first run after a
+// start) or attaches a new one (a run after a crash or Restart), arms the
+// ready timeout, runs Serve, and on return stops the mailbox goroutine and
+// detaches the mailbox.
 func (e *entry) Run(ctx context.Context) error {
 	rctx, cancel := context.WithCancelCause(ctx)
-	opts := []bus.MailboxOption{bus.WithEvalTarget(e.svc)}
-	if e.cfg.capacity > 0 {
-		opts = append(opts, bus.WithCapacity(e.cfg.capacity))
-	}
-	mb, err := e.reg.bus.Attach(e.addr, e, opts...)
-	if err != nil {
-		cancel(nil)
-		return fmt.Errorf("service %q: attach mailbox: %w", e.name, err)
+	mb := e.preattached.Swap(nil)
+	if mb == nil {
+		var err error
+		mb, err = e.reg.bus.Attach(e.addr, e, e.mailboxOptions()...)
+		if err != nil {
+			cancel(nil)
+			return fmt.Errorf("service %q: attach mailbox: %w", e.name, err)
+		}
 	}
 	r := &run{e: e, ctx: rctx, cancel: cancel, mb: mb}
 	defer r.end()
@@ -50,7 +52,7 @@ func (e *entry) Run(ctx context.Context) error {
 		defer t.Stop()
 	}
 	sc := &Context{name: e.name, logger: e.log, bus: e.reg.bus, store: e.reg.store, run: r}
-	err = e.svc.Serve(rctx, sc)
+	err := e.svc.Serve(rctx, sc)
 	if ctx.Err() == nil {
 		// The run ended while the unit still wanted it: if we cancelled it
 		// (ready timeout, mailbox panic), that is the crash.
@@ -59,6 +61,15 @@ func (e *entry) Run(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// mailboxOptions are the options of every mailbox of the service.
+func (e *entry) mailboxOptions() []bus.MailboxOption {
+	opts := []bus.MailboxOption{bus.WithEvalTarget(e.svc)}
+	if e.cfg.capacity > 0 {
+		opts = append(opts, bus.WithCapacity(e.cfg.capacity))
+	}
+	return opts
 }
 
 // end stops the run: no more Ready, the mailbox goroutine stops and the

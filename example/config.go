@@ -33,7 +33,12 @@ const (
 	defaultFakeMaxConc   = 16
 	defaultProgressEvery = 5 * time.Second
 	defaultCooldown      = 5 * time.Second
+	defaultCommandEvery  = 50 // 1 message in 50 is a command
 )
+
+// fakeCommands are the contents the embedded fake's traffic carries, in
+// turn, in one MESSAGE_CREATE out of -command-every.
+var fakeCommands = []string{"!ping", "!stats"}
 
 // restartKinds are the values of -restart-kind.
 var restartKinds = map[string]megane.RestartKind{
@@ -51,6 +56,7 @@ type config struct {
 	guilds      int
 	rate        float64
 	maxConc     int
+	cmdEvery    int // embedded fake: 1 message in cmdEvery is a command; 0 = none
 	apiURL      string
 	token       string
 	json        bool
@@ -88,6 +94,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.guilds, "guilds", defaultGuilds, "guilds of the embedded fake Discord")
 	fs.Float64Var(&c.rate, "rate", defaultRate, "embedded fake: dispatches per second per shard (0 = none, -1 = as fast as possible)")
 	fs.IntVar(&c.maxConc, "max-concurrency", defaultFakeMaxConc, "embedded fake: session_start_limit.max_concurrency")
+	fs.IntVar(&c.cmdEvery, "command-every", defaultCommandEvery, "embedded fake: one message in this many is a command, !ping and !stats in turn (0 = none)")
 	fs.StringVar(&c.apiURL, "api-url", "", "REST base URL of an external Discord-compatible API (e.g. fakediscord's http://HOST:PORT/api/v10) instead of the embedded fake")
 	fs.StringVar(&c.token, "token", "", "bot token (prefer the DISCORD_TOKEN environment variable: flags are visible to other users of the machine)")
 	fs.BoolVar(&c.json, "json", false, "print the final summary as one JSON line on stdout (all other output goes to stderr)")
@@ -153,6 +160,8 @@ func (c config) validate() error {
 		return fmt.Errorf("%w: -rate %g must be -1, 0 or positive", errBadFlag, c.rate)
 	case c.maxConc < 1:
 		return fmt.Errorf("%w: -max-concurrency %d must be at least 1", errBadFlag, c.maxConc)
+	case c.cmdEvery < 0:
+		return fmt.Errorf("%w: -command-every %d is negative", errBadFlag, c.cmdEvery)
 	case c.progress < 0:
 		return fmt.Errorf("%w: -progress %s is negative", errBadFlag, c.progress)
 	case c.cooldown < 0:

@@ -19,6 +19,7 @@ type clusterCounters struct {
 	replyDropped atomic.Uint64 // replies dropped because the reply queue was full
 
 	statsCommands atomic.Uint64 // !stats commands seen
+	statsReplies  atomic.Uint64 // !stats replies Discord accepted
 	serviceErrors atomic.Uint64 // bus requests to the ping counter service or the Manager that failed
 }
 
@@ -61,7 +62,7 @@ func (c *counters) countEvent(cc *clusterCounters) {
 // clusterTotals are the sums of every cluster's counters.
 type clusterTotals struct {
 	events, messages, pings, cooldowns, pongs, replyErrors, replyDropped uint64
-	statsCommands, serviceErrors                                         uint64
+	statsCommands, statsReplies, serviceErrors                           uint64
 }
 
 // sum reads every cluster's counters once and returns their totals and each
@@ -84,6 +85,7 @@ func (c *counters) sum() (clusterTotals, map[int]clusterTotals) {
 		t.replyErrors += p.replyErrors
 		t.replyDropped += p.replyDropped
 		t.statsCommands += p.statsCommands
+		t.statsReplies += p.statsReplies
 		t.serviceErrors += p.serviceErrors
 	}
 	return t, per
@@ -100,6 +102,7 @@ func (cc *clusterCounters) load() clusterTotals {
 		replyErrors:   cc.replyErrors.Load(),
 		replyDropped:  cc.replyDropped.Load(),
 		statsCommands: cc.statsCommands.Load(),
+		statsReplies:  cc.statsReplies.Load(),
 		serviceErrors: cc.serviceErrors.Load(),
 	}
 }

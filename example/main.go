@@ -2,13 +2,15 @@
 //
 // Its master part (runBot) creates a megane.Manager, follows its lifecycle
 // events and logs the bot's progress (clusters and shards ready, guilds,
-// events per second, restarts). Its cluster worker (pingBot) counts messages
-// and answers !ping with "pong", with a per-user cooldown kept in the central
-// store.
+// events per second, restarts). Its cluster worker (pingBot) counts messages,
+// answers !ping with "pong", with a per-user cooldown kept in the central
+// store, and answers !stats with the bot's aggregated stats; both replies go
+// out through Discord's REST API.
 //
 // Without a token it starts an embedded fake Discord (package discordtest:
-// 16 shards, 2000 guilds, 50 dispatches per second per shard by default) and
-// runs against it:
+// 16 shards, 2000 guilds, 50 dispatches per second per shard by default, one
+// message in 50 a !ping or !stats command) and runs against it; the fake
+// records the replies the bot posts:
 //
 //	go run ./example -duration 20s -json
 //
@@ -75,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // may be nil.
 type hooks struct {
 	fake      func(*discordtest.Server)    // the embedded fake, once started
+	replied   func(replyKind, string)      // after each reply the REST API accepted, with its content (on a worker's reply goroutine)
 	manager   func(*megane.Manager)        // the Manager, before Run
 	metrics   func(addr string)            // the bound -metrics address
 	allReady  func()                       // every cluster became ready
@@ -114,6 +117,7 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 			discordtest.WithGuilds(cfg.guilds),
 			discordtest.WithRate(cfg.rate),
 			discordtest.WithMaxConcurrency(cfg.maxConc),
+			discordtest.WithContents(cfg.cmdEvery, fakeCommands...),
 			discordtest.WithLogger(slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 		)
 		if err != nil {
@@ -130,7 +134,7 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 
 	cnt := newCounters(h.event)
 	tr := newTracker(cnt.total.Load, h.allReady)
-	m, err := megane.New(token, managerOptions(cfg, apiURL, cnt, tr, log)...)
+	m, err := megane.New(token, managerOptions(cfg, apiURL, cnt, tr, log, h.replied)...)
 	if err != nil {
 		return fmt.Errorf("example: %w", err)
 	}
@@ -192,7 +196,8 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 	log.Info("summary", slog.Int("clusters_ready", final.ClustersReady), slog.Int("clusters", final.Clusters),
 		slog.Int("shards_ready", final.ShardsReady), slog.Int("shards", final.Shards), slog.Int("guilds", final.Guilds),
 		slog.Uint64("events_received", final.EventsReceived), slog.Uint64("messages", final.Messages),
-		slog.Uint64("pings", final.Pings), slog.Uint64("pongs", final.Pongs), slog.Int("restarts", final.Restarts))
+		slog.Uint64("pings", final.Pings), slog.Uint64("pongs", final.Pongs), slog.Uint64("stats_replies", final.StatsReplies),
+		slog.Int("restarts", final.Restarts))
 	if runErr != nil {
 		if errors.Is(runErr, megane.ErrDisallowedIntents) {
 			log.Error("enable the Message Content intent for this bot in the Discord developer portal")
@@ -203,9 +208,9 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 }
 
 // managerOptions are the options of the bot's Manager.
-func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *slog.Logger) []megane.Option {
+func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *slog.Logger, replied func(replyKind, string)) []megane.Option {
 	opts := []megane.Option{
-		megane.WithWorker(newWorker(&shared{counters: cnt, ttl: cfg.cooldown, warned: new(atomic.Bool)})),
+		megane.WithWorker(newWorker(&shared{counters: cnt, ttl: cfg.cooldown, warned: new(atomic.Bool), replied: replied})),
 		// The ping counter service, reached by the clusters over the bus.
 		megane.WithService(pingService, &pingCounter{}),
 		megane.WithShards(cfg.shards),

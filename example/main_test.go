@@ -63,6 +63,8 @@ type botRun struct {
 	restarted      chan error               // the first periodic rolling restart's result
 	manager        chan *megane.Manager     // the Manager, before Run
 	metrics        chan string              // the bound -metrics address
+	pong           chan struct{}            // closed after the first "pong" the REST API accepted
+	statsReply     chan struct{}            // closed after the first !stats reply with figures the REST API accepted
 	cancel         context.CancelFunc
 	done           chan error
 }
@@ -73,9 +75,17 @@ func startBot(t *testing.T, cfg config, minEvents uint64) *botRun {
 	t.Helper()
 	r := &botRun{ready: make(chan struct{}), enough: make(chan struct{}), fake: make(chan *discordtest.Server, 1),
 		restarted: make(chan error, 1), manager: make(chan *megane.Manager, 1), metrics: make(chan string, 1),
-		done: make(chan error, 1)}
-	var readyOnce, enoughOnce sync.Once
+		pong: make(chan struct{}), statsReply: make(chan struct{}), done: make(chan error, 1)}
+	var readyOnce, enoughOnce, pongOnce, statsOnce sync.Once
 	h := hooks{
+		replied: func(kind replyKind, content string) {
+			switch {
+			case kind == replyPong:
+				pongOnce.Do(func() { close(r.pong) })
+			case kind == replyStats && strings.HasPrefix(content, "clusters ready "):
+				statsOnce.Do(func() { close(r.statsReply) })
+			}
+		},
 		fake:    func(s *discordtest.Server) { r.fake <- s },
 		manager: func(m *megane.Manager) { r.manager <- m },
 		metrics: func(addr string) { r.metrics <- addr },
@@ -221,6 +231,50 @@ func TestRunEmbeddedFake(t *testing.T) {
 	}
 }
 
+// TestRunAnswersCommands runs the bot against its embedded fake, whose
+// traffic carries !ping and !stats: the worker's replies go through disgo's
+// REST client to the fake, which records them.
+func TestRunAnswersCommands(t *testing.T) {
+	t.Parallel()
+	cfg := mustParse(t, []string{"-json", "-shards", "2", "-clusters", "2", "-guilds", "20", "-rate", "200",
+		"-command-every", "4", "-progress", "0"}, nil)
+	r := startBot(t, cfg, 1)
+	fake := <-r.fake
+	r.await(t, r.ready, "all clusters ready")
+	r.await(t, r.pong, "a pong")
+	r.await(t, r.statsReply, "a !stats reply")
+	s, err := r.stop(t)
+	if err != nil {
+		t.Fatalf("runBot: %v", err)
+	}
+	if s.Pings == 0 || s.Pongs == 0 || s.StatsCommands == 0 || s.StatsReplies == 0 || s.PingReplyErrors != 0 {
+		t.Errorf("summary pings %d pongs %d stats %d/%d reply errors %d; want commands answered without errors",
+			s.Pings, s.Pongs, s.StatsCommands, s.StatsReplies, s.PingReplyErrors)
+	}
+	if s.ServiceErrors == 0 && s.ServicePings < int64(s.Pongs) {
+		t.Errorf("the ping counter service counted %d pings, fewer than the %d pongs", s.ServicePings, s.Pongs)
+	}
+	var pongs, stats int
+	for _, p := range fake.Posted() {
+		if p.GuildID == 0 || p.ReplyTo == 0 {
+			t.Errorf("posted %+v: want a reply in a guild", p)
+		}
+		switch {
+		case p.Content == "pong":
+			pongs++
+		case strings.HasPrefix(p.Content, "clusters ready "):
+			stats++
+		}
+	}
+	if pongs == 0 || stats == 0 {
+		t.Errorf("the fake recorded %d pongs and %d !stats replies, want some of each", pongs, stats)
+	}
+	if posted := fake.Counters().MessagesPosted; posted < int64(s.Pongs+s.StatsReplies) {
+		t.Errorf("the fake counted %d posted messages, fewer than the %d pongs and %d !stats replies the bot counted",
+			posted, s.Pongs, s.StatsReplies)
+	}
+}
+
 // TestRunRollingRestart runs the bot with -restart-every: a rolling resume
 // restart of every cluster keeps every session (no identify spent) and
 // every cluster ready.
@@ -273,7 +327,7 @@ func TestRunRollingRestart(t *testing.T) {
 func TestRunServicesStatsMetrics(t *testing.T) {
 	t.Parallel()
 	cfg := mustParse(t, []string{"-json", "-shards", "2", "-clusters", "2", "-guilds", "20", "-rate", "100",
-		"-progress", "20ms", "-metrics", "127.0.0.1:0"}, nil)
+		"-progress", "20ms", "-metrics", "127.0.0.1:0", "-command-every", "0"}, nil) // only this test pings
 	r := startBot(t, cfg, 20)
 	m, addr := <-r.manager, <-r.metrics
 	r.await(t, r.ready, "all clusters ready")
@@ -412,6 +466,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad max concurrency", args: []string{"-max-concurrency", "0"}, wantErr: errBadFlag},
 		{name: "negative progress", args: []string{"-progress", "-1s"}, wantErr: errBadFlag},
 		{name: "negative cooldown", args: []string{"-cooldown", "-1s"}, wantErr: errBadFlag},
+		{name: "negative command share", args: []string{"-command-every", "-1"}, wantErr: errBadFlag},
 		{name: "stray argument", args: []string{"extra"}, wantErr: errBadFlag},
 		{name: "bad restart kind", args: []string{"-restart-kind", "soft"}, wantErr: errBadFlag},
 		{name: "negative restart interval", args: []string{"-restart-every", "-1s"}, wantErr: errBadFlag},

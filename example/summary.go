@@ -29,6 +29,7 @@ type summary struct {
 	PingReplyErrors  uint64           `json:"ping_reply_errors"`
 	PingReplyDropped uint64           `json:"ping_reply_dropped"`
 	StatsCommands    uint64           `json:"stats_commands"`
+	StatsReplies     uint64           `json:"stats_replies"`
 	ServiceErrors    uint64           `json:"service_errors"`
 	Services         int              `json:"services"`
 	ServicesReady    int              `json:"services_ready"`
@@ -80,6 +81,7 @@ func (c *collector) collect() summary {
 		PingReplyErrors:  totals.replyErrors,
 		PingReplyDropped: totals.replyDropped,
 		StatsCommands:    totals.statsCommands,
+		StatsReplies:     totals.statsReplies,
 		ServiceErrors:    totals.serviceErrors,
 		ServicePings:     c.servicePings(),
 		UptimeSeconds:    round1(now.Sub(c.started).Seconds()),

@@ -69,8 +69,9 @@ func (bb busBackend) stats(ctx context.Context) (stats.Snapshot, error) {
 // once by the master and read-only afterwards.
 type shared struct {
 	counters *counters
-	ttl      time.Duration // the !ping cooldown window; 0 disables it
-	warned   *atomic.Bool  // set once the first reply failure was logged
+	ttl      time.Duration           // the !ping cooldown window; 0 disables it
+	warned   *atomic.Bool            // set once the first reply failure was logged
+	replied  func(replyKind, string) // test hook, called with each accepted reply's content; may be nil
 }
 
 // pingBot is the example's cluster worker. A new pingBot is made for every
@@ -261,10 +262,10 @@ func (b *pingBot) replyLoop(ctx context.Context) {
 	}
 }
 
-// reply answers one command. The first failure to send of the process is
-// logged with its error; later ones are only counted, so an API that does
-// not implement message creation (like the embedded fake) does not flood the
-// log.
+// reply answers one command through the REST API (the embedded fake
+// records what it is sent: discordtest's Server.Posted). The first failure
+// to send of the process is logged with its error; later ones are only
+// counted, so an API that refuses every message does not flood the log.
 func (b *pingBot) reply(ctx context.Context, r reply) {
 	var content string
 	switch r.kind {
@@ -281,8 +282,14 @@ func (b *pingBot) reply(ctx context.Context, r reply) {
 	}
 	_, err := b.sender.CreateMessage(r.channel, msg, rest.WithCtx(ctx))
 	if err == nil {
-		if r.kind == replyPong {
+		switch r.kind {
+		case replyPong:
 			b.c.pongs.Add(1)
+		case replyStats:
+			b.c.statsReplies.Add(1)
+		}
+		if b.shared.replied != nil {
+			b.shared.replied(r.kind, content)
 		}
 		return
 	}

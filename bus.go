@@ -13,8 +13,8 @@ import (
 	"github.com/megane-go/megane/store"
 )
 
-// TopicManagerStats is the topic of a request to bus.Manager() for the
-// latest stats snapshot; see [RequestStats].
+// TopicManagerStats is the topic of a request to bus.Manager() for a
+// fresh stats snapshot; see [RequestStats].
 const TopicManagerStats = "megane.manager.stats"
 
 // Bus returns the Manager's message bus, shared by the Manager (address
@@ -50,9 +50,8 @@ func (m *Manager) startShared(ctx context.Context) (stop func(), err error) {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	mux := &bus.Mux{}
 	bus.Handle(mux, TopicManagerStats, func(ctx context.Context, _ any) (stats.Snapshot, error) {
-		if s, ok := m.col.Latest(); ok {
-			return s, nil
-		}
+		// On demand means fresh: the latest periodic snapshot may predate
+		// the clusters (the collector's first one is taken at start).
 		return m.col.Collect(ctx)
 	})
 	mb, err := m.bus.Attach(bus.Manager(), mux)
@@ -105,8 +104,8 @@ func (m *Manager) serveMailbox(sctx context.Context, mb *bus.Mailbox) (again boo
 	return false
 }
 
-// RequestStats asks the Manager, through b, for its latest stats
-// snapshot (collecting one if there is none yet). It is how a service or
+// RequestStats asks the Manager, through b, to collect a stats snapshot
+// now (it costs one pass over every cluster's caches). It is how a service or
 // a cluster's worker that holds only the bus reads the aggregated stats,
 // for a "!stats" command for example. It fails with bus.ErrNoTarget when
 // the Manager is not running.

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/snowflake/v2"
 
@@ -74,9 +73,7 @@ func gatedFactory(tl *tally, gateAt int) (func() cluster.Worker, chan struct{}) 
 	}, gate
 }
 
-func allCaches() Option {
-	return WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagsAll)))
-}
+func allCaches() Option { return WithCacheFlags(cache.FlagsAll) }
 
 func ctxFor(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)

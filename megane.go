@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/disgoorg/disgo/bot"
-	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
@@ -423,7 +421,7 @@ func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.C
 		cluster.WithAPIURL(m.cfg.apiURL),
 		cluster.WithGatewayURL(gatewayURL),
 		cluster.WithQueue(queue),
-		cluster.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(DefaultCacheFlags))),
+		cluster.WithCaches(m.cfg.cacheFactory()),
 		cluster.WithClientOpts(m.cfg.clientOpts...),
 		cluster.WithShardOptions(shardOpts...),
 		cluster.WithLogger(m.log),

@@ -9,6 +9,7 @@ import (
 	"github.com/disgoorg/disgo/gateway"
 
 	"github.com/megane-go/megane/bus"
+	mcache "github.com/megane-go/megane/cache"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/internal/wire"
@@ -40,7 +41,7 @@ const (
 )
 
 // DefaultCacheFlags are the disgo caches every cluster's client keeps
-// unless WithClientOpts sets others: guilds, channels, roles and members,
+// unless WithCacheFlags sets others: guilds, channels, roles and members,
 // which the cross-cluster fetches (FetchGuild, FetchChannel, FetchUser)
 // and the stats read. disgo's own default caches nothing. Messages are not
 // cached by default; add cache.FlagMessages for WithMessages to find any.
@@ -48,6 +49,9 @@ const DefaultCacheFlags = cache.FlagGuilds | cache.FlagChannels | cache.FlagRole
 
 // config holds the Manager's settings. Build it with defaultConfig.
 type config struct {
+	cacheFlags     cache.Flags
+	caches         func() cache.Caches
+	disgoCache     bool
 	worker         func() cluster.Worker
 	shards         int
 	clusters       int
@@ -84,6 +88,7 @@ type serviceSpec struct {
 
 func defaultConfig() config {
 	return config{
+		cacheFlags:     DefaultCacheFlags,
 		shards:         AutoShards,
 		logger:         slog.Default(),
 		readyTimeout:   2 * time.Minute,
@@ -125,12 +130,44 @@ func WithIntents(intents ...gateway.Intents) Option {
 	return func(c *config) { c.intents = append(c.intents, intents...) }
 }
 
-// WithClientOpts adds disgo client options (caches, member chunking, ...)
-// to every cluster's client. They apply after the Manager's default cache
-// flags ([DefaultCacheFlags]), so bot.WithCacheConfigOpts(cache.WithCaches(
-// flags)) here replaces them.
+// WithClientOpts adds disgo client options (listeners, member chunking,
+// ...) to every cluster's client. Caches are not set here: the Manager
+// hands every client its own caches (see WithCacheFlags, WithDisgoCache
+// and WithCaches), which win over cache options given here.
 func WithClientOpts(opts ...bot.ConfigOpt) Option {
 	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
+}
+
+// WithCacheFlags sets what every cluster caches, replacing
+// [DefaultCacheFlags]; 0 caches nothing. The fetches and the stats read
+// only what is cached.
+func WithCacheFlags(flags cache.Flags) Option { return func(c *config) { c.cacheFlags = flags } }
+
+// WithDisgoCache gives each cluster disgo's default cache implementation
+// instead of Megane's compact one (package
+// github.com/megane-go/megane/cache), with the same flags. The compact
+// caches return the same values and hold about half the heap per guild
+// (bench/RESULTS.md), at the price of slower member reads: about 1 µs per
+// member against disgo's 0.3 µs map lookup.
+func WithDisgoCache() Option { return func(c *config) { c.disgoCache = true } }
+
+// WithCaches sets the factory of every cluster's caches, overriding
+// WithCacheFlags and WithDisgoCache. It is called once per cluster on its
+// first start and on every full restart; resume and crash restarts keep
+// the caches they had. Each call must return a new value.
+func WithCaches(factory func() cache.Caches) Option { return func(c *config) { c.caches = factory } }
+
+// cacheFactory is the caches each cluster's client gets: the user's
+// factory, or compact (or disgo's) caches with the configured flags.
+func (c *config) cacheFactory() func() cache.Caches {
+	if c.caches != nil {
+		return c.caches
+	}
+	flags := c.cacheFlags
+	if c.disgoCache {
+		return func() cache.Caches { return cache.New(cache.WithCaches(flags)) }
+	}
+	return func() cache.Caches { return mcache.New(mcache.WithConfigOpts(cache.WithCaches(flags))) }
 }
 
 // WithAPIURL sets the REST base URL (e.g. a fake Discord's APIURL or a

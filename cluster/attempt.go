@@ -168,6 +168,8 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	opts = append(opts, bot.WithShardManager(a.shards), bot.WithRestClient(c.rest))
 	if saved != nil && saved.caches != nil {
 		opts = append(opts, bot.WithCaches(saved.caches))
+	} else if c.cfg.caches != nil {
+		opts = append(opts, bot.WithCaches(c.cfg.caches()))
 	}
 	client, err := disgo.New(c.token, opts...)
 	if err != nil {

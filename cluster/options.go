@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/rest"
 
 	"github.com/megane-go/megane/bus"
@@ -19,6 +20,7 @@ type config struct {
 	gatewayURL      string
 	queue           shard.Queue
 	clientOpts      []bot.ConfigOpt
+	caches          func() cache.Caches
 	shardOpts       []shard.Option
 	logger          *slog.Logger
 	hook            func(Event)
@@ -91,6 +93,15 @@ func WithQueue(q shard.Queue) Option { return func(c *config) { c.queue = q } }
 // so those four cannot be overridden here.
 func WithClientOpts(opts ...bot.ConfigOpt) Option {
 	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
+}
+
+// WithCaches sets the factory of the caches each new client gets: it is
+// called on the first start and on every full restart, never on a resume
+// restart or a crash restart, which keep the caches they had. The result
+// wins over cache options given through WithClientOpts. nil leaves disgo's
+// own cache construction (from WithClientOpts) in place.
+func WithCaches(factory func() cache.Caches) Option {
+	return func(c *config) { c.caches = factory }
 }
 
 // WithShardOptions adds options to every shard the cluster builds

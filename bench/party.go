@@ -19,7 +19,6 @@ import (
 	"github.com/disgoorg/disgo/sharding"
 
 	"github.com/megane-go/megane"
-	mcache "github.com/megane-go/megane/cache"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/wire"
 	"github.com/megane-go/megane/shard"
@@ -151,10 +150,14 @@ type party struct {
 }
 
 // installEngine installs the JSON engine of spec before anything decodes.
+// megane.New installs the fast engine unless megane.UseStdJSON ran first,
+// so the std engine is chosen through Megane's public switch.
 func installEngine(engine string) {
 	if engine == engineFast {
 		wire.UseFastJSON()
+		return
 	}
+	megane.UseStdJSON()
 }
 
 // cacheFlags ORs the flags of a spec.
@@ -172,20 +175,17 @@ func cacheOpt(flags []int) bot.ConfigOpt {
 	return bot.WithCacheConfigOpts(cache.WithCaches(cacheFlags(flags)))
 }
 
-// meganeCacheOpts returns the client options that give a megane party
-// exactly the caches of spec. cache.WithCaches only adds flags to the
-// Manager's DefaultCacheFlags, so exact flags need a Caches value of
-// their own (shared by the clusters of the party; the throughput bench
-// runs with none, the memory bench with one cluster).
-func meganeCacheOpts(spec partySpec) []bot.ConfigOpt {
-	f := cache.WithCaches(cacheFlags(spec.Caches))
+// meganeCacheOpts returns the Manager options that give a megane party
+// exactly the caches of spec, one new Caches value per cluster.
+func meganeCacheOpts(spec partySpec) []megane.Option {
+	flags := cacheFlags(spec.Caches)
 	switch spec.CacheImpl {
 	case cacheMegane:
 		return nil
 	case cacheCompact:
-		return []bot.ConfigOpt{bot.WithCaches(mcache.New(mcache.WithConfigOpts(f)))}
+		return []megane.Option{megane.WithCacheFlags(flags)}
 	}
-	return []bot.ConfigOpt{bot.WithCaches(cache.New(f))}
+	return []megane.Option{megane.WithCacheFlags(flags), megane.WithDisgoCache()}
 }
 
 // startParty starts the bot of spec, with c as its only listener, and
@@ -245,9 +245,9 @@ func startMegane(ctx context.Context, spec partySpec, c *counter, log *slog.Logg
 		megane.WithAPIURL(spec.Fake.APIURL), megane.WithLogger(log),
 		megane.WithIntents(benchIntents),
 		megane.WithCompression(megane.Compression(spec.Compression)),
-		megane.WithClientOpts(meganeCacheOpts(spec)...),
 		megane.WithShardOptions(shard.WithLogger(log)),
 	}
+	opts = append(opts, meganeCacheOpts(spec)...)
 	if spec.Bench.WindowMs > 0 {
 		// A scaled identify window scales the op 9 wait with it: Discord's
 		// 1 to 5 s against its 5 s window.

@@ -48,8 +48,8 @@ func newReport(modeName string, args []string) *report {
 		Notes: []string{
 			"every bot and the fake Discord run in separate processes; CPU is getrusage(RUSAGE_SELF) of the bot process",
 			"figures are medians of the repetitions; ratios are taken in this run, on this machine",
-			"megane runs with wire.UseFastJSON (" + wire.FastJSONName + "); megane(encoding/json) is the same without it",
-			"caches off in the throughput section (a Caches value with no flags: megane.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagsNone))) only adds flags to DefaultCacheFlags, so it cannot turn them off); the handler counts events and does nothing else",
+			"megane runs with its default JSON engine (" + wire.FastJSONName + "); megane(encoding/json) is the same after megane.UseStdJSON",
+			"caches off in the throughput section (megane.WithCacheFlags(0)); the handler counts events and does nothing else",
 		},
 	}
 }

@@ -244,7 +244,7 @@ func (r *runner) runMemory(ctx context.Context) {
 	}{
 		{"megane, caches off", partyMegane, engineFast, cacheDisgo, nil},
 		{"megane, guilds+channels+roles (disgo caches)", partyMegane, engineFast, cacheDisgo, gcr},
-		{"megane default (DefaultCacheFlags: +members, disgo caches)", partyMegane, engineFast, cacheMegane, nil},
+		{"megane default (DefaultCacheFlags: +members, compact caches)", partyMegane, engineFast, cacheMegane, nil},
 		{memCompactLabel, partyMegane, engineFast, cacheCompact, gcrm},
 		{memDisgoLabel, partyDisgo, engineStd, cacheDisgo, []int{int(cache.FlagsAll)}},
 	}

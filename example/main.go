@@ -37,7 +37,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/gateway"
 
@@ -216,9 +215,9 @@ func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *
 		megane.WithShards(cfg.shards),
 		megane.WithClusters(cfg.clusters),
 		megane.WithIntents(intents...),
-		// Cache guilds, channels and roles (disgo caches nothing by default);
+		// Cache guilds, channels and roles in Megane's compact caches;
 		// messages and members are not cached.
-		megane.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagChannels, cache.FlagRoles))),
+		megane.WithCacheFlags(cache.FlagGuilds|cache.FlagChannels|cache.FlagRoles),
 		megane.WithLogger(log),
 		megane.WithEventHandler(tr.handle),
 	}

@@ -12,41 +12,23 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/testutil"
 )
 
 // TestMain checks that no goroutine outlives the tests, except the cleanup
 // goroutine of disgo v0.19.6's REST rate limiter, which has no way to stop
-// (one per megane.Manager run; the root package's tests ignore it too).
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/disgoorg/disgo/rest.(*rateLimiterImpl).cleanup"))
-}
+// (one per megane.Manager run).
+func TestMain(m *testing.M) { testutil.VerifyNoLeaks(m) }
 
 // guard bounds every wait of these tests, so a broken bot fails the test
 // instead of hanging it. No assertion depends on it.
 const guard = 60 * time.Second
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer safe for concurrent writes and reads.
+type syncBuffer = testutil.LogBuffer
 
 // env returns a getenv over a fixed map, so a developer's DISCORD_TOKEN never
 // reaches a test.

@@ -217,7 +217,7 @@ func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *
 		megane.WithIntents(intents...),
 		// Cache guilds, channels and roles in Megane's compact caches;
 		// messages and members are not cached.
-		megane.WithCacheFlags(cache.FlagGuilds|cache.FlagChannels|cache.FlagRoles),
+		megane.WithCacheFlags(cache.FlagGuilds | cache.FlagChannels | cache.FlagRoles),
 		megane.WithLogger(log),
 		megane.WithEventHandler(tr.handle),
 	}

@@ -1,6 +1,9 @@
 package bus
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // Message is one message in a target's mailbox, as its [Handler] sees it.
 //
@@ -67,4 +70,18 @@ type HandlerFunc func(ctx context.Context, msg *Message) (any, error)
 // HandleMessage calls f(ctx, msg).
 func (f HandlerFunc) HandleMessage(ctx context.Context, msg *Message) (any, error) {
 	return f(ctx, msg)
+}
+
+// PayloadJSON returns a message payload as JSON, the form a command
+// handler takes and a networked transport would carry: a json.RawMessage
+// as it is, nil as nil, anything else through encoding/json (whose error
+// it returns unwrapped, for the caller to wrap in its own sentinel).
+func PayloadJSON(p any) (json.RawMessage, error) {
+	switch v := p.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return v, nil
+	}
+	return json.Marshal(p)
 }

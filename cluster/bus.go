@@ -145,7 +145,7 @@ func (h busHandler) HandleMessage(ctx context.Context, msg *bus.Message) (any, e
 	if !ok {
 		return nil, fmt.Errorf("%w: %q at %s (the worker implements no HandleCommand)", bus.ErrUnknownTopic, msg.Topic, c.Address())
 	}
-	payload, err := encodePayload(msg.Payload)
+	payload, err := commandPayload(msg.Payload)
 	if err != nil {
 		return nil, err
 	}
@@ -180,23 +180,6 @@ func (c *Cluster) workerStats() (map[string]any, error) {
 // fetch payload that is neither a FetchRequest nor its JSON.
 var ErrInvalidPayload = errors.New("cluster: invalid payload")
 
-// encodePayload turns a bus payload into the JSON that HandleCommand
-// takes: a json.RawMessage as is, nil as nil, anything else through
-// encoding/json.
-func encodePayload(p any) (json.RawMessage, error) {
-	switch v := p.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		return v, nil
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
-	}
-	return b, nil
-}
-
 // decodePayload takes a T from a message's payload: a T or *T as is (in
 // process), or its JSON (json.RawMessage or []byte, as it would arrive
 // from another host).
@@ -226,4 +209,13 @@ func decodeJSON[T any](data []byte) (T, error) {
 		return v, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
 	}
 	return v, nil
+}
+
+// commandPayload is bus.PayloadJSON with this package's ErrInvalidPayload.
+func commandPayload(p any) (json.RawMessage, error) {
+	b, err := bus.PayloadJSON(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+	}
+	return b, nil
 }

@@ -141,23 +141,16 @@ func (e *entry) HandleMessage(ctx context.Context, msg *bus.Message) (any, error
 	if !ok {
 		return nil, fmt.Errorf("service %q takes no commands (got %q): %w", e.name, msg.Topic, bus.ErrUnknownTopic)
 	}
-	payload, err := encodePayload(msg.Payload)
+	payload, err := commandPayload(msg.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("service %q: command %q: %w", e.name, msg.Topic, err)
 	}
 	return h.HandleCommand(ctx, msg.Topic, payload)
 }
 
-// encodePayload turns a bus payload into the JSON that HandleCommand takes:
-// a json.RawMessage as is, nil as nil, anything else through encoding/json.
-func encodePayload(p any) (json.RawMessage, error) {
-	switch v := p.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		return v, nil
-	}
-	b, err := json.Marshal(p)
+// commandPayload is bus.PayloadJSON with this package's ErrInvalidPayload.
+func commandPayload(p any) (json.RawMessage, error) {
+	b, err := bus.PayloadJSON(p)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
 	}

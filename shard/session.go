@@ -1,13 +1,14 @@
 package shard
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,6 +37,12 @@ type session struct {
 	resuming  bool
 	healthy   bool
 	replayed  int
+	// frame is the rawPool buffer the read loop reads the current frame
+	// into; nil once a queued dispatch took it. lend says the payload is
+	// that buffer itself (no transport compression), so a dispatch may
+	// take it instead of a copy.
+	frame *[]byte
+	lend  bool
 }
 
 // connect dials once and runs the read loop until the connection ends. It
@@ -81,7 +88,7 @@ func (s *Shard) connect() (healthy bool, err error) {
 	s.mu.Unlock()
 	s.limiter.reset()
 
-	ss := &session{c: c, inflater: inflater, resuming: resuming}
+	ss := &session{c: c, inflater: inflater, resuming: resuming, lend: s.cfg.compression == wire.None}
 	defer func() {
 		s.mu.Lock()
 		s.conn = nil
@@ -117,19 +124,26 @@ func gatewayURL(base string, compression wire.Compression) (string, error) {
 // one (after a big GUILD_CREATE) is dropped.
 const maxKeptReadBuffer = 1 << 20
 
-// readLoop reads frames until the connection ends and returns why. Frames
-// are read into one reused buffer; a dispatch's data is copied out of it
-// exactly once, when it is queued.
+// readLoop reads frames until the connection ends and returns why. Each
+// frame is read into a buffer of rawPool (ss.frame). Without transport
+// compression the payload is that buffer, and a queued dispatch takes the
+// buffer with it: its data is never copied. With compression the
+// inflater's output is reused, so a queued dispatch's data is copied once
+// into a pooled buffer; the read buffer then serves the next frame.
 func (s *Shard) readLoop(ss *session) error {
-	var buf bytes.Buffer
+	defer func() {
+		releaseRaw(ss.frame)
+		ss.frame = nil
+	}()
 	for {
-		if buf.Cap() > maxKeptReadBuffer {
-			buf = bytes.Buffer{}
+		if ss.frame == nil {
+			ss.frame = rawPool.Get().(*[]byte)
+		} else if cap(*ss.frame) > maxKeptReadBuffer {
+			*ss.frame = nil
 		}
-		buf.Reset()
 		_, r, err := ss.c.ws.NextReader()
 		if err == nil {
-			_, err = buf.ReadFrom(r)
+			*ss.frame, err = readFrame(r, (*ss.frame)[:0])
 		}
 		if err != nil {
 			if reason := ss.c.getReason(); reason != nil {
@@ -137,7 +151,7 @@ func (s *Shard) readLoop(ss *session) error {
 			}
 			return classifyReadError(err)
 		}
-		payload, err := ss.inflater.Inflate(buf.Bytes())
+		payload, err := ss.inflater.Inflate(*ss.frame)
 		if err != nil {
 			// A broken compressed stream cannot be recovered on this
 			// connection: resume on a new one.
@@ -161,6 +175,29 @@ func (s *Shard) readLoop(ss *session) error {
 			// Close with 4000, not 1000: the session stays resumable.
 			ss.c.kill(4000, err)
 			return ss.c.getReason()
+		}
+	}
+}
+
+// minFrameBuffer is the least capacity a frame is read into: a typical
+// MESSAGE_CREATE (1 to 2 KiB) fits a new buffer without growing it.
+const minFrameBuffer = 2 << 10
+
+// readFrame appends everything r yields until io.EOF to b and returns it.
+// It grows b only when b is full (doubling), so a pooled buffer that once
+// held a frame of this size reads the next one without allocating.
+func readFrame(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, max(minFrameBuffer, cap(b)))
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
 		}
 	}
 }
@@ -341,9 +378,18 @@ func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 		if ss.resuming && !ss.healthy {
 			ss.replayed++
 		}
-		item.raw = bytes.Clone(env.D) // the read buffer and the inflater's are reused
+		if ss.lend && ss.frame != nil {
+			// env.D lies in the read buffer: hand the buffer over.
+			item.buf, item.raw = ss.frame, env.D
+			ss.frame = nil
+		} else {
+			// The read buffer and the inflater's are reused: copy.
+			item.buf = takeRaw(env.D)
+			item.raw = *item.buf
+		}
 	}
 	if !s.enqueue(ss.c, item) {
+		releaseRaw(item.buf) // not accepted: the dispatch goroutine never sees it
 		return errStopped
 	}
 	if env.HasSeq && env.Seq != 0 {

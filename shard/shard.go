@@ -40,9 +40,11 @@ var _ gateway.Gateway = (*Shard)(nil)
 // (close 1009) and the shard resumes. The token never appears in a log
 // line, error or stat. A panic in the handler itself is not recovered.
 //
-// Cost: the read loop reuses one read buffer and copies each dispatch's
-// data once; decoding (internal/wire, on the dispatch goroutine) dominates
-// the cost per event.
+// Cost: frames are read into pooled buffers. Without transport
+// compression a dispatch's data is never copied (its read buffer goes to
+// the dispatch goroutine and back to the pool); with compression it is
+// copied once into a pooled buffer. Decoding (internal/wire, on the
+// dispatch goroutine) dominates the cost per event.
 //
 // A Shard must not be copied. All methods are safe for concurrent use. It
 // is opened at most once; after Close, build a new one (WithState resumes

@@ -54,13 +54,20 @@ func DecodeDispatch(t gateway.EventType, d []byte) (ev gateway.EventData, err er
 		return nil, &DecodeError{Type: t, Err: errors.New("no event data")}
 	}
 	switch t {
+	// Types whose decoding is wholly their own UnmarshalJSON (declared or
+	// promoted) have it called directly. Through json.Unmarshal the engine
+	// would first scan d to find the value's end and, for goccy, copy it
+	// into a new slice before calling that same method, and v would escape
+	// to the heap on top of the interface box. The method decodes d with
+	// the current engine itself, which validates all of d: the result,
+	// and whether d is accepted, are the same.
 	case gateway.EventTypeMessageCreate:
 		var v gateway.EventMessageCreate
-		err = json.Unmarshal(d, &v)
+		err = v.UnmarshalJSON(d)
 		ev = v
 	case gateway.EventTypeGuildCreate:
 		var v gateway.EventGuildCreate
-		err = json.Unmarshal(d, &v)
+		err = v.UnmarshalJSON(d)
 		ev = v
 	case gateway.EventTypePresenceUpdate:
 		var v gateway.EventPresenceUpdate
@@ -68,11 +75,11 @@ func DecodeDispatch(t gateway.EventType, d []byte) (ev gateway.EventData, err er
 		ev = v
 	case gateway.EventTypeTypingStart:
 		var v gateway.EventTypingStart
-		err = json.Unmarshal(d, &v)
+		err = v.UnmarshalJSON(d)
 		ev = v
 	case gateway.EventTypeMessageUpdate:
 		var v gateway.EventMessageUpdate
-		err = json.Unmarshal(d, &v)
+		err = v.UnmarshalJSON(d)
 		ev = v
 	case gateway.EventTypeMessageDelete:
 		var v gateway.EventMessageDelete
@@ -80,7 +87,7 @@ func DecodeDispatch(t gateway.EventType, d []byte) (ev gateway.EventData, err er
 		ev = v
 	case gateway.EventTypeMessageReactionAdd:
 		var v gateway.EventMessageReactionAdd
-		err = json.Unmarshal(d, &v)
+		err = v.UnmarshalJSON(d)
 		ev = v
 	case gateway.EventTypeGuildMemberUpdate:
 		var v gateway.EventGuildMemberUpdate
@@ -92,7 +99,7 @@ func DecodeDispatch(t gateway.EventType, d []byte) (ev gateway.EventData, err er
 		ev = v
 	case gateway.EventTypeInteractionCreate:
 		var v gateway.EventInteractionCreate
-		err = json.Unmarshal(d, &v)
+		err = v.UnmarshalJSON(d)
 		ev = v
 	default:
 		ev, err = gateway.UnmarshalEventData(d, t)

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/benchbase"
 	"github.com/megane-go/megane/store"
 )
 
@@ -53,7 +53,7 @@ const microKeys = 1 << 12
 
 func micros() []micro {
 	return []micro{
-		{"bus round trip", "bare channel", benchBareRoundTrip},
+		{"bus round trip", "bare channel", benchbase.BareRoundTrip},
 		{"bus round trip", "bus.Request", benchBusRequest},
 		{"store Get (parallel)", "store.Bucket", storeBench(newBucketKV, opGet)},
 		{"store Get (parallel)", "sync.Map", storeBench(newSyncMapKV, opGet)},
@@ -65,34 +65,6 @@ func micros() []micro {
 		{"store Compute +1 (parallel)", "sync.Map", storeBench(newSyncMapKV, opIncr)},
 		{"store Compute +1 (parallel)", "map+RWMutex", storeBench(newRWMapKV, opIncr)},
 	}
-}
-
-// benchBareRoundTrip is the floor of a request/reply: a goroutine serving
-// a channel and answering on a per-request buffered reply channel, which
-// is the shape the bus uses.
-func benchBareRoundTrip(b *testing.B) {
-	type req struct {
-		v     int
-		reply chan int
-	}
-	reqs := make(chan req, 256)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for r := range reqs {
-			r.reply <- r.v
-		}
-	}()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		r := req{v: i, reply: make(chan int, 1)}
-		reqs <- r
-		if <-r.reply != i {
-			b.Fatal("wrong reply")
-		}
-	}
-	close(reqs)
-	<-done
 }
 
 // benchBusRequest is one typed bus.Request to a cluster's mailbox and its
@@ -146,58 +118,22 @@ func (c bucketKV) incr(k int) {
 }
 func (c bucketKV) close() { c.s.Close() }
 
-type syncMapKV struct{ m *sync.Map }
+// syncMapKV and rwMapKV are the shared baselines of package benchbase.
+type syncMapKV struct{ *benchbase.SyncMap }
 
-func newSyncMapKV() kv { return syncMapKV{m: &sync.Map{}} }
-func (c syncMapKV) get(k int) (int, bool) {
-	v, ok := c.m.Load(k)
-	if !ok {
-		return 0, false
-	}
-	return v.(int), true
-}
-func (c syncMapKV) set(k, v int) { c.m.Store(k, v) }
+func newSyncMapKV() kv                    { return syncMapKV{&benchbase.SyncMap{}} }
+func (c syncMapKV) get(k int) (int, bool) { return c.Get(k) }
+func (c syncMapKV) set(k, v int)          { c.Set(k, v) }
+func (c syncMapKV) incr(k int)            { c.Incr(k) }
+func (c syncMapKV) close()                {}
 
-// incr is a CompareAndSwap loop: sync.Map has no compute.
-func (c syncMapKV) incr(k int) {
-	for {
-		old, ok := c.m.Load(k)
-		if !ok {
-			if _, loaded := c.m.LoadOrStore(k, 1); !loaded {
-				return
-			}
-			continue
-		}
-		if c.m.CompareAndSwap(k, old, old.(int)+1) {
-			return
-		}
-	}
-}
-func (c syncMapKV) close() {}
+type rwMapKV struct{ *benchbase.RWMap }
 
-type rwMapKV struct {
-	mu *sync.RWMutex
-	m  map[int]int
-}
-
-func newRWMapKV() kv { return rwMapKV{mu: &sync.RWMutex{}, m: make(map[int]int)} }
-func (c rwMapKV) get(k int) (int, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-func (c rwMapKV) set(k, v int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[k] = v
-}
-func (c rwMapKV) incr(k int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[k]++
-}
-func (c rwMapKV) close() {}
+func newRWMapKV() kv                    { return rwMapKV{benchbase.NewRWMap()} }
+func (c rwMapKV) get(k int) (int, bool) { return c.Get(k) }
+func (c rwMapKV) set(k, v int)          { c.Set(k, v) }
+func (c rwMapKV) incr(k int)            { c.Incr(k) }
+func (c rwMapKV) close()                {}
 
 type kvOp int
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/megane-go/megane/internal/benchbase"
 )
 
 // benchBus returns a bus with n clusters served until the benchmark ends.
@@ -27,30 +29,7 @@ func benchBus(b *testing.B, n int) *Bus {
 
 // BenchmarkBareChannelRoundTrip is the floor: a goroutine serving a request
 // channel and answering on a per-request buffered reply channel.
-func BenchmarkBareChannelRoundTrip(b *testing.B) {
-	type req struct {
-		v     int
-		reply chan int
-	}
-	reqs := make(chan req, 256)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for r := range reqs {
-			r.reply <- r.v
-		}
-	}()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		r := req{v: i, reply: make(chan int, 1)}
-		reqs <- r
-		if <-r.reply != i {
-			b.Fatal("wrong reply")
-		}
-	}
-	close(reqs)
-	<-done
-}
+func BenchmarkBareChannelRoundTrip(b *testing.B) { benchbase.BareRoundTrip(b) }
 
 // BenchmarkRequestRoundTrip is one typed Request through a Mux, one caller,
 // with a context that has a deadline (the usual case).

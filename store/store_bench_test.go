@@ -3,11 +3,12 @@ package store
 import (
 	"context"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/puzpuzpuz/xsync/v3"
+
+	"github.com/megane-go/megane/internal/benchbase"
 )
 
 // The benchmarks compare a Bucket with a bare xsync.MapOf, with sync.Map and
@@ -43,54 +44,19 @@ func (c xsyncKV) incr(k int) {
 	c.m.Compute(k, func(old int, _ bool) (int, bool) { return old + 1, false })
 }
 
-type syncMapKV struct{ m *sync.Map }
+// syncMapKV and rwMapKV are the shared baselines of package benchbase,
+// the same code go run ./bench compares with.
+type syncMapKV struct{ *benchbase.SyncMap }
 
-func (c syncMapKV) get(k int) (int, bool) {
-	v, ok := c.m.Load(k)
-	if !ok {
-		return 0, false
-	}
-	return v.(int), true
-}
-func (c syncMapKV) set(k, v int) { c.m.Store(k, v) }
+func (c syncMapKV) get(k int) (int, bool) { return c.Get(k) }
+func (c syncMapKV) set(k, v int)          { c.Set(k, v) }
+func (c syncMapKV) incr(k int)            { c.Incr(k) }
 
-// incr is a CompareAndSwap loop: sync.Map has no compute.
-func (c syncMapKV) incr(k int) {
-	for {
-		old, ok := c.m.Load(k)
-		if !ok {
-			if _, loaded := c.m.LoadOrStore(k, 1); !loaded {
-				return
-			}
-			continue
-		}
-		if c.m.CompareAndSwap(k, old, old.(int)+1) {
-			return
-		}
-	}
-}
+type rwMapKV struct{ *benchbase.RWMap }
 
-type rwMapKV struct {
-	mu *sync.RWMutex
-	m  map[int]int
-}
-
-func (c rwMapKV) get(k int) (int, bool) {
-	c.mu.RLock()
-	v, ok := c.m[k]
-	c.mu.RUnlock()
-	return v, ok
-}
-func (c rwMapKV) set(k, v int) {
-	c.mu.Lock()
-	c.m[k] = v
-	c.mu.Unlock()
-}
-func (c rwMapKV) incr(k int) {
-	c.mu.Lock()
-	c.m[k]++
-	c.mu.Unlock()
-}
+func (c rwMapKV) get(k int) (int, bool) { return c.Get(k) }
+func (c rwMapKV) set(k, v int)          { c.Set(k, v) }
+func (c rwMapKV) incr(k int)            { c.Incr(k) }
 
 // contenders returns fresh, pre-filled instances of each implementation.
 // The store is closed when the benchmark ends.
@@ -105,13 +71,13 @@ func contenders(b *testing.B) []struct {
 		b.Fatal(err)
 	}
 	xm := xsync.NewMapOf[int, int]()
-	sm := &sync.Map{}
-	rw := rwMapKV{mu: &sync.RWMutex{}, m: make(map[int]int, benchKeys)}
+	sm := &benchbase.SyncMap{}
+	rw := benchbase.NewRWMap()
 	for k := range benchKeys {
 		bk.Set(k, k)
 		xm.Store(k, k)
-		sm.Store(k, k)
-		rw.m[k] = k
+		sm.Set(k, k)
+		rw.Set(k, k)
 	}
 	return []struct {
 		name string
@@ -120,7 +86,7 @@ func contenders(b *testing.B) []struct {
 		{"Bucket", bucketKV{bk}},
 		{"XsyncMapOf", xsyncKV{xm}},
 		{"SyncMap", syncMapKV{sm}},
-		{"RWMutexMap", rwMapKV{mu: rw.mu, m: rw.m}},
+		{"RWMutexMap", rwMapKV{rw}},
 	}
 }
 

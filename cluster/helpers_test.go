@@ -29,18 +29,11 @@ func TestMain(m *testing.M) { testutil.VerifyNoLeaks(m) }
 // a pass.
 const testTimeout = 20 * time.Second
 
-// newFake starts a fake Discord with millisecond windows.
+// newFake starts a fake Discord with millisecond windows and 4 guilds per
+// shard.
 func newFake(t *testing.T, shards int, opts ...discordtest.Option) *discordtest.Server {
 	t.Helper()
-	return discordtest.New(t, append([]discordtest.Option{
-		discordtest.WithShards(shards),
-		discordtest.WithGuilds(4 * shards),
-		discordtest.WithMembers(2),
-		discordtest.WithChannels(2),
-		discordtest.WithRoles(1),
-		discordtest.WithIdentifyWindow(time.Millisecond),
-		discordtest.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)...)
+	return testutil.NewFake(t, shards, 4, opts...)
 }
 
 // newQueue returns an identify queue matching newFake's window.

@@ -77,12 +77,19 @@ type Shard struct {
 	prevRate  float64
 	rated     bool // prevRate covers a whole stats window
 
-	seq        atomic.Int64 // last sequence number accepted into the queue
-	handledSeq atomic.Int64 // last sequence number handed to the handler
-	latency    atomic.Int64 // nanoseconds
+	seq     atomic.Int64 // last sequence number accepted into the queue
+	latency atomic.Int64 // nanoseconds
 
 	events, identifies, resumes, reconnects, dropped, duplicates atomic.Uint64
 	filtered, unknownOps, zombies, fullWaits, beats, acks        atomic.Uint64
+
+	// handledSeq is written by the dispatch goroutine for every event,
+	// while the read loop writes seq and events for every event: each
+	// gets its own cache line, so the two goroutines (usually on two
+	// cores) do not invalidate each other's line per event.
+	_          cacheLinePad
+	handledSeq atomic.Int64 // last sequence number handed to the handler
+	_          cacheLinePad
 
 	dispatch     chan dispatchItem
 	abandon      atomic.Bool

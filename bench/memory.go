@@ -31,7 +31,7 @@ func liveHeap() uint64 {
 func runMemChild(spec partySpec) (memResult, error) {
 	installEngine(spec.Engine)
 	before := liveHeap()
-	c := newCounter()
+	c := newCounter(spec.Shards)
 	begin := time.Now()
 	p, err := startParty(context.Background(), spec, c)
 	if err != nil {

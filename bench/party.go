@@ -65,21 +65,37 @@ type partySpec struct {
 // counter is the bot's event listener: it counts the events the benches
 // wait for. It is the whole "user handler" of every party, so every
 // party does the same work per event.
+//
+// Message counts live in one slot per shard, each on its own cache lines:
+// the goroutines that run handlers (one per cluster for Megane, one per
+// shard for disgo) then never write to a shared cache line per event, so
+// the harness adds no cross-core traffic to any party's figures. A wait
+// for a round of messages is armed per shard before the round is sent.
 type counter struct {
-	msgs   atomic.Int64  // *events.MessageCreate
-	mixed  atomic.Int64  // MESSAGE_CREATE, GUILD_MEMBER_ADD, MESSAGE_REACTION_ADD, TYPING_START
-	ready  atomic.Int64  // *events.Ready (one per shard session)
-	guilds atomic.Int64  // guild ready, available or join
-	target atomic.Int64  // msgs value that signals hit
-	hit    chan struct{} // capacity 1: msgs reached target
-	change chan struct{} // capacity 1: ready or guilds changed
+	slots   []slot
+	pending atomic.Int64  // shards whose round target is not reached yet
+	ready   atomic.Int64  // *events.Ready (one per shard session)
+	guilds  atomic.Int64  // guild ready, available or join
+	hit     chan struct{} // capacity 1: every shard reached its round target
+	change  chan struct{} // capacity 1: ready or guilds changed
+}
+
+// slot is one shard's counts.
+type slot struct {
+	_      [128]byte
+	msgs   atomic.Int64 // *events.MessageCreate
+	mixed  atomic.Int64 // MESSAGE_CREATE, GUILD_MEMBER_ADD, MESSAGE_REACTION_ADD, TYPING_START
+	target atomic.Int64 // msgs value that ends this shard's round; -1 when unarmed
 }
 
 var _ bot.EventListener = (*counter)(nil)
 
-func newCounter() *counter {
-	c := &counter{hit: make(chan struct{}, 1), change: make(chan struct{}, 1)}
-	c.target.Store(-1)
+// newCounter returns a counter for shards shards (at least 1).
+func newCounter(shards int) *counter {
+	c := &counter{slots: make([]slot, max(1, shards)), hit: make(chan struct{}, 1), change: make(chan struct{}, 1)}
+	for i := range c.slots {
+		c.slots[i].target.Store(-1)
+	}
 	return c
 }
 
@@ -90,22 +106,79 @@ func notify(ch chan struct{}) {
 	}
 }
 
+// slotOf returns the slot of the shard that e came from.
+func (c *counter) slotOf(e interface{ ShardID() int }) *slot {
+	return &c.slots[e.ShardID()%len(c.slots)]
+}
+
 // OnEvent implements bot.EventListener.
 func (c *counter) OnEvent(e bot.Event) {
-	switch e.(type) {
+	switch e := e.(type) {
 	case *events.MessageCreate:
-		c.mixed.Add(1)
-		if c.msgs.Add(1) == c.target.Load() {
+		s := c.slotOf(e)
+		s.mixed.Add(1)
+		if s.msgs.Add(1) == s.target.Load() && c.pending.Add(-1) == 0 {
 			notify(c.hit)
 		}
-	case *events.GuildMemberJoin, *events.MessageReactionAdd, *events.UserTypingStart:
-		c.mixed.Add(1)
+	case *events.GuildMemberJoin:
+		c.slotOf(e).mixed.Add(1)
+	case *events.MessageReactionAdd:
+		c.slotOf(e).mixed.Add(1)
+	case *events.UserTypingStart:
+		c.slotOf(e).mixed.Add(1)
 	case *events.Ready:
 		c.ready.Add(1)
 		notify(c.change)
 	case *events.GuildReady, *events.GuildAvailable, *events.GuildJoin:
 		c.guilds.Add(1)
 		notify(c.change)
+	}
+}
+
+// msgs is the number of MESSAGE_CREATEs counted so far.
+func (c *counter) msgs() int64 {
+	var n int64
+	for i := range c.slots {
+		n += c.slots[i].msgs.Load()
+	}
+	return n
+}
+
+// mixed is the number of mixed-stream events counted so far.
+func (c *counter) mixed() int64 {
+	var n int64
+	for i := range c.slots {
+		n += c.slots[i].mixed.Load()
+	}
+	return n
+}
+
+// expect arms a round: every shard is to receive perShard more
+// MESSAGE_CREATEs. Call it before the round is sent, then waitMsgs. The
+// previous round must be complete.
+func (c *counter) expect(perShard int) {
+	select {
+	case <-c.hit:
+	default:
+	}
+	c.pending.Store(int64(len(c.slots)))
+	for i := range c.slots {
+		s := &c.slots[i]
+		s.target.Store(s.msgs.Load() + int64(perShard))
+	}
+}
+
+// waitMsgs waits until every shard reached the target of the armed round.
+func (c *counter) waitMsgs(ctx context.Context) error {
+	select {
+	case <-c.hit:
+		return nil
+	case <-ctx.Done():
+		if c.pending.Load() <= 0 {
+			return nil
+		}
+		return fmt.Errorf("waiting for MESSAGE_CREATE: %d of %d shards complete, %d messages in all: %w",
+			int64(len(c.slots))-c.pending.Load(), len(c.slots), c.msgs(), ctx.Err())
 	}
 }
 
@@ -120,27 +193,6 @@ func (c *counter) waitReady(ctx context.Context, shards, guilds int) error {
 		}
 	}
 	return nil
-}
-
-// waitMsgs waits until the MESSAGE_CREATE count reaches target.
-func (c *counter) waitMsgs(ctx context.Context, target int64) error {
-	c.target.Store(target)
-	select {
-	case <-c.hit:
-	default:
-	}
-	if c.msgs.Load() >= target {
-		return nil
-	}
-	select {
-	case <-c.hit:
-		return nil
-	case <-ctx.Done():
-		if c.msgs.Load() >= target {
-			return nil
-		}
-		return fmt.Errorf("waiting for MESSAGE_CREATE: %d of %d arrived: %w", c.msgs.Load(), target, ctx.Err())
-	}
 }
 
 // party is a running bot.

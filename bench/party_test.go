@@ -11,29 +11,52 @@ import (
 	"github.com/disgoorg/disgo/events"
 )
 
-func TestCounterSignalsTargetOnce(t *testing.T) {
+// message returns a MESSAGE_CREATE event of shard.
+func message(shard int) *events.MessageCreate {
+	return &events.MessageCreate{GenericMessage: &events.GenericMessage{GenericEvent: events.NewGenericEvent(nil, 0, shard)}}
+}
+
+func TestCounterSignalsWhenEveryShardIsDone(t *testing.T) {
 	t.Parallel()
-	c := newCounter()
-	const workers, each = 4, 250
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range each {
-				c.OnEvent(&events.MessageCreate{})
-				c.OnEvent(&events.UserTypingStart{})
-			}
-		}()
+	const shards, each = 4, 250
+	c := newCounter(shards)
+	for round := range 2 {
+		c.expect(each)
+		var wg sync.WaitGroup
+		// Shard 0 stays one short until the others are done: the wait
+		// must not end before it.
+		for shard := 1; shard < shards; shard++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					c.OnEvent(message(shard))
+					c.OnEvent(&events.UserTypingStart{GenericEvent: events.NewGenericEvent(nil, 0, shard)})
+				}
+			}()
+		}
+		for range each - 1 {
+			c.OnEvent(message(0))
+		}
+		wg.Wait()
+		select {
+		case <-c.hit:
+			t.Fatalf("round %d: signalled with shard 0 one message short", round)
+		default:
+		}
+		c.OnEvent(message(0))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := c.waitMsgs(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := c.waitMsgs(ctx, workers*each); err != nil {
-		t.Fatal(err)
+	if got, want := c.msgs(), int64(2*shards*each); got != want {
+		t.Errorf("msgs = %d; want %d", got, want)
 	}
-	wg.Wait()
-	if c.msgs.Load() != workers*each || c.mixed.Load() != 2*workers*each {
-		t.Errorf("msgs %d mixed %d", c.msgs.Load(), c.mixed.Load())
+	if got, want := c.mixed(), int64(2*(2*(shards-1)*each+each)); got != want {
+		t.Errorf("mixed = %d; want %d", got, want)
 	}
 }
 
@@ -43,14 +66,14 @@ func TestCounterWaitsFail(t *testing.T) {
 		name string
 		wait func(*counter, context.Context) error
 	}{
-		{"msgs", func(c *counter, ctx context.Context) error { return c.waitMsgs(ctx, 3) }},
+		{"msgs", func(c *counter, ctx context.Context) error { c.expect(3); return c.waitMsgs(ctx) }},
 		{"ready", func(c *counter, ctx context.Context) error { return c.waitReady(ctx, 2, 5) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := newCounter()
-			c.OnEvent(&events.MessageCreate{})
+			c := newCounter(1)
+			c.OnEvent(message(0))
 			c.OnEvent(&events.Ready{})
 			c.OnEvent(&events.GuildReady{})
 			ctx, cancel := context.WithCancel(context.Background())
@@ -64,7 +87,7 @@ func TestCounterWaitsFail(t *testing.T) {
 
 func TestCounterReadyCountsShardsAndGuilds(t *testing.T) {
 	t.Parallel()
-	c := newCounter()
+	c := newCounter(2)
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -65,7 +65,7 @@ func runStartupChild(spec partySpec) (startupResult, error) {
 	if spec.Debug {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	p, err := startMegane(ctx, spec, newCounter(), log, hook)
+	p, err := startMegane(ctx, spec, newCounter(spec.Shards), log, hook)
 	if err != nil {
 		return startupResult{}, err
 	}

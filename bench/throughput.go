@@ -33,7 +33,7 @@ func runBotChild(spec partySpec) (botResult, error) {
 	installEngine(spec.Engine)
 	ctx := context.Background()
 	ctl := newControl(spec.Fake.Control)
-	c := newCounter()
+	c := newCounter(spec.Shards)
 	begin := time.Now()
 	p, err := startParty(ctx, spec, c)
 	if err != nil {
@@ -51,7 +51,7 @@ func runBotChild(spec partySpec) (botResult, error) {
 	// Warm up, and calibrate the repetition size from the warm-up's rate.
 	warm := int64(plan.WarmupPerShard * spec.Shards)
 	m := startMeter()
-	if err := emitAndWait(ctx, ctl, c, plan.WarmupPerShard, c.msgs.Load()+warm); err != nil {
+	if err := emitAndWait(ctx, ctl, c, plan.WarmupPerShard); err != nil {
 		return res, err
 	}
 	rate := m.stop(warm).perWallSec()
@@ -72,7 +72,7 @@ func runBotChild(spec partySpec) (botResult, error) {
 	for range plan.Reps {
 		n := int64(perShard * spec.Shards)
 		m := startMeter()
-		if err := emitAndWait(ctx, ctl, c, perShard, c.msgs.Load()+n); err != nil {
+		if err := emitAndWait(ctx, ctl, c, perShard); err != nil {
 			return res, err
 		}
 		msgs = append(msgs, m.stop(n))
@@ -90,14 +90,15 @@ func runBotChild(spec partySpec) (botResult, error) {
 }
 
 // emitAndWait asks the fake for perShard MESSAGE_CREATEs per shard and
-// waits until the handler has counted target in all.
-func emitAndWait(ctx context.Context, ctl control, c *counter, perShard int, target int64) error {
+// waits until the handler has counted them on every shard.
+func emitAndWait(ctx context.Context, ctl control, c *counter, perShard int) error {
+	c.expect(perShard)
 	if err := ctl.emit(perShard); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	return c.waitMsgs(ctx, target)
+	return c.waitMsgs(ctx)
 }
 
 // measureMixed runs the fake's mixed stream at full rate and counts what
@@ -111,11 +112,11 @@ func measureMixed(ctl control, c *counter, plan benchPlan) ([]sample, error) {
 		}
 		ramp := time.NewTimer(window / 5)
 		<-ramp.C
-		start := c.mixed.Load()
+		start := c.mixed()
 		m := startMeter()
 		t := time.NewTimer(window)
 		<-t.C
-		out = append(out, m.stop(c.mixed.Load()-start))
+		out = append(out, m.stop(c.mixed()-start))
 		if err := ctl.rate(0); err != nil {
 			return nil, err
 		}

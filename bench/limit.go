@@ -10,6 +10,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/disgoorg/disgo"
+	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 
@@ -178,6 +181,92 @@ func decodeStd(r recording) (int64, error) {
 	}
 	keep(last)
 	return n, nil
+}
+
+// limitGateway is the gateway.Gateway the dispatch variant hands to
+// disgo's event manager: disgo's handlers only ask it for the shard ID.
+type limitGateway struct{ gateway.Gateway }
+
+func (limitGateway) ShardID() int { return 0 }
+
+// decodeDispatch returns a pass like decodeFast that also hands each
+// event to client's event manager, as a bot's executor does: the limit
+// plus disgo's own event construction and listener call, still with no
+// network and no framework.
+func decodeDispatch(client *bot.Client) func(recording) (int64, error) {
+	return func(r recording) (int64, error) {
+		inf, err := wire.NewInflater(r.comp)
+		if err != nil {
+			return 0, err
+		}
+		defer inf.Close()
+		var n int64
+		for _, msg := range r.msgs {
+			p, err := inf.Inflate(msg)
+			if err != nil {
+				return n, err
+			}
+			env, err := wire.ParseEnvelope(p)
+			if err != nil {
+				return n, err
+			}
+			if env.Op != gateway.OpcodeDispatch || !trafficTypes[env.Type] {
+				continue
+			}
+			ev, err := wire.DecodeDispatch(env.Type, env.D)
+			if err != nil {
+				return n, err
+			}
+			client.EventManager.HandleGatewayEvent(limitGateway{}, env.Type, env.Seq, ev)
+			n++
+		}
+		return n, nil
+	}
+}
+
+// runLimitStepped is the stepped limit child of the paired headline:
+// MESSAGE_CREATE frames without compression, one repetition of each of
+// decodeFast and decodeDispatch per request.
+func runLimitStepped(spec limitSpec) error {
+	s, err := discordtest.Start(discordtest.WithShards(16), discordtest.WithGuilds(100),
+		discordtest.WithIdentifyWindow(0), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return err
+	}
+	rec, err := record(s, wire.None, spec.Frames, false)
+	s.Close()
+	if err != nil {
+		return fmt.Errorf("recording frames: %w", err)
+	}
+	wire.UseFastJSON()
+	c := newCounter(1)
+	client, err := disgo.New(s.Token(), bot.WithLogger(slog.New(slog.DiscardHandler)),
+		bot.WithCacheConfigOpts(cache.WithCaches(0)), bot.WithEventListeners(c))
+	if err != nil {
+		return err
+	}
+	dispatch := decodeDispatch(client)
+	for _, pass := range []func(recording) (int64, error){decodeFast, dispatch} {
+		if _, err := loop(rec, 1, spec.RepSeconds, pass); err != nil { // warm-up
+			return err
+		}
+	}
+	if got := c.msgs(); got == 0 {
+		return errors.New("limit dispatch: the listener saw no MESSAGE_CREATE")
+	}
+	return serveSteps(struct{}{}, func() (any, error) {
+		var out limitStep
+		f, err := loop(rec, 1, spec.RepSeconds, decodeFast)
+		if err != nil {
+			return nil, err
+		}
+		out.Decode = f.Samples[0]
+		if f, err = loop(rec, 1, spec.RepSeconds, dispatch); err != nil {
+			return nil, err
+		}
+		out.Dispatch = f.Samples[0]
+		return out, nil
+	})
 }
 
 // loop runs decode over r for reps repetitions of about repSeconds each.

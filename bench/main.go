@@ -10,13 +10,17 @@
 //  4. bus request/reply and store operations against plain Go baselines.
 //
 // Every bot and the fake Discord run in their own processes (children of
-// this binary), so each bot's CPU is its own getrusage. Usage:
+// this binary), so each bot's CPU is its own getrusage. The headline
+// ratios come from paired rounds: the limit and every bot at the headline
+// point stay up at once and each runs one repetition per round, so a ratio
+// is taken between figures seconds apart, not minutes (see paired.go).
+// Usage:
 //
 //	go run ./bench -quick            # under 2 minutes, for CI
 //	go run ./bench                   # the full matrix
 //	go run ./bench -json             # one JSON document on stdout
 //	go run ./bench -svg bench/throughput.svg -md bench/RESULTS.md
-//	go run ./bench -only throughput  # one section: throughput, memory, startup, busstore
+//	go run ./bench -only throughput  # one section: headline, throughput, memory, startup, busstore
 //
 // Timings are never asserted: the command exits 0 unless a measurement
 // broke.
@@ -44,7 +48,7 @@ import (
 var stderr io.Writer = os.Stderr
 
 // sections are the names -only accepts, in run order.
-var sections = []string{"throughput", "memory", "startup", "busstore"}
+var sections = []string{"headline", "throughput", "memory", "startup", "busstore"}
 
 func main() {
 	os.Exit(mainCode())
@@ -99,7 +103,7 @@ func mainCode() int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	if want("throughput") && !*noJSONv2 {
+	if (want("headline") || want("throughput")) && !*noJSONv2 {
 		budget := 5 * time.Minute
 		if *quick {
 			budget = 40 * time.Second
@@ -116,6 +120,9 @@ func mainCode() int {
 	if want("busstore") {
 		testing.Init()
 		_ = flag.Set("test.benchtime", r.mode.microTime)
+	}
+	if want("headline") {
+		r.runPaired(ctx)
 	}
 	if want("throughput") {
 		r.runThroughput(ctx)
@@ -205,6 +212,18 @@ func runChild(role, specJSON string) error {
 			return err
 		}
 		return writeResult(res)
+	case "bot-stepped":
+		var s partySpec
+		if err := decode(&s); err != nil {
+			return err
+		}
+		return runBotStepped(s)
+	case "limit-stepped":
+		var s limitSpec
+		if err := decode(&s); err != nil {
+			return err
+		}
+		return runLimitStepped(s)
 	case "limit":
 		var s limitSpec
 		if err := decode(&s); err != nil {

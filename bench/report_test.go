@@ -136,3 +136,28 @@ func TestNiceCeilAndHumanCount(t *testing.T) {
 		}
 	}
 }
+
+// TestPairedRatiosWinOverTheMatrix: when the paired headline ran, the key
+// ratios are its medians, not the matrix's cells measured minutes apart.
+func TestPairedRatiosWinOverTheMatrix(t *testing.T) {
+	t.Parallel()
+	r := syntheticReport()
+	r.Paired = &pairedResult{Rounds: 3, Ratios: []pairedRatio{
+		{Name: ratioVsLimit, Median: 0.61}, {Name: ratioVsDispatch, Median: 0.78},
+		{Name: ratioVsDisgo, Median: 7.5}, {Name: ratioTwoVsOne, Median: 1.1},
+	}}
+	r.MeganeVsLimit, r.MeganeVsDisgo, r.TwoVsOneCluster = 0, 0, 0
+	r.finish(quickMode())
+	if r.MeganeVsLimit != 0.61 || r.MeganeVsLimitEvents != 0.78 || r.MeganeVsDisgo != 7.5 || r.TwoVsOneCluster != 1.1 {
+		t.Errorf("key ratios %v %v %v %v; want the paired medians", r.MeganeVsLimit, r.MeganeVsLimitEvents, r.MeganeVsDisgo, r.TwoVsOneCluster)
+	}
+	// jsonv2 did not run paired: the matrix's figure stays.
+	if r.MeganeVsDisgoJSONv2 == 0 {
+		t.Error("megane_vs_disgo_jsonv2 lost its matrix figure")
+	}
+	var out bytes.Buffer
+	writeTables(&out, r)
+	if !strings.Contains(out.String(), "megane_vs_limit_with_disgo_events 0.78×") {
+		t.Errorf("tables lack the dispatch-inclusive ratio:\n%s", out.String())
+	}
+}

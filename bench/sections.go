@@ -26,6 +26,7 @@ type mode struct {
 	startWindowMs float64
 	reps          int
 	microTime     string
+	pairedRounds  int // rounds of the paired headline
 }
 
 func quickMode() mode {
@@ -33,7 +34,7 @@ func quickMode() mode {
 		name: "quick", shards: []int{16}, clusters: clusterCounts(), compressions: []string{"none"},
 		plan:        benchPlan{WarmupPerShard: 300, RepSeconds: 0.5, MinPerShard: 200, Reps: 3, MixedWindowS: 0.4},
 		limitFrames: 4000, limitRep: 0.25,
-		memGuilds: 200, memShards: 2, startWindowMs: 10, reps: 3, microTime: "100ms",
+		memGuilds: 200, memShards: 2, startWindowMs: 10, reps: 3, microTime: "100ms", pairedRounds: 7,
 	}
 }
 
@@ -43,7 +44,7 @@ func fullMode() mode {
 		compressions: []string{"none", "zlib-stream", "zstd-stream"},
 		plan:         benchPlan{WarmupPerShard: 300, RepSeconds: 1.5, MinPerShard: 100, Reps: 3, MixedWindowS: 1},
 		limitFrames:  10000, limitRep: 1,
-		memGuilds: 1000, memShards: 4, startWindowMs: 100, reps: 3, microTime: "1s",
+		memGuilds: 1000, memShards: 4, startWindowMs: 100, reps: 3, microTime: "1s", pairedRounds: 15,
 	}
 }
 

@@ -30,32 +30,13 @@ type botResult struct {
 // per shard, the clock stops when the handler has counted them all), then
 // on the mixed stream (fixed time at the fake's full rate).
 func runBotChild(spec partySpec) (botResult, error) {
-	installEngine(spec.Engine)
-	ctx := context.Background()
-	ctl := newControl(spec.Fake.Control)
-	c := newCounter(spec.Shards)
-	begin := time.Now()
-	p, err := startParty(ctx, spec, c)
+	b, err := prepareBot(spec)
 	if err != nil {
 		return botResult{}, err
 	}
-	defer p.stop()
-	readyCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	if err := c.waitReady(readyCtx, spec.Shards, spec.Guilds); err != nil {
-		return botResult{}, err
-	}
-	res := botResult{StartupS: time.Since(begin).Seconds()}
+	defer b.p.stop()
+	res := botResult{StartupS: b.startupS}
 	plan := spec.Bench
-
-	// Warm up, and calibrate the repetition size from the warm-up's rate.
-	warm := int64(plan.WarmupPerShard * spec.Shards)
-	m := startMeter()
-	if err := emitAndWait(ctx, ctl, c, plan.WarmupPerShard); err != nil {
-		return res, err
-	}
-	rate := m.stop(warm).perWallSec()
-	perShard := max(plan.MinPerShard, int(rate*plan.RepSeconds)/spec.Shards)
 
 	if spec.CPUProfile != "" {
 		f, err := os.Create(spec.CPUProfile)
@@ -70,23 +51,85 @@ func runBotChild(spec partySpec) (botResult, error) {
 	}
 	var msgs []sample
 	for range plan.Reps {
-		n := int64(perShard * spec.Shards)
-		m := startMeter()
-		if err := emitAndWait(ctx, ctl, c, perShard); err != nil {
+		s, err := b.rep()
+		if err != nil {
 			return res, err
 		}
-		msgs = append(msgs, m.stop(n))
+		msgs = append(msgs, s)
 	}
 	res.Msg = summarize(msgs)
 
 	if plan.MixedWindowS > 0 {
-		mixed, err := measureMixed(ctl, c, plan)
+		mixed, err := measureMixed(b.ctl, b.c, plan)
 		if err != nil {
 			return res, err
 		}
 		res.Mixed = summarize(mixed)
 	}
 	return res, nil
+}
+
+// runBotStepped is the stepped bot child of the paired headline: one
+// MESSAGE_CREATE repetition per request.
+func runBotStepped(spec partySpec) error {
+	b, err := prepareBot(spec)
+	if err != nil {
+		return err
+	}
+	defer b.p.stop()
+	return serveSteps(botResult{StartupS: b.startupS}, func() (any, error) { return b.rep() })
+}
+
+// preparedBot is a bot child that is ready, warmed up, and knows the size
+// of a repetition.
+type preparedBot struct {
+	p        *party
+	ctl      control
+	c        *counter
+	perShard int
+	shards   int
+	startupS float64
+}
+
+// prepareBot starts the bot of spec, waits until it is ready, warms it up
+// and calibrates the repetition size from the warm-up's rate.
+func prepareBot(spec partySpec) (*preparedBot, error) {
+	installEngine(spec.Engine)
+	ctx := context.Background()
+	b := &preparedBot{ctl: newControl(spec.Fake.Control), c: newCounter(spec.Shards), shards: spec.Shards}
+	begin := time.Now()
+	p, err := startParty(ctx, spec, b.c)
+	if err != nil {
+		return nil, err
+	}
+	b.p = p
+	readyCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	if err := b.c.waitReady(readyCtx, spec.Shards, spec.Guilds); err != nil {
+		p.stop()
+		return nil, err
+	}
+	b.startupS = time.Since(begin).Seconds()
+	plan := spec.Bench
+	warm := int64(plan.WarmupPerShard * spec.Shards)
+	m := startMeter()
+	if err := emitAndWait(ctx, b.ctl, b.c, plan.WarmupPerShard); err != nil {
+		p.stop()
+		return nil, err
+	}
+	rate := m.stop(warm).perWallSec()
+	b.perShard = max(plan.MinPerShard, int(rate*plan.RepSeconds)/spec.Shards)
+	return b, nil
+}
+
+// rep runs one MESSAGE_CREATE repetition.
+func (b *preparedBot) rep() (sample, error) {
+	n := int64(b.perShard * b.shards)
+	m := startMeter()
+	if err := emitAndWait(context.Background(), b.ctl, b.c, b.perShard); err != nil {
+		return sample{}, err
+	}
+	return m.stop(n), nil
 }
 
 // emitAndWait asks the fake for perShard MESSAGE_CREATEs per shard and

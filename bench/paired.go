@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// The headline ratios are measured in paired rounds. This machine's speed
+// drifts by tens of percent over seconds (the decode-only limit alone has
+// measured 4.7 to 6.6 CPU-µs per event in back-to-back runs), so figures
+// taken minutes apart, as the matrix takes them, can be compared only
+// roughly. For the headline, every party stays up at once, idle, in its
+// own process, and the parent asks each in turn for one repetition per
+// round. A ratio is taken within each round and the rounds' median is
+// quoted, with its spread.
+
+// A stepped child speaks a line protocol: after its set-up it writes one
+// JSON line (its ready line), then for each "rep" line on stdin it runs
+// one repetition and writes one JSON line; it exits when stdin closes.
+
+// serveSteps runs the child side of the protocol: ready first, then one
+// step per "rep" line until stdin closes.
+func serveSteps(ready any, step func() (any, error)) error {
+	if err := writeResult(ready); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		if sc.Text() != "rep" {
+			return fmt.Errorf("stepped child: unknown command %q", sc.Text())
+		}
+		out, err := step()
+		if err != nil {
+			return err
+		}
+		if err := writeResult(out); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// stepper is the parent's handle on a stepped child.
+type stepper struct {
+	role  string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string // the child's stdout lines; closed at its EOF
+	tail  *tailBuffer
+	done  chan error // capacity 1: Wait's result
+}
+
+// startStepped starts a stepped child and decodes its ready line into
+// ready, waiting at most setup for it.
+func (l launcher) startStepped(ctx context.Context, role string, spec, ready any, setup time.Duration) (*stepper, error) {
+	tail := &tailBuffer{}
+	cmd, err := l.command(ctx, role, spec, tail)
+	if err != nil {
+		return nil, err
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, &childError{Role: role, Err: err}
+	}
+	s := &stepper{role: role, cmd: cmd, stdin: stdin, lines: make(chan string, 1), tail: tail, done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+		close(s.lines)
+		_, _ = io.Copy(io.Discard, stdout)
+		s.done <- cmd.Wait()
+	}()
+	if err := s.next(ready, setup); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// next decodes the child's next line into out, waiting at most d.
+func (s *stepper) next(out any, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case line, ok := <-s.lines:
+		if !ok {
+			return &childError{Role: s.role, Err: errors.New("exited early"), Tail: s.tail.String(), Panic: s.tail.panicLine()}
+		}
+		if err := json.Unmarshal([]byte(line), out); err != nil {
+			return &childError{Role: s.role, Err: fmt.Errorf("decoding %q: %w", line, err), Tail: s.tail.String()}
+		}
+		return nil
+	case <-t.C:
+		return &childError{Role: s.role, Err: fmt.Errorf("no answer within %s", d), Tail: s.tail.String()}
+	}
+}
+
+// rep asks for one repetition and decodes its result into out.
+func (s *stepper) rep(out any) error {
+	if _, err := io.WriteString(s.stdin, "rep\n"); err != nil {
+		return &childError{Role: s.role, Err: err, Tail: s.tail.String(), Panic: s.tail.panicLine()}
+	}
+	return s.next(out, 5*time.Minute)
+}
+
+// stop closes the child's stdin, waits up to 15 s and then kills it.
+func (s *stepper) stop() {
+	_ = s.stdin.Close()
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// limitStep is one repetition of the stepped limit child.
+type limitStep struct {
+	Decode   sample `json:"decode"`   // wire.ParseEnvelope + DecodeDispatch: the decode-only limit
+	Dispatch sample `json:"dispatch"` // the same, then disgo's event manager into a counting listener
+}
+
+// pairedSeries is one party's samples, one per round.
+type pairedSeries struct {
+	Label    string   `json:"label"`
+	Clusters int      `json:"clusters,omitempty"`
+	Samples  []sample `json:"samples"`
+	Figure   figure   `json:"median"`
+}
+
+// pairedRatio is a ratio taken within each round.
+type pairedRatio struct {
+	Name     string    `json:"name"`
+	Median   float64   `json:"median"`
+	Min      float64   `json:"min"`
+	Max      float64   `json:"max"`
+	PerRound []float64 `json:"per_round"`
+}
+
+// pairedResult is the headline measured in paired rounds.
+type pairedResult struct {
+	Rounds int            `json:"rounds"`
+	Series []pairedSeries `json:"series"`
+	Ratios []pairedRatio  `json:"ratios"`
+}
+
+// Labels of the paired series, and names of its ratios.
+const (
+	seriesLimit         = "decode-only limit"
+	seriesLimitDispatch = "limit + disgo event dispatch"
+	ratioVsLimit        = "megane_vs_limit"
+	ratioVsDispatch     = "megane_vs_limit_with_disgo_events"
+	ratioVsDisgo        = "megane_vs_disgo"
+	ratioVsJSONv2       = "megane_vs_disgo_jsonv2"
+	ratioTwoVsOne       = "megane_2_clusters_vs_1" // wall events/s
+)
+
+// ratio returns the named ratio, or nil.
+func (p *pairedResult) ratio(name string) *pairedRatio {
+	for i := range p.Ratios {
+		if p.Ratios[i].Name == name {
+			return &p.Ratios[i]
+		}
+	}
+	return nil
+}
+
+// series returns the series of label (and clusters, when not 0), or nil.
+func (p *pairedResult) series(label string, clusters int) *pairedSeries {
+	for i := range p.Series {
+		if p.Series[i].Label == label && (clusters == 0 || p.Series[i].Clusters == clusters) {
+			return &p.Series[i]
+		}
+	}
+	return nil
+}
+
+// pairedRatioOf builds the ratio a ÷ b of by (events per CPU-second or
+// per wall second), round by round.
+func pairedRatioOf(name string, a, b *pairedSeries, by func(sample) float64) pairedRatio {
+	r := pairedRatio{Name: name}
+	for i := range min(len(a.Samples), len(b.Samples)) {
+		r.PerRound = append(r.PerRound, ratio(by(a.Samples[i]), by(b.Samples[i])))
+	}
+	if len(r.PerRound) > 0 {
+		r.Median = median(r.PerRound)
+		r.Min, r.Max = slices.Min(r.PerRound), slices.Max(r.PerRound)
+	}
+	return r
+}
+
+// pairedParty is one party of the paired rounds while they run.
+type pairedParty struct {
+	series *pairedSeries
+	extra  *pairedSeries // the limit child's second figure
+	st     *stepper
+	fake   *server
+}
+
+// runPaired measures the headline point in paired rounds.
+func (r *runner) runPaired(ctx context.Context) {
+	md := r.mode
+	shards := headlineShards
+	guilds := max(100, 4*shards)
+	fs := fakeSpec{Shards: shards, Guilds: guilds, Members: 10, Channels: 10, Roles: 5, MaxConcurrency: 16}
+	res := &pairedResult{}
+	var parties []*pairedParty
+	defer func() {
+		for _, p := range parties {
+			p.st.stop()
+			if p.fake != nil {
+				p.fake.stop()
+			}
+		}
+	}()
+
+	r.progress("paired headline: starting the limit and every bot (%d shards each, own fake)", shards)
+	lim := &pairedParty{series: &pairedSeries{Label: seriesLimit}, extra: &pairedSeries{Label: seriesLimitDispatch}}
+	spec := limitSpec{Frames: md.limitFrames, RepSeconds: md.limitRep}
+	st, err := r.self.startStepped(ctx, "limit-stepped", spec, new(struct{}), 5*time.Minute)
+	if err != nil {
+		r.fail("paired headline: limit: %v", err)
+		return
+	}
+	lim.st = st
+	parties = append(parties, lim)
+
+	contenders := r.contenders(shards, "none")
+	contenders = slices.DeleteFunc(contenders, func(c contender) bool { return c.engine == engineStd && c.party == partyMegane })
+	for _, ct := range contenders {
+		fake, addr, err := startFake(ctx, r.self, fs)
+		if err != nil {
+			r.fail("paired headline: fake for %s: %v", ct.label, err)
+			return
+		}
+		bs := partySpec{Party: ct.party, Engine: ct.engine, Shards: shards, Clusters: ct.clusters,
+			Guilds: guilds, Fake: addr, Bench: md.plan}
+		st, err := ct.exe.startStepped(ctx, "bot-stepped", bs, new(struct{}), 5*time.Minute)
+		if err != nil {
+			fake.stop()
+			what := fmt.Sprintf("paired headline: %s: %v", ct.label, firstLine(err.Error()))
+			if ct.party == partyMegane {
+				r.fail("%s", what)
+				return
+			}
+			r.rep.Notes = append(r.rep.Notes, "baseline "+what)
+			continue
+		}
+		parties = append(parties, &pairedParty{series: &pairedSeries{Label: ct.label, Clusters: ct.clusters}, st: st, fake: fake})
+	}
+
+	for round := range md.pairedRounds {
+		r.progress("paired headline: round %d of %d", round+1, md.pairedRounds)
+		// A new order every round (seeded, so runs are comparable): no
+		// party always runs in the same place or right after the same
+		// other party, whose leftover activity could slow it.
+		order := rand.New(rand.NewPCG(uint64(round), 0x6d6567616e65)).Perm(len(parties))
+		for _, i := range order {
+			p := parties[i]
+			if p.extra != nil {
+				var ls limitStep
+				if err := p.st.rep(&ls); err != nil {
+					r.fail("paired headline: limit: %v", err)
+					return
+				}
+				p.series.Samples = append(p.series.Samples, ls.Decode)
+				p.extra.Samples = append(p.extra.Samples, ls.Dispatch)
+				continue
+			}
+			var s sample
+			if err := p.st.rep(&s); err != nil {
+				r.fail("paired headline: %s: %v", p.series.Label, err)
+				return
+			}
+			p.series.Samples = append(p.series.Samples, s)
+		}
+	}
+
+	for _, p := range parties {
+		for _, s := range []*pairedSeries{p.series, p.extra} {
+			if s != nil {
+				s.Figure = summarize(s.Samples)
+				s.Figure.Samples = nil
+				res.Series = append(res.Series, *s)
+			}
+		}
+	}
+	res.Rounds = md.pairedRounds
+	head := res.series("megane", min(runtime.GOMAXPROCS(0), shards))
+	if head == nil {
+		r.fail("paired headline: no megane series")
+		return
+	}
+	for _, x := range []struct {
+		name, label string
+		clusters    int
+	}{
+		{ratioVsLimit, seriesLimit, 0}, {ratioVsDispatch, seriesLimitDispatch, 0},
+		{ratioVsDisgo, "disgo", 0}, {ratioVsJSONv2, "disgo(jsonv2)", 0},
+	} {
+		if b := res.series(x.label, x.clusters); b != nil {
+			res.Ratios = append(res.Ratios, pairedRatioOf(x.name, head, b, sample.perCPUSec))
+		}
+	}
+	if one := res.series("megane", 1); one != nil && one != head {
+		res.Ratios = append(res.Ratios, pairedRatioOf(ratioTwoVsOne, head, one, sample.perWallSec))
+	}
+	r.rep.Paired = res
+}

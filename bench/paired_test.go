@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestSteppedBotAnswersEachRep drives a stepped megane bot child: one
+// ready line, then exactly one repetition per request, each of the
+// calibrated size, until stdin closes.
+func TestSteppedBotAnswersEachRep(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l := testLauncher(t)
+	fake, addr, err := startFake(ctx, l, fakeSpec{Shards: 2, Guilds: 6, Members: 3, Channels: 4, Roles: 2, MaxConcurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.stop()
+	spec := partySpec{Party: partyMegane, Engine: engineFast, Shards: 2, Clusters: 2, Guilds: 6, Fake: addr,
+		Bench: benchPlan{WarmupPerShard: 20, RepSeconds: 0.01, MinPerShard: 30}}
+	var ready botResult
+	st, err := l.startStepped(ctx, "bot-stepped", spec, &ready, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.stop()
+	if ready.StartupS <= 0 {
+		t.Errorf("ready line %+v; want the startup time", ready)
+	}
+	var first int64
+	for i := range 3 {
+		var s sample
+		if err := st.rep(&s); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = s.Events
+		}
+		if s.Events < 60 || s.Events != first || s.CPUSec <= 0 {
+			t.Errorf("repetition %d: %+v; want at least 30 events per shard, the same each time, and CPU time", i, s)
+		}
+	}
+}
+
+// TestSteppedLimitMeasuresBothPasses drives the stepped limit child: each
+// repetition gives the decode-only pass and the pass through disgo's
+// event manager, and the second costs more per event.
+func TestSteppedLimitMeasuresBothPasses(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := testLauncher(t).startStepped(ctx, "limit-stepped", limitSpec{Frames: 200, RepSeconds: 0.05}, new(struct{}), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.stop()
+	var ls limitStep
+	if err := st.rep(&ls); err != nil {
+		t.Fatal(err)
+	}
+	if ls.Decode.Events == 0 || ls.Decode.Events%200 != 0 || ls.Dispatch.Events == 0 || ls.Dispatch.Events%200 != 0 {
+		t.Errorf("step %+v; want whole passes of 200 events in both", ls)
+	}
+}
+
+func TestSteppedChildFailsClearly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := testLauncher(t).startStepped(ctx, "no-such-role", struct{}{}, new(struct{}), time.Minute)
+	var ce *childError
+	if !errors.As(err, &ce) || ce.Role != "no-such-role" {
+		t.Fatalf("err = %v; want a *childError for the role", err)
+	}
+}
+
+func TestPairedRatioIsTakenWithinEachRound(t *testing.T) {
+	t.Parallel()
+	// Both parties slow down together in round 2: the ratio stays 2.
+	a := &pairedSeries{Samples: []sample{{Events: 200, CPUSec: 1, WallSec: 1}, {Events: 100, CPUSec: 1, WallSec: 2}, {Events: 300, CPUSec: 1, WallSec: 1}}}
+	b := &pairedSeries{Samples: []sample{{Events: 100, CPUSec: 1, WallSec: 1}, {Events: 50, CPUSec: 1, WallSec: 1}, {Events: 100, CPUSec: 1, WallSec: 1}}}
+	r := pairedRatioOf("x", a, b, sample.perCPUSec)
+	if r.Median != 2 || r.Min != 2 || r.Max != 3 || len(r.PerRound) != 3 {
+		t.Errorf("ratio %+v; want median 2, min 2, max 3 over 3 rounds", r)
+	}
+	w := pairedRatioOf("w", a, b, sample.perWallSec)
+	if w.PerRound[1] != 1 {
+		t.Errorf("wall ratio of round 2 = %v; want 1", w.PerRound[1])
+	}
+}

@@ -50,7 +50,7 @@ func newReport(modeName string, args []string) *report {
 		Notes: []string{
 			"every bot and the fake Discord run in separate processes; CPU is getrusage(RUSAGE_SELF) of the bot process",
 			"figures are medians of the repetitions; ratios are taken in this run, on this machine",
-			"megane runs with its default JSON engine (" + wire.FastJSONName + "); megane(encoding/json) is the same after megane.UseStdJSON",
+			"megane runs with its default JSON engine (" + wire.FastJSONName + "); megane(encoding/json) is the same after megane.UseStdJSON, and megane(jsonv2) that in the GOEXPERIMENT=jsonv2 build",
 			"caches off in the throughput section (megane.WithCacheFlags(0)); the handler counts events and does nothing else",
 		},
 	}

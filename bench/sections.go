@@ -195,6 +195,12 @@ func (r *runner) contenders(shards int, comp string) []contender {
 	if r.isHeadline(shards, comp) {
 		out = append(out, contender{label: "megane(encoding/json)", party: partyMegane, engine: engineStd,
 			clusters: min(shards, runtime.GOMAXPROCS(0)), exe: r.self})
+		if r.jsonv2 != nil {
+			// megane.UseStdJSON in the GOEXPERIMENT=jsonv2 build: the
+			// issue's JSON axis for Megane itself.
+			out = append(out, contender{label: "megane(jsonv2)", party: partyMegane, engine: engineStd,
+				clusters: min(shards, runtime.GOMAXPROCS(0)), exe: *r.jsonv2})
+		}
 	}
 	out = append(out, contender{label: "disgo", party: partyDisgo, engine: engineStd, exe: r.self})
 	if r.jsonv2 != nil {

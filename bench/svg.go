@@ -31,6 +31,7 @@ const (
 var svgColors = map[string]string{
 	svgSeriesMegane:         "#d62728",
 	"megane(encoding/json)": "#ff9896",
+	"megane(jsonv2)":        "#ffbb78",
 	"disgo":                 "#1f77b4",
 	"disgo(jsonv2)":         "#17becf",
 	svgSeriesLimit:          "#2ca02c",

@@ -18,7 +18,12 @@ func writeMarkdown(w io.Writer, r *report, chart string) error {
 	fmt.Fprintf(&b, "| mode | %s |\n| Go | %s |\n| CPU | %s |\n| GOMAXPROCS | %d |\n| date (UTC) | %s |\n| run time | %.0f s |\n\n",
 		r.Mode, r.GoVersion, r.CPU, r.GOMAXPROCS, r.Date, r.ElapsedS)
 	fmt.Fprintf(&b, "## Headline ratios (measured in this run)\n\n")
-	fmt.Fprintf(&b, "At %d shards, no compression, MESSAGE_CREATE, caches off, %d clusters:\n\n", headlineShards, min(r.GOMAXPROCS, headlineShards))
+	fmt.Fprintf(&b, "At %d shards, no compression, MESSAGE_CREATE, caches off, %d clusters", headlineShards, min(r.GOMAXPROCS, headlineShards))
+	if r.Paired != nil {
+		fmt.Fprintf(&b, ". Each ratio is the median of %d paired rounds, in which every party ran one repetition and the ratio was taken within the round; "+
+			"the spread is in the \"Paired headline\" table below", r.Paired.Rounds)
+	}
+	fmt.Fprintf(&b, ":\n\n")
 	fmt.Fprintf(&b, "| ratio | value | target (issue 6) |\n| --- | --- | --- |\n")
 	fmt.Fprintf(&b, "| Megane ÷ plain disgo, events per CPU-second (`megane_vs_disgo`) | %s | ≥ 8× |\n", fmtRatio(r.MeganeVsDisgo))
 	fmt.Fprintf(&b, "| Megane ÷ disgo built with GOEXPERIMENT=jsonv2 | %s | ≥ 4× |\n", fmtRatio(r.MeganeVsDisgoJSONv2))

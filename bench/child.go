@@ -153,18 +153,23 @@ func writeResult(v any) error {
 	return err
 }
 
-// server is a running child that serves until stopped (the fake).
-type server struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines []string
-	tail  *tailBuffer
-	done  chan error // capacity 1: Wait's result
+// piped is a running child that the parent talks to over its stdin and
+// stdout: the child's stdout lines arrive in order on lines, and closing
+// its stdin is its signal to exit. Its stderr is kept in tail.
+type piped struct {
+	role     string
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	lines    chan string // the child's stdout lines; closed at its EOF
+	tail     *tailBuffer
+	quit     chan struct{} // closed by stop: later lines are dropped
+	quitOnce sync.Once
+	done     chan error // capacity 1: Wait's result
 }
 
-// serve starts a serving child and reads its first n stdout lines (within
-// 30 s). The child is killed when ctx ends; stop it with stop.
-func (l launcher) serve(ctx context.Context, role string, spec any, n int) (*server, error) {
+// startPiped starts a child of role with spec. The child is killed when
+// ctx ends; stop it with stop.
+func (l launcher) startPiped(ctx context.Context, role string, spec any) (*piped, error) {
 	tail := &tailBuffer{}
 	cmd, err := l.command(ctx, role, spec, tail)
 	if err != nil {
@@ -181,37 +186,76 @@ func (l launcher) serve(ctx context.Context, role string, spec any, n int) (*ser
 	if err := cmd.Start(); err != nil {
 		return nil, &childError{Role: role, Err: err}
 	}
-	s := &server{cmd: cmd, stdin: stdin, tail: tail, done: make(chan error, 1)}
-	got := make(chan []string, 1)
+	p := &piped{role: role, cmd: cmd, stdin: stdin, lines: make(chan string, 1), tail: tail,
+		quit: make(chan struct{}), done: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		var lines []string
-		for len(lines) < n && sc.Scan() {
-			lines = append(lines, sc.Text())
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			case <-p.quit:
+			}
 		}
-		got <- lines
+		close(p.lines)
 		_, _ = io.Copy(io.Discard, stdout) // until the child exits
-		s.done <- cmd.Wait()
+		p.done <- cmd.Wait()
 	}()
+	return p, nil
+}
+
+// nextLine returns the child's next stdout line, waiting at most d.
+func (p *piped) nextLine(d time.Duration) (string, error) {
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case s.lines = <-got:
-	case <-time.After(30 * time.Second):
+	case line, ok := <-p.lines:
+		if !ok {
+			return "", &childError{Role: p.role, Err: errors.New("exited early"), Tail: p.tail.String(), Panic: p.tail.panicLine()}
+		}
+		return line, nil
+	case <-t.C:
+		return "", &childError{Role: p.role, Err: fmt.Errorf("no answer within %s", d), Tail: p.tail.String()}
 	}
-	if len(s.lines) < n {
-		s.stop()
-		return nil, &childError{Role: role, Err: errors.New("no address lines"), Tail: tail.String()}
-	}
-	return s, nil
 }
 
 // stop closes the child's stdin (its signal to shut down), waits up to
-// 10 s and then kills it.
-func (s *server) stop() {
-	_ = s.stdin.Close()
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
+// 15 s and then kills it. Only the first call does anything.
+func (p *piped) stop() {
+	p.quitOnce.Do(func() {
+		close(p.quit)
+		_ = p.stdin.Close()
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+}
+
+// server is a running child that serves until stopped (the fake); first
+// holds the lines it wrote on start.
+type server struct {
+	*piped
+	first []string
+}
+
+// serve starts a serving child and reads its first n stdout lines (within
+// 30 s). The child is killed when ctx ends; stop it with stop.
+func (l launcher) serve(ctx context.Context, role string, spec any, n int) (*server, error) {
+	p, err := l.startPiped(ctx, role, spec)
+	if err != nil {
+		return nil, err
 	}
+	s := &server{piped: p}
+	for len(s.first) < n {
+		line, err := p.nextLine(30 * time.Second)
+		if err != nil {
+			p.stop()
+			return nil, err
+		}
+		s.first = append(s.first, line)
+	}
+	return s, nil
 }

@@ -117,9 +117,9 @@ func startFake(ctx context.Context, l launcher, spec fakeSpec) (*server, fakeAdd
 		return nil, fakeAddr{}, err
 	}
 	addr := fakeAddr{
-		APIURL:  strings.TrimPrefix(s.lines[0], "listening ") + "/api/v10",
-		Token:   strings.TrimPrefix(s.lines[1], "token "),
-		Control: strings.TrimPrefix(s.lines[2], "control "),
+		APIURL:  strings.TrimPrefix(s.first[0], "listening ") + "/api/v10",
+		Token:   strings.TrimPrefix(s.first[1], "token "),
+		Control: strings.TrimPrefix(s.first[2], "control "),
 	}
 	return s, addr, nil
 }

@@ -114,19 +114,16 @@ func record(s *discordtest.Server, comp wire.Compression, n int, mixed bool) (re
 // optimised away.
 func keep(v any) { runtime.KeepAlive(v) }
 
-// decodeFast replays r through wire's path: inflate, ParseEnvelope and
-// DecodeDispatch of every traffic dispatch. It returns how many events it
-// decoded.
-func decodeFast(r recording) (int64, error) {
+// replay inflates and parses every recorded message of r and calls each
+// with every traffic dispatch, in order. It returns how many it handed to
+// each before the first error.
+func replay(r recording, each func(env wire.Envelope, frame []byte) error) (int64, error) {
 	inf, err := wire.NewInflater(r.comp)
 	if err != nil {
 		return 0, err
 	}
 	defer inf.Close()
-	var (
-		n    int64
-		last gateway.EventData
-	)
+	var n int64
 	for _, msg := range r.msgs {
 		p, err := inf.Inflate(msg)
 		if err != nil {
@@ -139,48 +136,38 @@ func decodeFast(r recording) (int64, error) {
 		if env.Op != gateway.OpcodeDispatch || !trafficTypes[env.Type] {
 			continue
 		}
-		last, err = wire.DecodeDispatch(env.Type, env.D)
-		if err != nil {
+		if err := each(env, p); err != nil {
 			return n, err
 		}
 		n++
 	}
-	keep(last)
 	return n, nil
+}
+
+// decodeFast replays r through wire's path: inflate, ParseEnvelope and
+// DecodeDispatch of every traffic dispatch. It returns how many events it
+// decoded.
+func decodeFast(r recording) (int64, error) {
+	var last gateway.EventData
+	n, err := replay(r, func(env wire.Envelope, _ []byte) (err error) {
+		last, err = wire.DecodeDispatch(env.Type, env.D)
+		return err
+	})
+	keep(last)
+	return n, err
 }
 
 // decodeStd replays r the way disgo's own gateway decodes: the whole
 // frame into gateway.Message with the current engine (encoding/json).
+// ParseEnvelope only picks the frames to count.
 func decodeStd(r recording) (int64, error) {
-	inf, err := wire.NewInflater(r.comp)
-	if err != nil {
-		return 0, err
-	}
-	defer inf.Close()
-	var (
-		n    int64
-		last gateway.Message
-	)
-	for _, msg := range r.msgs {
-		p, err := inf.Inflate(msg)
-		if err != nil {
-			return n, err
-		}
-		env, err := wire.ParseEnvelope(p) // only to pick the frames to count
-		if err != nil {
-			return n, err
-		}
-		if env.Op != gateway.OpcodeDispatch || !trafficTypes[env.Type] {
-			continue
-		}
+	var last gateway.Message
+	n, err := replay(r, func(_ wire.Envelope, frame []byte) error {
 		last = gateway.Message{}
-		if err := stdjson.Unmarshal(p, &last); err != nil {
-			return n, err
-		}
-		n++
-	}
+		return stdjson.Unmarshal(frame, &last)
+	})
 	keep(last)
-	return n, nil
+	return n, err
 }
 
 // limitGateway is the gateway.Gateway the dispatch variant hands to
@@ -195,32 +182,14 @@ func (limitGateway) ShardID() int { return 0 }
 // network and no framework.
 func decodeDispatch(client *bot.Client) func(recording) (int64, error) {
 	return func(r recording) (int64, error) {
-		inf, err := wire.NewInflater(r.comp)
-		if err != nil {
-			return 0, err
-		}
-		defer inf.Close()
-		var n int64
-		for _, msg := range r.msgs {
-			p, err := inf.Inflate(msg)
-			if err != nil {
-				return n, err
-			}
-			env, err := wire.ParseEnvelope(p)
-			if err != nil {
-				return n, err
-			}
-			if env.Op != gateway.OpcodeDispatch || !trafficTypes[env.Type] {
-				continue
-			}
+		return replay(r, func(env wire.Envelope, _ []byte) error {
 			ev, err := wire.DecodeDispatch(env.Type, env.D)
 			if err != nil {
-				return n, err
+				return err
 			}
 			client.EventManager.HandleGatewayEvent(limitGateway{}, env.Type, env.Seq, ev)
-			n++
-		}
-		return n, nil
+			return nil
+		})
 	}
 }
 

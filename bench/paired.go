@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"time"
@@ -51,45 +49,16 @@ func serveSteps(ready any, step func() (any, error)) error {
 }
 
 // stepper is the parent's handle on a stepped child.
-type stepper struct {
-	role  string
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string // the child's stdout lines; closed at its EOF
-	tail  *tailBuffer
-	done  chan error // capacity 1: Wait's result
-}
+type stepper struct{ *piped }
 
 // startStepped starts a stepped child and decodes its ready line into
 // ready, waiting at most setup for it.
 func (l launcher) startStepped(ctx context.Context, role string, spec, ready any, setup time.Duration) (*stepper, error) {
-	tail := &tailBuffer{}
-	cmd, err := l.command(ctx, role, spec, tail)
+	p, err := l.startPiped(ctx, role, spec)
 	if err != nil {
 		return nil, err
 	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, &childError{Role: role, Err: err}
-	}
-	s := &stepper{role: role, cmd: cmd, stdin: stdin, lines: make(chan string, 1), tail: tail, done: make(chan error, 1)}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
-			s.lines <- sc.Text()
-		}
-		close(s.lines)
-		_, _ = io.Copy(io.Discard, stdout)
-		s.done <- cmd.Wait()
-	}()
+	s := &stepper{p}
 	if err := s.next(ready, setup); err != nil {
 		s.stop()
 		return nil, err
@@ -99,20 +68,14 @@ func (l launcher) startStepped(ctx context.Context, role string, spec, ready any
 
 // next decodes the child's next line into out, waiting at most d.
 func (s *stepper) next(out any, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case line, ok := <-s.lines:
-		if !ok {
-			return &childError{Role: s.role, Err: errors.New("exited early"), Tail: s.tail.String(), Panic: s.tail.panicLine()}
-		}
-		if err := json.Unmarshal([]byte(line), out); err != nil {
-			return &childError{Role: s.role, Err: fmt.Errorf("decoding %q: %w", line, err), Tail: s.tail.String()}
-		}
-		return nil
-	case <-t.C:
-		return &childError{Role: s.role, Err: fmt.Errorf("no answer within %s", d), Tail: s.tail.String()}
+	line, err := s.nextLine(d)
+	if err != nil {
+		return err
 	}
+	if err := json.Unmarshal([]byte(line), out); err != nil {
+		return &childError{Role: s.role, Err: fmt.Errorf("decoding %q: %w", line, err), Tail: s.tail.String()}
+	}
+	return nil
 }
 
 // rep asks for one repetition and decodes its result into out.
@@ -121,17 +84,6 @@ func (s *stepper) rep(out any) error {
 		return &childError{Role: s.role, Err: err, Tail: s.tail.String(), Panic: s.tail.panicLine()}
 	}
 	return s.next(out, 5*time.Minute)
-}
-
-// stop closes the child's stdin, waits up to 15 s and then kills it.
-func (s *stepper) stop() {
-	_ = s.stdin.Close()
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
 }
 
 // limitStep is one repetition of the stepped limit child.

@@ -27,21 +27,27 @@ func benchDecode(b *testing.B, file string) {
 		name string
 		use  func()
 	}{{"wire-std", UseStdJSON}, {"wire-fast", func() { UseFastJSON() }}} {
-		b.Run(e.name, func(b *testing.B) {
-			e.use()
-			defer UseStdJSON()
-			b.ReportAllocs()
-			b.SetBytes(int64(len(frame)))
-			for b.Loop() {
-				env, err := ParseEnvelope(frame)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := DecodeDispatch(env.Type, env.D); err != nil {
-					b.Fatal(err)
-				}
+		for _, lazy := range []bool{false, true} {
+			name, parse, decode := e.name, ParseEnvelope, DecodeDispatch
+			if lazy {
+				name, parse, decode = e.name+"-lazy", ParseEnvelopeLazy, DecodeUnchecked
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				e.use()
+				defer UseStdJSON()
+				b.ReportAllocs()
+				b.SetBytes(int64(len(frame)))
+				for b.Loop() {
+					env, err := parse(frame)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := decode(env.Type, env.D); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 

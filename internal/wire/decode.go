@@ -116,6 +116,28 @@ func DecodeDispatch(t gateway.EventType, d []byte) (ev gateway.EventData, err er
 	return ev, nil
 }
 
+// DecodeUnchecked is [DecodeDispatch] for the data of an envelope from
+// [ParseEnvelopeLazy], checked or not. It decodes d as it is first: when d
+// was the frame's last key, as Discord sends it, that is the only pass over
+// d. If that fails it looks for d's real end with [ExactData] and, when d
+// was followed by other keys, decodes the value alone. A malformed frame
+// returns ExactData's *[FrameError]; undecodable data DecodeDispatch's
+// error.
+func DecodeUnchecked(t gateway.EventType, d []byte) (gateway.EventData, error) {
+	ev, err := DecodeDispatch(t, d)
+	if err == nil {
+		return ev, nil
+	}
+	exact, ferr := ExactData(d)
+	if ferr != nil {
+		return nil, ferr
+	}
+	if len(exact) == len(d) {
+		return nil, err
+	}
+	return DecodeDispatch(t, exact)
+}
+
 // DecodeControl decodes the data of a non-dispatch frame into disgo's
 // message type for op, the same way disgo's gateway.Message does: HELLO into
 // gateway.MessageDataHello, INVALID_SESSION into

@@ -1,7 +1,9 @@
 // Package wire is the hot decode path of a gateway connection: it turns one
 // websocket message into a JSON payload ([Inflater]), splits the payload's
 // envelope in a single pass ([ParseEnvelope]) and decodes the event data into
-// disgo's types ([DecodeDispatch], [DecodeControl]).
+// disgo's types ([DecodeDispatch], [DecodeControl]). [ParseEnvelopeLazy] and
+// [DecodeUnchecked] do the same for a dispatch with one pass over its data
+// instead of two, when "d" comes last as Discord sends it.
 //
 // Nothing in this package panics on malformed input. A bad payload returns
 // an error matching [ErrMalformedFrame] (drop the frame); a broken compressed

@@ -46,6 +46,9 @@ type Envelope struct {
 	HasSeq bool              // whether "s" was present and not null
 	Type   gateway.EventType // the "t" field; empty when absent or null
 	D      []byte            // the raw "d" value, aliasing the payload
+	// Unchecked says D was not scanned: it runs from the start of d to the
+	// frame's closing brace (see [ParseEnvelopeLazy]).
+	Unchecked bool
 }
 
 // ParseEnvelope parses the top-level object of a gateway frame in one pass:
@@ -60,34 +63,46 @@ type Envelope struct {
 // one JSON object returns a *[FrameError]. ParseEnvelope allocates nothing
 // for known event types and never panics.
 func ParseEnvelope(payload []byte) (Envelope, error) {
+	return parseEnvelope(payload, false)
+}
+
+// ParseEnvelopeLazy is [ParseEnvelope] without the scan of d in the common
+// case. Discord writes "d" last, after "t", "s" and "op". When a dispatch
+// (op 0, any type but RESUMED, whose data nothing reads) has all three
+// before "d", ParseEnvelopeLazy stops there: it takes d to run up to the
+// frame's closing brace, does not scan it, and sets Unchecked. The JSON
+// engine reads every byte of d anyway when it decodes it, and rejects
+// anything after one value, so scanning d first only to find its end reads
+// it twice.
+//
+// An unchecked D must be decoded with [DecodeUnchecked], or trimmed with
+// [ExactData] before anything else reads it. Both fall back to finding d's
+// real end when d was not the last key, and both reject a frame that is
+// malformed after the head or that repeats "op", "s", "t" or "d" after d
+// (ParseEnvelope would let the last one win). So a malformed frame is
+// reported later, when its data is decoded, instead of here; every other
+// frame gives the same result as with ParseEnvelope.
+func ParseEnvelopeLazy(payload []byte) (Envelope, error) {
+	return parseEnvelope(payload, true)
+}
+
+func parseEnvelope(p []byte, lazy bool) (Envelope, error) {
 	var env Envelope
-	p := payload
 	i := skipWS(p, 0)
 	if i >= len(p) || p[i] != '{' {
 		return Envelope{}, frameErr(i, "expected a JSON object")
 	}
 	i = skipWS(p, i+1)
-	hasOp := false
+	hasOp, seenSeq, seenType := false, false, false
 	if i < len(p) && p[i] == '}' {
 		i++
 	} else {
 		for {
-			if i >= len(p) || p[i] != '"' {
-				return Envelope{}, frameErr(i, "expected an object key")
-			}
-			ke, err := scanString(p, i)
+			key, v, err := member(p, i)
 			if err != nil {
 				return Envelope{}, err
 			}
-			key := p[i+1 : ke-1]
-			i = skipWS(p, ke)
-			if i >= len(p) || p[i] != ':' {
-				return Envelope{}, frameErr(i, "expected ':' after an object key")
-			}
-			i = skipWS(p, i+1)
-			if i >= len(p) {
-				return Envelope{}, frameErr(i, "missing value")
-			}
+			i = v
 			switch envelopeKey(key) {
 			case keyOp:
 				if isNull(p, i) {
@@ -100,6 +115,7 @@ func ParseEnvelope(payload []byte) (Envelope, error) {
 				}
 				env.Op, hasOp, i = gateway.Opcode(v), true, end
 			case keySeq:
+				seenSeq = true
 				if isNull(p, i) {
 					env.Seq, env.HasSeq, i = 0, false, i+4
 					break
@@ -110,6 +126,7 @@ func ParseEnvelope(payload []byte) (Envelope, error) {
 				}
 				env.Seq, env.HasSeq, i = v, true, end
 			case keyType:
+				seenType = true
 				if isNull(p, i) {
 					env.Type, i = "", i+4
 					break
@@ -127,6 +144,12 @@ func ParseEnvelope(payload []byte) (Envelope, error) {
 				}
 				env.Type, i = t, end
 			case keyData:
+				if lazy && hasOp && seenSeq && seenType && env.Op == gateway.OpcodeDispatch && env.Type != gateway.EventTypeResumed {
+					if end := lastValueEnd(p, i); end > i {
+						env.D, env.Unchecked = p[i:end:end], true
+						return env, nil
+					}
+				}
 				end, err := skipValue(p, i)
 				if err != nil {
 					return Envelope{}, err
@@ -161,6 +184,80 @@ func ParseEnvelope(payload []byte) (Envelope, error) {
 		return Envelope{}, frameErr(0, `missing "op"`)
 	}
 	return env, nil
+}
+
+// member reads the key of the object member that starts at p[i] and the
+// ':' after it. It returns the raw key (without quotes, escapes kept) and
+// the index where the member's value starts.
+func member(p []byte, i int) (key []byte, value int, err error) {
+	if i >= len(p) || p[i] != '"' {
+		return nil, 0, frameErr(i, "expected an object key")
+	}
+	ke, err := scanString(p, i)
+	if err != nil {
+		return nil, 0, err
+	}
+	key = p[i+1 : ke-1]
+	i = skipWS(p, ke)
+	if i >= len(p) || p[i] != ':' {
+		return nil, 0, frameErr(i, "expected ':' after an object key")
+	}
+	i = skipWS(p, i+1)
+	if i >= len(p) {
+		return nil, 0, frameErr(i, "missing value")
+	}
+	return key, i, nil
+}
+
+// lastValueEnd returns the index just past the last non-whitespace byte
+// before the frame's closing brace, or -1 if the frame does not end with a
+// brace or nothing lies between p[from] and it.
+func lastValueEnd(p []byte, from int) int {
+	z := len(p) - 1
+	for z >= from && wsTable[p[z]] {
+		z--
+	}
+	if z < from || p[z] != '}' {
+		return -1
+	}
+	z--
+	for z >= from && wsTable[p[z]] {
+		z--
+	}
+	return z + 1
+}
+
+// reasonRepeatedKey is the FrameError reason for an envelope key that
+// comes again after an unchecked d.
+const reasonRepeatedKey = `envelope key repeated after "d"`
+
+// ExactData returns the data value at the start of d, an unchecked
+// Envelope.D (see [ParseEnvelopeLazy]), without what follows it. It returns
+// d itself when d was the frame's last key, as Discord sends it. What
+// follows the value must be further members of the frame's object, none of
+// them "op", "s", "t" or "d" again; otherwise it returns a *[FrameError]
+// whose offset counts from the start of d.
+func ExactData(d []byte) ([]byte, error) {
+	end, err := skipValue(d, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := skipWS(d, end); i < len(d); i = skipWS(d, i) {
+		if d[i] != ',' {
+			return nil, frameErr(i, "expected ','")
+		}
+		key, v, err := member(d, skipWS(d, i+1))
+		if err != nil {
+			return nil, err
+		}
+		if envelopeKey(key) != keyOther {
+			return nil, frameErr(i, reasonRepeatedKey)
+		}
+		if i, err = skipValue(d, v); err != nil {
+			return nil, err
+		}
+	}
+	return d[:end:end], nil
 }
 
 type keyKind uint8

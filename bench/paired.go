@@ -88,7 +88,7 @@ func (s *stepper) rep(out any) error {
 
 // limitStep is one repetition of the stepped limit child.
 type limitStep struct {
-	Decode   sample `json:"decode"`   // wire.ParseEnvelope + DecodeDispatch: the decode-only limit
+	Decode   sample `json:"decode"`   // wire.ParseEnvelopeLazy + DecodeUnchecked: the decode-only limit
 	Dispatch sample `json:"dispatch"` // the same, then disgo's event manager into a counting listener
 }
 

@@ -20,13 +20,15 @@ type cacheLinePad [128]byte
 // data to decode, or data already decoded on the read loop. raw lies in
 // buf, a buffer of rawPool that the dispatch goroutine owns once it takes
 // the item and gives back after decoding (wire.DecodeDispatch's result
-// never aliases its input).
+// never aliases its input). unchecked says raw was not scanned and may run
+// past the data's end (wire.ParseEnvelopeLazy).
 type dispatchItem struct {
-	seq  int
-	typ  gateway.EventType
-	raw  []byte
-	buf  *[]byte
-	data gateway.EventData
+	seq       int
+	typ       gateway.EventType
+	raw       []byte
+	buf       *[]byte
+	data      gateway.EventData
+	unchecked bool
 }
 
 // rawPool recycles the buffers that frames are read into and that carry a
@@ -127,9 +129,19 @@ func (s *Shard) markHandled(seq int) {
 // decode decodes a queued dispatch. Guild payloads first lose their
 // non-guild channels, which disgo's decoder would panic on. A panic in the
 // decoder is turned into an error: a payload never crashes the process.
+// Data the read loop did not scan is checked here: a frame malformed after
+// its envelope's head is dropped like undecodable data, after its seq was
+// recorded.
 func (s *Shard) decode(item dispatchItem) (data gateway.EventData, err error) {
 	raw := item.raw
 	if item.typ == gateway.EventTypeGuildCreate || item.typ == gateway.EventTypeGuildUpdate {
+		if item.unchecked {
+			exact, xerr := wire.ExactData(raw)
+			if xerr != nil {
+				return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: xerr}
+			}
+			raw, item.unchecked = exact, false
+		}
 		filtered, n, ferr := filterGuildChannels(raw)
 		if ferr != nil {
 			return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: ferr}
@@ -146,7 +158,11 @@ func (s *Shard) decode(item dispatchItem) (data gateway.EventData, err error) {
 			data, err = nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: fmt.Errorf("decoder panicked: %v", r)}
 		}
 	}()
-	data, err = wire.DecodeDispatch(item.typ, raw)
+	if item.unchecked {
+		data, err = wire.DecodeUnchecked(item.typ, raw)
+	} else {
+		data, err = wire.DecodeDispatch(item.typ, raw)
+	}
 	if err != nil {
 		return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: err}
 	}

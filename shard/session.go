@@ -162,7 +162,9 @@ func (s *Shard) readLoop(ss *session) error {
 		if payload == nil {
 			continue // a partial zlib-stream message
 		}
-		env, err := wire.ParseEnvelope(payload)
+		// Lazy: a dispatch's data is not scanned here, only decoded on
+		// the dispatch goroutine (see wire.ParseEnvelopeLazy).
+		env, err := wire.ParseEnvelopeLazy(payload)
 		if err != nil {
 			s.dropped.Add(1)
 			s.log.Warn("malformed gateway frame dropped", slog.Any("err", err))
@@ -350,10 +352,10 @@ func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 		s.log.Debug("duplicate dispatch dropped", slog.Int("seq", env.Seq), slog.String("type", string(env.Type)))
 		return nil
 	}
-	item := dispatchItem{seq: env.Seq, typ: env.Type}
+	item := dispatchItem{seq: env.Seq, typ: env.Type, unchecked: env.Unchecked}
 	switch env.Type {
 	case gateway.EventTypeReady:
-		data, err := wire.DecodeDispatch(env.Type, env.D)
+		data, err := wire.DecodeUnchecked(env.Type, env.D)
 		ready, ok := data.(gateway.EventReady)
 		if err != nil || !ok || ready.SessionID == "" {
 			return fmt.Errorf("%w: undecodable READY", ErrProtocol)

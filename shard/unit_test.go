@@ -221,3 +221,58 @@ func TestPrintingKeepsTheTokenOut(t *testing.T) {
 		t.Errorf("slog output %q holds the token or lacks the shard count", out)
 	}
 }
+
+// TestDecodeUncheckedData feeds the dispatch goroutine's decode the data
+// the read loop took from wire.ParseEnvelopeLazy without scanning it:
+// data followed by other members still decodes (guilds are still
+// filtered), and a frame broken inside d is a typed error, not a panic.
+func TestDecodeUncheckedData(t *testing.T) {
+	t.Parallel()
+	s := New("t", 0, 1, nil, WithLogger(quietLogger()))
+	const trace = `,"_trace":["gw-1",{"x":"}"}]}`
+	cases := []struct {
+		name  string
+		frame string
+		check func(t *testing.T, data gateway.EventData)
+	}{
+		{"member after d", `{"t":"MESSAGE_DELETE","s":5,"op":0,"d":{"id":"1","channel_id":"2"}` + trace,
+			func(t *testing.T, data gateway.EventData) {
+				if ev, ok := data.(gateway.EventMessageDelete); !ok || ev.ChannelID != 2 {
+					t.Fatalf("data = %#v", data)
+				}
+			}},
+		{"guild with a DM channel and a member after d",
+			`{"t":"GUILD_CREATE","s":6,"op":0,"d":{"id":"1","name":"g","channels":[{"id":"2","type":0},{"id":"3","type":1}]}` + trace,
+			func(t *testing.T, data gateway.EventData) {
+				if ev, ok := data.(gateway.EventGuildCreate); !ok || len(ev.Channels) != 1 {
+					t.Fatalf("data = %#v", data)
+				}
+			}},
+	}
+	for _, tc := range cases {
+		env, err := wire.ParseEnvelopeLazy([]byte(tc.frame))
+		if err != nil || !env.Unchecked {
+			t.Fatalf("%s: %+v, %v: want an unchecked envelope", tc.name, env, err)
+		}
+		data, err := s.decode(dispatchItem{seq: env.Seq, typ: env.Type, raw: env.D, unchecked: true})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		tc.check(t, data)
+	}
+	for _, frame := range []string{
+		`{"t":"MESSAGE_DELETE","s":7,"op":0,"d":{"id":"1","channel_id":"2"` + trace,
+		`{"t":"GUILD_CREATE","s":8,"op":0,"d":{"id":"1","channels":[}}`,
+		`{"t":"MESSAGE_DELETE","s":9,"op":0,"d":{"id":"1","channel_id":"2"},"s":10}`,
+	} {
+		env, err := wire.ParseEnvelopeLazy([]byte(frame))
+		if err != nil || !env.Unchecked {
+			t.Fatalf("%s: %+v, %v: want an unchecked envelope", frame, env, err)
+		}
+		_, err = s.decode(dispatchItem{seq: env.Seq, typ: env.Type, raw: env.D, unchecked: true})
+		var me *MalformedDispatchError
+		if !errors.As(err, &me) || me.Seq != env.Seq || !errors.Is(err, wire.ErrMalformedFrame) {
+			t.Fatalf("%s: err = %v, want a *MalformedDispatchError matching wire.ErrMalformedFrame", frame, err)
+		}
+	}
+}

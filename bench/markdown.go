@@ -30,6 +30,7 @@ func writeMarkdown(w io.Writer, r *report, chart string) error {
 	fmt.Fprintf(&b, "| Megane ÷ decode-only limit, per core (`megane_vs_limit`) | %s | ≥ 0.7× |\n", fmtRatio(r.MeganeVsLimit))
 	fmt.Fprintf(&b, "| Megane ÷ (the limit plus disgo's own event dispatch) | %s | (context) |\n", fmtRatio(r.MeganeVsLimitEvents))
 	fmt.Fprintf(&b, "| Megane 2 clusters ÷ 1 cluster, wall events/s | %s | > 1× |\n", fmtRatio(r.TwoVsOneCluster))
+	fmt.Fprintf(&b, "| the same with %s | %s | (context) |\n", r.workingHandler(), fmtRatio(r.TwoVsOneWorking))
 	fmt.Fprintf(&b, "| heap per guild (guilds, channels, roles, members), Megane's compact cache ÷ disgo's default | %s | ≤ 0.75× |\n\n", fmtRatio(r.MemoryVsDisgo))
 	if chart != "" {
 		fmt.Fprintf(&b, "## Throughput versus shard count\n\n![MESSAGE_CREATE events per CPU-second versus shards](%s)\n\n", chart)

@@ -114,6 +114,9 @@ type pairedResult struct {
 	Rounds int            `json:"rounds"`
 	Series []pairedSeries `json:"series"`
 	Ratios []pairedRatio  `json:"ratios"`
+	// HandlerWorkUS is what the working handler's spin costs per event,
+	// timed in the parent process (median).
+	HandlerWorkUS float64 `json:"handler_work_us,omitempty"`
 }
 
 // Labels of the paired series, and names of its ratios.
@@ -125,7 +128,32 @@ const (
 	ratioVsDisgo        = "megane_vs_disgo"
 	ratioVsJSONv2       = "megane_vs_disgo_jsonv2"
 	ratioTwoVsOne       = "megane_2_clusters_vs_1" // wall events/s
+	// The same with a handler that works (spin) on every message.
+	seriesWorking        = "megane, working handler"
+	ratioTwoVsOneWorking = "megane_2_clusters_vs_1_working_handler"
 )
+
+// handlerWork is the rounds of spin the working handler runs per
+// MESSAGE_CREATE: about 20 µs here, a handler that does something with the
+// message. A cluster runs all its handlers on one goroutine (its
+// executor), so this is where a second cluster is meant to pay off.
+const handlerWork = 10000
+
+// spinMicros times spin(…, n) in this process: the median of 9 batches.
+func spinMicros(n int) float64 {
+	const calls = 50
+	var sink uint64
+	us := make([]float64, 9)
+	for i := range us {
+		start := time.Now()
+		for j := range calls {
+			sink += spin(uint64(j), n)
+		}
+		us[i] = float64(time.Since(start).Microseconds()) / calls
+	}
+	runtime.KeepAlive(sink)
+	return median(us)
+}
 
 // ratio returns the named ratio, or nil.
 func (p *pairedResult) ratio(name string) *pairedRatio {
@@ -225,6 +253,28 @@ func (r *runner) runPaired(ctx context.Context) {
 			baseline: ct.party != partyMegane})
 	}
 
+	// The working-handler pair: Megane with 1 cluster and with the
+	// default count, each handler spinning handlerWork rounds per message.
+	if n := min(runtime.GOMAXPROCS(0), shards); n > 1 {
+		for _, clusters := range []int{1, n} {
+			fake, addr, err := startFake(ctx, r.self, fs)
+			if err != nil {
+				r.fail("paired headline: fake for %s: %v", seriesWorking, err)
+				return
+			}
+			bs := partySpec{Party: partyMegane, Engine: engineFast, Shards: shards, Clusters: clusters,
+				Guilds: guilds, Fake: addr, Bench: md.plan, Work: handlerWork}
+			st, err := r.self.startStepped(ctx, "bot-stepped", bs, new(struct{}), 5*time.Minute)
+			if err != nil {
+				fake.stop()
+				r.fail("paired headline: %s, %d clusters: %v", seriesWorking, clusters, firstLine(err.Error()))
+				return
+			}
+			parties = append(parties, &pairedParty{series: &pairedSeries{Label: seriesWorking, Clusters: clusters}, st: st, fake: fake})
+		}
+		res.HandlerWorkUS = spinMicros(handlerWork)
+	}
+
 	for round := range md.pairedRounds {
 		r.progress("paired headline: round %d of %d", round+1, md.pairedRounds)
 		// A new order every round (seeded, so runs are comparable): no
@@ -295,6 +345,10 @@ func (r *runner) runPaired(ctx context.Context) {
 	}
 	if one := res.series("megane", 1); one != nil && one != head {
 		res.Ratios = append(res.Ratios, pairedRatioOf(ratioTwoVsOne, head, one, sample.perWallSec))
+	}
+	one, many := res.series(seriesWorking, 1), res.series(seriesWorking, min(runtime.GOMAXPROCS(0), shards))
+	if one != nil && many != nil && one != many {
+		res.Ratios = append(res.Ratios, pairedRatioOf(ratioTwoVsOneWorking, many, one, sample.perWallSec))
 	}
 	r.rep.Paired = res
 }

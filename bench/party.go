@@ -60,6 +60,7 @@ type partySpec struct {
 	CPUProfile  string    `json:"cpuprofile,omitempty"`
 	Debug       bool      `json:"debug,omitempty"` // log at debug level to stderr (startup child)
 	Bench       benchPlan `json:"bench"`
+	Work        int       `json:"work,omitempty"` // rounds of spin the handler runs per MESSAGE_CREATE; 0: it only counts
 }
 
 // counter is the bot's event listener: it counts the events the benches
@@ -78,14 +79,29 @@ type counter struct {
 	guilds  atomic.Int64  // guild ready, available or join
 	hit     chan struct{} // capacity 1: every shard reached its round target
 	change  chan struct{} // capacity 1: ready or guilds changed
+	work    int           // rounds of spin per MESSAGE_CREATE; set before the bot starts
 }
 
 // slot is one shard's counts.
 type slot struct {
 	_      [128]byte
-	msgs   atomic.Int64 // *events.MessageCreate
-	mixed  atomic.Int64 // MESSAGE_CREATE, GUILD_MEMBER_ADD, MESSAGE_REACTION_ADD, TYPING_START
-	target atomic.Int64 // msgs value that ends this shard's round; -1 when unarmed
+	msgs   atomic.Int64  // *events.MessageCreate
+	mixed  atomic.Int64  // MESSAGE_CREATE, GUILD_MEMBER_ADD, MESSAGE_REACTION_ADD, TYPING_START
+	target atomic.Int64  // msgs value that ends this shard's round; -1 when unarmed
+	sink   atomic.Uint64 // spin's last result, so the work cannot be optimised away
+}
+
+// spin is the handler work of the working-handler parties: n rounds of a
+// xorshift from x. It is a fixed amount of CPU per call whatever the
+// input, and its result depends on every round.
+func spin(x uint64, n int) uint64 {
+	x |= 1
+	for range n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
 }
 
 var _ bot.EventListener = (*counter)(nil)
@@ -116,6 +132,9 @@ func (c *counter) OnEvent(e bot.Event) {
 	switch e := e.(type) {
 	case *events.MessageCreate:
 		s := c.slotOf(e)
+		if c.work > 0 {
+			s.sink.Store(spin(uint64(e.MessageID), c.work))
+		}
 		s.mixed.Add(1)
 		if s.msgs.Add(1) == s.target.Load() && c.pending.Add(-1) == 0 {
 			notify(c.hit)

@@ -101,3 +101,24 @@ func TestCounterReadyCountsShardsAndGuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCounterRunsTheHandlerWork checks that a counter with work spins on
+// every MESSAGE_CREATE (its slot keeps the result) and one without does
+// not.
+func TestCounterRunsTheHandlerWork(t *testing.T) {
+	t.Parallel()
+	idle, busy := newCounter(1), newCounter(1)
+	busy.work = 100
+	for _, c := range []*counter{idle, busy} {
+		c.OnEvent(message(0))
+	}
+	if got := idle.slots[0].sink.Load(); got != 0 {
+		t.Errorf("a counter without work spun: sink %d", got)
+	}
+	if got, want := busy.slots[0].sink.Load(), spin(0, 100); got != want || got == 0 {
+		t.Errorf("sink = %d; want spin(0, 100) = %d", got, want)
+	}
+	if spin(0, 100) == spin(0, 101) {
+		t.Error("one more round of spin left its result unchanged")
+	}
+}

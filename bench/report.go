@@ -26,12 +26,13 @@ type report struct {
 
 	// The key ratios, at 16 shards, no compression, MESSAGE_CREATE,
 	// caches off, GOMAXPROCS clusters.
-	MeganeVsDisgo       float64 `json:"megane_vs_disgo"`                   // events per CPU-second, Megane ÷ plain disgo (encoding/json)
-	MeganeVsDisgoJSONv2 float64 `json:"megane_vs_disgo_jsonv2"`            // the same against disgo built with GOEXPERIMENT=jsonv2
-	MeganeVsLimit       float64 `json:"megane_vs_limit"`                   // events per CPU-second, Megane ÷ decode-only limit (per core)
-	MeganeVsLimitEvents float64 `json:"megane_vs_limit_with_disgo_events"` // Megane ÷ (the limit plus disgo's event dispatch)
-	TwoVsOneCluster     float64 `json:"megane_2_clusters_vs_1"`            // wall events/s with 2 clusters ÷ with 1
-	MemoryVsDisgo       float64 `json:"memory_vs_disgo"`                   // heap per guild, guilds+channels+roles+members, Megane's compact cache ÷ disgo's default
+	MeganeVsDisgo       float64 `json:"megane_vs_disgo"`                        // events per CPU-second, Megane ÷ plain disgo (encoding/json)
+	MeganeVsDisgoJSONv2 float64 `json:"megane_vs_disgo_jsonv2"`                 // the same against disgo built with GOEXPERIMENT=jsonv2
+	MeganeVsLimit       float64 `json:"megane_vs_limit"`                        // events per CPU-second, Megane ÷ decode-only limit (per core)
+	MeganeVsLimitEvents float64 `json:"megane_vs_limit_with_disgo_events"`      // Megane ÷ (the limit plus disgo's event dispatch)
+	TwoVsOneCluster     float64 `json:"megane_2_clusters_vs_1"`                 // wall events/s with 2 clusters ÷ with 1
+	TwoVsOneWorking     float64 `json:"megane_2_clusters_vs_1_working_handler"` // the same with a handler that spins about 20 µs per message
+	MemoryVsDisgo       float64 `json:"memory_vs_disgo"`                        // heap per guild, guilds+channels+roles+members, Megane's compact cache ÷ disgo's default
 
 	Paired     *pairedResult `json:"paired_headline,omitempty"`
 	Throughput []tpCell      `json:"throughput"`
@@ -116,7 +117,7 @@ func (r *report) finish(md mode) {
 		}{
 			{ratioVsLimit, &r.MeganeVsLimit}, {ratioVsDispatch, &r.MeganeVsLimitEvents},
 			{ratioVsDisgo, &r.MeganeVsDisgo}, {ratioVsJSONv2, &r.MeganeVsDisgoJSONv2},
-			{ratioTwoVsOne, &r.TwoVsOneCluster},
+			{ratioTwoVsOne, &r.TwoVsOneCluster}, {ratioTwoVsOneWorking, &r.TwoVsOneWorking},
 		} {
 			if pr := p.ratio(x.name); pr != nil {
 				*x.dst = pr.Median
@@ -145,6 +146,14 @@ func (r *report) finish(md mode) {
 	_ = md
 }
 
+// workingHandler describes the working handler's cost per event.
+func (r *report) workingHandler() string {
+	if r.Paired == nil || r.Paired.HandlerWorkUS == 0 {
+		return "a handler that spins per message"
+	}
+	return fmt.Sprintf("a handler that spins %.1f µs per message", r.Paired.HandlerWorkUS)
+}
+
 // writeTables prints the human-readable report.
 func writeTables(out io.Writer, r *report) {
 	fmt.Fprintf(out, "Megane bench (%s mode) — %s, %s, GOMAXPROCS=%d, %s\n\n", r.Mode, r.GoVersion, r.CPU, r.GOMAXPROCS, r.Date)
@@ -154,6 +163,7 @@ func writeTables(out io.Writer, r *report) {
 	fmt.Fprintf(out, "  megane_vs_limit        %s\n", fmtRatio(r.MeganeVsLimit))
 	fmt.Fprintf(out, "  megane_vs_limit_with_disgo_events %s (the limit plus disgo's own event dispatch)\n", fmtRatio(r.MeganeVsLimitEvents))
 	fmt.Fprintf(out, "  megane 2 clusters ÷ 1  %s (wall events/s)\n", fmtRatio(r.TwoVsOneCluster))
+	fmt.Fprintf(out, "  megane 2 clusters ÷ 1, working handler  %s (wall events/s; %s)\n", fmtRatio(r.TwoVsOneWorking), r.workingHandler())
 	fmt.Fprintf(out, "  memory_vs_disgo        %s (heap per guild, members cached, compact cache ÷ disgo's)\n\n", fmtRatio(r.MemoryVsDisgo))
 	if r.Paired != nil {
 		writePaired(out, r.Paired)

@@ -144,12 +144,13 @@ func TestPairedRatiosWinOverTheMatrix(t *testing.T) {
 	r := syntheticReport()
 	r.Paired = &pairedResult{Rounds: 3, Ratios: []pairedRatio{
 		{Name: ratioVsLimit, Median: 0.61}, {Name: ratioVsDispatch, Median: 0.78},
-		{Name: ratioVsDisgo, Median: 7.5}, {Name: ratioTwoVsOne, Median: 1.1},
-	}}
+		{Name: ratioVsDisgo, Median: 7.5}, {Name: ratioTwoVsOne, Median: 1.1}, {Name: ratioTwoVsOneWorking, Median: 1.6},
+	}, HandlerWorkUS: 19.5}
 	r.MeganeVsLimit, r.MeganeVsDisgo, r.TwoVsOneCluster = 0, 0, 0
 	r.finish(quickMode())
-	if r.MeganeVsLimit != 0.61 || r.MeganeVsLimitEvents != 0.78 || r.MeganeVsDisgo != 7.5 || r.TwoVsOneCluster != 1.1 {
-		t.Errorf("key ratios %v %v %v %v; want the paired medians", r.MeganeVsLimit, r.MeganeVsLimitEvents, r.MeganeVsDisgo, r.TwoVsOneCluster)
+	if r.MeganeVsLimit != 0.61 || r.MeganeVsLimitEvents != 0.78 || r.MeganeVsDisgo != 7.5 || r.TwoVsOneCluster != 1.1 || r.TwoVsOneWorking != 1.6 {
+		t.Errorf("key ratios %v %v %v %v %v; want the paired medians",
+			r.MeganeVsLimit, r.MeganeVsLimitEvents, r.MeganeVsDisgo, r.TwoVsOneCluster, r.TwoVsOneWorking)
 	}
 	// jsonv2 did not run paired: the matrix's figure stays.
 	if r.MeganeVsDisgoJSONv2 == 0 {
@@ -157,7 +158,9 @@ func TestPairedRatiosWinOverTheMatrix(t *testing.T) {
 	}
 	var out bytes.Buffer
 	writeTables(&out, r)
-	if !strings.Contains(out.String(), "megane_vs_limit_with_disgo_events 0.78×") {
-		t.Errorf("tables lack the dispatch-inclusive ratio:\n%s", out.String())
+	for _, want := range []string{"megane_vs_limit_with_disgo_events 0.78×", "working handler  1.60×", "spins 19.5 µs per message"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("tables lack %q:\n%s", want, out.String())
+		}
 	}
 }

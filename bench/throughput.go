@@ -97,6 +97,7 @@ func prepareBot(spec partySpec) (*preparedBot, error) {
 	installEngine(spec.Engine)
 	ctx := context.Background()
 	b := &preparedBot{ctl: newControl(spec.Fake.Control), c: newCounter(spec.Shards), shards: spec.Shards}
+	b.c.work = spec.Work
 	begin := time.Now()
 	p, err := startParty(ctx, spec, b.c)
 	if err != nil {

@@ -57,15 +57,20 @@ func BenchmarkDecodeGuildCreate(b *testing.B)   { benchDecode(b, "guild_create.j
 func BenchmarkParseEnvelope(b *testing.B) {
 	for _, file := range []string{"message_create.json", "guild_create.json"} {
 		frame := loadFrame(b, file)
-		b.Run(file, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(frame)))
-			for b.Loop() {
-				if _, err := ParseEnvelope(frame); err != nil {
-					b.Fatal(err)
+		for _, p := range []struct {
+			name  string
+			parse func([]byte) (Envelope, error)
+		}{{"", ParseEnvelope}, {"-lazy", ParseEnvelopeLazy}} {
+			b.Run(file+p.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(frame)))
+				for b.Loop() {
+					if _, err := p.parse(frame); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

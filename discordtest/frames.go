@@ -77,6 +77,20 @@ func (s *Server) readyData(sess *session) []byte {
 
 // render appends the frame of a session's dispatch e to dst.
 func (w *writer) render(dst []byte, e *entry) []byte {
+	start := len(dst)
+	dst = w.renderData(dst, e)
+	if w.s.cfg.dataNotLast && len(dst) > start {
+		dst = append(dst[:len(dst)-1], dataTrailer...) // every dispatch frame ends with its '}'
+	}
+	return dst
+}
+
+// dataTrailer replaces a dispatch frame's closing brace under
+// WithDataNotLast.
+const dataTrailer = `,"_trace":["discordtest"]}`
+
+// renderData appends the dispatch frame of e, "d" last.
+func (w *writer) renderData(dst []byte, e *entry) []byte {
 	wd := w.s.world
 	switch e.kind {
 	case kindReady:

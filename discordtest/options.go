@@ -49,6 +49,7 @@ type config struct {
 	writeTimeout      time.Duration
 	contentsEvery     int      // WithContents; see contents.go
 	contents          []string // WithContents
+	dataNotLast       bool     // WithDataNotLast
 }
 
 func defaultConfig() config {
@@ -237,3 +238,10 @@ func WithCloseGrace(d time.Duration) Option { return func(c *config) { c.closeGr
 // WithWriteTimeout bounds each write of a batch of frames to a client
 // (default 10 s); a client that does not read within it is dropped.
 func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
+
+// WithDataNotLast makes every dispatch frame (READY, GUILD_CREATE,
+// RESUMED, replays and traffic) carry one more member after "d":
+// {"t":…,"s":…,"op":0,"d":{…},"_trace":["discordtest"]}. A JSON object
+// allows it, though Discord writes "d" last; it tests a client that reads
+// "d" lazily. Off by default.
+func WithDataNotLast() Option { return func(c *config) { c.dataNotLast = true } }

@@ -3,6 +3,7 @@ package discordtest
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/disgoorg/disgo/discord"
@@ -168,5 +169,30 @@ func TestTemplatesRenderValidJSON(t *testing.T) {
 	}
 	if json.Valid(tplMalformed.render(nil, &vals)) {
 		t.Error("the malformed template is valid JSON")
+	}
+}
+
+// TestDataNotLast checks that WithDataNotLast puts a member after "d" in
+// every dispatch frame (READY, GUILD_CREATE, traffic) and that the frames
+// stay valid JSON with the same data.
+func TestDataNotLast(t *testing.T) {
+	t.Parallel()
+	s := New(t, WithGuilds(2), WithDataNotLast())
+	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	if len(st.guilds) == 0 {
+		t.Fatal("no GUILD_CREATE")
+	}
+	if err := s.Emit(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := st.mustNext()
+	if f.event() != "MESSAGE_CREATE" || !strings.HasSuffix(string(f.raw), dataTrailer) || !json.Valid(f.raw) {
+		t.Fatalf("frame %q: want a valid MESSAGE_CREATE ending in %s", f.raw, dataTrailer)
+	}
+	var m struct {
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(f.D, &m); err != nil || m.Content == "" {
+		t.Fatalf("data %q: %v", f.D, err)
 	}
 }

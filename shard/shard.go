@@ -33,7 +33,12 @@ var _ gateway.Gateway = (*Shard)(nil)
 //
 // Bad input: a frame or dispatch that does not decode is logged (shard,
 // sequence number and event type; never the payload), counted in
-// Stats.Dropped and dropped; the connection stays up. DM and group DM
+// Stats.Dropped and dropped; the connection stays up. The read loop only
+// reads a dispatch's op, s and t when they come before "d", as Discord
+// sends them (wire.ParseEnvelopeLazy); such a frame that turns out
+// malformed after them, or that repeats op, s, t or d after d, is dropped
+// by the dispatch goroutine after its sequence number was recorded, like
+// data that does not decode. DM and group DM
 // channels inside GUILD_CREATE/GUILD_UPDATE, on which disgo's decoder
 // panics, are removed first and counted in Stats.FilteredChannels. A frame
 // over wire.MaxPayload (64 MiB) is not buffered: the connection ends

@@ -36,6 +36,38 @@ func TestCompressions(t *testing.T) {
 	}
 }
 
+// TestDataNotLast runs a session, traffic and a resume with a fake that
+// writes a member after "d" in every dispatch frame, over every transport
+// compression. The read loop takes d unscanned (wire.ParseEnvelopeLazy);
+// the dispatch goroutine must find d's real end, so nothing is lost or
+// dropped. The guilds' GUILD_CREATEs take the filtering path.
+func TestDataNotLast(t *testing.T) {
+	t.Parallel()
+	for _, c := range []wire.Compression{wire.None, wire.ZlibStream, wire.ZstdStream} {
+		t.Run(c.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := discordtest.New(t, append(fakeOpts(), discordtest.WithDataNotLast())...)
+			r := newRecorder()
+			h := newHooks()
+			s := openShard(t, srv, 0, 1, r.handle, WithCompression(c), WithEventHook(h.hook))
+			guilds := len(srv.GuildIDs(0, 1))
+			eventually(t, "the shard's guilds", func() bool { return r.count(gateway.EventTypeGuildCreate) == guilds }, r.wake)
+			emitWritten(t, srv, s, 100)
+			if err := srv.Reconnect(0); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "a resume", func() bool { return countEvents[Resumed](h) == 1 }, h.wake)
+			if err := srv.Emit(0, 100); err != nil {
+				t.Fatal(err)
+			}
+			assertNoLoss(t, srv, s, r, 200)
+			if st := s.Stats(); st.Dropped != 0 {
+				t.Fatalf("dropped %d", st.Dropped)
+			}
+		})
+	}
+}
+
 // TestMalformedFrameDropped checks that a malformed frame is counted and
 // dropped while the connection stays up.
 func TestMalformedFrameDropped(t *testing.T) {

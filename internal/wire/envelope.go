@@ -18,7 +18,8 @@ var ErrMalformedFrame = errors.New("wire: malformed frame")
 type FrameError struct {
 	// Reason says what was wrong, without quoting the payload.
 	Reason string
-	// Offset is the byte offset in the payload where the problem was found.
+	// Offset is the byte offset in the payload where the problem was found
+	// ([ExactData]: in the data it was given).
 	Offset int
 }
 
@@ -76,7 +77,10 @@ func ParseEnvelope(payload []byte) (Envelope, error) {
 // it twice.
 //
 // An unchecked D must be decoded with [DecodeUnchecked], or trimmed with
-// [ExactData] before anything else reads it. Both fall back to finding d's
+// [ExactData] before anything else reads it. This relies on the JSON engine
+// installed behind disgo's Unmarshal rejecting anything after one value, as
+// encoding/json, its jsonv2 build and go-json all do; one that stops after
+// the first value (a json.Decoder's Decode, say) must not be installed. Both fall back to finding d's
 // real end when d was not the last key, and both reject a frame that is
 // malformed after the head or that repeats "op", "s", "t" or "d" after d
 // (ParseEnvelope would let the last one win). So a malformed frame is
@@ -211,7 +215,7 @@ func member(p []byte, i int) (key []byte, value int, err error) {
 
 // lastValueEnd returns the index just past the last non-whitespace byte
 // before the frame's closing brace, or -1 if the frame does not end with a
-// brace or nothing lies between p[from] and it.
+// brace. It returns from when nothing lies between p[from] and the brace.
 func lastValueEnd(p []byte, from int) int {
 	z := len(p) - 1
 	for z >= from && wsTable[p[z]] {
@@ -236,7 +240,7 @@ const reasonRepeatedKey = `envelope key repeated after "d"`
 // d itself when d was the frame's last key, as Discord sends it. What
 // follows the value must be further members of the frame's object, none of
 // them "op", "s", "t" or "d" again; otherwise it returns a *[FrameError]
-// whose offset counts from the start of d.
+// whose Offset counts from the start of d, not of the frame.
 func ExactData(d []byte) ([]byte, error) {
 	end, err := skipValue(d, 0)
 	if err != nil {
@@ -246,12 +250,13 @@ func ExactData(d []byte) ([]byte, error) {
 		if d[i] != ',' {
 			return nil, frameErr(i, "expected ','")
 		}
-		key, v, err := member(d, skipWS(d, i+1))
+		k := skipWS(d, i+1)
+		key, v, err := member(d, k)
 		if err != nil {
 			return nil, err
 		}
 		if envelopeKey(key) != keyOther {
-			return nil, frameErr(i, reasonRepeatedKey)
+			return nil, frameErr(k, reasonRepeatedKey)
 		}
 		if i, err = skipValue(d, v); err != nil {
 			return nil, err

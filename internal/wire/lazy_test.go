@@ -111,49 +111,106 @@ func TestParseEnvelopeLazy(t *testing.T) {
 	}
 }
 
-// TestDecodeUncheckedMatchesDecodeDispatch checks that the lazy path
-// decodes every realistic frame, also with members after d, exactly like
-// ParseEnvelope and DecodeDispatch.
+// TestDecodeUncheckedMatchesDecodeDispatch checks, under both engines,
+// that the lazy path decodes every realistic frame, also with members
+// after d, exactly like ParseEnvelope and DecodeDispatch, and that with
+// members after d the unchecked slice alone is rejected (so the fallback
+// is what decodes it).
 func TestDecodeUncheckedMatchesDecodeDispatch(t *testing.T) {
-	restore := UseFastJSON()
-	defer restore()
-	for _, name := range []string{"message_create.json", "guild_create.json", "ready.json"} {
-		frame := loadFrame(t, name)
-		moved := append(bytes.TrimSuffix(bytes.TrimSpace(frame), []byte("}")), `,"_trace":["gw-1",{"t":"}"}]}`...)
-		for _, in := range [][]byte{frame, moved} {
-			full := mustEnvelope(t, in)
-			want, err := DecodeDispatch(full.Type, full.D)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
+	defer UseStdJSON()
+	for _, engine := range []struct {
+		name string
+		use  func()
+	}{{"std", UseStdJSON}, {"fast", func() { UseFastJSON() }}} {
+		engine.use()
+		for _, name := range []string{"message_create.json", "guild_create.json", "ready.json"} {
+			frame := loadFrame(t, name)
+			moved := append(bytes.TrimSuffix(bytes.TrimSpace(frame), []byte("}")), `,"_trace":["gw-1",{"t":"}"}]}`...)
+			for i, in := range [][]byte{frame, moved} {
+				full := mustEnvelope(t, in)
+				want, err := DecodeDispatch(full.Type, full.D)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", engine.name, name, err)
+				}
+				lazy, err := ParseEnvelopeLazy(in)
+				if err != nil || !lazy.Unchecked {
+					t.Fatalf("%s/%s: lazy parse %+v, %v; want an unchecked envelope", engine.name, name, lazy, err)
+				}
+				if _, err := DecodeDispatch(lazy.Type, lazy.D); (err == nil) != (i == 0) {
+					t.Fatalf("%s/%s: decoding the unchecked slice alone: err = %v", engine.name, name, err)
+				}
+				got, err := DecodeUnchecked(lazy.Type, lazy.D)
+				if err != nil {
+					t.Fatalf("%s/%s: DecodeUnchecked: %v", engine.name, name, err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s/%s: DecodeUnchecked differs from DecodeDispatch", engine.name, name)
+				}
 			}
-			lazy, err := ParseEnvelopeLazy(in)
-			if err != nil || !lazy.Unchecked {
-				t.Fatalf("%s: lazy parse %+v, %v; want an unchecked envelope", name, lazy, err)
+		}
+	}
+}
+
+// TestEnginesRejectMembersAfterData is the lazy path's soundness for
+// every event type disgo knows, under both engines: whatever data
+// DecodeDispatch accepts, it rejects once another member follows it.
+func TestEnginesRejectMembersAfterData(t *testing.T) {
+	defer UseStdJSON()
+	values := []string{`{}`, `null`, `{"id":"1","guild_id":"2","channel_id":"3","user":{"id":"4"}}`}
+	for _, c := range dispatchCases {
+		values = append(values, c.d)
+	}
+	trailers := []string{`,"x":1`, ` , "_trace" : [ "}" ] `, `,"d":{}`, `}`, `,"s":null`}
+	for _, engine := range []struct {
+		name string
+		use  func()
+	}{{"std", UseStdJSON}, {"fast", func() { UseFastJSON() }}} {
+		engine.use()
+		checked := 0
+		for _, typ := range allEventTypes {
+			if typ == gateway.EventTypeResumed {
+				continue // its data is not read; ParseEnvelopeLazy never leaves it unchecked
 			}
-			got, err := DecodeUnchecked(lazy.Type, lazy.D)
-			if err != nil {
-				t.Fatalf("%s: DecodeUnchecked: %v", name, err)
+			for _, v := range values {
+				if _, err := DecodeDispatch(typ, []byte(v)); err != nil {
+					continue
+				}
+				checked++
+				for _, tr := range trailers {
+					if _, err := DecodeDispatch(typ, []byte(v+tr)); err == nil {
+						t.Errorf("%s: %s accepts %q", engine.name, typ, v+tr)
+					}
+				}
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("%s: DecodeUnchecked differs from DecodeDispatch", name)
-			}
+		}
+		if checked < len(allEventTypes) {
+			t.Errorf("%s: only %d accepted values over %d types", engine.name, checked, len(allEventTypes))
 		}
 	}
 }
 
 func TestDecodeUncheckedErrors(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{
-		`{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"id":"1"},"s":2}`,
-		`{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"id":"1"`,
-		`{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"id":1}}`,
+	for _, tc := range []struct {
+		in       string
+		repeated bool // rejected by ExactData for a repeated envelope key
+	}{
+		{`{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"id":"1"},"s":2}`, true},
+		{`{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"id":"1"},"T":"X"}`, true},
+		{`{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"id":"1"}`, false},
+		{`{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"id":1}}`, false},
 	} {
-		env, err := ParseEnvelopeLazy([]byte(in))
-		if err != nil {
-			continue // rejected at once: fine too
+		env, err := ParseEnvelopeLazy([]byte(tc.in))
+		if err != nil || !env.Unchecked {
+			t.Fatalf("%s: %+v, %v; want an unchecked envelope", tc.in, env, err)
 		}
-		if _, err := DecodeUnchecked(env.Type, env.D); !errors.Is(err, ErrMalformedFrame) {
-			t.Errorf("%s: err = %v, want ErrMalformedFrame", in, err)
+		_, err = DecodeUnchecked(env.Type, env.D)
+		if !errors.Is(err, ErrMalformedFrame) {
+			t.Fatalf("%s: err = %v, want ErrMalformedFrame", tc.in, err)
+		}
+		var fe *FrameError
+		if isRepeat := errors.As(err, &fe) && fe.Reason == reasonRepeatedKey; isRepeat != tc.repeated {
+			t.Errorf("%s: err = %v; repeated-key error: %v, want %v", tc.in, err, isRepeat, tc.repeated)
 		}
 	}
 }

@@ -23,14 +23,11 @@ func benchDecode(b *testing.B, file string) {
 			}
 		}
 	})
-	for _, e := range []struct {
-		name string
-		use  func()
-	}{{"wire-std", UseStdJSON}, {"wire-fast", func() { UseFastJSON() }}} {
+	for _, e := range engines {
 		for _, lazy := range []bool{false, true} {
-			name, parse, decode := e.name, ParseEnvelope, DecodeDispatch
+			name, parse, decode := "wire-"+e.name, ParseEnvelope, DecodeDispatch
 			if lazy {
-				name, parse, decode = e.name+"-lazy", ParseEnvelopeLazy, DecodeUnchecked
+				name, parse, decode = name+"-lazy", ParseEnvelopeLazy, DecodeUnchecked
 			}
 			b.Run(name, func(b *testing.B) {
 				e.use()

@@ -44,3 +44,11 @@ func mustEnvelope(tb testing.TB, frame []byte) Envelope {
 	}
 	return env
 }
+
+// engines are the two JSON engines, by name, each with the call that
+// installs it process-wide. A test that installs one must not run in
+// parallel, and must put UseStdJSON back.
+var engines = []struct {
+	name string
+	use  func()
+}{{"std", UseStdJSON}, {"fast", func() { UseFastJSON() }}}

@@ -118,10 +118,7 @@ func TestParseEnvelopeLazy(t *testing.T) {
 // is what decodes it).
 func TestDecodeUncheckedMatchesDecodeDispatch(t *testing.T) {
 	defer UseStdJSON()
-	for _, engine := range []struct {
-		name string
-		use  func()
-	}{{"std", UseStdJSON}, {"fast", func() { UseFastJSON() }}} {
+	for _, engine := range engines {
 		engine.use()
 		for _, name := range []string{"message_create.json", "guild_create.json", "ready.json"} {
 			frame := loadFrame(t, name)
@@ -161,10 +158,7 @@ func TestEnginesRejectMembersAfterData(t *testing.T) {
 		values = append(values, c.d)
 	}
 	trailers := []string{`,"x":1`, ` , "_trace" : [ "}" ] `, `,"d":{}`, `}`, `,"s":null`}
-	for _, engine := range []struct {
-		name string
-		use  func()
-	}{{"std", UseStdJSON}, {"fast", func() { UseFastJSON() }}} {
+	for _, engine := range engines {
 		engine.use()
 		checked := 0
 		for _, typ := range allEventTypes {

@@ -38,9 +38,9 @@ var _ gateway.Gateway = (*Shard)(nil)
 // sends them (wire.ParseEnvelopeLazy); such a frame that turns out
 // malformed after them, or that repeats op, s, t or d after d, is dropped
 // by the dispatch goroutine after its sequence number was recorded, like
-// data that does not decode. DM and group DM
-// channels inside GUILD_CREATE/GUILD_UPDATE, on which disgo's decoder
-// panics, are removed first and counted in Stats.FilteredChannels. A frame
+// data that does not decode. DM and group DM channels inside
+// GUILD_CREATE/GUILD_UPDATE, on which disgo's decoder panics, are removed
+// first and counted in Stats.FilteredChannels. A frame
 // over wire.MaxPayload (64 MiB) is not buffered: the connection ends
 // (close 1009) and the shard resumes. The token never appears in a log
 // line, error or stat. A panic in the handler itself is not recovered.

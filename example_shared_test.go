@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/bus"
@@ -44,7 +43,7 @@ func runManager(fake *discordtest.Server, clusters int, opts ...megane.Option) (
 		megane.WithClusters(clusters),
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
-		megane.WithQueueOptions(shard.WithIdentifyWindow(10 * time.Millisecond)),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(exampleWindow), shard.WithIdentifyMargin(exampleMargin)),
 		megane.WithEventHandler(func(e megane.Event) {
 			if e.Kind == megane.AllClustersReady {
 				close(ready)

@@ -26,9 +26,16 @@ func (b *Bot) Launch(_ context.Context, c *cluster.Cluster) error {
 	return nil
 }
 
-// startFake starts a fake Discord with scaled-down identify windows.
+// The scaled-down identify window of the examples: the fake Discord and
+// the Manager's queue use the same one, plus the queue's margin.
+const (
+	exampleWindow = 10 * time.Millisecond
+	exampleMargin = 20 * time.Millisecond
+)
+
+// startFake starts a fake Discord with the scaled-down identify window.
 func startFake(shards int) *discordtest.Server {
-	fake, err := discordtest.Start(discordtest.WithShards(shards), discordtest.WithIdentifyWindow(time.Millisecond),
+	fake, err := discordtest.Start(discordtest.WithShards(shards), discordtest.WithIdentifyWindow(exampleWindow),
 		discordtest.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		panic(err)
@@ -43,7 +50,7 @@ func newManager(fake *discordtest.Server, clusters int, ready chan<- struct{}) *
 		megane.WithClusters(clusters),
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
-		megane.WithQueueOptions(shard.WithIdentifyWindow(10*time.Millisecond)),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(exampleWindow), shard.WithIdentifyMargin(exampleMargin)),
 		megane.WithEventHandler(func(e megane.Event) {
 			if e.Kind == megane.AllClustersReady {
 				close(ready)

@@ -162,7 +162,7 @@ func baseOpts(fake *discordtest.Server, tl *tally) []Option {
 		WithAPIURL(fake.APIURL()),
 		WithLogger(slog.New(slog.DiscardHandler)),
 		WithEventHandler(tl.event),
-		WithQueueOptions(shard.WithIdentifyWindow(10 * time.Millisecond)),
+		WithQueueOptions(shard.WithIdentifyWindow(testutil.IdentifyWindow), shard.WithIdentifyMargin(testutil.IdentifyMargin)),
 		WithShardOptions(
 			shard.WithBackoff(time.Millisecond, 10*time.Millisecond),
 			shard.WithInvalidSessionWait(time.Millisecond, 2*time.Millisecond),

@@ -90,12 +90,9 @@ func (t *genTally) waitMsgs(tb testing.TB, gen, n int, shards ...int) {
 // reshardManager builds a Manager of genWorkers against fake.
 func reshardManager(t *testing.T, fake *discordtest.Server, gt *genTally, opts ...Option) *Manager {
 	t.Helper()
-	// The identify window is wider than baseOpts' so that scheduling
-	// under -race never lets two IDENTIFYs reach the fake (1 ms window)
-	// closer together than the queue granted them: the tests assert that
-	// the fake saw no bucket breach over both shard sets.
+	// baseOpts gives the queue the fake's identify window: the tests
+	// assert that the fake saw no bucket breach over both shard sets.
 	m, err := New(fake.Token(), append(append(baseOpts(fake, gt.tally),
-		WithQueueOptions(shard.WithIdentifyWindow(50*time.Millisecond)),
 		WithWorker(func() cluster.Worker { return &genWorker{t: gt} })), opts...)...)
 	if err != nil {
 		t.Fatal(err)

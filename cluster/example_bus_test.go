@@ -26,12 +26,12 @@ func (p *Pinger) HandleCommand(_ context.Context, _ string, payload json.RawMess
 
 func ExampleFetchGuild() {
 	fake, err := discordtest.Start(discordtest.WithShards(1), discordtest.WithGuilds(2), discordtest.WithMembers(3),
-		discordtest.WithIdentifyWindow(time.Millisecond), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+		discordtest.WithIdentifyWindow(10*time.Millisecond), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		panic(err)
 	}
 	defer fake.Close()
-	queue := shard.NewQueue(shard.WithIdentifyWindow(10 * time.Millisecond))
+	queue := shard.NewQueue(shard.WithIdentifyWindow(10*time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)) // the fake's window
 	defer queue.Close()
 	// One bus for the process; every guild belongs to cluster 0 here.
 	b := bus.New(bus.WithGuildResolver(func(uint64) (int, bool) { return 0, true }))

@@ -28,12 +28,12 @@ func (g *Greeter) Launch(_ context.Context, c *cluster.Cluster) error {
 
 func ExampleNew() {
 	fake, err := discordtest.Start(discordtest.WithShards(2), discordtest.WithGuilds(6),
-		discordtest.WithIdentifyWindow(time.Millisecond), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+		discordtest.WithIdentifyWindow(10*time.Millisecond), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		panic(err)
 	}
 	defer fake.Close()
-	queue := shard.NewQueue(shard.WithIdentifyWindow(10 * time.Millisecond))
+	queue := shard.NewQueue(shard.WithIdentifyWindow(10*time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)) // the fake's window
 	defer queue.Close()
 
 	c := cluster.New(fake.Token(), 0, []int{0, 1}, 2,

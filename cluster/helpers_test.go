@@ -38,7 +38,7 @@ func newFake(t *testing.T, shards int, opts ...discordtest.Option) *discordtest.
 
 // newQueue returns an identify queue matching newFake's window.
 func newQueue(t *testing.T) *shard.LocalQueue {
-	q := shard.NewQueue(shard.WithIdentifyWindow(10 * time.Millisecond))
+	q := shard.NewQueue(shard.WithIdentifyWindow(testutil.IdentifyWindow), shard.WithIdentifyMargin(testutil.IdentifyMargin))
 	t.Cleanup(q.Close)
 	return q
 }

@@ -62,7 +62,7 @@ func ExampleManager() {
 	defer srv.Close()
 
 	// One identify queue for the process; windows scaled down for the fake.
-	queue := shard.NewQueue(shard.WithIdentifyWindow(20 * time.Millisecond))
+	queue := shard.NewQueue(shard.WithIdentifyWindow(10*time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)) // the fake's window
 	m := shard.NewManager(srv.Token(), []int{0, 1}, 2,
 		shard.WithManagerQueue(queue),
 		shard.WithManagerShardOptions(shard.WithURL(srv.GatewayURL())))

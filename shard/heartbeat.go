@@ -72,7 +72,7 @@ func (s *Shard) sendHeartbeat(c *conn, requested bool) error {
 	if seq := s.seq.Load(); seq != 0 {
 		d = seq
 	}
-	if err := s.sendInternal(c, int(gateway.OpcodeHeartbeat), d); err != nil {
+	if _, err := s.sendInternal(c, int(gateway.OpcodeHeartbeat), d); err != nil {
 		return fmt.Errorf("shard: heartbeat: %w", err)
 	}
 	s.beats.Add(1)

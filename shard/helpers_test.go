@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/testutil"
 )
 
 // TestMain checks for leaked goroutines. disgo v0.19.6's REST rate limiter
@@ -151,7 +152,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // beat is, correctly, a zombie; tests about heartbeats set their own.
 func fakeOpts(extra ...discordtest.Option) []discordtest.Option {
 	return append([]discordtest.Option{
-		discordtest.WithIdentifyWindow(2 * time.Millisecond),
+		discordtest.WithIdentifyWindow(testutil.IdentifyWindow),
 		discordtest.WithHeartbeatInterval(time.Second),
 		discordtest.WithGuilds(4),
 		discordtest.WithCloseGrace(100 * time.Millisecond),
@@ -163,11 +164,21 @@ func shardOpts(srv *discordtest.Server, extra ...Option) []Option {
 	return append([]Option{
 		WithURL(srv.GatewayURL()),
 		WithLogger(quietLogger()),
-		WithQueue(NewQueue(WithIdentifyWindow(3*time.Millisecond), WithQueueLogger(quietLogger()))),
+		WithQueue(testQueue()),
 		WithBackoff(time.Millisecond, 10*time.Millisecond),
 		WithInvalidSessionWait(time.Millisecond, 5*time.Millisecond),
 		WithCloseTimeout(time.Second),
 	}, extra...)
+}
+
+// testQueue returns an identify queue with the tests' window and margin,
+// the window the fake of fakeOpts uses.
+func testQueue(opts ...QueueOption) *LocalQueue {
+	return NewQueue(append([]QueueOption{
+		WithIdentifyWindow(testutil.IdentifyWindow),
+		WithIdentifyMargin(testutil.IdentifyMargin),
+		WithQueueLogger(quietLogger()),
+	}, opts...)...)
 }
 
 // openShard opens a shard against srv and closes it at the end of the test.

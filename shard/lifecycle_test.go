@@ -175,6 +175,8 @@ func (blockingQueue) Wait(ctx context.Context, _ int) error {
 	return ctx.Err()
 }
 
+func (blockingQueue) Identified(int, time.Time, error) {}
+
 func TestSend(t *testing.T) {
 	t.Parallel()
 	// No heartbeat during the test: only IDENTIFY uses the send limit.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/disgoorg/disgo"
 	"github.com/disgoorg/disgo/bot"
@@ -27,7 +26,7 @@ func TestManagerWithDisgoClient(t *testing.T) {
 	const shards = 2
 	srv := discordtest.New(t, fakeOpts(discordtest.WithShards(shards), discordtest.WithGuilds(6))...)
 	m := NewManager(srv.Token(), []int{0, 1}, shards,
-		WithManagerQueue(NewQueue(WithIdentifyWindow(3*time.Millisecond), WithQueueLogger(quietLogger()))),
+		WithManagerQueue(testQueue()),
 		WithManagerLogger(quietLogger()),
 		WithManagerShardOptions(shardOpts(srv)...))
 
@@ -88,7 +87,7 @@ func TestManagerWithDisgoClient(t *testing.T) {
 func TestManagerRestartResumes(t *testing.T) {
 	t.Parallel()
 	srv := discordtest.New(t, fakeOpts(discordtest.WithShards(3))...)
-	queue := NewQueue(WithIdentifyWindow(3*time.Millisecond), WithQueueLogger(quietLogger()))
+	queue := testQueue()
 	opts := []ManagerOption{
 		WithManagerQueue(queue),
 		WithManagerLogger(quietLogger()),
@@ -150,7 +149,7 @@ func TestManagerOpenAll(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := NewManager(tt.token, []int{2, 0, 1}, 3,
-				WithManagerQueue(NewQueue(WithIdentifyWindow(3*time.Millisecond), WithQueueLogger(quietLogger()))),
+				WithManagerQueue(testQueue()),
 				WithManagerLogger(quietLogger()),
 				WithManagerShardOptions(shardOpts(srv)...))
 			defer m.Close(context.Background())
@@ -206,7 +205,7 @@ func TestManagerQueueDepth(t *testing.T) {
 		}
 	}
 	m := NewManager(srv.Token(), []int{0, 1}, 2,
-		WithManagerQueue(NewQueue(WithIdentifyWindow(3*time.Millisecond), WithQueueLogger(quietLogger()))),
+		WithManagerQueue(testQueue()),
 		WithManagerLogger(quietLogger()),
 		WithManagerHandler(handler),
 		WithManagerShardOptions(shardOpts(srv)...))

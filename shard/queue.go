@@ -13,13 +13,30 @@ import (
 var ErrQueueClosed = errors.New("shard: identify queue closed")
 
 // Queue is the process-wide identify queue. Every shard waits on it before
-// it sends IDENTIFY. It is an interface so that a queue shared by several
-// hosts can replace LocalQueue later.
+// it sends IDENTIFY, and reports when it sent it. It is an interface so
+// that a queue shared by several hosts can replace LocalQueue.
+//
+// Discord times an IDENTIFY when it arrives, so a bucket's window must
+// start when the frame was written, not when the queue let it go: between
+// the two the shard still encodes the frame, passes its send limiter and
+// writes. A Queue therefore keeps a bucket closed from Wait's grant until
+// Identified reports the write, and starts the window then.
 type Queue interface {
 	// Wait blocks until shardID may identify, or ctx ends. A nil error
 	// spends one identify from the session start budget: the caller must
-	// identify right away. It returns ctx.Err() if ctx ends first.
+	// identify right away and then call Identified. It returns ctx.Err()
+	// if ctx ends first.
 	Wait(ctx context.Context, shardID int) error
+	// Identified reports what became of the IDENTIFY that the last nil
+	// Wait for shardID allowed. A nil err means it was written, and at is
+	// when the write returned: the bucket's window starts there. A non-nil
+	// err means not one byte of it was written (the frame could not be
+	// encoded, the connection was gone before the write began); the
+	// identify is given back to the budget and the bucket reopens at once.
+	// A caller that does not know whether a failed write reached the peer
+	// must report it as written (nil err). Call it exactly once after
+	// every nil Wait; it never blocks.
+	Identified(shardID int, at time.Time, err error)
 }
 
 var _ Queue = (*LocalQueue)(nil)
@@ -29,6 +46,18 @@ const (
 	// DefaultIdentifyWindow is how long a bucket waits after an identify
 	// before the next one (Discord: 5 s).
 	DefaultIdentifyWindow = 5 * time.Second
+	// DefaultIdentifyMargin is added to every window. Discord times each
+	// IDENTIFY when it arrives, and two IDENTIFYs of one bucket travel on
+	// two connections (later on two hosts) whose delays differ: if the
+	// first one is delayed more than the second, they arrive closer than
+	// they were written, and a breach costs an op 9 and a whole window.
+	// 300 ms covers the jitter of a loaded host and an ordinary network
+	// path; it adds 6% to a cold start at max_concurrency 1.
+	DefaultIdentifyMargin = 300 * time.Millisecond
+	// DefaultGrantTimeout is how long a grant may go unreported (see
+	// Queue.Identified) before the queue takes the IDENTIFY as written at
+	// the end of it. A shard reports within its write timeout (10 s).
+	DefaultGrantTimeout = 30 * time.Second
 	// budgetPeriod is how long a refilled session start budget lasts until
 	// the next reset when Discord has not said (it resets daily).
 	budgetPeriod = 24 * time.Hour
@@ -38,7 +67,10 @@ const (
 //
 //   - shard s is in bucket s % max_concurrency, and each bucket allows at
 //     most one identify per identify window, while buckets proceed in
-//     parallel;
+//     parallel. A bucket closes when Wait grants an identify; its window
+//     (plus the margin, see DefaultIdentifyMargin) starts when Identified
+//     reports the IDENTIFY written, or at the grant timeout if it never
+//     does;
 //   - within a bucket, waiting shards go in ascending shard ID order;
 //   - each identify spends one of session_start_limit.remaining; when the
 //     remaining budget is down to the reserve, waiters wait until the reset
@@ -65,7 +97,15 @@ type LocalQueue struct {
 // queueBucket is one rate limit key.
 type queueBucket struct {
 	next    time.Time      // earliest time of the next identify
+	held    []queueGrant   // granted, not yet reported; usually 0 or 1
 	waiters []*queueWaiter // sorted by shard ID, then arrival
+}
+
+// queueGrant is an identify that Wait let go and Identified has not
+// reported yet. Its bucket stays closed meanwhile.
+type queueGrant struct {
+	shardID int
+	expires time.Time // unreported by then: taken as written then
 }
 
 // queueWaiter is one blocked Wait call.
@@ -85,6 +125,8 @@ func (w *queueWaiter) notify() {
 type queueConfig struct {
 	maxConcurrency int
 	window         time.Duration
+	margin         time.Duration
+	grantTimeout   time.Duration
 	total          int
 	remaining      int
 	resetAfter     time.Duration
@@ -96,6 +138,8 @@ func defaultQueueConfig() queueConfig {
 	return queueConfig{
 		maxConcurrency: 1,
 		window:         DefaultIdentifyWindow,
+		margin:         DefaultIdentifyMargin,
+		grantTimeout:   DefaultGrantTimeout,
 		remaining:      -1,
 		logger:         slog.Default(),
 	}
@@ -110,11 +154,31 @@ func WithMaxConcurrency(n int) QueueOption {
 	return func(c *queueConfig) { c.maxConcurrency = max(n, 1) }
 }
 
-// WithIdentifyWindow sets how long a bucket waits between two identifies.
-// Default: DefaultIdentifyWindow (5 s). Tests scale it down. A window of 0
-// or less lets identifies through without spacing.
+// WithIdentifyWindow sets how long a bucket waits between two identifies,
+// from the moment the first was written. Default: DefaultIdentifyWindow
+// (5 s). Tests scale it down, and must give the fake Discord the same
+// window. A window of 0 or less lets identifies through without spacing
+// (and without a margin).
 func WithIdentifyWindow(d time.Duration) QueueOption {
 	return func(c *queueConfig) { c.window = d }
+}
+
+// WithIdentifyMargin sets the safety margin added to every window (see
+// DefaultIdentifyMargin for why). Default 300 ms; negative means 0.
+func WithIdentifyMargin(d time.Duration) QueueOption {
+	return func(c *queueConfig) { c.margin = max(d, 0) }
+}
+
+// WithGrantTimeout sets how long a grant may go unreported before the
+// queue takes its IDENTIFY as written at the end of that time (default
+// DefaultGrantTimeout). It only matters for a Queue caller that breaks the
+// rule of calling Identified; values of 0 or less keep the default.
+func WithGrantTimeout(d time.Duration) QueueOption {
+	return func(c *queueConfig) {
+		if d > 0 {
+			c.grantTimeout = d
+		}
+	}
 }
 
 // WithSessionStartLimit sets session_start_limit from /gateway/bot: the
@@ -179,7 +243,8 @@ func newQueueBuckets(n int) []*queueBucket {
 
 // Wait blocks until shardID may identify, or ctx ends, or the queue is
 // closed (ErrQueueClosed). See LocalQueue for the rules. A nil error has
-// spent one identify of the budget.
+// spent one identify of the budget and keeps the bucket closed until
+// Identified.
 func (q *LocalQueue) Wait(ctx context.Context, shardID int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -255,13 +320,17 @@ func (q *LocalQueue) bucketLocked(shardID int) *queueBucket {
 	return q.buckets[((shardID%n)+n)%n]
 }
 
-// tryGrantLocked grants w if it heads its bucket, the bucket's window has
-// passed and the budget allows. Otherwise it returns when to look again
-// (zero: when woken).
+// tryGrantLocked grants w if it heads its bucket, no identify of the
+// bucket is in flight, the bucket's window has passed and the budget
+// allows. Otherwise it returns when to look again (zero: when woken).
 func (q *LocalQueue) tryGrantLocked(w *queueWaiter, now time.Time) (time.Time, bool) {
 	b := q.bucketLocked(w.shardID)
 	if len(b.waiters) == 0 || b.waiters[0] != w {
 		return time.Time{}, false
+	}
+	if q.expireLocked(b, now) {
+		// Identified will wake w; the timer covers a report that never comes.
+		return b.held[0].expires, false
 	}
 	at := b.next
 	if q.remaining >= 0 {
@@ -291,14 +360,72 @@ func (q *LocalQueue) tryGrantLocked(w *queueWaiter, now time.Time) (time.Time, b
 		return at, false
 	}
 	b.waiters = slices.Delete(b.waiters, 0, 1)
-	b.next = now.Add(q.cfg.window)
+	if q.cfg.window > 0 {
+		b.held = append(b.held, queueGrant{shardID: w.shardID, expires: now.Add(q.cfg.grantTimeout)})
+	}
+	if len(b.waiters) > 0 {
+		// The new head looks again: at once without spacing, else it
+		// sets its timer to the grant's expiry until Identified wakes it.
+		b.waiters[0].notify()
+	}
 	if q.remaining > 0 {
 		q.remaining--
+	}
+	return time.Time{}, true
+}
+
+// expireLocked drops b's grants that went unreported past their expiry,
+// taking each as written then, and reports whether a grant is still held.
+func (q *LocalQueue) expireLocked(b *queueBucket, now time.Time) bool {
+	b.held = slices.DeleteFunc(b.held, func(g queueGrant) bool {
+		if now.Before(g.expires) {
+			return false
+		}
+		q.cfg.logger.Warn("identify grant never reported; taking it as written at its timeout",
+			slog.Int("shard", g.shardID), slog.Duration("timeout", q.cfg.grantTimeout))
+		q.closeBucketLocked(b, g.expires)
+		return true
+	})
+	return len(b.held) > 0
+}
+
+// closeBucketLocked starts b's window at written: the next identify may go
+// a window plus the margin later.
+func (q *LocalQueue) closeBucketLocked(b *queueBucket, written time.Time) {
+	if q.cfg.window <= 0 {
+		return
+	}
+	if next := written.Add(q.cfg.window + q.cfg.margin); next.After(b.next) {
+		b.next = next
+	}
+}
+
+// Identified implements Queue: it reopens shardID's bucket, with its
+// window starting at at (the current time if at is zero) when err is nil;
+// when err is not nil the identify goes back to the budget and the bucket
+// reopens at once. A report for a grant that expired still moves the
+// window, so a late write is never overtaken.
+func (q *LocalQueue) Identified(shardID int, at time.Time, err error) {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.initLocked()
+	b := q.bucketLocked(shardID)
+	i := slices.IndexFunc(b.held, func(g queueGrant) bool { return g.shardID == shardID })
+	if i >= 0 {
+		b.held = slices.Delete(b.held, i, i+1)
+	}
+	switch {
+	case err == nil:
+		q.closeBucketLocked(b, at)
+	case i >= 0 && q.remaining >= 0 && q.remaining < q.total:
+		q.remaining++ // never sent: Discord did not count it
 	}
 	if len(b.waiters) > 0 {
 		b.waiters[0].notify()
 	}
-	return time.Time{}, true
 }
 
 // leave removes a waiter whose context ended and wakes the next in line.
@@ -331,25 +458,33 @@ func (q *LocalQueue) Remaining() int {
 
 // SetLimit replaces max_concurrency and the session start budget with fresh
 // figures from /gateway/bot. A maxConcurrency of 0 or less is treated as 1.
-// Waiting shards are re-bucketed; a new bucket keeps the latest window of
-// the old buckets, so no bucket can identify twice within one window.
+// Identifies granted and not yet reported are taken off remaining, since
+// Discord may not have counted them yet. Waiting shards and those grants
+// are re-bucketed; a new bucket keeps the latest window of the old
+// buckets, so no bucket can identify twice within one window.
 func (q *LocalQueue) SetLimit(maxConcurrency, total, remaining int, resetAfter time.Duration) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.initLocked()
 	maxConcurrency = max(maxConcurrency, 1)
 	q.cfg.maxConcurrency = maxConcurrency
-	q.total, q.remaining = max(total, 0), max(remaining, 0)
+	held := 0
+	for _, b := range q.buckets {
+		held += len(b.held)
+	}
+	q.total, q.remaining = max(total, 0), max(remaining-held, 0)
 	q.resetAt = time.Now().Add(max(resetAfter, 0))
 	q.logged = false
 	if len(q.buckets) != maxConcurrency {
 		var latest time.Time
 		var waiters []*queueWaiter
+		var grants []queueGrant
 		for _, b := range q.buckets {
 			if b.next.After(latest) {
 				latest = b.next
 			}
 			waiters = append(waiters, b.waiters...)
+			grants = append(grants, b.held...)
 		}
 		q.buckets = newQueueBuckets(maxConcurrency)
 		for _, b := range q.buckets {
@@ -359,6 +494,10 @@ func (q *LocalQueue) SetLimit(maxConcurrency, total, remaining int, resetAfter t
 		for _, w := range waiters {
 			b := q.bucketLocked(w.shardID)
 			b.waiters = append(b.waiters, w)
+		}
+		for _, g := range grants {
+			b := q.bucketLocked(g.shardID)
+			b.held = append(b.held, g)
 		}
 	}
 	for _, b := range q.buckets {

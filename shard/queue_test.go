@@ -22,7 +22,8 @@ type grant struct {
 }
 
 // runShards makes every shard in ids wait on q at once (in a shuffled
-// order) and returns the grants in the order they happened.
+// order), reports each IDENTIFY written as soon as it is granted, and
+// returns the grants in the order they happened.
 func runShards(t *testing.T, q Queue, ids []int) []grant {
 	t.Helper()
 	start := time.Now()
@@ -37,6 +38,7 @@ func runShards(t *testing.T, q Queue, ids []int) []grant {
 				t.Errorf("shard %d: Wait = %v", id, err)
 				return
 			}
+			q.Identified(id, time.Now(), nil)
 			mu.Lock()
 			grants = append(grants, grant{id, time.Since(start)})
 			mu.Unlock()
@@ -53,7 +55,7 @@ func TestQueueBuckets(t *testing.T) {
 		t.Run("max_concurrency="+strconv.Itoa(mc), func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				q := NewQueue(WithMaxConcurrency(mc), WithIdentifyWindow(window), WithQueueLogger(discardLogger()))
+				q := NewQueue(WithMaxConcurrency(mc), WithIdentifyWindow(window), WithIdentifyMargin(0), WithQueueLogger(discardLogger()))
 				ids := make([]int, shards)
 				for i := range ids {
 					ids[i] = i
@@ -92,14 +94,10 @@ func TestQueueBuckets(t *testing.T) {
 func TestQueueLowerShardsFirst(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		q := NewQueue(WithMaxConcurrency(2), WithIdentifyWindow(time.Second), WithQueueLogger(discardLogger()))
+		q := NewQueue(WithMaxConcurrency(2), WithIdentifyWindow(time.Second), WithIdentifyMargin(0), WithQueueLogger(discardLogger()))
 		// Occupy both buckets, then queue shards in descending order.
-		if err := q.Wait(t.Context(), 0); err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Wait(t.Context(), 1); err != nil {
-			t.Fatal(err)
-		}
+		identify(t, q, 0)
+		identify(t, q, 1)
 		var mu sync.Mutex
 		var order []int
 		var wg sync.WaitGroup
@@ -111,6 +109,7 @@ func TestQueueLowerShardsFirst(t *testing.T) {
 				mu.Lock()
 				order = append(order, id)
 				mu.Unlock()
+				q.Identified(id, time.Now(), nil)
 			})
 			synctest.Wait() // id is queued before the next one arrives
 		}
@@ -150,8 +149,8 @@ func TestQueueMaxConcurrencyZeroIsOne(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				grants := runShards(t, tt.q(), []int{0, 1, 2})
 				for k, g := range grants {
-					if want := time.Duration(k) * DefaultIdentifyWindow; g.at != want {
-						t.Fatalf("identify %d at %v, want %v (one bucket)", k, g.at, want)
+					if want := time.Duration(k) * (DefaultIdentifyWindow + DefaultIdentifyMargin); g.at != want {
+						t.Fatalf("identify %d at %v, want %v (one bucket, default window and margin)", k, g.at, want)
 					}
 				}
 			})
@@ -165,7 +164,7 @@ func TestQueueBudgetWaitsForReset(t *testing.T) {
 		var logs bytes.Buffer
 		logger := slog.New(slog.NewTextHandler(&logs, nil))
 		const window, reset = 5 * time.Second, time.Hour
-		q := NewQueue(WithIdentifyWindow(window), WithSessionStartLimit(10, 3, reset),
+		q := NewQueue(WithIdentifyWindow(window), WithIdentifyMargin(0), WithSessionStartLimit(10, 3, reset),
 			WithReserve(1), WithQueueLogger(logger))
 		if got := q.Remaining(); got != 3 {
 			t.Fatalf("Remaining = %d, want 3", got)
@@ -173,9 +172,7 @@ func TestQueueBudgetWaitsForReset(t *testing.T) {
 		start := time.Now()
 		var at []time.Duration
 		for id := range 5 {
-			if err := q.Wait(t.Context(), id); err != nil {
-				t.Fatalf("shard %d: %v", id, err)
-			}
+			identify(t, q, id)
 			at = append(at, time.Since(start))
 		}
 		// Two identifies spend the budget down to the reserve of 1; the
@@ -199,14 +196,12 @@ func TestQueueBudgetWaitsForReset(t *testing.T) {
 func TestQueueSetLimit(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		q := NewQueue(WithIdentifyWindow(time.Second), WithQueueLogger(discardLogger()))
+		q := NewQueue(WithIdentifyWindow(time.Second), WithIdentifyMargin(0), WithQueueLogger(discardLogger()))
 		if got := q.Remaining(); got != -1 {
 			t.Fatalf("Remaining without a limit = %d, want -1", got)
 		}
 		q.SetLimit(2, 100, 0, time.Minute)
-		if err := q.Wait(t.Context(), 0); err != nil {
-			t.Fatal(err)
-		}
+		identify(t, q, 0)
 		if got := q.Remaining(); got != 99 {
 			t.Fatalf("Remaining = %d, want 99 after the reset and one identify", got)
 		}
@@ -226,10 +221,8 @@ func TestQueueCancelledWaiterLeaves(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const window = 5 * time.Second
-		q := NewQueue(WithIdentifyWindow(window), WithQueueLogger(discardLogger()))
-		if err := q.Wait(t.Context(), 0); err != nil {
-			t.Fatal(err)
-		}
+		q := NewQueue(WithIdentifyWindow(window), WithIdentifyMargin(0), WithQueueLogger(discardLogger()))
+		identify(t, q, 0)
 		start := time.Now()
 		ctx, cancel := context.WithCancel(t.Context())
 		errc := make(chan error, 1)
@@ -243,9 +236,7 @@ func TestQueueCancelledWaiterLeaves(t *testing.T) {
 			t.Fatal("a cancelled Wait did not return at once")
 		}
 		// Its place went to the next shard, which goes when the window ends.
-		if err := q.Wait(t.Context(), 2); err != nil {
-			t.Fatal(err)
-		}
+		identify(t, q, 2)
 		if got := time.Since(start); got != window {
 			t.Fatalf("next shard went after %v, want %v", got, window)
 		}
@@ -273,9 +264,7 @@ func TestQueueClose(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		q := NewQueue(WithQueueLogger(discardLogger()))
-		if err := q.Wait(t.Context(), 0); err != nil {
-			t.Fatal(err)
-		}
+		identify(t, q, 0)
 		errc := make(chan error, 2)
 		for _, id := range []int{1, 2} {
 			go func() { errc <- q.Wait(t.Context(), id) }()
@@ -292,6 +281,16 @@ func TestQueueClose(t *testing.T) {
 			t.Fatalf("Wait after Close = %v, want ErrQueueClosed", err)
 		}
 	})
+}
+
+// identify waits for shardID's grant and reports its IDENTIFY written at
+// once, as a shard does.
+func identify(t *testing.T, q Queue, shardID int) {
+	t.Helper()
+	if err := q.Wait(t.Context(), shardID); err != nil {
+		t.Fatalf("shard %d: Wait = %v", shardID, err)
+	}
+	q.Identified(shardID, time.Now(), nil)
 }
 
 // discardLogger drops every line.
@@ -311,9 +310,7 @@ func TestQueueBudgetAfterResetKeepsReserve(t *testing.T) {
 		time.Sleep(time.Hour) // virtual: the first reset passes, nothing spent
 		start := time.Now()
 		for i := range 2 {
-			if err := q.Wait(t.Context(), i); err != nil {
-				t.Fatal(err)
-			}
+			identify(t, q, i)
 		}
 		if time.Since(start) != 0 {
 			t.Fatal("the budget above the reserve was not granted at once")
@@ -328,6 +325,133 @@ func TestQueueBudgetAfterResetKeepsReserve(t *testing.T) {
 		}
 		if got := q.Remaining(); got != 1 {
 			t.Fatalf("Remaining = %d after the refused wait, want 1", got)
+		}
+	})
+}
+
+// TestQueueWindowStartsWhenWritten is the rule Discord enforces: a
+// bucket's window runs from the moment the IDENTIFY is written (plus the
+// margin), not from the grant. The queue used to start it at the grant, so
+// an identify written late (encoding, the send limiter, a slow write) and
+// the next one of its bucket could arrive closer than the window.
+func TestQueueWindowStartsWhenWritten(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const window, margin, writeDelay = 5 * time.Second, 300 * time.Millisecond, 2 * time.Second
+		q := NewQueue(WithIdentifyWindow(window), WithIdentifyMargin(margin), WithQueueLogger(discardLogger()))
+		start := time.Now()
+		if err := q.Wait(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+		granted := make(chan time.Duration, 1)
+		go func() {
+			identify(t, q, 1)
+			granted <- time.Since(start)
+		}()
+		time.Sleep(writeDelay) // shard 0 is still writing its IDENTIFY
+		synctest.Wait()
+		select {
+		case at := <-granted:
+			t.Fatalf("shard 1 went at %v while shard 0's IDENTIFY was not written yet", at)
+		default:
+		}
+		q.Identified(0, time.Now(), nil)
+		if got, want := <-granted, writeDelay+window+margin; got != want {
+			t.Fatalf("shard 1 went at %v, want %v (written + window + margin)", got, want)
+		}
+	})
+}
+
+// TestQueueIdentifyNotSent: an IDENTIFY that was never written gives its
+// identify back to the budget and reopens the bucket at once.
+func TestQueueIdentifyNotSent(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		q := NewQueue(WithIdentifyWindow(5*time.Second), WithSessionStartLimit(10, 10, time.Hour),
+			WithQueueLogger(discardLogger()))
+		start := time.Now()
+		if err := q.Wait(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := q.Remaining(); got != 9 {
+			t.Fatalf("Remaining after a grant = %d, want 9", got)
+		}
+		q.Identified(0, time.Time{}, errors.New("connection gone before the write"))
+		if got := q.Remaining(); got != 10 {
+			t.Fatalf("Remaining after an unsent IDENTIFY = %d, want 10", got)
+		}
+		identify(t, q, 1)
+		if time.Since(start) != 0 {
+			t.Fatalf("the bucket stayed closed %v after an IDENTIFY that was never sent", time.Since(start))
+		}
+	})
+}
+
+// TestQueueGrantTimeout: a grant that is never reported closes its bucket
+// until the grant timeout, and then the window runs from there. A report
+// that comes later still moves the window.
+func TestQueueGrantTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		const window, margin, timeout = time.Second, 100 * time.Millisecond, 10 * time.Second
+		q := NewQueue(WithIdentifyWindow(window), WithIdentifyMargin(margin), WithGrantTimeout(timeout),
+			WithQueueLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		start := time.Now()
+		if err := q.Wait(t.Context(), 0); err != nil {
+			t.Fatal(err) // never reported
+		}
+		identify(t, q, 1)
+		if got, want := time.Since(start), timeout+window+margin; got != want {
+			t.Fatalf("shard 1 went at %v, want %v", got, want)
+		}
+		if !strings.Contains(logs.String(), "never reported") {
+			t.Fatalf("the expired grant was not logged:\n%s", logs.String())
+		}
+		// Shard 0's write returns at last, after shard 1's: the window
+		// runs from the later of the two.
+		time.Sleep(window / 2)
+		late := time.Now()
+		q.Identified(0, late, nil)
+		identify(t, q, 2)
+		if got, want := time.Since(late), window+margin; got != want {
+			t.Fatalf("shard 2 went %v after the late report, want %v", got, want)
+		}
+	})
+}
+
+// TestQueueSetLimitKeepsGrants: SetLimit re-buckets a grant in flight, so
+// its new bucket stays closed until it is reported, and takes it off the
+// fresh budget.
+func TestQueueSetLimitKeepsGrants(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const window = time.Second
+		q := NewQueue(WithIdentifyWindow(window), WithIdentifyMargin(0), WithQueueLogger(discardLogger()))
+		start := time.Now()
+		if err := q.Wait(t.Context(), 3); err != nil {
+			t.Fatal(err)
+		}
+		q.SetLimit(2, 100, 50, time.Hour) // shard 3 is now in bucket 1
+		if got := q.Remaining(); got != 49 {
+			t.Fatalf("Remaining = %d, want 49 (50 less the identify in flight)", got)
+		}
+		granted := make(chan time.Duration, 1)
+		go func() {
+			identify(t, q, 1)
+			granted <- time.Since(start)
+		}()
+		identify(t, q, 0) // bucket 0: free
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		select {
+		case at := <-granted:
+			t.Fatalf("shard 1 went at %v, while shard 3 of its new bucket was in flight", at)
+		default:
+		}
+		q.Identified(3, time.Now(), nil)
+		if got, want := <-granted, 2*time.Second+window; got != want {
+			t.Fatalf("shard 1 went at %v, want %v", got, want)
 		}
 	})
 }

@@ -74,17 +74,19 @@ func (l *sendLimiter) wait(ctx context.Context, internal bool) error {
 
 // sendInternal writes a heartbeat, IDENTIFY or RESUME on c. It may use the
 // reserved slots of the send limit and waits at most the write timeout.
-func (s *Shard) sendInternal(c *conn, op int, d any) error {
+// written reports whether the write began: false means no byte of the
+// frame can have reached the peer; true with an error means it may have.
+func (s *Shard) sendInternal(c *conn, op int, d any) (written bool, err error) {
 	payload, err := marshalFrame(op, d)
 	if err != nil {
-		return err
+		return false, err
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.writeTimeout)
 	defer cancel()
 	if err := s.limiter.wait(ctx, true); err != nil {
-		return err
+		return false, err
 	}
-	return c.write(payload)
+	return true, c.write(payload)
 }
 
 // Send implements gateway.Gateway: it writes one frame with op and data

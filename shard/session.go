@@ -323,7 +323,15 @@ func (s *Shard) identify(ss *session) error {
 		Intents:        s.cfg.intents,
 		Presence:       s.cfg.presence,
 	}
-	if err := s.sendInternal(ss.c, int(gateway.OpcodeIdentify), identify); err != nil {
+	// The queue learns when the frame was written: Discord times the
+	// IDENTIFY when it arrives, so the bucket's window starts then.
+	written, err := s.sendInternal(ss.c, int(gateway.OpcodeIdentify), identify)
+	if written {
+		s.queue.Identified(s.shardID, time.Now(), nil)
+	} else {
+		s.queue.Identified(s.shardID, time.Time{}, err)
+	}
+	if err != nil {
 		return err
 	}
 	s.identifies.Add(1)
@@ -336,7 +344,7 @@ func (s *Shard) resume(ss *session) error {
 	state := s.State()
 	s.setStatus(gateway.StatusResuming)
 	resume := gateway.MessageDataResume{Token: s.token, SessionID: state.SessionID, Seq: state.Seq}
-	if err := s.sendInternal(ss.c, int(gateway.OpcodeResume), resume); err != nil {
+	if _, err := s.sendInternal(ss.c, int(gateway.OpcodeResume), resume); err != nil {
 		return err
 	}
 	s.resumes.Add(1)

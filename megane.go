@@ -280,7 +280,10 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.log.Info("starting clusters", slog.Int("shards", plan.Count), slog.Int("clusters", len(g.clusters)),
 		slog.Int("max_concurrency", maxConc))
 
-	var notifyWG sync.WaitGroup // the services' AllClustersReady calls
+	var notifyWG sync.WaitGroup // the services' AllClustersReady calls and the limits' refresh
+	notifyWG.Go(func() {
+		m.refreshLimits(runCtx, rt, time.Duration(gb.SessionStartLimit.ResetAfter)*time.Millisecond)
+	})
 	err = m.loop(runCtx, cancel, &notifyWG)
 	m.stopGenerations(rt, cancel)
 	notifyWG.Wait()

@@ -140,12 +140,14 @@ func (m *Manager) planOf(opts ...shard.PlanOption) (shard.Plan, error) {
 	return plan, nil
 }
 
-// recommendedPlan plans the count GET /gateway/bot recommends now.
+// recommendedPlan plans the count GET /gateway/bot recommends now, and
+// refreshes the identify queue's limits from the same answer.
 func (m *Manager) recommendedPlan(ctx context.Context, rt *runState) (shard.Plan, error) {
 	gb, err := m.gatewayBot(ctx, rt.rest)
 	if err != nil {
 		return shard.Plan{}, err
 	}
+	m.applyLimit(rt, gb)
 	return m.planOf(m.autoPlanOptions(gb.Shards)...)
 }
 

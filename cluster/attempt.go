@@ -296,16 +296,15 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	}
 }
 
-// launch runs a worker's Launch with panic recovery.
+// launch runs a worker's Launch with panic recovery, and gives up on it
+// after the ready timeout (ErrLaunchTimeout): the incarnation's context
+// ends and its goroutine is left to return by itself.
 func (a *attempt) launch(inc *incarnation) (err error) {
 	c := a.c
 	c.mu.Lock()
 	c.launching = inc
 	c.mu.Unlock()
 	defer func() {
-		if r := recover(); r != nil {
-			err = &PanicError{Value: r, Stack: debug.Stack()}
-		}
 		c.mu.Lock()
 		c.launching = nil
 		c.mu.Unlock()
@@ -315,7 +314,27 @@ func (a *attempt) launch(inc *incarnation) (err error) {
 			err = fmt.Errorf("cluster %d: launch: %w", c.id, err)
 		}
 	}()
-	return inc.worker.Launch(inc.ctx, c)
+	done := make(chan error, 1) // the Launch goroutine never blocks on it
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- &PanicError{Value: r, Stack: debug.Stack()}
+			}
+		}()
+		done <- inc.worker.Launch(inc.ctx, c)
+	}()
+	var expired <-chan time.Time
+	if d := c.cfg.readyTimeout; d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-expired:
+		return fmt.Errorf("%w (%v)", ErrLaunchTimeout, c.cfg.readyTimeout)
+	}
 }
 
 // shutdown runs an incarnation's Shutdown (once) with the shutdown timeout

@@ -34,6 +34,11 @@ var (
 	ErrNoWorker = errors.New("cluster: no worker factory")
 	// ErrAlreadyServed is returned by Serve when it was called before.
 	ErrAlreadyServed = errors.New("cluster: already served")
+	// ErrLaunchTimeout is the crash recorded when a worker's Launch did
+	// not return within the ready timeout (WithReadyTimeout). Like any
+	// crash it is restarted with backoff; a Launch that ignores its
+	// context keeps its goroutine until it returns.
+	ErrLaunchTimeout = errors.New("cluster: worker Launch did not return within the ready timeout")
 	// ErrStandby is returned by restarts of a cluster in standby (see
 	// WithStandby): it has no worker yet, and the Manager owns it.
 	ErrStandby = errors.New("cluster: in standby")

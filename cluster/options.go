@@ -135,18 +135,30 @@ func WithEventHook(hook func(Event)) Option {
 
 // RestartPolicy is the supervisor's backoff and restart cap. Zero fields
 // take the defaults: 100ms to 30s, doubling, more than 5 crashes a minute
-// give up (see the field docs).
+// or more than 5 failed starts in a row give up (see the field docs).
 type RestartPolicy = supervise.Policy
 
 // WithRestartPolicy sets the supervisor's backoff and restart cap. The
 // default is 100ms to 30s, doubling with ±10% jitter; more than 5 crashes
-// a minute give up.
+// a minute, or more than 5 failed starts in a row, give up.
 func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.policy = p } }
 
-// WithReadyTimeout bounds how long a cluster waits, after a shard's READY,
-// for the GUILD_CREATE of every guild READY listed as unavailable. When it
-// passes, the shard counts as ready anyway (a warning is logged). Default
-// two minutes.
+// WithReadyTimeout bounds each step of a start that waits on someone
+// else, so that no start hangs:
+//   - the worker's Launch: if it has not returned, the attempt crashes
+//     with ErrLaunchTimeout;
+//   - the gateway's answers (shard.WithReadyTimeout): HELLO, and READY or
+//     RESUMED after the IDENTIFY or RESUME was written; if one does not
+//     come, the attempt crashes with an error matching
+//     shard.ErrReadyTimeout (the wait on the identify queue does not count);
+//   - after a shard's READY, the GUILD_CREATE of every guild READY listed as
+//     unavailable: when it passes, the shard counts as ready anyway (a
+//     warning is logged).
+//
+// A crashed start is retried with backoff, and the restart policy's
+// MaxFailedStarts bounds how many in a row. Default two minutes; zero or
+// less waits for Launch and the guilds forever (the shards keep their
+// default, shard.DefaultReadyTimeout).
 func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.readyTimeout = d } }
 
 // WithWatchdog sets the watchdog timeout: when a cluster's dispatch makes

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/megane-go/megane/shard"
 )
@@ -13,7 +12,9 @@ import (
 // go to the attempt's executor, which drops them once abandoned.
 func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOption {
 	c := a.c
-	shardOpts := slices.Clone(c.cfg.shardOpts)
+	// The cluster's ready timeout bounds the gateway's answers too; the
+	// user's shard options may still set another.
+	shardOpts := append([]shard.Option{shard.WithReadyTimeout(c.cfg.readyTimeout)}, c.cfg.shardOpts...)
 	if c.cfg.gatewayURL != "" {
 		shardOpts = append(shardOpts, shard.WithURL(c.cfg.gatewayURL))
 	}

@@ -56,6 +56,13 @@ var (
 	// ErrInvalidSession is the reason recorded when Discord sent opcode 9
 	// INVALID_SESSION. See *InvalidSessionError for whether it resumes.
 	ErrInvalidSession = errors.New("shard: invalid session (op 9)")
+	// ErrReadyTimeout is the reason recorded when the gateway did not
+	// answer within the ready timeout (WithReadyTimeout): no HELLO after
+	// the connection opened, or no READY or RESUMED after the IDENTIFY or
+	// RESUME was written. On the shard's first connections it stops the
+	// shard, so that Open returns it (a start that failed); later, the
+	// shard reconnects.
+	ErrReadyTimeout = errors.New("shard: gateway did not answer within the ready timeout")
 	// ErrProtocol is the reason recorded when the gateway broke the
 	// protocol in a way that forces a reconnect (for example no HELLO as
 	// the first frame).

@@ -138,11 +138,13 @@ func (s *Shard) run() {
 	defer close(s.dispatch)
 
 	attempt := 0
+	everReady := false // a connection of this shard got READY or RESUMED
 	for connections := 0; ; connections++ {
 		if connections > 0 {
 			s.reconnects.Add(1)
 		}
 		healthy, err := s.connect()
+		everReady = everReady || healthy
 		if s.stopping() {
 			if s.Err() == nil {
 				s.emit(Disconnected{ShardID: s.shardID, Err: ErrClosed})
@@ -162,6 +164,11 @@ func (s *Shard) run() {
 		case errors.Is(err, ErrQueueClosed):
 			// The process is shutting its identify queue down: retrying
 			// could never identify.
+			s.fail(err)
+			return
+		case errors.Is(err, ErrReadyTimeout) && !everReady:
+			// A start that never got going: Open reports it, and whoever
+			// opened the shard decides on a retry.
 			s.fail(err)
 			return
 		case errors.As(err, &closeErr) && closeErr.reidentify():
@@ -231,7 +238,7 @@ func (s *Shard) clearSession() {
 
 // fail stops the shard for good with err.
 func (s *Shard) fail(err error) {
-	s.log.Error("shard stopped by fatal gateway error", slog.Any("err", err))
+	s.log.Error("shard stopped", slog.Any("err", err))
 	s.mu.Lock()
 	s.status = gateway.StatusDisconnected
 	if s.err == nil {

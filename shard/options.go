@@ -45,6 +45,7 @@ type config struct {
 	hook             func(Event)
 	closeTimeout     time.Duration
 	writeTimeout     time.Duration
+	readyTimeout     time.Duration
 	readLimit        int64 // largest frame read, in bytes
 	statsWindow      time.Duration
 	heartbeatAckHook bool
@@ -71,6 +72,7 @@ func defaultConfig() config {
 		device:         "megane",
 		closeTimeout:   2 * time.Second,
 		writeTimeout:   10 * time.Second,
+		readyTimeout:   DefaultReadyTimeout,
 		readLimit:      wire.MaxPayload,
 		statsWindow:    10 * time.Second,
 	}
@@ -115,6 +117,9 @@ func (c *config) apply(opts []Option) {
 	}
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = time.Millisecond
+	}
+	if c.readyTimeout <= 0 {
+		c.readyTimeout = DefaultReadyTimeout
 	}
 	if c.statsWindow <= 0 {
 		c.statsWindow = time.Second
@@ -226,6 +231,19 @@ func WithProperties(os, browser, device string) Option {
 func WithEventHook(hook func(Event)) Option {
 	return func(c *config) { c.hook = hook }
 }
+
+// DefaultReadyTimeout is how long a shard waits for the gateway to answer
+// by default (see WithReadyTimeout).
+const DefaultReadyTimeout = 2 * time.Minute
+
+// WithReadyTimeout bounds how long the gateway may take to answer: HELLO
+// after the connection opened, and READY or RESUMED after the IDENTIFY or
+// RESUME was written. The wait on the identify queue does not count. When
+// it passes, the connection ends with ErrReadyTimeout (close 4000, so the
+// session stays resumable): before the shard's first ready session that
+// stops the shard and fails Open; after it, the shard reconnects. Default
+// DefaultReadyTimeout; 0 or less keeps the default.
+func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.readyTimeout = d } }
 
 // WithCloseTimeout bounds how long Close waits for the gateway to answer
 // the close frame before dropping the TCP connection (default 2 s). The

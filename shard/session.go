@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/disgoorg/disgo/gateway"
@@ -43,6 +44,35 @@ type session struct {
 	// take it instead of a copy.
 	frame *[]byte
 	lend  bool
+	// answer is the ready timeout's timer (see expectAnswer); phase
+	// tells its callback whether it was disarmed since it was armed.
+	answer *time.Timer
+	phase  atomic.Int64
+}
+
+// expectAnswer arms the ready timeout: unless disarmed first, the
+// connection ends with ErrReadyTimeout once it passes without what.
+// Only the read loop calls it.
+func (s *Shard) expectAnswer(ss *session, what string) {
+	ss.disarm()
+	phase, c, d := ss.phase.Load(), ss.c, s.cfg.readyTimeout
+	ss.answer = time.AfterFunc(d, func() {
+		if ss.phase.Load() != phase {
+			return // disarmed meanwhile
+		}
+		err := fmt.Errorf("%w: no %s within %v", ErrReadyTimeout, what, d)
+		s.log.Warn("gateway did not answer; reconnecting", slog.String("err", err.Error()))
+		c.kill(4000, err)
+	})
+}
+
+// disarm stops the ready timeout. Only the read loop calls it.
+func (ss *session) disarm() {
+	ss.phase.Add(1)
+	if ss.answer != nil {
+		ss.answer.Stop()
+		ss.answer = nil
+	}
 }
 
 // connect dials once and runs the read loop until the connection ends. It
@@ -89,7 +119,9 @@ func (s *Shard) connect() (healthy bool, err error) {
 	s.limiter.reset()
 
 	ss := &session{c: c, inflater: inflater, resuming: resuming, lend: s.cfg.compression == wire.None}
+	s.expectAnswer(ss, "HELLO")
 	defer func() {
+		ss.disarm()
 		s.mu.Lock()
 		s.conn = nil
 		s.mu.Unlock()
@@ -273,6 +305,7 @@ func (s *Shard) handleHello(ss *session, env wire.Envelope) error {
 	if ss.helloSeen {
 		return nil
 	}
+	ss.disarm() // the identify queue's wait does not count
 	md, err := wire.DecodeControl(env.Op, env.D)
 	if err != nil {
 		return fmt.Errorf("%w: bad HELLO: %w", ErrProtocol, err)
@@ -334,6 +367,7 @@ func (s *Shard) identify(ss *session) error {
 	if err != nil {
 		return err
 	}
+	s.expectAnswer(ss, "READY after IDENTIFY")
 	s.identifies.Add(1)
 	s.setStatus(gateway.StatusWaitingForReady)
 	s.log.Debug("identify sent")
@@ -347,6 +381,7 @@ func (s *Shard) resume(ss *session) error {
 	if _, err := s.sendInternal(ss.c, int(gateway.OpcodeResume), resume); err != nil {
 		return err
 	}
+	s.expectAnswer(ss, "RESUMED after RESUME")
 	s.resumes.Add(1)
 	s.log.Debug("resume sent", slog.Int("seq", state.Seq))
 	return nil
@@ -372,6 +407,7 @@ func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 		s.sessionID, s.resumeURL = ready.SessionID, ready.ResumeGatewayURL
 		s.status = gateway.StatusReady
 		s.mu.Unlock()
+		ss.disarm()
 		ss.healthy = true
 		item.data = ready
 		s.log.Info("session ready", slog.Int("guilds", len(ready.Guilds)))
@@ -379,6 +415,7 @@ func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 		s.report(nil)
 	case gateway.EventTypeResumed:
 		s.setStatus(gateway.StatusReady)
+		ss.disarm()
 		ss.healthy = true
 		item.data = gateway.EventResumed{}
 		s.log.Info("session resumed", slog.Int("replayed", ss.replayed))

@@ -50,7 +50,7 @@ func TestCrashBackoffGrows(t *testing.T) {
 					return errBoom
 				})
 				var rec recorder
-				pol := Policy{MinBackoff: minBackoff, MaxBackoff: tt.max, Multiplier: 2, Jitter: tt.jitter, MaxRestarts: -1}
+				pol := Policy{MinBackoff: minBackoff, MaxBackoff: tt.max, Multiplier: 2, Jitter: tt.jitter, MaxRestarts: -1, MaxFailedStarts: -1}
 				u := New("grow", r, WithPolicy(pol), WithEventHook(rec.hook), quiet())
 				if err := u.Serve(ctx); err != nil {
 					t.Fatalf("Serve = %v, want nil", err)
@@ -138,7 +138,7 @@ func TestBackoffReset(t *testing.T) {
 					return errBoom
 				})
 				var rec recorder
-				pol := Policy{MinBackoff: minB, MaxBackoff: maxB, Multiplier: 2, MaxRestarts: -1}
+				pol := Policy{MinBackoff: minB, MaxBackoff: maxB, Multiplier: 2, MaxRestarts: -1, MaxFailedStarts: -1}
 				if err := New("reset", r, WithPolicy(pol), WithEventHook(rec.hook), quiet()).Serve(ctx); err != nil {
 					t.Fatalf("Serve = %v", err)
 				}

@@ -87,7 +87,7 @@ func TestRestartWindowSlides(t *testing.T) {
 			return errBoom
 		})
 		// One crash every 700ms; at most two fit in a one-second window.
-		pol := Policy{MinBackoff: 100 * time.Millisecond, Multiplier: 1, MaxRestarts: 2, Window: time.Second}
+		pol := Policy{MinBackoff: 100 * time.Millisecond, Multiplier: 1, MaxRestarts: 2, Window: time.Second, MaxFailedStarts: -1}
 		u := New("slide", r, WithPolicy(pol), quiet())
 		if err := u.Serve(ctx); err != nil {
 			t.Fatalf("Serve = %v, want nil", err)
@@ -278,4 +278,34 @@ func assertTransitions(t *testing.T, got, want []transition) {
 			t.Fatalf("transition %d = %v, want %v\n got %v\nwant %v", i, got[i], want[i], got, want)
 		}
 	}
+}
+
+// TestTooManyFailedStarts: attempts that crash before they become healthy
+// are capped however far apart they are. Each start here fails after two
+// minutes, so the one-minute window never holds more than one crash, and
+// without the cap the unit retried forever.
+func TestTooManyFailedStarts(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		r := RunnerFunc(func(ctx context.Context) error {
+			calls++
+			if calls == 2 {
+				MarkHealthy(ctx) // one good start resets the count
+			}
+			time.Sleep(2 * time.Minute)
+			return errBoom
+		})
+		pol := Policy{MinBackoff: time.Millisecond, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 3}
+		u := New("slow-start", r, WithPolicy(pol), quiet())
+		err := u.Serve(t.Context())
+		if !errors.Is(err, ErrTooManyRestarts) || !errors.Is(err, errBoom) {
+			t.Fatalf("Serve = %v, want ErrTooManyRestarts wrapping the last crash", err)
+		}
+		// 1 fails, 2 was healthy, then 3, 4, 5 and 6 fail: the fourth in a
+		// row is over the cap of 3.
+		if calls != 6 {
+			t.Fatalf("%d attempts, want 6", calls)
+		}
+	})
 }

@@ -18,6 +18,7 @@ type loop struct {
 	attempts int // attempts launched
 	crashes  int
 	streak   int // crashes in a row since the backoff was last reset
+	failed   int // attempts in a row that crashed before becoming healthy
 	window   crashWindow
 	lastErr  error
 
@@ -94,6 +95,7 @@ func (l *loop) run() error {
 func (l *loop) becameHealthy() {
 	l.cur.healthy = true
 	l.streak = 0
+	l.failed = 0
 	l.to(Ready, Event{Attempt: l.cur.n})
 }
 
@@ -170,12 +172,23 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 	if res.panic != nil {
 		l.logPanic(a.n, res.panic)
 	}
-	if n := l.window.add(now, l.pol.Window); l.pol.MaxRestarts >= 0 && n > l.pol.MaxRestarts {
+	if !a.healthy {
+		l.failed++
+	}
+	n := l.window.add(now, l.pol.Window)
+	switch {
+	case l.pol.MaxRestarts >= 0 && n > l.pol.MaxRestarts:
 		err = fmt.Errorf("%w: unit %q crashed %d times within %v: %w",
 			ErrTooManyRestarts, l.u.name, n, l.pol.Window, res.err)
+	case l.pol.MaxFailedStarts >= 0 && l.failed > l.pol.MaxFailedStarts:
+		err = fmt.Errorf("%w: unit %q failed to start %d times in a row: %w",
+			ErrTooManyRestarts, l.u.name, l.failed, res.err)
+	}
+	if err != nil {
 		l.lastErr = err
 		l.u.log.LogAttrs(l.ctx, slog.LevelError, "giving up on runner",
-			slog.Int("attempt", a.n), slog.Int("crashes", n), slog.Any("err", res.err))
+			slog.Int("attempt", a.n), slog.Int("crashes", n), slog.Int("failed_starts", l.failed),
+			slog.Any("err", res.err))
 		l.finish(Failed, Event{Attempt: a.n, Err: err, Panic: res.panic})
 		return true, err
 	}

@@ -32,21 +32,30 @@ type Policy struct {
 	MaxRestarts int
 	// Window is the sliding window of the restart cap. Default one minute.
 	Window time.Duration
+	// MaxFailedStarts is the cap on attempts in a row that crash before
+	// they become healthy (MarkHealthy), however far apart: after more
+	// than MaxFailedStarts the unit gives up with ErrTooManyRestarts. It
+	// bounds retries the Window cap cannot, such as starts that each time
+	// out after minutes. Zero means the default, 5; a negative value means
+	// no cap.
+	MaxFailedStarts int
 	// RestartOnSuccess restarts a runner that returned nil (after
 	// MinBackoff, not counted as a crash) instead of stopping the unit.
 	RestartOnSuccess bool
 }
 
 // DefaultPolicy returns the default policy: backoff from 100ms to 30s,
-// doubling, with ±10% jitter; give up after more than 5 crashes in a minute.
+// doubling, with ±10% jitter; give up after more than 5 crashes in a
+// minute, or more than 5 failed starts in a row.
 func DefaultPolicy() Policy {
 	return Policy{
-		MinBackoff:  100 * time.Millisecond,
-		MaxBackoff:  30 * time.Second,
-		Multiplier:  2,
-		Jitter:      0.1,
-		MaxRestarts: 5,
-		Window:      time.Minute,
+		MinBackoff:      100 * time.Millisecond,
+		MaxBackoff:      30 * time.Second,
+		Multiplier:      2,
+		Jitter:          0.1,
+		MaxRestarts:     5,
+		Window:          time.Minute,
+		MaxFailedStarts: 5,
 	}
 }
 
@@ -77,6 +86,9 @@ func (p Policy) normalized() Policy {
 	}
 	if p.Window <= 0 {
 		p.Window = d.Window
+	}
+	if p.MaxFailedStarts == 0 {
+		p.MaxFailedStarts = d.MaxFailedStarts
 	}
 	return p
 }

@@ -16,22 +16,24 @@ func TestPolicyNormalized(t *testing.T) {
 	}{
 		{"zero is default without jitter", Policy{}, Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: def.Multiplier,
-			MaxRestarts: def.MaxRestarts, Window: def.Window}},
+			MaxRestarts: def.MaxRestarts, Window: def.Window, MaxFailedStarts: def.MaxFailedStarts}},
 		{"default unchanged", def, def},
 		{"max below min raised", Policy{MinBackoff: time.Second, MaxBackoff: time.Millisecond},
-			Policy{MinBackoff: time.Second, MaxBackoff: time.Second, Multiplier: 2, MaxRestarts: 5, Window: time.Minute}},
+			Policy{MinBackoff: time.Second, MaxBackoff: time.Second, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
 		{"multiplier below one", Policy{Multiplier: 0.5}, Policy{
-			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute}},
+			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
 		{"multiplier NaN", Policy{Multiplier: math.NaN()}, Policy{
-			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute}},
+			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
 		{"constant backoff kept", Policy{Multiplier: 1}, Policy{
-			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 1, MaxRestarts: 5, Window: time.Minute}},
+			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 1, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
 		{"jitter clamped high", Policy{Jitter: 3}, Policy{
-			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, Jitter: 1, MaxRestarts: 5, Window: time.Minute}},
+			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, Jitter: 1, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
 		{"jitter clamped low", Policy{Jitter: -1}, Policy{
-			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute}},
+			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
+		{"negative failed-starts cap kept", Policy{MaxFailedStarts: -1}, Policy{
+			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: -1}},
 		{"negative cap kept", Policy{MaxRestarts: -1, RestartOnSuccess: true}, Policy{
-			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: -1, Window: time.Minute, RestartOnSuccess: true}},
+			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: -1, Window: time.Minute, MaxFailedStarts: 5, RestartOnSuccess: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

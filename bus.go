@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 
 	"github.com/disgoorg/snowflake/v2"
 
@@ -76,8 +75,9 @@ func (m *Manager) startShared(ctx context.Context) (stop func(), err error) {
 	mbDone := make(chan struct{})
 	go func() {
 		defer close(mbDone)
-		for m.serveMailbox(sctx, mb) {
-		}
+		// The mailbox recovers a panicking handler itself: the requester
+		// gets bus.ErrHandlerPanic and serving goes on.
+		_ = mb.Serve(sctx)
 	}()
 	return func() {
 		m.bus.Forget(bus.Manager())
@@ -88,20 +88,6 @@ func (m *Manager) startShared(ctx context.Context) (stop func(), err error) {
 			m.log.Error("services", slog.String("err", err.Error()))
 		}
 	}, nil
-}
-
-// serveMailbox drains the Manager's mailbox until sctx ends or it is
-// detached. A panicking handler is the Manager's own bug: it is logged with
-// its stack, and serveMailbox reports true so that serving goes on.
-func (m *Manager) serveMailbox(sctx context.Context, mb *bus.Mailbox) (again bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			m.log.Error("manager mailbox handler panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
-			again = sctx.Err() == nil
-		}
-	}()
-	_ = mb.Serve(sctx)
-	return false
 }
 
 // RequestStats asks the Manager, through b, to collect a stats snapshot

@@ -17,7 +17,8 @@ import (
 
 // busWorker is a tallyWorker that answers commands and adds stats:
 // "id" returns its cluster's ID, "ask" sends "incr" to the "counter"
-// service and returns its reply. gate, when set, holds Launch.
+// service and returns its reply, "boom" panics. gate, when set, holds
+// Launch.
 type busWorker struct {
 	tallyWorker
 	c    *cluster.Cluster
@@ -42,6 +43,8 @@ func (w *busWorker) HandleCommand(ctx context.Context, name string, _ json.RawMe
 		return w.c.ID(), nil
 	case "ask":
 		return service.Command[int](ctx, w.c.Bus(), w.c.Address(), "counter", "incr", nil)
+	case "boom":
+		panic("command boom")
 	}
 	return nil, errors.New("unknown command " + name)
 }

@@ -14,17 +14,26 @@ import (
 
 // counterSvc counts "incr" commands, panics on "crash", reports its count
 // in the stats and signals AllClustersReady.
+// counterSvc counts: "incr" adds one and returns the count, "crash" makes
+// Serve panic (a crash), "panic" panics in HandleCommand (not a crash).
 type counterSvc struct {
 	n        atomic.Int64
 	allReady chan struct{} // capacity 1
+	crash    chan struct{} // capacity 1
 }
 
-func newCounter() *counterSvc { return &counterSvc{allReady: make(chan struct{}, 1)} }
+func newCounter() *counterSvc {
+	return &counterSvc{allReady: make(chan struct{}, 1), crash: make(chan struct{}, 1)}
+}
 
 func (s *counterSvc) Serve(ctx context.Context, sc *service.Context) error {
 	sc.Ready()
-	<-ctx.Done()
-	return nil
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-s.crash:
+		panic("service boom")
+	}
 }
 
 func (s *counterSvc) HandleCommand(_ context.Context, name string, _ json.RawMessage) (any, error) {
@@ -32,7 +41,13 @@ func (s *counterSvc) HandleCommand(_ context.Context, name string, _ json.RawMes
 	case "incr":
 		return int(s.n.Add(1)), nil
 	case "crash":
-		panic("service boom")
+		select {
+		case s.crash <- struct{}{}:
+		default:
+		}
+		return 0, nil
+	case "panic":
+		panic("command boom")
 	}
 	return nil, errors.New("unknown command " + name)
 }
@@ -96,9 +111,17 @@ func TestManagerServices(t *testing.T) {
 		}
 	}
 
-	// A panicking command crashes the service; it is restarted.
-	if _, err := service.Command[int](ctxFor(t), b, bus.Manager(), "counter", "crash", nil); !errors.Is(err, bus.ErrHandlerPanic) {
-		t.Fatalf("crash: err = %v, want ErrHandlerPanic", err)
+	// A panicking command is an error for its sender, not a crash.
+	if _, err := service.Command[int](ctxFor(t), b, bus.Manager(), "counter", "panic", nil); !errors.Is(err, bus.ErrHandlerPanic) {
+		t.Fatalf("panic: err = %v, want ErrHandlerPanic", err)
+	}
+	if sts := m.Services(); len(sts) != 1 || !sts[0].Ready || sts[0].Restarts != 0 || sts[0].Crashes != 0 {
+		t.Fatalf("after a panicking command: Services = %+v, want counter ready, never restarted", sts)
+	}
+
+	// A panic in Serve crashes the service; it is restarted.
+	if _, err := service.Command[int](ctxFor(t), b, bus.Manager(), "counter", "crash", nil); err != nil {
+		t.Fatalf("crash: err = %v", err)
 	}
 	tl.waitFor(t, "the service crashed and is ready again", func(tl *tally) bool {
 		return serviceStates(tl, "counter", "backoff") == 1 && serviceStates(tl, "counter", "ready") == 2

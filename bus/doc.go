@@ -44,9 +44,13 @@
 // (30 s by default). Replies are typed: [Request] checks the reply's type and
 // returns a [*TypeError] on a mismatch. A handler's error reaches the
 // requester as a [*HandlerError] carrying its message, and unwraps to the
-// original error in-process. A handler that requests its own target with its
-// own ctx (say, a broadcast to all clusters from a cluster's handler) gets the
-// nested request run inline rather than a deadlock.
+// original error in-process. A handler that panics does not stop its
+// mailbox or its target: the panic is recovered on the Serve goroutine and
+// the requester gets a [*HandlerError] with the panic value and its stack,
+// matching [ErrHandlerPanic] (a fire-and-forget message's panic is logged).
+// A handler that requests its own target with its own ctx (say, a broadcast
+// to all clusters from a cluster's handler) gets the nested request run
+// inline rather than a deadlock.
 //
 // # Broadcast and eval
 //

@@ -36,9 +36,11 @@ var (
 	// ErrAlreadyServing means [Mailbox.Serve] was called while another call
 	// to Serve on the same mailbox was still running.
 	ErrAlreadyServing = errors.New("bus: mailbox already served")
-	// ErrHandlerPanic means the target's handler panicked while handling the
-	// request. The panic is passed on to the goroutine running
-	// [Mailbox.Serve], where the owner's supervisor recovers it.
+	// ErrHandlerPanic means the target's handler (or eval function)
+	// panicked. The mailbox recovers the panic on its Serve goroutine and
+	// keeps serving: a requester gets a [*HandlerError] whose Stack is set,
+	// a fire-and-forget message's panic is logged, and the target is not
+	// restarted. See [Mailbox.Serve].
 	ErrHandlerPanic = errors.New("bus: handler panicked")
 	// ErrInvalidAddress is matched by every [*AddressError].
 	ErrInvalidAddress = errors.New("bus: invalid address")
@@ -46,15 +48,24 @@ var (
 	ErrInvalidEnvelope = errors.New("bus: invalid envelope")
 )
 
-// HandlerError is the error a target's handler (or eval function) returned.
-// It carries the handler's message as a string so that it survives a future
-// hop between hosts. In-process, Err also holds the original error, so
-// [errors.Is] and [errors.As] see through it; after a wire hop Err is nil.
+// HandlerError is the error a target's handler (or eval function) returned,
+// or its recovered panic. It carries the handler's message (and a panic's
+// stack) as text so that it survives a future hop between hosts. In-process,
+// Err also holds the original error, so [errors.Is] and [errors.As] see
+// through it; after a wire hop Err is nil.
+//
+// For a panic, Msg is "panic: " and the panic value as %v prints it, Stack
+// is set, and the error matches [ErrHandlerPanic]; Err is the panic value
+// when that is an error, so in-process errors.Is sees it too.
 type HandlerError struct {
 	Target Address // the target whose handler failed
 	Topic  string  // the topic being handled ("bus.eval" for evals)
 	Msg    string  // the handler's error message
-	Err    error   // the original error, in-process only; may be nil
+	// Stack is non-empty exactly when the handler panicked: the stack of
+	// the handler's goroutine as runtime/debug.Stack formatted it at
+	// recovery, which names the function that panicked.
+	Stack []byte
+	Err   error // the original error, in-process only; may be nil
 }
 
 // Error implements error.
@@ -64,6 +75,10 @@ func (e *HandlerError) Error() string {
 
 // Unwrap returns the original error, or nil after a wire hop.
 func (e *HandlerError) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrHandlerPanic] and e is a panic (its
+// Stack is set), so that the match survives a wire hop.
+func (e *HandlerError) Is(target error) bool { return target == ErrHandlerPanic && len(e.Stack) > 0 }
 
 // TypeError means a value had the wrong dynamic type: a reply that is not the
 // type the caller of [Request] asked for, or a payload that is not the type a

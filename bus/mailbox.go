@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -34,6 +35,7 @@ func WithEvalTarget(v any) MailboxOption {
 type MailboxStats struct {
 	Delivered uint64 // messages put into the mailbox
 	Handled   uint64 // messages whose handler (or eval) ran
+	Panics    uint64 // handled messages whose handler panicked (requests and sends)
 	Full      uint64 // messages refused because the mailbox was full
 	Skipped   uint64 // requests dropped unrun because the requester had gone
 	Stopped   uint64 // messages refused or dropped because the mailbox was detached
@@ -61,7 +63,7 @@ type Mailbox struct {
 	detachOnce sync.Once
 	serving    atomic.Bool
 
-	delivered, handled, full, skipped, stoppedN atomic.Uint64
+	delivered, handled, panics, full, skipped, stoppedN atomic.Uint64
 }
 
 func newMailbox(b *Bus, addr Address, h Handler, mc mailboxConfig) *Mailbox {
@@ -83,6 +85,7 @@ func (m *Mailbox) Stats() MailboxStats {
 	return MailboxStats{
 		Delivered: m.delivered.Load(),
 		Handled:   m.handled.Load(),
+		Panics:    m.panics.Load(),
 		Full:      m.full.Load(),
 		Skipped:   m.skipped.Load(),
 		Stopped:   m.stoppedN.Load(),
@@ -105,9 +108,13 @@ func (m *Mailbox) Done() <-chan struct{} { return m.done }
 // arriving and wait for the next Serve. Call [Mailbox.Detach] when the target
 // stops, so that requesters fail fast with [ErrTargetStopped].
 //
-// If a handler panics, the requester (if any) gets an error matching
-// [ErrHandlerPanic] and the panic continues up Serve's goroutine, with the
-// handler's frames still on the stack, for the owner's supervisor to recover.
+// A handler (or eval function) that panics does not stop Serve: the panic
+// is recovered on Serve's goroutine, counted in Stats().Panics, and Serve
+// goes on with the next message. A requester gets a [*HandlerError] with
+// the panic value in Msg and the stack in Stack, matching [ErrHandlerPanic];
+// for a fire-and-forget message the panic is logged once, at error level,
+// with the target, the topic and the stack. A handler's panic therefore
+// never reaches the owner's supervisor: the target is not restarted.
 func (m *Mailbox) Serve(ctx context.Context) error {
 	if !m.serving.CompareAndSwap(false, true) {
 		return fmt.Errorf("%w: %s", ErrAlreadyServing, m.addr)
@@ -254,46 +261,48 @@ func (m *Mailbox) handle(serveCtx context.Context, msg *delivery) {
 		hctx = hc
 	}
 	m.handled.Add(1)
-	replied := false
-	defer func() {
-		if replied {
-			return
-		}
-		if r := recover(); r != nil {
-			if msg.reply != nil {
-				msg.reply <- reply{err: &HandlerError{
-					Target: m.addr, Topic: msg.Topic,
-					Msg: fmt.Sprintf("panic: %v", r), Err: ErrHandlerPanic,
-				}}
-			}
-			panic(r)
-		}
-	}()
-	var (
-		v   any
-		err error
-	)
-	switch {
-	case msg.eval != nil:
-		v, err = msg.eval(hctx, m.evalTarget)
-	case m.h != nil:
-		v, err = m.h.HandleMessage(hctx, &msg.Message)
-	default:
-		err = fmt.Errorf("%w: %q (no handler)", ErrUnknownTopic, msg.Topic)
-	}
-	replied = true
-	if err != nil {
-		err = &HandlerError{Target: m.addr, Topic: msg.Topic, Msg: err.Error(), Err: err}
-	}
+	v, err := m.call(hctx, msg)
 	if msg.reply != nil {
 		msg.reply <- reply{value: v, err: err}
 		return
 	}
-	if err != nil {
-		m.bus.log.Warn("bus: message handler failed",
-			m.addr.logAttr(),
-			slog.String("from", msg.From.String()),
-			slog.String("topic", msg.Topic),
-			slog.Any("error", err))
+	if err == nil {
+		return
 	}
+	attrs := []any{m.addr.logAttr(), slog.String("from", msg.From.String()), slog.String("topic", msg.Topic)}
+	// This handler's own panic, not an error wrapping another target's.
+	if he, _ := err.(*HandlerError); he != nil && len(he.Stack) > 0 {
+		m.bus.log.Error("bus: message handler panicked",
+			append(attrs, slog.String("panic", he.Msg), slog.String("stack", string(he.Stack)))...)
+		return
+	}
+	m.bus.log.Warn("bus: message handler failed", append(attrs, slog.Any("error", err))...)
+}
+
+// call runs msg's eval or the mailbox's handler and returns its reply, or
+// a *HandlerError: the handler's error, or its panic recovered here, on
+// the handler's goroutine, so that the stack names the panicking function.
+func (m *Mailbox) call(ctx context.Context, msg *delivery) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.panics.Add(1)
+			perr, _ := r.(error) // nil unless the panic value is an error
+			v, err = nil, &HandlerError{
+				Target: m.addr, Topic: msg.Topic,
+				Msg: fmt.Sprintf("panic: %v", r), Stack: debug.Stack(), Err: perr,
+			}
+		}
+	}()
+	switch {
+	case msg.eval != nil:
+		v, err = msg.eval(ctx, m.evalTarget)
+	case m.h != nil:
+		v, err = m.h.HandleMessage(ctx, &msg.Message)
+	default:
+		err = fmt.Errorf("%w: %q (no handler)", ErrUnknownTopic, msg.Topic)
+	}
+	if err != nil {
+		return v, &HandlerError{Target: m.addr, Topic: msg.Topic, Msg: err.Error(), Err: err}
+	}
+	return v, nil
 }

@@ -53,8 +53,9 @@ func (b *Bus) Send(ctx context.Context, from, to Address, topic string, payload 
 // ended; the message was never delivered; also matches ctx's error),
 // [ErrTimeout] (delivered but no reply before the deadline; also matches
 // context.DeadlineExceeded), context.Canceled (ctx was cancelled while
-// waiting), [*HandlerError] (the handler failed), [*TypeError] (the reply was
-// not a Resp) and [*AddressError].
+// waiting), [*HandlerError] (the handler failed, or panicked: then it
+// matches [ErrHandlerPanic] and carries the stack), [*TypeError] (the reply
+// was not a Resp) and [*AddressError].
 //
 // Cost in-process: 4 allocations (about 400 B) and two goroutine handoffs,
 // about 2 µs on a quiet 2-core machine where a bare channel round trip takes

@@ -240,32 +240,6 @@ func TestRequestSkippedAfterTimeout(t *testing.T) {
 	})
 }
 
-func TestRequestHandlerPanic(t *testing.T) {
-	t.Parallel()
-	b := New()
-	h := HandlerFunc(func(ctx context.Context, msg *Message) (any, error) { panic("boom") })
-	m, err := b.Attach(Cluster(0), h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recovered := make(chan any, 1)
-	go func() {
-		defer func() { recovered <- recover() }()
-		_ = m.Serve(context.Background())
-	}()
-	_, err = Request[any](context.Background(), b, Manager(), Cluster(0), "x", nil)
-	if !errors.Is(err, ErrHandlerPanic) {
-		t.Fatalf("error = %v, want ErrHandlerPanic", err)
-	}
-	var he *HandlerError
-	if !errors.As(err, &he) || he.Msg != "panic: boom" {
-		t.Fatalf("HandlerError = %+v", he)
-	}
-	if r := <-recovered; r != "boom" {
-		t.Fatalf("Serve's goroutine recovered %v, want the handler's panic", r)
-	}
-}
-
 func TestSend(t *testing.T) {
 	t.Parallel()
 	b := New(WithLogger(slog.New(slog.DiscardHandler)))

@@ -100,9 +100,11 @@ func (a *attempt) attachMailbox(wg *sync.WaitGroup) error {
 	return nil
 }
 
-// serveMailbox drains mb until the attempt ends or mb is detached. A
-// panicking handler (a worker's HandleCommand or Stats, an eval closure)
-// crashes the cluster like a panicking listener.
+// serveMailbox drains mb until the attempt ends or mb is detached. The
+// mailbox recovers a panicking handler itself (a worker's HandleCommand or
+// Stats, an eval): the requester gets an error matching
+// bus.ErrHandlerPanic and the cluster keeps running. A panic that still
+// reaches this goroutine comes from the bus itself and crashes the cluster.
 func (a *attempt) serveMailbox(mb *bus.Mailbox) {
 	defer func() {
 		if r := recover(); r != nil {

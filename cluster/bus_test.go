@@ -10,14 +10,16 @@ import (
 	"testing"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/testutil"
 )
 
 // cmdWorker is a testWorker that answers commands: "echo" returns its
 // payload as a string, "gen" its generation, "boom" panics, anything else
-// fails. gates[gen], when set, holds that generation's Launch.
+// fails; Stats returns stats, or panics if statsPanic is set. gates[gen], when set, holds that generation's Launch.
 type cmdWorker struct {
 	testWorker
-	stats map[string]any
+	stats      map[string]any
+	statsPanic bool // Stats panics
 }
 
 func (w *cmdWorker) HandleCommand(_ context.Context, name string, payload json.RawMessage) (any, error) {
@@ -32,9 +34,18 @@ func (w *cmdWorker) HandleCommand(_ context.Context, name string, payload json.R
 	return nil, errors.New("no such command: " + name)
 }
 
-func (w *cmdWorker) Stats() map[string]any { return w.stats }
+func (w *cmdWorker) Stats() map[string]any {
+	if w.statsPanic {
+		panicInStats()
+	}
+	return w.stats
+}
 
+// The panicking functions have names of their own, so that a test can
+// find them in a recovered stack.
 func panicInHandler() { panic("handler boom") }
+func panicInStats()   { panic("stats boom") }
+func panicInEval()    { panic("eval boom") }
 
 var (
 	_ CommandHandler = (*cmdWorker)(nil)
@@ -165,39 +176,113 @@ func TestBusDetachedWhileRestarting(t *testing.T) {
 	}
 }
 
-// TestBusHandlerPanicCrashesCluster proves that a panic in a worker's
-// HandleCommand crashes the cluster like a listener panic (with its stack
-// in the event), the requester gets bus.ErrHandlerPanic, and the cluster
-// comes back and answers.
-func TestBusHandlerPanicCrashesCluster(t *testing.T) {
-	t.Parallel()
-	fake := newFake(t, 1)
+// startPanicking starts cluster 0, alone on its bus, with a cmdWorker
+// whose Stats panics and a logger into the returned buffer, and waits
+// until it is ready.
+func startPanicking(t *testing.T) (*harness, *bus.Bus, *testutil.LogBuffer) {
+	t.Helper()
 	b := newBus(0)
-	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
-		return &cmdWorker{testWorker: testWorker{gen: gen, rec: rec}}
-	}, WithBus(b))
+	logs := &testutil.LogBuffer{}
+	h := newHarness(t, newFake(t, 1), []int{0}, 1, func(gen int, rec *recorder) Worker {
+		return &cmdWorker{testWorker: testWorker{gen: gen, rec: rec}, statsPanic: true}
+	}, WithBus(b), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	h.start()
 	h.waitReady()
-	if _, err := request[int](t, b, bus.Cluster(0), "boom", nil); !errors.Is(err, bus.ErrHandlerPanic) {
-		t.Fatalf("err = %v, want ErrHandlerPanic", err)
+	return h, b, logs
+}
+
+// TestBusPanicKeepsClusterRunning proves that a panic in a worker's
+// HandleCommand, in its Stats or in an eval closure comes back to the
+// requester as a *bus.HandlerError with the panicking function's stack
+// (and no token), while the cluster keeps running: no crash, no restart,
+// and the same worker answers the next request.
+func TestBusPanicKeepsClusterRunning(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		call  func(t *testing.T, b *bus.Bus) error
+		topic string
+		fn    string // the function the stack must name
+	}{
+		{"HandleCommand", func(t *testing.T, b *bus.Bus) error {
+			_, err := request[int](t, b, bus.Cluster(0), "boom", nil)
+			return err
+		}, "boom", "cluster.panicInHandler"},
+		{"Stats", func(t *testing.T, b *bus.Bus) error {
+			_, err := request[map[string]any](t, b, bus.Cluster(0), TopicStats, nil)
+			return err
+		}, TopicStats, "cluster.panicInStats"},
+		{"Eval", func(t *testing.T, b *bus.Bus) error {
+			res, err := bus.Eval(t.Context(), b, bus.Manager(), bus.AllClusters(), func(context.Context, any) (int, error) {
+				panicInEval()
+				return 0, nil
+			})
+			if err != nil || len(res) != 1 {
+				t.Fatalf("Eval = %+v, %v; want one result", res, err)
+			}
+			return res[0].Err
+		}, bus.EvalTopic, "cluster.panicInEval"},
 	}
-	h.rec.waitFor(t, "crash and ready again", func(r *recorder) bool {
-		return r.count(EventCrashed) == 1 && r.count(EventReady) == 2
-	})
-	h.rec.mu.Lock()
-	var crash Event
-	for _, e := range h.rec.events {
-		if e.Kind == EventCrashed {
-			crash = e
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, b, logs := startPanicking(t)
+			fake := h.fake
+			err := tt.call(t, b)
+			var he *bus.HandlerError
+			if !errors.Is(err, bus.ErrHandlerPanic) || !errors.As(err, &he) {
+				t.Fatalf("err = %v, want a *bus.HandlerError matching ErrHandlerPanic", err)
+			}
+			if he.Target != bus.Cluster(0) || he.Topic != tt.topic || !strings.Contains(string(he.Stack), tt.fn) {
+				t.Fatalf("HandlerError = {%v %q %q}, want cluster/0 %q with a stack naming %s:\n%s",
+					he.Target, he.Topic, he.Msg, tt.topic, tt.fn, he.Stack)
+			}
+			if tok := fake.Token(); strings.Contains(err.Error(), tok) || strings.Contains(string(he.Stack), tok) {
+				t.Fatal("the token is in the panic's error or stack")
+			}
+			if got, err := request[int](t, b, bus.Cluster(0), "gen", nil); err != nil || got != 1 {
+				t.Fatalf("after the panic: gen = %d, %v; want the first worker", got, err)
+			}
+			if n := h.c.Restarts(); n != 0 {
+				t.Errorf("Restarts = %d, want 0", n)
+			}
+			h.rec.mu.Lock()
+			crashes := h.rec.count(EventCrashed)
+			h.rec.mu.Unlock()
+			if crashes != 0 || h.c.Crashes() != 0 {
+				t.Errorf("%d EventCrashed, Crashes() = %d; want none", crashes, h.c.Crashes())
+			}
+			if err := h.stop(); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(logs.String(), fake.Token()) {
+				t.Fatal("the token is in the log")
+			}
+		})
 	}
-	h.rec.mu.Unlock()
-	if crash.Panic == nil || !strings.Contains(string(crash.Panic.Stack), "panicInHandler") {
-		t.Fatalf("crash without the handler's stack: %+v", crash)
+}
+
+// TestStatsPanicIsLogged proves that Cluster.Stats survives a worker's
+// panicking Stats: the snapshot has no Custom figures, the panic is logged
+// at error level with its stack, and the cluster is not restarted.
+func TestStatsPanicIsLogged(t *testing.T) {
+	t.Parallel()
+	h, b, logs := startPanicking(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	st := h.c.Stats(ctx)
+	if !st.Ready || st.Custom != nil {
+		t.Fatalf("stats = %+v, want ready without Custom", st)
 	}
-	h.waitReady()
-	if got, err := request[int](t, b, bus.Cluster(0), "gen", nil); err != nil || got != 2 {
-		t.Fatalf("after the crash: got %d, %v", got, err)
+	lines := logs.Lines("level=ERROR", "worker Stats panicked")
+	if len(lines) != 1 || !strings.Contains(lines[0], "cluster.panicInStats") || strings.Count(lines[0], " cluster=") != 1 {
+		t.Fatalf("want one error line with the stack and one cluster attribute; log:\n%s", logs.String())
+	}
+	if got, err := request[int](t, b, bus.Cluster(0), "gen", nil); err != nil || got != 1 {
+		t.Fatalf("after the panic: gen = %d, %v; want the first worker", got, err)
+	}
+	if h.c.Restarts() != 0 || h.c.Crashes() != 0 {
+		t.Fatalf("Restarts %d, Crashes %d; want 0", h.c.Restarts(), h.c.Crashes())
 	}
 }
 

@@ -64,8 +64,11 @@
 // matches bus.ErrTargetStopped. The
 // mailbox is drained by one goroutine of the attempt: worker commands
 // ([CommandHandler]), the worker's [StatsProvider], the fetch topics and
-// bus.Eval closures (whose target is the *Cluster) run there one at a time,
-// and a panic in any of them crashes the cluster like a panicking listener.
+// bus.Eval closures (whose target is the *Cluster) run there one at a time.
+// A panic in any of them does not crash the cluster: it is recovered on the
+// mailbox goroutine, the requester gets a *bus.HandlerError that matches
+// bus.ErrHandlerPanic and carries the stack, and the mailbox goes on with
+// the next message (a fire-and-forget message's panic is logged instead).
 //
 // [FetchGuild], [FetchChannel], [FetchUser] and [FetchUsers] read another
 // cluster's cache through the bus and return disgo's types; members and

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/disgoorg/snowflake/v2"
@@ -36,9 +37,10 @@ type Stats struct {
 
 // Stats returns the cluster's figures. The worker's Stats method is asked
 // through the cluster's mailbox (so it runs on the mailbox goroutine, one
-// message at a time with commands, and a panic in it crashes the cluster);
-// ctx bounds that wait. Everything else is read directly and never blocks
-// for long. Counting Users costs one pass over the member cache.
+// message at a time with commands; a panic in it is logged at error level
+// with its stack, and Custom stays nil); ctx bounds that wait. Everything
+// else is read directly and never blocks for long. Counting Users costs one
+// pass over the member cache.
 // Stats is safe for concurrent use.
 func (c *Cluster) Stats(ctx context.Context) Stats {
 	st := Stats{ID: c.id, Status: c.Status(), Restarts: c.Restarts(), LastError: c.LastError()}
@@ -62,7 +64,11 @@ func (c *Cluster) Stats(ctx context.Context) Stats {
 	}
 	if st.Ready {
 		custom, err := bus.Request[map[string]any](ctx, c.bus, bus.Address{}, c.Address(), TopicStats, nil)
-		if err != nil {
+		var he *bus.HandlerError
+		switch {
+		case errors.As(err, &he) && len(he.Stack) > 0:
+			c.log.Error("worker Stats panicked", slog.String("panic", he.Msg), slog.String("stack", string(he.Stack)))
+		case err != nil:
 			c.log.Debug("worker stats unavailable", slog.String("err", err.Error()))
 		}
 		st.Custom = custom

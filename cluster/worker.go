@@ -44,7 +44,9 @@ func (f WorkerFunc) Launch(ctx context.Context, c *Cluster) error { return f(ctx
 //
 // HandleCommand runs on the cluster's mailbox goroutine, one message at a
 // time (with evals and Stats), concurrently with the worker's listeners,
-// and only while the cluster is ready. A panic in it crashes the cluster.
+// and only while the cluster is ready. A panic in it does not crash the
+// cluster: the requester gets a *bus.HandlerError matching
+// bus.ErrHandlerPanic, with the stack, and the cluster keeps serving.
 type CommandHandler interface {
 	HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error)
 }
@@ -52,9 +54,10 @@ type CommandHandler interface {
 // StatsProvider is implemented by a worker that adds figures to its
 // cluster's stats (stats.ClusterStats.Custom). Stats runs on the cluster's
 // mailbox goroutine like HandleCommand, concurrently with the worker's
-// listeners, so it must be safe for that. The map must be JSON-encodable
-// and not modified after it is returned; numeric and boolean values are
-// exported to Prometheus.
+// listeners, so it must be safe for that; a panic in it is logged with its
+// stack and leaves the cluster running, without Custom figures for that
+// snapshot. The map must be JSON-encodable and not modified after it is
+// returned; numeric and boolean values are exported to Prometheus.
 type StatsProvider interface {
 	Stats() map[string]any
 }

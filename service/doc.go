@@ -36,5 +36,8 @@
 // HandleCommand, Stats, and functions evaluated on the service with bus.Eval
 // all run on the run's one mailbox goroutine, one at a time, so they need no
 // locking among themselves; they do run concurrently with Serve. A panic in
-// any of them crashes the run like a panic in Serve.
+// any of them does not crash the run: the mailbox recovers it, the
+// requester gets a *bus.HandlerError that matches bus.ErrHandlerPanic and
+// carries the stack, and the service keeps serving (a panic in Stats is
+// logged and leaves that snapshot without Custom figures).
 package service

@@ -118,9 +118,10 @@ func readyServe(ctx context.Context, sc *Context, _ int) error {
 // echo is a service with commands, stats and an AllClustersReady hook.
 type echo struct {
 	svc
-	handled   atomic.Int32
-	allReady  atomic.Int32
-	allReadyC chan struct{}
+	statsPanic bool // Stats panics
+	handled    atomic.Int32
+	allReady   atomic.Int32
+	allReadyC  chan struct{}
 }
 
 type greeting struct {
@@ -153,6 +154,9 @@ func (e *echo) HandleCommand(ctx context.Context, name string, payload json.RawM
 }
 
 func (e *echo) Stats() map[string]any {
+	if e.statsPanic {
+		panic("stats exploded")
+	}
 	return map[string]any{"handled": int(e.handled.Load())}
 }
 

@@ -345,7 +345,8 @@ func (r *Registry) States() []Status {
 // ready service that implements StatsProvider. Each Stats call runs on its
 // service's mailbox goroutine (after any command being handled), all
 // services concurrently; a service that does not answer before ctx ends, or
-// that stops meanwhile, gets no Custom.
+// that stops meanwhile, gets no Custom, and one whose Stats panics gets no
+// Custom and a log line at error level with the stack.
 func (r *Registry) Stats(ctx context.Context) []Status {
 	out := r.States()
 	var wg sync.WaitGroup
@@ -370,8 +371,15 @@ func (r *Registry) Stats(ctx context.Context) []Status {
 				}
 				return sp.Stats(), nil
 			})
-			if err == nil && len(res) == 1 && res[0].Err == nil {
+			if err != nil || len(res) != 1 {
+				return
+			}
+			var he *bus.HandlerError
+			switch {
+			case res[0].Err == nil:
 				out[i].Custom = res[0].Value
+			case errors.As(res[0].Err, &he) && len(he.Stack) > 0:
+				e.log.Error("service Stats panicked", slog.String("panic", he.Msg), slog.String("stack", string(he.Stack)))
 			}
 		})
 	}

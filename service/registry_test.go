@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/testutil"
 )
 
 func TestServiceReady(t *testing.T) {
@@ -269,7 +271,11 @@ func TestCommandWaitsForReady(t *testing.T) {
 	})
 }
 
-func TestCommandPanicCrashesService(t *testing.T) {
+// TestCommandPanicKeepsServiceRunning proves that a panicking
+// HandleCommand gives the requester a *bus.HandlerError with the stack,
+// and that the run goes on: no restart, no crash, and the same run answers
+// the next command.
+func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
@@ -279,17 +285,62 @@ func TestCommandPanicCrashesService(t *testing.T) {
 		}
 		h.serve()
 		h.waitFor("echo", StateReady)
-		if _, err := request[string](t.Context(), h, "echo", "panic", nil); !errors.Is(err, bus.ErrHandlerPanic) {
-			t.Errorf("panic command = %v, want bus.ErrHandlerPanic", err)
+		_, err := request[string](t.Context(), h, "echo", "panic", nil)
+		var he *bus.HandlerError
+		if !errors.Is(err, bus.ErrHandlerPanic) || !errors.As(err, &he) {
+			t.Fatalf("panic command = %v, want a *bus.HandlerError matching bus.ErrHandlerPanic", err)
 		}
-		ev := h.waitFor("echo", StateBackoff)
-		var pe *PanicError
-		if !errors.As(ev.Err, &pe) || pe.Value != "command exploded" || !strings.Contains(string(pe.Stack), "HandleCommand") {
-			t.Fatalf("crash = %v, want a *PanicError from HandleCommand", ev.Err)
+		if he.Target != bus.Service("echo") || he.Topic != "panic" || he.Msg != "panic: command exploded" ||
+			!strings.Contains(string(he.Stack), "service.(*echo).HandleCommand") {
+			t.Fatalf("HandlerError = {%v %q %q}, want service/echo, the panic and a stack naming HandleCommand:\n%s",
+				he.Target, he.Topic, he.Msg, he.Stack)
 		}
-		h.waitFor("echo", StateReady)
-		if g, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "y"}); err != nil || g.Run != 2 {
-			t.Errorf("after restart: %+v, %v", g, err)
+		if g, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "y"}); err != nil || g.Run != 1 {
+			t.Fatalf("after the panic: %+v, %v; want the first run", g, err)
+		}
+		st := h.reg.States()
+		if len(st) != 1 || st[0].State != StateReady || st[0].Restarts != 0 || st[0].Crashes != 0 {
+			t.Fatalf("States = %+v, want echo ready, never restarted", st)
+		}
+	})
+}
+
+// TestStatsPanicIsLogged proves that Registry.Stats survives a panicking
+// Stats: no Custom for that service, a log line at error level with the
+// stack, and the service keeps running.
+func TestStatsPanicIsLogged(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var logs testutil.LogBuffer
+		b := bus.New(bus.WithLogger(discard))
+		reg := NewRegistry(b, nil, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		e := newEcho()
+		e.statsPanic = true
+		if err := reg.Add("echo", e); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := reg.ServeBackground(ctx)
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve = %v", err)
+			}
+		}()
+		synctest.Wait() // Serve has called Ready and blocks on ctx
+		st := reg.Stats(t.Context())
+		if len(st) != 1 || !st[0].Ready || st[0].Custom != nil {
+			t.Fatalf("Stats = %+v, want echo ready without Custom", st)
+		}
+		lines := logs.Lines("level=ERROR", "service Stats panicked")
+		if len(lines) != 1 || !strings.Contains(lines[0], "service.(*echo).Stats") || strings.Count(lines[0], " service=echo") != 1 {
+			t.Fatalf("want one error line with the stack and one service attribute; log:\n%s", logs.String())
+		}
+		if g, err := Command[greeting](t.Context(), b, bus.Cluster(0), "echo", "greet", map[string]string{"Name": "z"}); err != nil || g.Run != 1 {
+			t.Fatalf("after the panic: %+v, %v; want the first run", g, err)
+		}
+		if st := reg.States(); st[0].Restarts != 0 || st[0].Crashes != 0 {
+			t.Fatalf("States = %+v, want no restart", st)
 		}
 	})
 }

@@ -117,9 +117,11 @@ func (r *run) timeout(d time.Duration) {
 
 // serveMailbox is the run's mailbox goroutine, started by Ready and awaited
 // by end. It first delivers AllClustersReady if that is due, then handles
-// the mailbox until the run ends. A panic in a handler, in Stats or in an
-// evaluated function crashes the run: it is recovered here with its stack
-// and becomes the run's cancel cause.
+// the mailbox until the run ends. The mailbox recovers a panic in
+// HandleCommand, in Stats or in an evaluated function itself (the
+// requester gets bus.ErrHandlerPanic and the run goes on); a panic that
+// still reaches this goroutine comes from the bus itself, is recovered
+// here with its stack, and becomes the run's cancel cause (a crash).
 func (r *run) serveMailbox(done chan<- struct{}) {
 	defer close(done)
 	defer func() {

@@ -34,14 +34,17 @@ type Service interface {
 //
 // HandleCommand runs on the service's mailbox goroutine, concurrently with
 // Serve, and only after the current run called Ready. ctx ends when the
-// requester gives up or the run ends.
+// requester gives up or the run ends. A panic in it is not a crash: the
+// requester gets a *bus.HandlerError matching bus.ErrHandlerPanic, with the
+// stack, and the run goes on.
 type CommandHandler interface {
 	HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error)
 }
 
 // StatsProvider is implemented by services that add figures to the stats.
 // Stats runs on the service's mailbox goroutine (see CommandHandler), only
-// while the service is ready. The map must be JSON-encodable and must not be
+// while the service is ready; a panic in it is logged with its stack and
+// is not a crash. The map must be JSON-encodable and must not be
 // modified after it is returned; numeric values are exported to Prometheus.
 type StatsProvider interface {
 	Stats() map[string]any

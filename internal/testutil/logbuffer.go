@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 )
 
@@ -19,6 +20,22 @@ func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+// Lines returns the lines written so far that contain every one of subs,
+// each with its newline, in order.
+func (b *LogBuffer) Lines(subs ...string) []string {
+	var out []string
+next:
+	for line := range strings.Lines(b.String()) {
+		for _, s := range subs {
+			if !strings.Contains(line, s) {
+				continue next
+			}
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // String returns a copy of everything written so far.

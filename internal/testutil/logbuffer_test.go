@@ -45,6 +45,35 @@ func TestLogBufferConcurrentWrites(t *testing.T) {
 	}
 }
 
+func TestLogBufferLines(t *testing.T) {
+	t.Parallel()
+	var buf LogBuffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	log.Info("a", slog.Int("n", 1))
+	log.Error("b", slog.Int("n", 2))
+	log.Error("c", slog.Int("n", 3))
+	tests := []struct {
+		subs []string
+		want []string // the msg= of each line
+	}{
+		{nil, []string{"msg=a", "msg=b", "msg=c"}},
+		{[]string{"level=ERROR"}, []string{"msg=b", "msg=c"}},
+		{[]string{"level=ERROR", "n=3"}, []string{"msg=c"}},
+		{[]string{"level=ERROR", "n=1"}, nil},
+	}
+	for _, tt := range tests {
+		got := buf.Lines(tt.subs...)
+		if len(got) != len(tt.want) {
+			t.Fatalf("Lines(%q) = %q, want %d lines", tt.subs, got, len(tt.want))
+		}
+		for i, l := range got {
+			if !strings.Contains(l, tt.want[i]) || !strings.HasSuffix(l, "\n") {
+				t.Errorf("Lines(%q)[%d] = %q, want %s with its newline", tt.subs, i, l, tt.want[i])
+			}
+		}
+	}
+}
+
 func ExampleLogBuffer() {
 	var buf LogBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{

@@ -104,6 +104,12 @@ type Manager struct {
 	rt       *runState   // while Run runs, else nil
 	active   *generation // the shard set serving now
 	lastGen  int         // the newest generation number handed out
+	// The counters of shard sets a re-shard replaced, so that a shard
+	// id's counters never go back (see shardHistory): retiring holds the
+	// clusters of a set being stopped, retired the final counters of the
+	// sets stopped.
+	retiring []*cluster.Cluster
+	retired  map[int]shard.Stats
 
 	// reshardSem (capacity 1) is held by the one re-shard that runs.
 	reshardSem chan struct{}

@@ -307,6 +307,9 @@ func (m *Manager) switchOver(rt *runState, old, g *generation) {
 				slog.Int("cluster", c.ID()), slog.Int("generation", g.no))
 		}
 	}
+	m.mu.Lock()
+	m.retiring = append(m.retiring, old.clusters...)
+	m.mu.Unlock()
 	if !m.setActive(rt, g) {
 		return // Run is stopping; it stops both sets
 	}
@@ -334,6 +337,7 @@ func (m *Manager) switchOver(rt *runState, old, g *generation) {
 	default:
 	}
 	m.dropGeneration(rt, old)
+	m.retire(old.clusters)
 	for id := len(g.clusters); id < len(old.clusters); id++ {
 		m.bus.Forget(bus.Cluster(id)) // released by the old set, taken by nobody
 	}

@@ -2,6 +2,8 @@ package megane
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/disgoorg/disgo/gateway"
@@ -68,18 +70,66 @@ func (m *Manager) onStats(s stats.Snapshot) {
 
 // clusterStats is the collector's cluster source: every running cluster,
 // asked concurrently. Clusters of a Manager that no longer runs are gone.
+// A shard's counters include those of the same shard id in the shard sets
+// that re-shards replaced, so that they never go back.
 func (m *Manager) clusterStats(ctx context.Context) []stats.ClusterStats {
 	cs, err := m.all()
 	if err != nil {
 		return nil
 	}
+	past := m.shardHistory(ctx)
 	out := make([]stats.ClusterStats, len(cs))
 	var wg sync.WaitGroup
 	for i, c := range cs {
-		wg.Go(func() { out[i] = toClusterStats(c.Stats(ctx)) })
+		wg.Go(func() {
+			st := c.Stats(ctx)
+			for j, s := range st.Shards {
+				st.Shards[j] = s.Add(past[s.ShardID])
+			}
+			out[i] = toClusterStats(st)
+		})
 	}
 	wg.Wait()
 	return out
+}
+
+// shardHistory sums, by shard id, the counters of the shard sets that
+// re-shards replaced: the final ones of the sets stopped, and the current
+// ones of a set still stopping.
+func (m *Manager) shardHistory(ctx context.Context) map[int]shard.Stats {
+	m.mu.RLock()
+	past := maps.Clone(m.retired)
+	retiring := slices.Clone(m.retiring)
+	m.mu.RUnlock()
+	if past == nil {
+		past = map[int]shard.Stats{}
+	}
+	for _, c := range retiring {
+		for _, s := range c.Stats(ctx).Shards {
+			past[s.ShardID] = s.Add(past[s.ShardID])
+		}
+	}
+	return past
+}
+
+// retire moves the counters of a stopped shard set's clusters from
+// retiring to retired.
+func (m *Manager) retire(clusters []*cluster.Cluster) {
+	final := make([][]shard.Stats, len(clusters))
+	for i, c := range clusters {
+		final[i] = c.Stats(context.Background()).Shards // stopped: no attempt, no request
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.retired == nil {
+		m.retired = map[int]shard.Stats{}
+	}
+	for _, shards := range final {
+		for _, s := range shards {
+			m.retired[s.ShardID] = s.Add(m.retired[s.ShardID])
+		}
+	}
+	m.retiring = slices.DeleteFunc(m.retiring, func(c *cluster.Cluster) bool { return slices.Contains(clusters, c) })
 }
 
 // serviceStats is the collector's service source: every registered

@@ -2,6 +2,8 @@ package megane
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/stats"
 )
 
@@ -163,4 +166,93 @@ func TestManagerStats(t *testing.T) {
 	if len(after.Clusters) != 0 || after.Totals.Shards != 0 {
 		t.Fatalf("clusters still in the stats after Run: %+v", after.Clusters)
 	}
+}
+
+// TestShardCountersNeverGoBack: a shard's _total counters are its history
+// for the life of the Manager. They used to start again from 0 at every
+// resume or full restart (each attempt builds new shards) and at every
+// re-shard (each builds new clusters).
+func TestShardCountersNeverGoBack(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 2)
+	tl := newTally()
+	m, err := New(fake.Token(), append(baseOpts(fake, tl), WithShards(2), WithClusters(1),
+		WithWorker(func() cluster.Worker { return &tallyWorker{t: tl} }))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, _ := run(t, m)
+	waitAllReady(t, tl)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.PrometheusCollector())
+
+	// check collects a snapshot and compares each shard's counters with
+	// want (identifies, resumes), and with the previous snapshot.
+	prev := map[int]stats.ShardStats{}
+	check := func(step string, want map[int][2]uint64) {
+		t.Helper()
+		snap, err := m.Stats(ctxFor(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]stats.ShardStats{}
+		for _, c := range snap.Clusters {
+			for _, s := range c.Shards {
+				got[s.ID] = s
+			}
+		}
+		for id, w := range want {
+			s, ok := got[id]
+			if !ok || s.Identifies != w[0] || s.Resumes != w[1] {
+				t.Fatalf("%s: shard %d = %+v, want %d identifies and %d resumes", step, id, s, w[0], w[1])
+			}
+			if p := prev[id]; s.Events < p.Events || s.Reconnects < p.Reconnects {
+				t.Fatalf("%s: shard %d went back: %+v after %+v", step, id, s, p)
+			}
+		}
+		prev = got
+		// What Prometheus scrapes is the same history.
+		want0 := fmt.Sprintf(`%s{cluster="0",shard="0"} %d`, stats.MetricShardIdentifies, want[0][0])
+		var buf strings.Builder
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			for _, mt := range mf.GetMetric() {
+				if mf.GetName() == stats.MetricShardIdentifies && labelValue(mt, "shard") == "0" && labelValue(mt, "cluster") == "0" {
+					fmt.Fprintf(&buf, `%s{cluster="0",shard="0"} %d`, mf.GetName(), int(mt.GetCounter().GetValue()))
+				}
+			}
+		}
+		if buf.String() != want0 {
+			t.Fatalf("%s: scraped %q, want %q", step, buf.String(), want0)
+		}
+	}
+	check("start", map[int][2]uint64{0: {1, 0}, 1: {1, 0}})
+	if err := m.Restart(ctxFor(t), 0, RestartResume); err != nil {
+		t.Fatal(err)
+	}
+	check("after a resume restart", map[int][2]uint64{0: {1, 1}, 1: {1, 1}})
+	if err := m.Restart(ctxFor(t), 0, RestartFull); err != nil {
+		t.Fatal(err)
+	}
+	check("after a full restart", map[int][2]uint64{0: {2, 1}, 1: {2, 1}})
+	if err := m.Reshard(ctxFor(t), 4); err != nil {
+		t.Fatal(err)
+	}
+	check("after a re-shard", map[int][2]uint64{0: {3, 1}, 1: {3, 1}, 2: {1, 0}, 3: {1, 0}})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// labelValue returns the value of the metric's label name, or "".
+func labelValue(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
 }

@@ -49,6 +49,9 @@ type attempt struct {
 	// launches no worker until it goes live (see WithStandby).
 	standby bool
 	live    atomic.Bool // a standby attempt went live
+	// counted: the shards' counters were added to Cluster.past (teardown
+	// closed them); guarded by the cluster's mu.
+	counted bool
 }
 
 // crash ends the attempt with err (the first call wins) and stops dispatch
@@ -437,6 +440,13 @@ func (a *attempt) teardown(wg *sync.WaitGroup, cause error) error {
 	closeCtx, cancel := context.WithTimeout(context.Background(), c.cfg.drainTimeout)
 	a.shards.CloseWithCode(closeCtx, code, reason)
 	cancel()
+	final := a.shards.Stats()
+	c.mu.Lock()
+	for _, st := range final {
+		c.past[st.ShardID] = st.Add(c.past[st.ShardID])
+	}
+	a.counted = true
+	c.mu.Unlock()
 
 	var saved *savedSession
 	if resume {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/store"
 )
 
@@ -68,6 +69,9 @@ type Cluster struct {
 	reloading bool          // a worker-only reload runs
 	ready     bool          // the current attempt is ready
 	readyCh   chan struct{} // closed when ready becomes true; replaced when false
+	// past holds each shard's counters over the attempts that ended (see
+	// Stats).
+	past map[int]shard.Stats
 }
 
 // command is a restart request for the cluster's owner goroutine. reply
@@ -109,6 +113,7 @@ func New(token string, id int, shardIDs []int, shardCount int, factory func() Wo
 		store:      cfg.store,
 		activate:   make(chan struct{}),
 		live:       make(chan struct{}),
+		past:       make(map[int]shard.Stats),
 	}
 	if cfg.standby {
 		c.standby.Store(true)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/snowflake/v2"
 
 	"github.com/megane-go/megane/bus"
@@ -27,8 +30,10 @@ type Stats struct {
 	// crash or nil.
 	Restarts  int
 	LastError error
-	// Shards holds each shard's counters of the current attempt, by ID
-	// (empty between attempts).
+	// Shards holds each shard's figures, sorted by ID. Its counters are
+	// the shard's history over every attempt of the cluster, so they never
+	// go back; between attempts a shard is listed as disconnected with
+	// that history.
 	Shards []shard.Stats
 	// Custom is what the worker's [StatsProvider] returned, or nil (no
 	// provider, the cluster is not ready, or it did not answer in time).
@@ -47,7 +52,19 @@ func (c *Cluster) Stats(ctx context.Context) Stats {
 	st.Ready = st.Status == StatusReady
 	c.mu.Lock()
 	a := c.att
+	live := a != nil && !a.counted
+	past := maps.Clone(c.past)
 	c.mu.Unlock()
+	if live {
+		for _, s := range a.shards.Stats() {
+			st.Shards = append(st.Shards, s.Add(past[s.ShardID]))
+			delete(past, s.ShardID)
+		}
+	}
+	for id, p := range past {
+		st.Shards = append(st.Shards, shard.Stats{ShardID: id, Status: gateway.StatusDisconnected}.Add(p))
+	}
+	slices.SortFunc(st.Shards, func(x, y shard.Stats) int { return x.ShardID - y.ShardID })
 	if a != nil {
 		caches := a.client.Caches
 		st.Guilds = caches.GuildsLen()
@@ -60,7 +77,6 @@ func (c *Cluster) Stats(ctx context.Context) Stats {
 			}
 		}
 		st.Users = len(users)
-		st.Shards = a.shards.Stats()
 	}
 	if st.Ready {
 		custom, err := bus.Request[map[string]any](ctx, c.bus, bus.Address{}, c.Address(), TopicStats, nil)

@@ -117,6 +117,10 @@ type Manager struct {
 
 	mu     sync.Mutex
 	shards map[int]*Shard
+	// past holds, by shard id, the counters of the Shards that a new one
+	// replaced (OpenShard, ResumeShard) or that CloseShard removed, so
+	// that Stats never goes back.
+	past map[int]Stats
 }
 
 // NewManager returns a Manager for shardIDs out of shardCount, with one
@@ -141,6 +145,7 @@ func NewManager(token string, shardIDs []int, shardCount int, opts ...ManagerOpt
 		queue:      queue,
 		log:        cfg.logger,
 		shards:     make(map[int]*Shard, len(shardIDs)),
+		past:       make(map[int]Stats),
 	}
 	if cfg.handler != nil {
 		m.SetHandler(cfg.handler)
@@ -255,9 +260,13 @@ func (m *Manager) openAll(ctx context.Context) []error {
 // running (never opened, or stopped) and opens it.
 func (m *Manager) open(ctx context.Context, shardID int, state State) error {
 	m.mu.Lock()
-	if old, ok := m.shards[shardID]; ok && old.running() {
+	old, ok := m.shards[shardID]
+	if ok && old.running() {
 		m.mu.Unlock()
 		return &OpenError{ShardID: shardID, Err: ErrAlreadyOpen}
+	}
+	if ok {
+		m.past[shardID] = old.Stats().Add(m.past[shardID])
 	}
 	s := m.newShard(shardID, state)
 	m.shards[shardID] = s
@@ -331,6 +340,9 @@ func (m *Manager) CloseShard(ctx context.Context, shardID int) {
 	m.mu.Unlock()
 	if ok {
 		s.Close(ctx)
+		m.mu.Lock()
+		m.past[shardID] = s.Stats().Add(m.past[shardID])
+		m.mu.Unlock()
 	}
 }
 
@@ -404,12 +416,17 @@ func (m *Manager) QueueDepth() int {
 	return n
 }
 
-// Stats returns each shard's Stats, in ascending shard id order.
+// Stats returns each shard's Stats, in ascending shard id order. The
+// counters of a shard id include those of the Shards it replaced, so they
+// never go back.
 func (m *Manager) Stats() []Stats {
 	shards := m.snapshot()
+	m.mu.Lock()
+	past := maps.Clone(m.past)
+	m.mu.Unlock()
 	out := make([]Stats, 0, len(shards))
 	for _, s := range shards {
-		out = append(out, s.Stats())
+		out = append(out, s.Stats().Add(past[s.ShardID()]))
 	}
 	return out
 }

@@ -3,10 +3,12 @@ package shard
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/disgoorg/disgo"
 	"github.com/disgoorg/disgo/bot"
@@ -221,4 +223,55 @@ func TestManagerQueueDepth(t *testing.T) {
 	close(release)
 	eventually(t, "the queue drained", func() bool { return m.QueueDepth() == 0 })
 	m.Close(t.Context())
+}
+
+// TestStatsAddCoversEveryCounter: Add must carry every counter of Stats,
+// so that a counter added to Stats later cannot be forgotten there (its
+// history would go back on every restart).
+func TestStatsAddCoversEveryCounter(t *testing.T) {
+	t.Parallel()
+	var past Stats
+	pv := reflect.ValueOf(&past).Elem()
+	for i := range pv.NumField() {
+		if f := pv.Field(i); f.Kind() == reflect.Uint64 {
+			f.SetUint(uint64(i + 1))
+		}
+	}
+	cur := Stats{ShardID: 3, Status: gateway.StatusReady, Latency: time.Second, EventsPerSecond: 7, QueueDepth: 2}
+	got := cur.Add(past)
+	gv := reflect.ValueOf(got)
+	for i := range gv.NumField() {
+		name := gv.Type().Field(i).Name
+		switch f := gv.Field(i); f.Kind() {
+		case reflect.Uint64:
+			if f.Uint() != uint64(i+1) {
+				t.Errorf("Add lost counter %s: %d", name, f.Uint())
+			}
+		default:
+			if !reflect.DeepEqual(f.Interface(), reflect.ValueOf(cur).Field(i).Interface()) {
+				t.Errorf("Add changed %s", name)
+			}
+		}
+	}
+}
+
+// TestManagerStatsKeepReplacedShards: a shard that OpenShard builds anew
+// continues the counters of the one it replaced.
+func TestManagerStatsKeepReplacedShards(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(t, fakeOpts()...)
+	m := NewManager(srv.Token(), []int{0}, 1, WithManagerQueue(testQueue()), WithManagerLogger(quietLogger()),
+		WithManagerShardOptions(shardOpts(srv)...))
+	if err := m.OpenAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	m.Get(0).Close(context.Background())
+	if err := m.OpenShard(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	st := m.Stats()
+	if len(st) != 1 || st[0].Identifies != 2 || st[0].Events < 2 {
+		t.Fatalf("stats after the shard was replaced = %+v, want 2 identifies and both READYs", st)
+	}
 }

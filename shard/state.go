@@ -54,3 +54,25 @@ type Stats struct {
 	// because the dispatch queue was full.
 	QueueFullWaits uint64
 }
+
+// Add returns s with the counters of past added to its own (Events,
+// Identifies, Resumes, Reconnects, Dropped, Duplicates, FilteredChannels,
+// UnknownOpcodes, Heartbeats, Acks, Zombies, QueueFullWaits); the other
+// fields are s's. It carries a shard ID's history over the Shards that
+// served it one after another (a restart builds new ones), so that its
+// counters never go back.
+func (s Stats) Add(past Stats) Stats {
+	s.Events += past.Events
+	s.Identifies += past.Identifies
+	s.Resumes += past.Resumes
+	s.Reconnects += past.Reconnects
+	s.Dropped += past.Dropped
+	s.Duplicates += past.Duplicates
+	s.FilteredChannels += past.FilteredChannels
+	s.UnknownOpcodes += past.UnknownOpcodes
+	s.Heartbeats += past.Heartbeats
+	s.Acks += past.Acks
+	s.Zombies += past.Zombies
+	s.QueueFullWaits += past.QueueFullWaits
+	return s
+}

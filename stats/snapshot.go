@@ -109,9 +109,12 @@ type ShardStats struct {
 	// EventsPerSecond is the dispatch rate. When the source leaves it zero,
 	// the Collector derives it from Events and the previous snapshot.
 	EventsPerSecond float64 `json:"events_per_second"`
-	// Events counts the dispatches received.
+	// Events counts the dispatches received. It and the other counters
+	// below are the shard's history for the life of the source (with a
+	// megane.Manager: every restart and re-shard included), so they never
+	// go back.
 	Events uint64 `json:"events"`
-	// Resumes, Reconnects and Identifies count the session's history.
+	// Resumes, Reconnects and Identifies count the shard's history.
 	Resumes    uint64 `json:"resumes"`
 	Reconnects uint64 `json:"reconnects"`
 	Identifies uint64 `json:"identifies"`

@@ -488,7 +488,9 @@ func (c *Cluster) emit(e Event) {
 	}
 	e.Cluster = c.id
 	e.Generation = c.cfg.generation
-	c.log.LogAttrs(context.Background(), e.level(), "cluster event", e.LogAttrs()...)
+	// The event's attributes name the cluster: log them on the logger
+	// without the cluster's own attribute, so that it appears once.
+	c.cfg.logger.LogAttrs(context.Background(), e.level(), "cluster event", e.LogAttrs()...)
 	if c.cfg.hook != nil {
 		c.cfg.hook(e)
 	}

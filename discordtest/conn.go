@@ -74,9 +74,13 @@ type conn struct {
 
 func (c *conn) shard() int { return int(c.shardID.Load()) }
 
-// logger returns the server's logger with the connection's attributes.
+// logger returns the server's logger with the connection's attributes:
+// its number, and its shard once it has identified or resumed.
 func (c *conn) logger() *slog.Logger {
-	return c.srv.log.With(slog.Uint64("conn", c.num), slog.Int("shard", c.shard()))
+	if id := c.shard(); id >= 0 {
+		return c.srv.log.With(slog.Uint64("conn", c.num), slog.Int("shard", id))
+	}
+	return c.srv.log.With(slog.Uint64("conn", c.num))
 }
 
 // kill ends the connection at once: both goroutines stop.
@@ -275,7 +279,8 @@ func (c *conn) identify(p clientPayload) {
 		c.closeWith(closeDisallowedIntents, "Disallowed intent(s).")
 		return
 	}
-	log := c.logger().With(slog.Int("shard", shard[0]), slog.Int("shards", shard[1]))
+	// Not c.logger(): the connection has no shard yet.
+	log := c.srv.log.With(slog.Uint64("conn", c.num), slog.Int("shard", shard[0]), slog.Int("shards", shard[1]))
 	switch s.gate.admit(shard[0]) {
 	case bucketBreached:
 		s.ctr.bucketBreaches.Add(1)

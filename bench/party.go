@@ -325,6 +325,10 @@ func startMegane(ctx context.Context, spec partySpec, c *counter, log *slog.Logg
 		w := time.Duration(spec.Bench.WindowMs * float64(time.Millisecond))
 		opts = append(opts, megane.WithQueueOptions(shard.WithIdentifyWindow(w)),
 			megane.WithShardOptions(shard.WithInvalidSessionWait(w/5, w)))
+		if spec.Bench.MarginMs > 0 {
+			opts = append(opts, megane.WithQueueOptions(
+				shard.WithIdentifyMargin(time.Duration(spec.Bench.MarginMs*float64(time.Millisecond)))))
+		}
 	} else {
 		opts = append(opts, megane.WithQueueOptions(shard.WithIdentifyWindow(time.Millisecond)))
 	}

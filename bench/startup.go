@@ -81,6 +81,9 @@ func runStartupChild(spec partySpec) (startupResult, error) {
 		return res, err
 	}
 	res.Start = delta(time.Duration(res.ReadyS*float64(time.Second)), first, now)
+	if spec.Bench.StartOnly {
+		return res, nil
+	}
 	for _, k := range restartKinds {
 		t, err := timeRestart(ctx, ctl, p.manager, k.kind, k.rolling)
 		if err != nil {

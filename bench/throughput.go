@@ -16,6 +16,8 @@ type benchPlan struct {
 	Reps           int     `json:"reps"`
 	MixedWindowS   float64 `json:"mixed_window_s"` // 0: no mixed-stream measurement
 	WindowMs       float64 `json:"identify_window_ms"`
+	MarginMs       float64 `json:"identify_margin_ms"` // 0: the queue's default margin
+	StartOnly      bool    `json:"start_only"`         // startup child: no restarts after the start
 }
 
 // botResult is what a bot child reports.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,25 +54,6 @@ var (
 	// itself is never part of the error.
 	ErrMalformedToken = errors.New("megane: malformed bot token")
 )
-
-// GatewayError is returned by Run when GET /gateway/bot failed. Status is
-// the HTTP status (0 for a transport error). A 401 unwraps to
-// ErrInvalidToken. It never holds the token.
-type GatewayError struct {
-	Status int
-	Err    error
-}
-
-// Error implements error.
-func (e *GatewayError) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("megane: GET /gateway/bot: HTTP %d: %v", e.Status, e.Err)
-	}
-	return fmt.Sprintf("megane: GET /gateway/bot: %v", e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *GatewayError) Unwrap() error { return e.Err }
 
 // Manager runs a bot's shards in clusters: the entry point of Megane.
 //
@@ -211,8 +191,11 @@ func validToken(token string) bool {
 // workers' and the services' AllClustersReady are called.
 //
 // Run returns early with the first fatal error, after stopping the rest:
-// an invalid token (REST 401 or close 4004; errors.Is ErrInvalidToken),
-// disallowed intents (ErrDisallowedIntents), ..., or a cluster that
+// a *GatewayError when GET /gateway/bot fails (after up to 3 retries of a
+// 5xx, a 429 or a transport error) or its answer is unusable
+// (ErrBadGatewayAnswer: nothing is dialled then), an invalid token (REST
+// 401 or close 4004; errors.Is ErrInvalidToken), disallowed intents
+// (ErrDisallowedIntents), ..., or a cluster that
 // crashed more often than its restart policy allows (supervise's "too many
 // restarts" wrapping the last crash). Sharding required (close 4011) is
 // fatal only with WithAutoReshard(false), or when the re-shard it starts
@@ -242,10 +225,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	maxConc := gb.SessionStartLimit.MaxConcurrency
-	if maxConc < 1 {
-		maxConc = 1 // disgo divides by it; Discord means 1
-	}
+	maxConc := gb.SessionStartLimit.MaxConcurrency // at least 1 (gatewayBot)
 	queue := shard.NewQueue(append([]shard.QueueOption{
 		shard.WithMaxConcurrency(maxConc),
 		shard.WithSessionStartLimit(gb.SessionStartLimit.Total, gb.SessionStartLimit.Remaining,
@@ -363,32 +343,11 @@ func (m *Manager) loop(runCtx context.Context, cancel context.CancelFunc, notify
 // (disgo's rate limiter starts a goroutine that never stops, so it must
 // not be built per cluster restart either.)
 func (m *Manager) newREST() rest.Client {
-	opts := []rest.ClientConfigOpt{rest.WithLogger(m.log)}
+	opts := []rest.ClientConfigOpt{rest.WithLogger(m.log), rest.WithUserAgent(userAgent)}
 	if m.cfg.apiURL != "" {
 		opts = append(opts, rest.WithURL(m.cfg.apiURL))
 	}
 	return rest.NewClient(m.token, opts...)
-}
-
-// gatewayBot fetches GET /gateway/bot.
-func (m *Manager) gatewayBot(ctx context.Context, client rest.Client) (*discord.GatewayBot, error) {
-	gb, err := rest.NewGateway(client).GetGatewayBot(rest.WithCtx(ctx))
-	if err == nil {
-		return gb, nil
-	}
-	var re *rest.Error
-	if errors.As(err, &re) && re.Response != nil {
-		status := re.Response.StatusCode
-		if status == http.StatusUnauthorized {
-			return nil, &GatewayError{Status: status, Err: ErrInvalidToken}
-		}
-		return nil, &GatewayError{Status: status, Err: errors.New(http.StatusText(status))}
-	}
-	if ctx.Err() != nil {
-		return nil, &GatewayError{Err: ctx.Err()}
-	}
-	// A transport error names the URL, never the Authorization header.
-	return nil, &GatewayError{Err: err}
 }
 
 // newPlan plans the shards and clusters from the options and /gateway/bot.

@@ -77,6 +77,7 @@ type config struct {
 	reshardCheck   time.Duration
 	reshardTimeout time.Duration
 	shardMultiple  int
+	gatewayBackoff time.Duration // first wait of GET /gateway/bot's retries; tests shorten it
 }
 
 // serviceSpec is one WithService registration.
@@ -98,6 +99,7 @@ func defaultConfig() config {
 		statsInterval:  stats.DefaultInterval,
 		autoReshard:    true,
 		reshardTimeout: DefaultReshardTimeout,
+		gatewayBackoff: defaultGatewayBackoff,
 	}
 }
 
@@ -171,8 +173,10 @@ func (c *config) cacheFactory() func() cache.Caches {
 }
 
 // WithAPIURL sets the REST base URL (e.g. a fake Discord's APIURL or a
-// proxy). The gateway URL then comes from its GET /gateway/bot. Empty keeps
-// Discord's.
+// proxy), with its API version: Discord's is https://discord.com/api/v10.
+// The gateway URL then comes from its GET /gateway/bot, and nothing else:
+// an answer without a ws:// or wss:// url fails Run (ErrBadGatewayAnswer)
+// rather than fall back to Discord's gateway. Empty keeps Discord's.
 func WithAPIURL(url string) Option { return func(c *config) { c.apiURL = url } }
 
 // WithCompression sets the gateway transport compression (default none).

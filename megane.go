@@ -49,10 +49,15 @@ var (
 	ErrAlreadyRunning = errors.New("megane: manager already ran")
 	// ErrNoWorker is returned by New without WithWorker.
 	ErrNoWorker = errors.New("megane: no worker factory (WithWorker)")
-	// ErrMalformedToken is returned by New for a token that is not a bot
-	// token (it must start with the base64 application ID). The token
-	// itself is never part of the error.
+	// ErrMalformedToken is matched by New's error for a token that is not
+	// a bot token: it must start with the base64 application ID and hold
+	// no space or control character. The error says which, and never
+	// holds the token.
 	ErrMalformedToken = errors.New("megane: malformed bot token")
+	// ErrEmptyToken is returned by New for an empty token (or one of
+	// spaces only): most often the variable it was read from, such as
+	// DISCORD_TOKEN, is unset. It matches ErrMalformedToken too.
+	ErrEmptyToken error = &emptyTokenError{}
 )
 
 // Manager runs a bot's shards in clusters: the entry point of Megane.
@@ -115,25 +120,33 @@ type Manager struct {
 	reg        *service.Registry // served by Run
 }
 
-// New validates the options and returns a Manager. It does no I/O. The
+// New validates the token and the options and returns a Manager. It does
+// no I/O. A missing worker factory gives ErrNoWorker, an empty token
+// ErrEmptyToken, a malformed one ErrMalformedToken, and an option value it
+// cannot use (a negative count, a nil option, ...) an *OptionError
+// matching ErrInvalidOption; see each option for what it accepts. The
 // first call installs the fast JSON engine for the whole process, unless
 // [UseStdJSON] was called before it.
 func New(token string, opts ...Option) (*Manager, error) {
 	cfg := defaultConfig()
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, &OptionError{Option: fmt.Sprintf("New option %d", i), Reason: "nil"}
+		}
 		o(&cfg)
 	}
 	if cfg.worker == nil {
 		return nil, ErrNoWorker
 	}
-	if !validToken(token) {
-		return nil, ErrMalformedToken
+	if err := checkToken(token); err != nil {
+		return nil, err
 	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.worker = checkedFactory(cfg.worker)
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.eventBuffer < 1 {
-		cfg.eventBuffer = 1
 	}
 	installFastJSON()
 	m := &Manager{
@@ -169,18 +182,36 @@ func (m *Manager) Close() {
 	}
 }
 
-// validToken reports whether token starts with the base64 of a snowflake,
-// as every bot token does (disgo derives the application ID from it).
-func validToken(token string) bool {
+// checkToken returns nil if token can be a bot token: it starts with the
+// base64 of a snowflake, as every bot token does (disgo derives the
+// application ID from it), and holds no space or control character. The
+// error never holds the token.
+func checkToken(token string) error {
 	token = strings.TrimPrefix(token, "Bot ")
+	if strings.TrimSpace(token) == "" {
+		return ErrEmptyToken
+	}
+	if strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("%w: it holds a space or a control character (a newline read from a file?)", ErrMalformedToken)
+	}
 	first, _, _ := strings.Cut(token, ".")
 	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(first, "="))
-	if err != nil {
-		return false
+	if err == nil {
+		_, err = snowflake.Parse(string(raw))
 	}
-	_, err = snowflake.Parse(string(raw))
-	return err == nil
+	if err != nil {
+		return fmt.Errorf("%w: its first part is not the base64 of an application ID", ErrMalformedToken)
+	}
+	return nil
 }
+
+// emptyTokenError is ErrEmptyToken's type: it also matches
+// ErrMalformedToken.
+type emptyTokenError struct{}
+
+func (*emptyTokenError) Error() string { return "megane: empty bot token (is DISCORD_TOKEN set?)" }
+
+func (*emptyTokenError) Is(target error) bool { return target == ErrMalformedToken }
 
 // Run gets GET /gateway/bot, plans the shards and clusters, builds one
 // identify queue for the process, starts the services, the stats

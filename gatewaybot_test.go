@@ -265,12 +265,7 @@ func TestInvalidTokenCauses(t *testing.T) {
 		if err := fake.CloseShard(1, 4004); err != nil {
 			t.Fatal(err)
 		}
-		var err error
-		select {
-		case err = <-done:
-		case <-time.After(testTimeout):
-			t.Fatal("Run did not return after close 4004")
-		}
+		err := waitRun(t, done)
 		var ce *shard.CloseError
 		if !errors.Is(err, ErrInvalidToken) || !errors.As(err, &ce) || ce.Code != 4004 {
 			t.Fatalf("Run = %v, want close 4004 matching ErrInvalidToken", err)

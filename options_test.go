@@ -168,11 +168,7 @@ func TestNilWorkerIsFatal(t *testing.T) {
 					t.Fatal("the worker restart with a nil worker succeeded")
 				}
 			}
-			select {
-			case err = <-done:
-			case <-time.After(testTimeout):
-				t.Fatal("Run did not return: the nil worker is not fatal")
-			}
+			err = waitRun(t, done) // without ErrNilWorker, a crash loop
 			if !errors.Is(err, ErrNilWorker) {
 				t.Fatalf("Run = %v, want ErrNilWorker", err)
 			}

@@ -167,6 +167,31 @@ func New(token string, opts ...Option) (*Manager, error) {
 	return m, nil
 }
 
+// String describes the Manager by its shard and cluster counts. Printing a
+// *Manager with fmt (%v, %+v, %s, %#v) or slog shows only this: never the
+// token it holds, nor its internals (which reading unlocked would race).
+func (m *Manager) String() string {
+	shards, clusters := m.counts()
+	return fmt.Sprintf("megane.Manager(%d shards, %d clusters)", shards, clusters)
+}
+
+// GoString implements fmt.GoStringer for %#v, with the same redaction as
+// String.
+func (m *Manager) GoString() string { return m.String() }
+
+// LogValue implements slog.LogValuer: the shard and cluster counts.
+func (m *Manager) LogValue() slog.Value {
+	shards, clusters := m.counts()
+	return slog.GroupValue(slog.Int("shards", shards), slog.Int("clusters", clusters))
+}
+
+// counts returns the planned shard count and the running cluster count.
+func (m *Manager) counts() (shards, clusters int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.plan.Count, len(m.clusters)
+}
+
 // Close releases what New started (the store's janitor goroutine) for a
 // Manager that will never run. Run releases it itself when it returns, so
 // Close is needed only when Run is not called; after Run has started it

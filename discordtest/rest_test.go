@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +205,22 @@ func TestFailGatewayBot(t *testing.T) {
 	}
 	if status, _ := get(s.Token()); status != http.StatusOK {
 		t.Errorf("a rejected FailGatewayBot changed the answer: %d", status)
+	}
+}
+
+// TestDefaultAddressIsLoopback: without WithAddr the fake listens on
+// loopback only, never on every interface.
+func TestDefaultAddressIsLoopback(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	u, err := url.Parse(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		t.Fatalf("the fake listens on %s, want a loopback address", s.URL())
+	}
+	if !strings.HasPrefix(s.GatewayURL(), "ws://"+u.Host+"/") {
+		t.Fatalf("gateway URL %s is not on %s", s.GatewayURL(), u.Host)
 	}
 }

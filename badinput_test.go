@@ -3,7 +3,11 @@ package megane
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -291,3 +295,50 @@ func TestCancelMidReshard(t *testing.T) {
 		}
 	})
 }
+
+// TestBadInputTableNamesTests checks that every test the README's "Bad
+// input: what you get" table names exists, so the table cannot point at a
+// test that was renamed or removed.
+func TestBadInputTableNamesTests(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Bad input: what you get\n")
+	if !ok {
+		t.Fatal("no bad-input section in README.md")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	defined := map[string]bool{}
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range testFunc.FindAllStringSubmatch(string(src), -1) {
+			defined[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := tableTest.FindAllStringSubmatch(section, -1)
+	if len(named) < 40 {
+		t.Fatalf("only %d tests named in the table", len(named))
+	}
+	for _, m := range named {
+		if !defined[m[1]] {
+			t.Errorf("the table names %s, which no _test.go file defines", m[1])
+		}
+	}
+}
+
+var (
+	testFunc  = regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)\w+)\(`)
+	tableTest = regexp.MustCompile("`((?:Test|Fuzz)[A-Za-z0-9]+)(?:/[^`]*)?`")
+)

@@ -3,6 +3,7 @@ package megane
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -24,7 +25,8 @@ import (
 // options and tokens in options_test.go.
 
 // TestFatalCloseCodes: each fatal close code stops Run at once with its
-// sentinel; no shard identifies again.
+// sentinel, and an error that names the close code; no shard identifies
+// again.
 func TestFatalCloseCodes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -53,6 +55,10 @@ func TestFatalCloseCodes(t *testing.T) {
 			var ce *shard.CloseError
 			if !errors.Is(err, tt.want) || !errors.As(err, &ce) || ce.Code != tt.code || !cluster.IsFatal(err) {
 				t.Fatalf("Run = %v, want close %d matching %v", err, tt.code, tt.want)
+			}
+			var ge *GatewayError
+			if errors.As(err, &ge) || !strings.Contains(err.Error(), fmt.Sprintf("(close %d)", tt.code)) {
+				t.Fatalf("Run = %q, want its close code and no GatewayError", err)
 			}
 			if c := fake.Counters(); c.Identifies != 2 || c.Resumes != 0 {
 				t.Fatalf("identifies %d, resumes %d: want 2 and 0 (no retry after a fatal close)", c.Identifies, c.Resumes)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/discordtest"
-	"github.com/megane-go/megane/shard"
 )
 
 // gatewayBotBody is a GET /gateway/bot answer with the given url and
@@ -229,55 +228,28 @@ func TestGatewayBotUnreachable(t *testing.T) {
 	}
 }
 
-// TestInvalidTokenCauses: a REST 401 and a close 4004 both match
-// ErrInvalidToken and stop Run at once, with no retry; the REST error says
-// HTTP 401 and claims no close code, the gateway one names close 4004.
-func TestInvalidTokenCauses(t *testing.T) {
+// TestGatewayBotUnauthorized: a REST 401 stops Run at once, with no retry
+// and nothing dialled. Its error says HTTP 401 and claims no close code,
+// yet matches ErrInvalidToken as a close 4004 does (TestFatalCloseCodes).
+func TestGatewayBotUnauthorized(t *testing.T) {
 	t.Parallel()
-	t.Run("REST 401", func(t *testing.T) {
-		t.Parallel()
-		fake := newFake(t, 1)
-		tl := newTally()
-		m, err := New("MTExMTExMTExMTExMTExMTEx.wrong.secret", append(baseOpts(fake, tl), WithWorker(workerOf(tl)), fastRetries)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = runFor(t, m)
-		var ge *GatewayError
-		if !errors.Is(err, ErrInvalidToken) || !errors.As(err, &ge) || ge.Status != 401 {
-			t.Fatalf("Run = %v, want a 401 GatewayError matching ErrInvalidToken", err)
-		}
-		if msg := err.Error(); !strings.Contains(msg, "HTTP 401") || strings.Contains(msg, "close") || strings.Contains(msg, "4004") {
-			t.Fatalf("Run = %q: want HTTP 401 and no close code", msg)
-		}
-		if c := fake.Counters(); c.GatewayBotRequests != 1 || c.Connections != 0 {
-			t.Fatalf("%d GET /gateway/bot and %d connections, want 1 and 0", c.GatewayBotRequests, c.Connections)
-		}
-	})
-	t.Run("close 4004", func(t *testing.T) {
-		t.Parallel()
-		fake := newFake(t, 2)
-		tl := newTally()
-		m := gatewayBotManager(t, fake, tl, WithClusters(2))
-		done := make(chan error, 1)
-		go func() { done <- m.Run(context.Background()) }()
-		waitAllReady(t, tl)
-		if err := fake.CloseShard(1, 4004); err != nil {
-			t.Fatal(err)
-		}
-		err := waitRun(t, done)
-		var ce *shard.CloseError
-		if !errors.Is(err, ErrInvalidToken) || !errors.As(err, &ce) || ce.Code != 4004 {
-			t.Fatalf("Run = %v, want close 4004 matching ErrInvalidToken", err)
-		}
-		var ge *GatewayError
-		if errors.As(err, &ge) || !strings.Contains(err.Error(), "close 4004") {
-			t.Fatalf("Run = %q, want the close code and no GatewayError", err)
-		}
-		if c := fake.Counters(); c.Identifies != 2 || c.Resumes != 0 {
-			t.Fatalf("identifies %d, resumes %d after a 4004: want 2 and 0 (no retry)", c.Identifies, c.Resumes)
-		}
-	})
+	fake := newFake(t, 1)
+	tl := newTally()
+	m, err := New("MTExMTExMTExMTExMTExMTEx.wrong.secret", append(baseOpts(fake, tl), WithWorker(workerOf(tl)), fastRetries)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runFor(t, m)
+	var ge *GatewayError
+	if !errors.Is(err, ErrInvalidToken) || !errors.As(err, &ge) || ge.Status != 401 {
+		t.Fatalf("Run = %v, want a 401 GatewayError matching ErrInvalidToken", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "HTTP 401") || strings.Contains(msg, "close") || strings.Contains(msg, "4004") {
+		t.Fatalf("Run = %q: want HTTP 401 and no close code", msg)
+	}
+	if c := fake.Counters(); c.GatewayBotRequests != 1 || c.Connections != 0 {
+		t.Fatalf("%d GET /gateway/bot and %d connections, want 1 and 0", c.GatewayBotRequests, c.Connections)
+	}
 }
 
 func TestRetryAfter(t *testing.T) {

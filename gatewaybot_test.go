@@ -275,3 +275,26 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestGatewayErrorText(t *testing.T) {
+	t.Parallel()
+	const u = "https://discord.com/api/v10/gateway/bot"
+	tests := []struct {
+		err     *GatewayError
+		want    string
+		invalid bool // matches ErrInvalidToken
+	}{
+		{&GatewayError{URL: u, Status: 401, Err: errRESTUnauthorized}, "megane: GET " + u + ": HTTP 401: the token was rejected", true},
+		{&GatewayError{URL: u, Status: 429, RetryAfter: 2 * time.Second, Err: errors.New("rate limited")}, "megane: GET " + u + ": HTTP 429 (retry after 2s): rate limited", false},
+		{&GatewayError{URL: u, Err: context.Canceled}, "megane: GET " + u + ": context canceled", false},
+		{&GatewayError{URL: u, Status: 403}, "megane: GET " + u + ": HTTP 403", false},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+		if got := errors.Is(tt.err, ErrInvalidToken); got != tt.invalid {
+			t.Errorf("%q: errors.Is(ErrInvalidToken) = %t", tt.err, got)
+		}
+	}
+}

@@ -38,4 +38,16 @@
 // re-shard runs at a time, and explicit restarts are refused with
 // [ErrReshardInProgress] while it does. disgo's own 4011 handling is never
 // used (it deadlocks).
+//
+// # Bad input
+//
+// Bad input gets a typed error as early as it can be seen, and nothing is
+// retried that cannot succeed. [New] checks the token ([ErrEmptyToken],
+// [ErrMalformedToken]) and every option ([*OptionError], matching
+// [ErrInvalidOption]). [Manager.Run] checks the answer of GET /gateway/bot
+// before anything is dialled ([*GatewayError]; an unusable answer matches
+// [ErrBadGatewayAnswer]), and stops at once on a rejected token (REST 401
+// or close 4004, both [ErrInvalidToken]), the other fatal close codes and a
+// worker factory that returns nil ([ErrNilWorker]). README.md's "Bad
+// input: what you get" lists every case with its test.
 package megane

@@ -72,9 +72,16 @@ func ExampleNew() {
 	fmt.Println(m != nil, err)
 	_, err = megane.New("not a token", megane.WithWorker(func() cluster.Worker { return &Bot{} }))
 	fmt.Println(err)
+	_, err = megane.New("", megane.WithWorker(func() cluster.Worker { return &Bot{} }))
+	fmt.Println(err)
+	_, err = megane.New("MTIzNDU2Nzg5MDEyMzQ1Njc4.a.b", megane.WithWorker(func() cluster.Worker { return &Bot{} }),
+		megane.WithShards(-2))
+	fmt.Println(err)
 	// Output:
 	// true <nil>
-	// megane: malformed bot token
+	// megane: malformed bot token: it holds a space or a control character (a newline read from a file?)
+	// megane: empty bot token (is DISCORD_TOKEN set?)
+	// megane: invalid option WithShards(-2): want AutoShards (0) or a positive count
 }
 
 func ExampleManager_Run() {

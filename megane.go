@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,30 +49,16 @@ var (
 	ErrAlreadyRunning = errors.New("megane: manager already ran")
 	// ErrNoWorker is returned by New without WithWorker.
 	ErrNoWorker = errors.New("megane: no worker factory (WithWorker)")
-	// ErrMalformedToken is returned by New for a token that is not a bot
-	// token (it must start with the base64 application ID). The token
-	// itself is never part of the error.
+	// ErrMalformedToken is matched by New's error for a token that is not
+	// a bot token: it must start with the base64 application ID and hold
+	// no space or control character. The error says which, and never
+	// holds the token.
 	ErrMalformedToken = errors.New("megane: malformed bot token")
+	// ErrEmptyToken is returned by New for an empty token (or one of
+	// spaces only): most often the variable it was read from, such as
+	// DISCORD_TOKEN, is unset. It matches ErrMalformedToken too.
+	ErrEmptyToken error = &emptyTokenError{}
 )
-
-// GatewayError is returned by Run when GET /gateway/bot failed. Status is
-// the HTTP status (0 for a transport error). A 401 unwraps to
-// ErrInvalidToken. It never holds the token.
-type GatewayError struct {
-	Status int
-	Err    error
-}
-
-// Error implements error.
-func (e *GatewayError) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("megane: GET /gateway/bot: HTTP %d: %v", e.Status, e.Err)
-	}
-	return fmt.Sprintf("megane: GET /gateway/bot: %v", e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *GatewayError) Unwrap() error { return e.Err }
 
 // Manager runs a bot's shards in clusters: the entry point of Megane.
 //
@@ -141,25 +126,33 @@ type Manager struct {
 	reg        *service.Registry // served by Run
 }
 
-// New validates the options and returns a Manager. It does no I/O. The
+// New validates the token and the options and returns a Manager. It does
+// no I/O. A missing worker factory gives ErrNoWorker, an empty token
+// ErrEmptyToken, a malformed one ErrMalformedToken, and an option value it
+// cannot use (a negative count, a nil option, ...) an *OptionError
+// matching ErrInvalidOption; see each option for what it accepts. The
 // first call installs the fast JSON engine for the whole process, unless
 // [UseStdJSON] was called before it.
 func New(token string, opts ...Option) (*Manager, error) {
 	cfg := defaultConfig()
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, &OptionError{Option: fmt.Sprintf("New option %d", i), Reason: "nil"}
+		}
 		o(&cfg)
 	}
 	if cfg.worker == nil {
 		return nil, ErrNoWorker
 	}
-	if !validToken(token) {
-		return nil, ErrMalformedToken
+	if err := checkToken(token); err != nil {
+		return nil, err
 	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.worker = checkedFactory(cfg.worker)
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.eventBuffer < 1 {
-		cfg.eventBuffer = 1
 	}
 	installFastJSON()
 	m := &Manager{
@@ -180,6 +173,31 @@ func New(token string, opts ...Option) (*Manager, error) {
 	return m, nil
 }
 
+// String describes the Manager by its shard and cluster counts. Printing a
+// *Manager with fmt (%v, %+v, %s, %#v) or slog shows only this: never the
+// token it holds, nor its internals (which reading unlocked would race).
+func (m *Manager) String() string {
+	shards, clusters := m.counts()
+	return fmt.Sprintf("megane.Manager(%d shards, %d clusters)", shards, clusters)
+}
+
+// GoString implements fmt.GoStringer for %#v, with the same redaction as
+// String.
+func (m *Manager) GoString() string { return m.String() }
+
+// LogValue implements slog.LogValuer: the shard and cluster counts.
+func (m *Manager) LogValue() slog.Value {
+	shards, clusters := m.counts()
+	return slog.GroupValue(slog.Int("shards", shards), slog.Int("clusters", clusters))
+}
+
+// counts returns the planned shard count and the running cluster count.
+func (m *Manager) counts() (shards, clusters int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.plan.Count, len(m.clusters)
+}
+
 // Close releases what New started (the store's janitor goroutine) for a
 // Manager that will never run. Run releases it itself when it returns, so
 // Close is needed only when Run is not called; after Run has started it
@@ -195,18 +213,36 @@ func (m *Manager) Close() {
 	}
 }
 
-// validToken reports whether token starts with the base64 of a snowflake,
-// as every bot token does (disgo derives the application ID from it).
-func validToken(token string) bool {
+// checkToken returns nil if token can be a bot token: it starts with the
+// base64 of a snowflake, as every bot token does (disgo derives the
+// application ID from it), and holds no space or control character. The
+// error never holds the token.
+func checkToken(token string) error {
 	token = strings.TrimPrefix(token, "Bot ")
+	if strings.TrimSpace(token) == "" {
+		return ErrEmptyToken
+	}
+	if strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("%w: it holds a space or a control character (a newline read from a file?)", ErrMalformedToken)
+	}
 	first, _, _ := strings.Cut(token, ".")
 	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(first, "="))
-	if err != nil {
-		return false
+	if err == nil {
+		_, err = snowflake.Parse(string(raw))
 	}
-	_, err = snowflake.Parse(string(raw))
-	return err == nil
+	if err != nil {
+		return fmt.Errorf("%w: its first part is not the base64 of an application ID", ErrMalformedToken)
+	}
+	return nil
 }
+
+// emptyTokenError is ErrEmptyToken's type: it also matches
+// ErrMalformedToken.
+type emptyTokenError struct{}
+
+func (*emptyTokenError) Error() string { return "megane: empty bot token (is DISCORD_TOKEN set?)" }
+
+func (*emptyTokenError) Is(target error) bool { return target == ErrMalformedToken }
 
 // Run gets GET /gateway/bot, plans the shards and clusters, builds one
 // identify queue for the process, starts the services, the stats
@@ -217,8 +253,11 @@ func validToken(token string) bool {
 // workers' and the services' AllClustersReady are called.
 //
 // Run returns early with the first fatal error, after stopping the rest:
-// an invalid token (REST 401 or close 4004; errors.Is ErrInvalidToken),
-// disallowed intents (ErrDisallowedIntents), ..., or a cluster that
+// a *GatewayError when GET /gateway/bot fails (after up to 3 retries of a
+// 5xx, a 429 or a transport error) or its answer is unusable
+// (ErrBadGatewayAnswer: nothing is dialled then), an invalid token (REST
+// 401 or close 4004; errors.Is ErrInvalidToken), disallowed intents
+// (ErrDisallowedIntents), ..., or a cluster that
 // crashed more often than its restart policy allows (supervise's "too many
 // restarts" wrapping the last crash). Sharding required (close 4011) is
 // fatal only with WithAutoReshard(false), or when the re-shard it starts
@@ -248,10 +287,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	maxConc := gb.SessionStartLimit.MaxConcurrency
-	if maxConc < 1 {
-		maxConc = 1 // disgo divides by it; Discord means 1
-	}
+	maxConc := gb.SessionStartLimit.MaxConcurrency // at least 1 (gatewayBot)
 	queue := shard.NewQueue(append([]shard.QueueOption{
 		shard.WithMaxConcurrency(maxConc),
 		shard.WithSessionStartLimit(gb.SessionStartLimit.Total, gb.SessionStartLimit.Remaining,
@@ -372,32 +408,11 @@ func (m *Manager) loop(runCtx context.Context, cancel context.CancelFunc, notify
 // (disgo's rate limiter starts a goroutine that never stops, so it must
 // not be built per cluster restart either.)
 func (m *Manager) newREST() rest.Client {
-	opts := []rest.ClientConfigOpt{rest.WithLogger(m.log)}
+	opts := []rest.ClientConfigOpt{rest.WithLogger(m.log), rest.WithUserAgent(userAgent)}
 	if m.cfg.apiURL != "" {
 		opts = append(opts, rest.WithURL(m.cfg.apiURL))
 	}
 	return rest.NewClient(m.token, opts...)
-}
-
-// gatewayBot fetches GET /gateway/bot.
-func (m *Manager) gatewayBot(ctx context.Context, client rest.Client) (*discord.GatewayBot, error) {
-	gb, err := rest.NewGateway(client).GetGatewayBot(rest.WithCtx(ctx))
-	if err == nil {
-		return gb, nil
-	}
-	var re *rest.Error
-	if errors.As(err, &re) && re.Response != nil {
-		status := re.Response.StatusCode
-		if status == http.StatusUnauthorized {
-			return nil, &GatewayError{Status: status, Err: ErrInvalidToken}
-		}
-		return nil, &GatewayError{Status: status, Err: errors.New(http.StatusText(status))}
-	}
-	if ctx.Err() != nil {
-		return nil, &GatewayError{Err: ctx.Err()}
-	}
-	// A transport error names the URL, never the Authorization header.
-	return nil, &GatewayError{Err: err}
 }
 
 // newPlan plans the shards and clusters from the options and /gateway/bot.

@@ -1,7 +1,12 @@
 package megane
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
+	"reflect"
 	"time"
 
 	"github.com/disgoorg/disgo/bot"
@@ -49,34 +54,152 @@ const DefaultCacheFlags = cache.FlagGuilds | cache.FlagChannels | cache.FlagRole
 
 // config holds the Manager's settings. Build it with defaultConfig.
 type config struct {
-	cacheFlags     cache.Flags
-	caches         func() cache.Caches
-	disgoCache     bool
-	worker         func() cluster.Worker
-	shards         int
-	clusters       int
-	guildsPerShard int
-	intents        []gateway.Intents
-	clientOpts     []bot.ConfigOpt
-	apiURL         string
-	compression    wire.Compression
-	logger         *slog.Logger
-	readyTimeout   time.Duration
-	policy         RestartPolicy
-	watchdog       time.Duration
-	handler        func(Event)
-	eventBuffer    int
-	shardOpts      []shard.Option
-	queueOpts      []shard.QueueOption
-	clusterOpts    []cluster.Option
-	services       []serviceSpec
-	statsInterval  time.Duration
-	statsHandler   func(stats.Snapshot)
-	busOpts        []bus.Option
-	autoReshard    bool
-	reshardCheck   time.Duration
-	reshardTimeout time.Duration
-	shardMultiple  int
+	cacheFlags        cache.Flags
+	caches            func() cache.Caches
+	disgoCache        bool
+	worker            func() cluster.Worker
+	shards            int
+	clusters          int
+	guildsPerShard    int
+	guildsPerShardSet bool
+	intents           []gateway.Intents
+	clientOpts        []bot.ConfigOpt
+	apiURL            string
+	compression       wire.Compression
+	logger            *slog.Logger
+	readyTimeout      time.Duration
+	policy            RestartPolicy
+	watchdog          time.Duration
+	handler           func(Event)
+	eventBuffer       int
+	shardOpts         []shard.Option
+	queueOpts         []shard.QueueOption
+	clusterOpts       []cluster.Option
+	services          []serviceSpec
+	statsInterval     time.Duration
+	statsHandler      func(stats.Snapshot)
+	busOpts           []bus.Option
+	autoReshard       bool
+	reshardCheck      time.Duration
+	reshardTimeout    time.Duration
+	shardMultiple     int
+	gatewayBackoff    time.Duration // first wait of GET /gateway/bot's retries; tests shorten it
+}
+
+// ErrInvalidOption is matched by every *OptionError: New was given an
+// option value it cannot use.
+var ErrInvalidOption = errors.New("megane: invalid option")
+
+// OptionError is returned by New for an option value it cannot use. Option
+// names the option, as in "WithShards(-2)"; Reason says what it accepts.
+// It matches ErrInvalidOption. When several options are wrong, New joins
+// one OptionError for each (errors.As finds the first).
+type OptionError struct {
+	Option string
+	Reason string
+}
+
+// Error implements error.
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("megane: invalid option %s: %s", e.Option, e.Reason)
+}
+
+// Unwrap returns ErrInvalidOption.
+func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+
+// maxGuildsPerShard is Discord's limit of guilds on one shard.
+const maxGuildsPerShard = 2500
+
+// validate checks the settings New cannot use. Every option with a
+// documented meaning for zero or negative values (WithWatchdog,
+// WithStatsInterval, WithReshardCheck, WithReshardTimeout, the restart
+// policy's fields) is left to that meaning.
+func (c *config) validate() error {
+	var errs []error
+	bad := func(format string, arg any, reason string) {
+		errs = append(errs, &OptionError{Option: fmt.Sprintf(format, arg), Reason: reason})
+	}
+	if c.shards < 0 {
+		bad("WithShards(%d)", c.shards, "want AutoShards (0) or a positive count")
+	}
+	if c.clusters < 0 {
+		bad("WithClusters(%d)", c.clusters, "want 0 (GOMAXPROCS) or a positive count")
+	}
+	if c.guildsPerShardSet && (c.guildsPerShard < 1 || c.guildsPerShard > maxGuildsPerShard) {
+		bad("WithGuildsPerShard(%d)", c.guildsPerShard, "want 1 to 2500 guilds a shard (Discord's limit)")
+	}
+	if c.shardMultiple < 0 {
+		bad("WithShardMultiple(%d)", c.shardMultiple, "want 0 or 1 (off) or a positive multiple")
+	}
+	if c.eventBuffer < 1 {
+		bad("WithEventBuffer(%d)", c.eventBuffer, "want at least 1")
+	}
+	if c.readyTimeout <= 0 {
+		bad("WithReadyTimeout(%s)", c.readyTimeout, "want a positive duration")
+	}
+	switch c.compression {
+	case wire.None, wire.ZlibStream, wire.ZstdStream:
+	default:
+		bad("WithCompression(%q)", string(c.compression), "want CompressionNone, CompressionZlib or CompressionZstd")
+	}
+	if c.apiURL != "" {
+		if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("WithAPIURL(%q)", c.apiURL, "want an http:// or https:// URL with a host, such as https://discord.com/api/v10")
+		}
+	}
+	for _, o := range []struct {
+		name string
+		opts any
+	}{
+		{"WithClientOpts", c.clientOpts}, {"WithShardOptions", c.shardOpts},
+		{"WithQueueOptions", c.queueOpts}, {"WithClusterOptions", c.clusterOpts},
+		{"WithBusOptions", c.busOpts},
+	} {
+		if hasNil(o.opts) {
+			bad("%s", o.name, "a nil option")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hasNil reports whether the slice of functions opts holds a nil.
+func hasNil(opts any) bool {
+	v := reflect.ValueOf(opts)
+	for i := range v.Len() {
+		if v.Index(i).IsNil() {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNilWorker is the fatal error of a cluster whose worker factory
+// (WithWorker) returned nil or a nil pointer: Run stops and returns it,
+// instead of the cluster crashing on a nil pointer and restarting forever.
+var ErrNilWorker = errors.New("megane: the worker factory (WithWorker) returned nil")
+
+// checkedFactory wraps the worker factory: a nil (or nil pointer) result
+// becomes a worker whose Launch fails fatally with ErrNilWorker. The
+// factory is not called early: it may count its calls or fail later.
+func checkedFactory(factory func() cluster.Worker) func() cluster.Worker {
+	return func() cluster.Worker {
+		w := factory()
+		if w == nil {
+			return nilWorker{}
+		}
+		if v := reflect.ValueOf(w); v.Kind() == reflect.Pointer && v.IsNil() {
+			return nilWorker{}
+		}
+		return w
+	}
+}
+
+// nilWorker stands in for a nil worker.
+type nilWorker struct{}
+
+// Launch fails fatally with ErrNilWorker.
+func (nilWorker) Launch(context.Context, *cluster.Cluster) error {
+	return supervise.Fatal(ErrNilWorker)
 }
 
 // serviceSpec is one WithService registration.
@@ -98,6 +221,7 @@ func defaultConfig() config {
 		statsInterval:  stats.DefaultInterval,
 		autoReshard:    true,
 		reshardTimeout: DefaultReshardTimeout,
+		gatewayBackoff: defaultGatewayBackoff,
 	}
 }
 
@@ -106,24 +230,28 @@ type Option func(*config)
 
 // WithWorker sets the factory of the bot's worker. It is called for every
 // start and restart of a cluster and must return a new value each time.
-// Required.
+// Required. A nil result (or a nil pointer) is a fatal error of its
+// cluster: Run stops and returns ErrNilWorker.
 func WithWorker(factory func() cluster.Worker) Option {
 	return func(c *config) { c.worker = factory }
 }
 
 // WithShards sets the total shard count, or AutoShards (the default) for
-// Discord's recommendation.
+// Discord's recommendation. New rejects a negative n.
 func WithShards(n int) Option { return func(c *config) { c.shards = n } }
 
 // WithClusters sets how many clusters share the shards; 0 (the default)
 // means runtime.GOMAXPROCS(0). There are never more clusters than shards.
 // Shards are split contiguously and evenly; the first clusters take the
-// leftovers.
+// leftovers. New rejects a negative n.
 func WithClusters(n int) Option { return func(c *config) { c.clusters = n } }
 
 // WithGuildsPerShard scales the automatic shard count: with g guilds per
 // shard the count is ceil(recommended × 1000 / g).
-func WithGuildsPerShard(g int) Option { return func(c *config) { c.guildsPerShard = g } }
+// g must be 1 to 2500 (Discord's limit); New rejects other values.
+func WithGuildsPerShard(g int) Option {
+	return func(c *config) { c.guildsPerShard, c.guildsPerShardSet = g, true }
+}
 
 // WithIntents sets the gateway intents every shard identifies with.
 func WithIntents(intents ...gateway.Intents) Option {
@@ -154,7 +282,9 @@ func WithDisgoCache() Option { return func(c *config) { c.disgoCache = true } }
 // WithCaches sets the factory of every cluster's caches, overriding
 // WithCacheFlags and WithDisgoCache. It is called once per cluster on its
 // first start and on every full restart; resume and crash restarts keep
-// the caches they had. Each call must return a new value.
+// the caches they had. Each call must return a new value; a nil result
+// gives that client disgo's own default caches. A nil factory keeps
+// WithCacheFlags.
 func WithCaches(factory func() cache.Caches) Option { return func(c *config) { c.caches = factory } }
 
 // cacheFactory is the caches each cluster's client gets: the user's
@@ -171,11 +301,14 @@ func (c *config) cacheFactory() func() cache.Caches {
 }
 
 // WithAPIURL sets the REST base URL (e.g. a fake Discord's APIURL or a
-// proxy). The gateway URL then comes from its GET /gateway/bot. Empty keeps
-// Discord's.
+// proxy), with its API version: Discord's is https://discord.com/api/v10.
+// The gateway URL then comes from its GET /gateway/bot, and nothing else:
+// an answer without a ws:// or wss:// url fails Run (ErrBadGatewayAnswer)
+// rather than fall back to Discord's gateway. Empty keeps Discord's.
 func WithAPIURL(url string) Option { return func(c *config) { c.apiURL = url } }
 
 // WithCompression sets the gateway transport compression (default none).
+// New rejects a value other than the three constants.
 func WithCompression(comp Compression) Option { return func(c *config) { c.compression = comp } }
 
 // WithLogger sets the logger; clusters add "cluster" and shards "shard"
@@ -185,11 +318,13 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithReadyTimeout bounds how long a cluster waits, after a shard's READY,
 // for the guilds READY listed; then the shard counts as ready anyway.
-// Default two minutes.
+// Default two minutes. New rejects zero or a negative d.
 func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.readyTimeout = d } }
 
 // WithRestartPolicy sets the clusters' supervisor policy (backoff and
-// restart cap).
+// restart cap). Zero or out-of-range fields take the values the
+// RestartPolicy field docs name (a negative MinBackoff the default, a
+// negative MaxRestarts no cap, ...).
 func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.policy = p } }
 
 // WithWatchdog sets the watchdog timeout: a cluster whose dispatch makes no
@@ -198,17 +333,19 @@ func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.poli
 func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog = d } }
 
 // WithEventHandler sets a function that receives every lifecycle event, in
-// order, one at a time. It runs on internal goroutines while holding the
+// order, one at a time (nil: none). It runs on internal goroutines while holding the
 // event lock, so it must return quickly and must not call the Manager's
 // blocking methods (Restart and the like).
 func WithEventHandler(h func(Event)) Option { return func(c *config) { c.handler = h } }
 
-// WithEventBuffer sets the capacity of the Events channel (default 256,
-// at least 1).
+// WithEventBuffer sets the capacity of the Events channel (default 256).
+// New rejects n below 1.
 func WithEventBuffer(n int) Option { return func(c *config) { c.eventBuffer = n } }
 
 // WithShardOptions adds options to every shard (protocol times for tests,
-// presence, dispatch buffer, ...).
+// presence, dispatch buffer, ...). New rejects a nil option here and in
+// the other option lists (WithClientOpts, WithQueueOptions,
+// WithClusterOptions, WithBusOptions).
 func WithShardOptions(opts ...shard.Option) Option {
 	return func(c *config) { c.shardOpts = append(c.shardOpts, opts...) }
 }
@@ -249,8 +386,9 @@ func WithStatsInterval(d time.Duration) Option {
 	}
 }
 
-// WithStatsHandler sets a function called with every new stats snapshot
-// (the statsUpdated event; a StatsUpdated lifecycle Event is sent too). It
+// WithStatsHandler sets a function (nil: none) called with every new stats
+// snapshot (the statsUpdated event; a StatsUpdated lifecycle Event is sent
+// too). It
 // runs on the collecting goroutine, one snapshot at a time: it must return
 // quickly, must not call Manager.Stats (it would wait for itself), and
 // must treat the snapshot as read-only.
@@ -301,6 +439,6 @@ func WithReshardTimeout(d time.Duration) Option {
 // WithShardMultiple rounds every automatic shard count (AutoShards, and
 // the counts re-shards take from GET /gateway/bot) up to a multiple of n,
 // as large bots do with their max_concurrency (16 and up). 0 or 1 (the
-// default) leaves counts as they are. An explicit WithShards or
-// Manager.Reshard count is used as given.
+// default) leaves counts as they are; New rejects a negative n. An
+// explicit WithShards or Manager.Reshard count is used as given.
 func WithShardMultiple(n int) Option { return func(c *config) { c.shardMultiple = n } }

@@ -61,5 +61,8 @@
 // Closures given to [Eval] are in-process only; functions registered with
 // [RegisterFunc] take a JSON argument carried in an [Envelope], so they can
 // cross hosts once a networked transport exists. Routing sits behind an
-// internal transport seam for that purpose.
+// internal transport seam for that purpose. Eval never runs source text:
+// it runs a closure of this process or a function registered by name, and
+// an unregistered name fails with [ErrUnknownFunc] on the sender's side
+// and on the target's.
 package bus

@@ -31,6 +31,7 @@ type Counters struct {
 	FaultCloses           int64 // close frames sent by CloseShard
 	Drops                 int64 // TCP connections dropped by DropShard
 	MessagesPosted        int64 // messages created by POST /channels/{id}/messages (see Server.Posted)
+	GatewayBotRequests    int64 // GET /gateway/bot requests, answered or refused (see Server.FailGatewayBot)
 }
 
 type counters struct {
@@ -40,7 +41,7 @@ type counters struct {
 	oversizeCloses, decodeCloses, unknownOpcodeCloses              atomic.Int64
 	heartbeats, acks, dispatches, replayed, malformed, reconnects  atomic.Int64
 	invalidSessions, faultCloses, drops                            atomic.Int64
-	messagesPosted                                                 atomic.Int64
+	messagesPosted, gatewayBotRequests                             atomic.Int64
 }
 
 // Counters returns a snapshot of the server's counters. Each field is read
@@ -75,5 +76,6 @@ func (s *Server) Counters() Counters {
 		FaultCloses:           c.faultCloses.Load(),
 		Drops:                 c.drops.Load(),
 		MessagesPosted:        c.messagesPosted.Load(),
+		GatewayBotRequests:    c.gatewayBotRequests.Load(),
 	}
 }

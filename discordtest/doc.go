@@ -43,7 +43,9 @@
 // Faults are injected on demand: [Server.Reconnect], [Server.InvalidSession],
 // [Server.CloseShard], [Server.DropShard], [Server.WithholdAcks],
 // [Server.SendMalformed], [Server.SendDMGuildCreate],
-// [Server.RequestHeartbeat], each for one shard or [AllShards].
+// [Server.RequestHeartbeat], each for one shard or [AllShards]; and
+// [Server.FailGatewayBot] gives GET /gateway/bot a bad answer (a 500, a 429,
+// a body that is not JSON, an unusable url).
 //
 // Traffic ([Server.Emit], [Server.EmitMessage], [Server.SetRate], with a
 // share of chosen contents such as bot commands by [WithContents]) is

@@ -15,13 +15,15 @@ var (
 	ErrNoGuild = errors.New("discordtest: shard owns no guild")
 	// ErrClosed is returned when the server has been closed.
 	ErrClosed = errors.New("discordtest: server closed")
-	// ErrInvalidOption is wrapped by Start when an option value is invalid.
+	// ErrInvalidOption is wrapped by Start when an option value is invalid,
+	// and by FailGatewayBot for a status it cannot send.
 	ErrInvalidOption = errors.New("discordtest: invalid option")
 )
 
-// OptionError reports an invalid option value passed to [Start] or [New].
+// OptionError reports an invalid option value passed to [Start] or [New],
+// or an invalid argument of [Server.FailGatewayBot].
 type OptionError struct {
-	Option string // the option's name, e.g. "WithGuilds"
+	Option string // the option's (or method's) name, e.g. "WithGuilds"
 	Reason string
 }
 

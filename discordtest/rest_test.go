@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +127,100 @@ func TestDisgoRESTClient(t *testing.T) {
 	var re *rest.Error
 	if !errors.As(err, &re) || re.Response == nil || re.Response.StatusCode != 401 {
 		t.Errorf("bad token: %v, want a 401 rest.Error", err)
+	}
+}
+
+// TestFailGatewayBot faults GET /gateway/bot for two answers, then lets
+// the real answer through; the 401 of a wrong token comes first and uses
+// up no faulted answer.
+func TestFailGatewayBot(t *testing.T) {
+	t.Parallel()
+	s := New(t, WithShards(2))
+	get := func(token string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.APIURL()+"/gateway/bot", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bot "+token)
+		resp, err := noKeepAlive.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			t.Errorf("Retry-After %q set", ra)
+		}
+		return resp.StatusCode, string(body)
+	}
+	const limited = `{"message":"You are being rate limited.","retry_after":0.05,"global":false}`
+	if err := s.FailGatewayBot(2, http.StatusTooManyRequests, limited); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := get("wrong"); status != http.StatusUnauthorized {
+		t.Fatalf("wrong token: status %d, want 401", status)
+	}
+	for i := range 2 {
+		if status, body := get(s.Token()); status != http.StatusTooManyRequests || body != limited {
+			t.Fatalf("answer %d: %d %q, want the fault", i, status, body)
+		}
+	}
+	status, body := get(s.Token())
+	var gb discord.GatewayBot
+	if err := json.Unmarshal([]byte(body), &gb); status != http.StatusOK || err != nil || gb.Shards != 2 || gb.URL != s.GatewayURL() {
+		t.Fatalf("after the fault: %d %q (%v)", status, body, err)
+	}
+
+	// n < 0 faults every answer until n = 0 ends it.
+	if err := s.FailGatewayBot(-1, http.StatusOK, `{"url":"","shards":1}`); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if status, body := get(s.Token()); status != http.StatusOK || body != `{"url":"","shards":1}` {
+			t.Fatalf("n < 0: %d %q", status, body)
+		}
+	}
+	if err := s.FailGatewayBot(0, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(s.Token()); !strings.Contains(body, s.GatewayURL()) {
+		t.Fatalf("after n = 0: %q", body)
+	}
+	if n := s.Counters().GatewayBotRequests; n != 8 {
+		t.Errorf("GatewayBotRequests = %d, want 8", n)
+	}
+
+	for _, bad := range []int{0, 199, 600} {
+		var oe *OptionError
+		if err := s.FailGatewayBot(1, bad, ""); !errors.As(err, &oe) || oe.Option != "FailGatewayBot" || !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("status %d: err %v", bad, err)
+		}
+	}
+	if status, _ := get(s.Token()); status != http.StatusOK {
+		t.Errorf("a rejected FailGatewayBot changed the answer: %d", status)
+	}
+}
+
+// TestDefaultAddressIsLoopback: without WithAddr the fake listens on
+// loopback only, never on every interface.
+func TestDefaultAddressIsLoopback(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	u, err := url.Parse(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		t.Fatalf("the fake listens on %s, want a loopback address", s.URL())
+	}
+	if !strings.HasPrefix(s.GatewayURL(), "ws://"+u.Host+"/") {
+		t.Fatalf("gateway URL %s is not on %s", s.GatewayURL(), u.Host)
 	}
 }

@@ -42,7 +42,8 @@ type Server struct {
 	connN  atomic.Uint64
 	served chan struct{} // closed when http.Serve returns
 
-	recommended atomic.Int64 // SetRecommendedShards; 0: derived (see recommendedShards)
+	recommended atomic.Int64    // SetRecommendedShards; 0: derived (see recommendedShards)
+	gbFault     gatewayBotFault // FailGatewayBot; see rest.go
 
 	contents contentTable               // message contents carried by traffic
 	mix      atomic.Pointer[contentMix] // WithContents / SetContents; nil: none

@@ -253,7 +253,7 @@ func TestParseEnvelopeLazyAllocatesNothing(t *testing.T) {
 }
 
 func FuzzParseEnvelopeLazy(f *testing.F) {
-	for _, frame := range loadFrames(f) {
+	for _, frame := range seedFrames(f) {
 		f.Add(frame)
 	}
 	for _, s := range []string{

@@ -167,12 +167,17 @@ func TestDecodeControlErrors(t *testing.T) {
 }
 
 func FuzzDecodeDispatch(f *testing.F) {
-	for _, name := range []string{"message_create.json", "guild_create.json", "ready.json"} {
-		env := mustEnvelope(f, loadFrame(f, name))
+	for _, env := range seedData(f) {
 		f.Add(string(env.Type), env.D)
 	}
 	for _, c := range dispatchCases {
-		f.Add(string(c.t), []byte(c.d))
+		if len(c.d) <= seedLimit {
+			f.Add(string(c.t), []byte(c.d))
+			continue
+		}
+		for _, d := range splitValue(f, []byte(c.d), seedLimit) {
+			f.Add(string(c.t), d)
+		}
 	}
 	// The body swaps the process-wide engine: fuzz bodies run one at a time.
 	f.Fuzz(func(t *testing.T, typ string, d []byte) {

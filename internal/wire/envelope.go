@@ -98,6 +98,12 @@ func parseEnvelope(p []byte, lazy bool) (Envelope, error) {
 	}
 	i = skipWS(p, i+1)
 	hasOp, seenSeq, seenType := false, false, false
+	// lazyTried is set once the lazy fast path found that the frame does
+	// not end with a brace. That holds for every later "d" key too, so
+	// lastValueEnd, which scans the frame's trailing whitespace, runs at
+	// most once: once per "d" key, a frame of repeated "d" keys and
+	// trailing whitespace would take time quadratic in its length.
+	lazyTried := false
 	if i < len(p) && p[i] == '}' {
 		i++
 	} else {
@@ -148,11 +154,12 @@ func parseEnvelope(p []byte, lazy bool) (Envelope, error) {
 				}
 				env.Type, i = t, end
 			case keyData:
-				if lazy && hasOp && seenSeq && seenType && env.Op == gateway.OpcodeDispatch && env.Type != gateway.EventTypeResumed {
+				if lazy && !lazyTried && hasOp && seenSeq && seenType && env.Op == gateway.OpcodeDispatch && env.Type != gateway.EventTypeResumed {
 					if end := lastValueEnd(p, i); end > i {
 						env.D, env.Unchecked = p[i:end:end], true
 						return env, nil
 					}
+					lazyTried = true
 				}
 				end, err := skipValue(p, i)
 				if err != nil {

@@ -188,7 +188,7 @@ func TestParseEnvelopeKnownTypesAllocateNothing(t *testing.T) {
 }
 
 func FuzzParseEnvelope(f *testing.F) {
-	for _, frame := range loadFrames(f) {
+	for _, frame := range seedFrames(f) {
 		f.Add(frame)
 	}
 	for _, s := range []string{`{"op":0,"t":"A\u005f","s":null,"d":"\"}"}`, `{"OP":1,"op":null}`, `{"\u0073":1,"op":2}`} {

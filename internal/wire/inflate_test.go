@@ -12,15 +12,30 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// zlibWriter is one compressor reused by zlibStream: building one
+// allocates about 1 MB and took most of each run of FuzzInflateZlib's
+// body. zlibWriterMu serialises its users.
+var (
+	zlibWriterMu sync.Mutex
+	zlibWriter   *zlib.Writer
+)
+
 // zlibStream compresses msgs as Discord does: one zlib stream, a sync flush
 // after each message. It returns one compressed message per input message.
 func zlibStream(tb testing.TB, msgs [][]byte) [][]byte {
 	tb.Helper()
+	zlibWriterMu.Lock()
+	defer zlibWriterMu.Unlock()
 	var buf bytes.Buffer
-	w, err := zlib.NewWriterLevel(&buf, zlib.DefaultCompression)
-	if err != nil {
-		tb.Fatal(err)
+	if zlibWriter == nil {
+		w, err := zlib.NewWriterLevel(&buf, zlib.DefaultCompression)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		zlibWriter = w
 	}
+	w := zlibWriter
+	w.Reset(&buf) // the same state as a new writer
 	out := make([][]byte, 0, len(msgs))
 	for _, m := range msgs {
 		if _, err := w.Write(m); err != nil {
@@ -35,30 +50,46 @@ func zlibStream(tb testing.TB, msgs [][]byte) [][]byte {
 	return out
 }
 
-// zstdEncoder is one encoder reused by zstdStream (building one is costly);
-// zstdEncoderMu serialises its users.
-var (
-	zstdEncoderMu sync.Mutex
-	zstdEncoder   *zstd.Encoder
+// Windows of the zstd streams the tests compress. zstdTestWindow (the
+// encoder's default is 8 MiB) keeps each decoder's history small while
+// messages still span several windows and blocks reach their largest
+// size (128 KiB). zstdFuzzWindow is the smallest window zstd allows: a new
+// decoder for it costs a fifth of one for zstdTestWindow, and the fuzzer's
+// small messages span windows too.
+const (
+	zstdTestWindow = 256 << 10
+	zstdFuzzWindow = zstd.MinWindowSize
 )
 
-// zstdStream compresses msgs as one zstd stream flushed after each message.
+// zstdEncoders are the encoders reused by zstdStreamWindow, by window
+// (building one is costly); zstdEncodersMu serialises their users.
+var (
+	zstdEncodersMu sync.Mutex
+	zstdEncoders   = map[int]*zstd.Encoder{}
+)
+
+// zstdStream compresses msgs as one zstd stream with zstdTestWindow,
+// flushed after each message.
 func zstdStream(tb testing.TB, msgs [][]byte) [][]byte {
 	tb.Helper()
-	zstdEncoderMu.Lock()
-	defer zstdEncoderMu.Unlock()
+	return zstdStreamWindow(tb, msgs, zstdTestWindow)
+}
+
+// zstdStreamWindow compresses msgs as one zstd stream with the given
+// window, flushed after each message.
+func zstdStreamWindow(tb testing.TB, msgs [][]byte, window int) [][]byte {
+	tb.Helper()
+	zstdEncodersMu.Lock()
+	defer zstdEncodersMu.Unlock()
 	var buf bytes.Buffer
-	if zstdEncoder == nil {
-		// A 256 KiB window (the default is 8 MiB) keeps each decoder's
-		// history small, so the fuzzer runs faster; messages still span
-		// several windows.
-		w, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(256<<10))
+	w := zstdEncoders[window]
+	if w == nil {
+		nw, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(window))
 		if err != nil {
 			tb.Fatal(err)
 		}
-		zstdEncoder = w
+		w, zstdEncoders[window] = nw, nw
 	}
-	w := zstdEncoder
 	w.Reset(&buf)
 	defer w.Close()
 	out := make([][]byte, 0, len(msgs))
@@ -331,11 +362,34 @@ func fuzzMessages(data []byte, keepEmpty bool) [][]byte {
 	return msgs
 }
 
+// fuzzStreams returns the plaintext seeds of the inflate fuzz targets:
+// the seed frames packed into streams of at most seedLimit bytes, messages
+// separated by 0xFE, plus empty messages.
+func fuzzStreams(tb testing.TB) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	var cur []byte
+	for _, frame := range seedFrames(tb) {
+		if len(cur) > 0 && len(cur)+1+len(frame) > seedLimit {
+			out = append(out, cur)
+			cur = nil
+		}
+		if len(cur) > 0 {
+			cur = append(cur, 0xFE)
+		}
+		cur = append(cur, frame...)
+	}
+	return append(out, cur, []byte("{}\xFE\xFE{}\xFE"))
+}
+
 func FuzzInflateZlib(f *testing.F) {
-	frames := loadFrames(f)
-	f.Add(bytes.Join(frames, []byte{0xFE}), false)
-	for _, c := range zlibStream(f, frames) {
-		f.Add(c, true)
+	for _, s := range fuzzStreams(f) {
+		f.Add(s, false)
+	}
+	// Each frame as the first message of a stream, so that a new inflater
+	// decodes it.
+	for _, frame := range seedFrames(f) {
+		f.Add(zlibStream(f, [][]byte{frame})[0], true)
 	}
 	f.Add([]byte{0x78, 0x9c, 0, 0, 0xff, 0xff}, true)
 	f.Fuzz(func(t *testing.T, data []byte, raw bool) {
@@ -357,10 +411,11 @@ func FuzzInflateZlib(f *testing.F) {
 }
 
 func FuzzInflateZstd(f *testing.F) {
-	frames := loadFrames(f)
-	f.Add(bytes.Join(frames, []byte{0xFE}), false)
-	for _, c := range zstdStream(f, frames) {
-		f.Add(c, true)
+	for _, s := range fuzzStreams(f) {
+		f.Add(s, false)
+	}
+	for _, frame := range seedFrames(f) {
+		f.Add(zstdStreamWindow(f, [][]byte{frame}, zstdFuzzWindow)[0], true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, raw bool) {
 		inf := newZstdInflater()
@@ -372,6 +427,6 @@ func FuzzInflateZstd(f *testing.F) {
 			return
 		}
 		msgs := fuzzMessages(data, false)
-		inflateAll(t, inf, msgs, zstdStream(t, msgs), false)
+		inflateAll(t, inf, msgs, zstdStreamWindow(t, msgs, zstdFuzzWindow), false)
 	})
 }

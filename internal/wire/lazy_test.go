@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/disgoorg/disgo/gateway"
 )
@@ -209,6 +210,36 @@ func TestDecodeUncheckedErrors(t *testing.T) {
 	}
 }
 
+// TestParseEnvelopeLazyManyDataKeys guards against a parse quadratic in the
+// frame's length. The lazy fast path looks for the frame's closing brace
+// from the end, across trailing whitespace; it used to do so again at each
+// "d" key, so a frame of repeated "d" keys with whitespace and no closing
+// brace took hours to reject at MaxPayload (a zlib-stream message of 64 KiB
+// inflates to that), stalling the shard's read loop. This 4 MiB frame took
+// about 20 minutes; linear, it takes milliseconds. The 30-s guard turns the
+// hang into a failure; the result must be ParseEnvelope's.
+func TestParseEnvelopeLazyManyDataKeys(t *testing.T) {
+	t.Parallel()
+	const half = 2 << 20
+	p := []byte(`{"t":"X","s":1,"op":0`)
+	p = append(p, bytes.Repeat([]byte(`,"d":0`), half/6)...)
+	p = append(p, bytes.Repeat([]byte(" "), half)...)
+	done := make(chan error, 1)
+	go func() {
+		_, err := ParseEnvelopeLazy(p)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		_, want := ParseEnvelope(p)
+		if err == nil || want == nil || err.Error() != want.Error() {
+			t.Fatalf("lazy err = %v, want ParseEnvelope's %v", err, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ParseEnvelopeLazy still running after 30 s: the parse is not linear")
+	}
+}
+
 func TestParseEnvelopeLazyAllocatesNothing(t *testing.T) {
 	frame := loadFrame(t, "message_create.json")
 	allocs := testing.AllocsPerRun(100, func() {
@@ -222,7 +253,7 @@ func TestParseEnvelopeLazyAllocatesNothing(t *testing.T) {
 }
 
 func FuzzParseEnvelopeLazy(f *testing.F) {
-	for _, frame := range loadFrames(f) {
+	for _, frame := range seedFrames(f) {
 		f.Add(frame)
 	}
 	for _, s := range []string{

@@ -316,9 +316,15 @@ func WithCompression(comp Compression) Option { return func(c *config) { c.compr
 // appears in a log line.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithReadyTimeout bounds how long a cluster waits, after a shard's READY,
-// for the guilds READY listed; then the shard counts as ready anyway.
-// Default two minutes. New rejects zero or a negative d.
+// WithReadyTimeout bounds each step of a cluster's start that waits on
+// someone else, so that no start hangs: the worker's Launch (past it the
+// start crashes with cluster.ErrLaunchTimeout), the gateway's HELLO and
+// its READY or RESUMED after the IDENTIFY or RESUME was written (then
+// shard.ErrReadyTimeout; the wait on the identify queue does not count),
+// and, after READY, the guilds READY listed (then the shard counts as
+// ready anyway). A failed start is retried with backoff, at most
+// RestartPolicy.MaxFailedStarts times in a row. Default two minutes. New
+// rejects zero or a negative d.
 func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.readyTimeout = d } }
 
 // WithRestartPolicy sets the clusters' supervisor policy (backoff and
@@ -377,7 +383,9 @@ func WithService(name string, svc service.Service, opts ...service.Option) Optio
 }
 
 // WithStatsInterval sets how often Run collects a stats snapshot (default
-// stats.DefaultInterval, 10 s). Values <= 0 keep the default.
+// stats.DefaultInterval, 10 s). Each collection waits at most the
+// interval, but at least a second, for the workers' and services' custom
+// figures. Values <= 0 keep the default.
 func WithStatsInterval(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,11 +15,19 @@ import (
 	"github.com/megane-go/megane/stats"
 )
 
+// minCollectTimeout is the least time a periodic collection waits for the
+// clusters' and services' answers.
+const minCollectTimeout = time.Second
+
 // newCollector builds the Manager's stats collector over its clusters and
 // services. It starts nothing; Run runs it.
 func (m *Manager) newCollector() *stats.Collector {
 	return stats.New(
 		stats.WithInterval(m.cfg.statsInterval),
+		// Workers get at least a second to answer for their custom
+		// figures, however short the interval: a periodic snapshot taken
+		// on a loaded machine should not lose them.
+		stats.WithCollectTimeout(max(m.cfg.statsInterval, minCollectTimeout)),
 		stats.WithLogger(m.log),
 		stats.WithClusters(stats.ClusterSourceFunc(m.clusterStats)),
 		stats.WithServices(stats.ServiceSourceFunc(m.serviceStats)),

@@ -130,4 +130,3 @@ func TestShutdowner(t *testing.T) {
 		})
 	}
 }
-

@@ -7,10 +7,11 @@
 //
 //	go run ./bench/soak -duration 60s -seed 1 [-json] [-v]
 //
-// It exits 1 when a dispatch was lost on a resumable path, an identify
-// breached its bucket, a goroutine leaked, an injected panic was reported
-// by no one, Run returned an error, or the bot did not converge at the end;
-// 2 when it could not run. See "Reliability: the chaos soak" in the
+// It exits 1 when a dispatch was lost on a resumable path, a session was
+// identified afresh where it could have resumed, an identify breached its
+// bucket, a goroutine leaked, an injected panic was reported by no one, Run
+// returned an error, or the bot did not converge at the end; 2 when it
+// could not run. See "Reliability: the chaos soak" in the
 // README.
 package main
 

@@ -74,8 +74,13 @@ type details struct {
 // maxDetails caps each details list.
 const maxDetails = 50
 
+// capped returns at most maxDetails of s, and an empty list (JSON [], not
+// null) for none.
 func capped[T any](s []T) []T {
-	if len(s) > maxDetails {
+	switch {
+	case s == nil:
+		return []T{}
+	case len(s) > maxDetails:
 		return s[:maxDetails]
 	}
 	return s
@@ -83,15 +88,20 @@ func capped[T any](s []T) []T {
 
 // judge fills Failures and OK: the soak fails on any loss on a resumable
 // path, any identify breach, any leaked goroutine, any escaped panic, an
-// error from Run, or an end that did not converge.
+// error from Run, or an end that did not converge. It also fails on a
+// session the bot identified afresh where it could have resumed, even if
+// its tail was empty: the fake writes traffic only to a connected session,
+// so after a resumable close nothing is pending, but on Discord the events
+// of the gap would be lost.
 func (r *report) judge() {
-	r.Failures = nil
+	r.Failures = []string{}
 	add := func(cond bool, format string, args ...any) {
 		if cond {
 			r.Failures = append(r.Failures, fmt.Sprintf(format, args...))
 		}
 	}
 	add(r.Lost > 0, "%d dispatches lost", r.Lost)
+	add(r.UnjustifiedEnds > 0, "%d sessions identified afresh where they could have resumed", r.UnjustifiedEnds)
 	add(r.IdentifyBreaches > 0, "%d identify bucket breaches", r.IdentifyBreaches)
 	add(r.LeakedGoroutines > 0, "%d goroutines leaked", r.LeakedGoroutines)
 	add(r.EscapedPanics > 0, "%d injected panics or crashes reported by no one", r.EscapedPanics)
@@ -123,6 +133,8 @@ func (r *report) writeText(w io.Writer) error {
 		p("    %-16s injected %d, told the caller %d, crash event %d, escaped %d", k, t.Injected, t.ByCaller, t.ByEvent, t.Escaped)
 	}
 	p("  goroutines leaked %d (%d known and ignored); heap growth %d bytes", r.LeakedGoroutines, r.IgnoredLeaks, r.HeapGrowthBytes)
+	p("  lifecycle: %d cluster crashes, %d stalls, %d cluster restarts, %d shard disconnections",
+		r.Events["cluster_crashed"], r.Events["cluster_stalled"], r.Events["cluster_restarted"], r.Events["shard_disconnected"])
 	p("  converged: %t (%s); Run error: %s", r.Converged, r.ConvergedIn, orNone(r.RunError))
 	p("  faults (planned/injected/refused):")
 	for _, k := range slices.Sorted(maps.Keys(r.FaultsPlanned)) {

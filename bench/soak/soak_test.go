@@ -171,3 +171,33 @@ func TestCLIBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestJudge: each finding alone fails the soak; a clean report passes.
+func TestJudge(t *testing.T) {
+	t.Parallel()
+	clean := func() *report { return &report{Converged: true} }
+	cases := []struct {
+		name   string
+		change func(r *report)
+	}{
+		{"lost", func(r *report) { r.Lost = 1 }},
+		{"identified afresh where it could resume", func(r *report) { r.UnjustifiedEnds = 1 }},
+		{"breach", func(r *report) { r.IdentifyBreaches = 1 }},
+		{"leak", func(r *report) { r.LeakedGoroutines = 1 }},
+		{"escaped panic", func(r *report) { r.EscapedPanics = 1 }},
+		{"Run error", func(r *report) { r.RunError = "boom" }},
+		{"not converged", func(r *report) { r.Converged = false }},
+	}
+	r := clean()
+	r.LostAllowed, r.Duplicates, r.IgnoredLeaks = map[string]int{"restart_full": 9}, 2, 1
+	if r.judge(); !r.OK || len(r.Failures) != 0 {
+		t.Fatalf("clean report judged %v", r.Failures)
+	}
+	for _, tc := range cases {
+		r := clean()
+		tc.change(r)
+		if r.judge(); r.OK || len(r.Failures) != 1 {
+			t.Errorf("%s: OK %t, failures %q; want one failure", tc.name, r.OK, r.Failures)
+		}
+	}
+}

@@ -136,7 +136,6 @@ func soak(ctx context.Context, cfg config, faults []fault, rep *report) error {
 	defer stopRun()
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(runCtx) }()
-	runErr := func(err error) { rep.RunError = err.Error() }
 
 	startTimer := time.NewTimer(cfg.startTimeout)
 	defer startTimer.Stop()
@@ -189,10 +188,10 @@ func soak(ctx context.Context, cfg config, faults []fault, rep *report) error {
 	select {
 	case err := <-runDone:
 		if err != nil {
-			runErr(err)
+			rep.RunError = err.Error()
 		}
 	case <-time.After(cfg.settle):
-		runErr(fmt.Errorf("soak: Run did not return within %v of its context ending", cfg.settle))
+		rep.RunError = fmt.Sprintf("soak: Run did not return within %v of its context ending", cfg.settle)
 	}
 	fake.Close()
 
@@ -203,8 +202,8 @@ func soak(ctx context.Context, cfg config, faults []fault, rep *report) error {
 // awaitConvergence waits until every cluster is ready and, for every
 // shard, the fake has a live session, the bot's current session is the
 // fake's newest and the bot has every dispatch of it, or until within has
-// passed. It returns the index of
-// each shard's live session (its newest) and whether it converged.
+// passed. It returns the index of each shard's live session (its newest)
+// and whether it converged.
 func awaitConvergence(ctx context.Context, fake *discordtest.Server, rec *recorder, m *megane.Manager, shards int, within time.Duration) (map[int]int, bool) {
 	deadline := time.Now().Add(within)
 	tick := time.NewTicker(20 * time.Millisecond)

@@ -182,6 +182,14 @@ func (c *conn) readLoop() {
 			continue
 		}
 		now := time.Now()
+		if d := c.srv.latency.next(); d > 0 {
+			// WithClientLatency: the frame arrives d later, and Discord
+			// times a frame when it arrives.
+			now = now.Add(d)
+			if !c.srv.sleepUntil(now, c.stop) {
+				return
+			}
+		}
 		if now.Sub(c.windowStart) >= c.srv.cfg.sendWindow {
 			c.windowStart, c.sent = now, 0
 		}
@@ -226,7 +234,7 @@ func (c *conn) handle(data []byte, now time.Time) {
 			c.send(ctrl{kind: ctrlAck, at: now})
 		}
 	case opIdentify:
-		c.identify(p)
+		c.identify(p, now)
 	case opResume:
 		c.resume(p)
 	default: // presence, voice state, member and soundboard requests: accepted, ignored
@@ -236,7 +244,8 @@ func (c *conn) handle(data []byte, now time.Time) {
 	}
 }
 
-func (c *conn) identify(p clientPayload) {
+// identify handles an IDENTIFY that arrived at now.
+func (c *conn) identify(p clientPayload, now time.Time) {
 	s := c.srv
 	if c.sess.Load() != nil {
 		c.closeWith(closeAlreadyAuthenticated, "Already authenticated.")
@@ -281,7 +290,7 @@ func (c *conn) identify(p clientPayload) {
 	}
 	// Not c.logger(): the connection has no shard yet.
 	log := c.srv.log.With(slog.Uint64("conn", c.num), slog.Int("shard", shard[0]), slog.Int("shards", shard[1]))
-	switch s.gate.admit(shard[0]) {
+	switch s.gate.admit(shard[0], now) {
 	case bucketBreached:
 		s.ctr.bucketBreaches.Add(1)
 		log.Warn("identify bucket breached; answering op 9")
@@ -307,6 +316,7 @@ func (c *conn) identify(p clientPayload) {
 	c.sess.Store(sess)
 	s.ledger.add(sess)
 	s.bindLive(c, sess)
+	sess.setStarted(time.Now())
 	log.Debug("identified", slog.String("session", sess.id))
 	c.send(ctrl{kind: ctrlStart, sess: sess})
 }

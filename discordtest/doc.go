@@ -43,9 +43,12 @@
 // Faults are injected on demand: [Server.Reconnect], [Server.InvalidSession],
 // [Server.CloseShard], [Server.DropShard], [Server.WithholdAcks],
 // [Server.SendMalformed], [Server.SendDMGuildCreate],
-// [Server.RequestHeartbeat], each for one shard or [AllShards]; and
+// [Server.RequestHeartbeat], each for one shard or [AllShards];
 // [Server.FailGatewayBot] gives GET /gateway/bot a bad answer (a 500, a 429,
-// a body that is not JSON, an unusable url).
+// a body that is not JSON, an unusable url). Client latency
+// ([WithClientLatency], [Server.SetClientLatency]) delays every frame
+// clients send by a seeded random duration, and the server times each
+// frame when it arrives, as Discord does.
 //
 // Traffic ([Server.Emit], [Server.EmitMessage], [Server.SetRate], with a
 // share of chosen contents such as bot commands by [WithContents]) is

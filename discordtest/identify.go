@@ -54,11 +54,11 @@ func (g *identifyGate) refill(now time.Time) {
 	}
 }
 
-// admit decides one IDENTIFY for shardID. The bucket is checked first, so a
-// breach spends no session start; an admitted IDENTIFY spends one and
-// closes its bucket for the window.
-func (g *identifyGate) admit(shardID int) verdict {
-	now := g.now()
+// admit decides one IDENTIFY for shardID that arrived at now (after any
+// client latency). The bucket is checked first, so a breach spends no
+// session start; an admitted IDENTIFY spends one and closes its bucket for
+// the window, from now.
+func (g *identifyGate) admit(shardID int, now time.Time) verdict {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.refill(now)

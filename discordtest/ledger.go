@@ -1,6 +1,9 @@
 package discordtest
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Ledger records, per shard, every session the server created and every
 // sequence number it assigned to each, so a test can compare what a client
@@ -54,6 +57,21 @@ func (l *Ledger) Sessions(shardID int) []string {
 		out = append(out, s.id)
 	}
 	return out
+}
+
+// Started returns when the session became the shard's live session: just
+// after the server admitted the IDENTIFY that created it (with
+// [WithClientLatency], after that frame's delay), read from the server's
+// clock (time.Now), before READY was written. A fault method called after
+// Started returned acts on this session or a newer one; one that returned
+// before it acted on an older one. It returns the zero time for an unknown
+// session, and for a session whose IDENTIFY is still being admitted.
+func (l *Ledger) Started(shardID int, sessionID string) time.Time {
+	s := l.find(shardID, sessionID)
+	if s == nil {
+		return time.Time{}
+	}
+	return s.startedAt()
 }
 
 // Seqs returns every sequence number assigned to the session, in order,

@@ -110,7 +110,7 @@ func TestIdentifyGate(t *testing.T) {
 	}
 	for i, st := range steps {
 		now = now.Add(st.advance)
-		if got := g.admit(st.shard); got != st.want {
+		if got := g.admit(st.shard, now); got != st.want {
 			t.Fatalf("step %d: shard %d verdict %d, want %d", i, st.shard, got, st.want)
 		}
 	}

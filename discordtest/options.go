@@ -50,6 +50,11 @@ type config struct {
 	contentsEvery     int      // WithContents; see contents.go
 	contents          []string // WithContents
 	dataNotLast       bool     // WithDataNotLast
+
+	// WithClientLatency; see latency.go
+	clientLatency time.Duration
+	latencySeed   uint64
+	sleepUntil    func(t time.Time, stop <-chan struct{}) bool // nil: waitUntil; tests set it
 }
 
 func defaultConfig() config {
@@ -109,6 +114,8 @@ func (c *config) validate() error {
 		return &OptionError{Option: "WithReplayBuffer", Reason: "must be at least 1"}
 	case c.rate < 0 && c.rate != -1:
 		return &OptionError{Option: "WithRate", Reason: "must be >= 0 or -1"}
+	case c.clientLatency < 0:
+		return &OptionError{Option: "WithClientLatency", Reason: "must not be negative"}
 	}
 	if err := c.validateContents(); err != nil {
 		return err
@@ -245,3 +252,15 @@ func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.write
 // allows it, though Discord writes "d" last; it tests a client that reads
 // "d" lazily. Off by default.
 func WithDataNotLast() Option { return func(c *config) { c.dataNotLast = true } }
+
+// WithClientLatency delays every frame a client sends (heartbeats,
+// IDENTIFY, RESUME, ...) by a random latency, uniform in [0, max] and drawn
+// from a generator seeded with seed, before the server acts on it. The
+// server times the frame when it arrives, after the delay: the identify
+// window, the send limit and the heartbeat ACK count from then, as
+// Discord's do. Frames of one connection keep their order: its reader
+// delays them one after another, so a burst accumulates delay. Off (0) by
+// default; change it live with [Server.SetClientLatency].
+func WithClientLatency(max time.Duration, seed uint64) Option {
+	return func(c *config) { c.clientLatency, c.latencySeed = max, seed }
+}

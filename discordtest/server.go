@@ -51,6 +51,9 @@ type Server struct {
 
 	upgrader websocket.Upgrader
 
+	latency    *clientLatency                               // WithClientLatency, SetClientLatency
+	sleepUntil func(t time.Time, stop <-chan struct{}) bool // waits out a frame's latency: waitUntil, or a test's
+
 	mu       sync.Mutex // guards the fields below
 	closed   bool
 	conns    map[*conn]struct{}
@@ -107,6 +110,11 @@ func Start(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.gate = newIdentifyGate(&cfg, time.Now)
+	s.latency = newClientLatency(cfg.clientLatency, cfg.latencySeed)
+	s.sleepUntil = cfg.sleepUntil
+	if s.sleepUntil == nil {
+		s.sleepUntil = waitUntil
+	}
 	s.rate.Store(math.Float64bits(cfg.rate))
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,

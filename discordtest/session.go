@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // entryKind says how to re-render a dispatch kept for replay.
@@ -52,6 +53,8 @@ type session struct {
 	ring  []entry
 	head  int // index of the oldest entry once ring is full
 	limit int
+
+	started time.Time // when it became live (Ledger.Started); zero before
 
 	// texts are the content indices of the EmitMessage calls not yet
 	// written, oldest first; each is also counted in emit. 2 bytes each.
@@ -126,6 +129,20 @@ func (s *session) nextSeq() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.seq + 1
+}
+
+// setStarted records when the session became live.
+func (s *session) setStarted(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.started = t
+}
+
+// startedAt is when the session became live, or the zero time.
+func (s *session) startedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
 }
 
 // lastSeq is the last sequence number assigned.

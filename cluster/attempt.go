@@ -87,12 +87,15 @@ func (a *attempt) ev(kind EventKind) Event {
 
 // run is the supervisor's Runner: one attempt of the cluster.
 func (c *Cluster) run(ctx context.Context) (err error) {
+	if c.hooks.runStart != nil {
+		c.hooks.runStart()
+	}
 	c.mu.Lock()
 	c.attempts++
 	a := &attempt{c: c, no: c.attempts, ctx: ctx, crashc: make(chan error, 1), stop: make(chan struct{}),
 		standby: c.standby.Load()}
-	kind, saved := c.pending, c.saved
-	c.pending, c.saved = 0, nil
+	kind, saved := c.startKind, c.saved
+	c.startKind, c.saved = 0, nil
 	if kind == RestartFull {
 		saved = nil // a full restart discards what a crash may have kept
 	}
@@ -105,7 +108,7 @@ func (c *Cluster) run(ctx context.Context) (err error) {
 		if r := recover(); r != nil {
 			err = &PanicError{Value: r, Stack: debug.Stack()}
 		}
-		if err != nil && ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil && !crashedAnyway(err) {
 			// Cancelled on purpose (a restart or the end of Serve): the
 			// supervisor does not count it as a crash, nor do we.
 			a.log.Debug("cancelled attempt returned", slog.String("err", err.Error()))
@@ -148,6 +151,18 @@ func (c *Cluster) run(ctx context.Context) (err error) {
 		}
 		waiters = nil
 	})
+}
+
+// crashedAnyway reports whether err, returned by an attempt whose context
+// was cancelled, is still a crash to report: a panic, or an error that is
+// not the cancellation's own. The supervisor does not count it (the attempt
+// was ending anyway), but the cluster's events must not lose it.
+func crashedAnyway(err error) bool {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return true
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // run builds everything, launches the worker, opens the shards, waits
@@ -411,14 +426,18 @@ func (a *attempt) teardown(wg *sync.WaitGroup, cause error) error {
 	c := a.c
 	c.setReady(false)
 	c.mu.Lock()
-	pending := c.pending
+	ending, stopping := c.endKind, c.serveCtx.Err() != nil
+	c.endKind = 0
 	c.mu.Unlock()
 	resume := false
 	switch {
 	case cause != nil:
 		resume = !errors.Is(cause, supervise.ErrFatal) && !IsFatal(cause)
+	case stopping:
+		// Serve's context ended: the cluster stops and its sessions end.
 	case a.ctx.Err() != nil:
-		resume = pending == RestartResume
+		// A restart cancelled the attempt: only a full one ends the sessions.
+		resume = ending != RestartFull
 	}
 
 	close(a.stop)

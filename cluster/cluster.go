@@ -57,21 +57,36 @@ type Cluster struct {
 	live       chan struct{} // closed once a worker runs and the mailbox is attached
 	liveOnce   sync.Once
 
-	mu        sync.Mutex   // guards the fields below
-	released  bool         // ReleaseBus was called: never attach again
-	mailbox   *bus.Mailbox // the attached mailbox of the running attempt, if any
-	att       *attempt     // the running attempt, nil between attempts
-	attempts  int
-	pending   RestartKind   // the kind of the restart in progress, 0 if none
-	saved     *savedSession // what the next attempt resumes from
-	waiters   []*command    // restarts waiting for the next ready attempt
-	launching *incarnation  // the incarnation whose Launch runs now
-	reloading bool          // a worker-only reload runs
-	ready     bool          // the current attempt is ready
-	readyCh   chan struct{} // closed when ready becomes true; replaced when false
+	mu       sync.Mutex   // guards the fields below
+	released bool         // ReleaseBus was called: never attach again
+	mailbox  *bus.Mailbox // the attached mailbox of the running attempt, if any
+	att      *attempt     // the running attempt, nil between attempts
+	attempts int
+	// A restart has two ends: the attempt it cancels, if one runs, and the
+	// attempt it starts. Each reads its own field, since the new attempt
+	// may read its kind before the old one is torn down, or a second
+	// restart may come before the first one's attempt has read it.
+	startKind RestartKind     // the kind of the restart that starts the next attempt, 0 after a crash
+	endKind   RestartKind     // the kind of the restart that cancels the running attempt
+	serveCtx  context.Context // Serve's: once it ends, an attempt's end is the cluster's stop
+	saved     *savedSession   // what the next attempt resumes from
+	waiters   []*command      // restarts waiting for the next ready attempt
+	launching *incarnation    // the incarnation whose Launch runs now
+	reloading bool            // a worker-only reload runs
+	ready     bool            // the current attempt is ready
+	readyCh   chan struct{}   // closed when ready becomes true; replaced when false
 	// past holds each shard's counters over the attempts that ended (see
 	// Stats).
 	past map[int]shard.Stats
+
+	hooks testHooks // nil functions outside tests
+}
+
+// testHooks let a test stop the cluster at a point of a race; they are
+// set before Serve and never in production.
+type testHooks struct {
+	runStart      func() // an attempt's runner begins, before it reads its start kind
+	restartQueued func() // handle set a restart's kinds and is about to restart the unit
 }
 
 // command is a restart request for the cluster's owner goroutine. reply
@@ -320,6 +335,9 @@ func (c *Cluster) Serve(ctx context.Context) error {
 			c.rest.Close(closeCtx)
 		}()
 	}
+	c.mu.Lock()
+	c.serveCtx = ctx
+	c.mu.Unlock()
 	errc := c.unit.ServeBackground(ctx)
 	for {
 		select {
@@ -370,11 +388,20 @@ func (c *Cluster) handle(ctx context.Context, cmd *command) {
 		// anyway; start it now.
 	}
 	c.mu.Lock()
-	if cmd.kind != RestartWorker {
-		c.pending = cmd.kind
+	switch cmd.kind {
+	case RestartWorker:
+		// No attempt was found running: the next one brings a new worker
+		// and keeps the sessions; one that started meanwhile, cancelled
+		// below, keeps them too.
+		c.startKind, c.endKind = RestartResume, RestartResume
+	default:
+		c.startKind, c.endKind = cmd.kind, cmd.kind
 	}
 	c.waiters = append(c.waiters, cmd)
 	c.mu.Unlock()
+	if c.hooks.restartQueued != nil {
+		c.hooks.restartQueued()
+	}
 	if err := c.unit.Restart(ctx); err != nil {
 		c.mu.Lock()
 		c.waiters = slices.DeleteFunc(c.waiters, func(w *command) bool { return w == cmd })

@@ -126,6 +126,9 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	cfg.botLogger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: botLevel}))
 	cfg.startTimeout = 2 * time.Minute
 	cfg.opTimeout = 2 * time.Minute
-	cfg.policy = megane.RestartPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second, MaxRestarts: -1}
+	// The soak crashes clusters on purpose, as often as -faults-every says:
+	// neither cap may end the run.
+	cfg.policy = megane.RestartPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second,
+		MaxRestarts: -1, MaxFailedStarts: -1}
 	return cfg, asJSON, nil
 }

@@ -46,7 +46,7 @@ func testConfig(log *slog.Logger, kinds ...kind) config {
 			shard.WithInvalidSessionWait(30*time.Millisecond, 40*time.Millisecond),
 			shard.WithCloseTimeout(500 * time.Millisecond),
 		},
-		policy:    megane.RestartPolicy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRestarts: -1},
+		policy:    megane.RestartPolicy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRestarts: -1, MaxFailedStarts: -1},
 		logger:    log,
 		botLogger: log,
 	}

@@ -12,9 +12,13 @@ import (
 // go to the attempt's executor, which drops them once abandoned.
 func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOption {
 	c := a.c
-	// The cluster's ready timeout bounds the gateway's answers too; the
-	// user's shard options may still set another.
-	shardOpts := append([]shard.Option{shard.WithReadyTimeout(c.cfg.readyTimeout)}, c.cfg.shardOpts...)
+	// The cluster's ready timeout bounds the gateway's answers too. The
+	// shards hand each decoded event straight to the executor (tap) from
+	// their read loops, without a queue and a goroutine of their own: the
+	// executor's queue is the one buffer, and an event wakes one goroutine
+	// less. The user's shard options may still set either.
+	shardOpts := append([]shard.Option{shard.WithReadyTimeout(c.cfg.readyTimeout), shard.WithDispatchBuffer(0)},
+		c.cfg.shardOpts...)
 	if c.cfg.gatewayURL != "" {
 		shardOpts = append(shardOpts, shard.WithURL(c.cfg.gatewayURL))
 	}

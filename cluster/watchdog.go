@@ -7,12 +7,12 @@ import "time"
 // checks four times per timeout and stops when the attempt's teardown
 // begins.
 //
-// Only the executor's queue counts as waiting: a shard's own queue also
-// holds frames that wait for decoding on the shard's goroutine, which is
-// not the cluster's event loop (counting it gave false stalls on a loaded
-// machine). A stuck executor fills its bounded queue within a few events,
-// after which the shards' queues fill behind it; the reported Waiting adds
-// both.
+// Only the executor's queue counts as waiting (the shards hand their
+// events to it from their read loops; a shard given a queue of its own
+// with shard options holds events that are not the cluster's event loop's
+// yet). A stuck executor fills its bounded queue within a few events, after
+// which the shards' read loops wait behind it; the reported Waiting adds
+// any shard queues.
 func (a *attempt) watchdog() {
 	timeout := a.c.cfg.watchdog
 	period := timeout / 4

@@ -134,7 +134,7 @@ func TestOddDispatches(t *testing.T) {
 	}
 	for _, unchecked := range []bool{false, true} {
 		for _, b := range bad {
-			data, err := s.decode(dispatchItem{seq: 3, typ: b.typ, raw: []byte(b.raw), unchecked: unchecked})
+			data, err := s.decode(3, b.typ, []byte(b.raw), unchecked)
 			var me *MalformedDispatchError
 			if data != nil || !errors.As(err, &me) || me.Seq != 3 || me.Type != b.typ || !errors.Is(err, wire.ErrMalformedFrame) {
 				t.Errorf("%s (unchecked %t): %v, %v; want a *MalformedDispatchError", b.typ, unchecked, data, err)
@@ -144,7 +144,7 @@ func TestOddDispatches(t *testing.T) {
 				t.Errorf("%s: the error quotes the payload: %v", b.typ, err)
 			}
 		}
-		data, err := s.decode(dispatchItem{seq: 4, typ: "A_FUTURE_EVENT", raw: []byte(`{"id":"1"}`), unchecked: unchecked})
+		data, err := s.decode(4, "A_FUTURE_EVENT", []byte(`{"id":"1"}`), unchecked)
 		if _, ok := data.(gateway.EventUnknown); !ok || err != nil {
 			t.Errorf("unknown type (unchecked %t): %T, %v; want gateway.EventUnknown", unchecked, data, err)
 		}

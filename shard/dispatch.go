@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/gateway"
@@ -16,47 +15,42 @@ import (
 // bytes, not 64: x86 cores also prefetch the adjacent line.
 type cacheLinePad [128]byte
 
-// dispatchItem is one dispatch waiting for the handler: either raw event
-// data to decode, or data already decoded on the read loop. raw lies in
-// buf, a buffer of rawPool that the dispatch goroutine owns once it takes
-// the item and gives back after decoding (wire.DecodeDispatch's result
-// never aliases its input). unchecked says raw was not scanned and may run
-// past the data's end (wire.ParseEnvelopeLazy).
+// dispatchItem is one decoded dispatch on its way to the handler.
 type dispatchItem struct {
-	seq       int
-	typ       gateway.EventType
-	raw       []byte
-	buf       *[]byte
-	data      gateway.EventData
-	unchecked bool
+	seq  int
+	typ  gateway.EventType
+	data gateway.EventData
 }
 
-// rawPool recycles the buffers that frames are read into and that carry a
-// dispatch's data from the read loop to the dispatch goroutine. Pooling
-// them instead of allocating a copy per event removes the largest
-// allocation of the read loop (about 1 KiB per MESSAGE_CREATE) and the
-// garbage collection it drives.
-var rawPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledRaw is the capacity above which a buffer is not given back to
-// rawPool: an occasional large GUILD_CREATE should not pin its size in
-// every pooled buffer.
-const maxPooledRaw = 64 << 10
-
-// takeRaw returns a pooled buffer holding a copy of d.
-func takeRaw(d []byte) *[]byte {
-	bp := rawPool.Get().(*[]byte)
-	*bp = append((*bp)[:0], d...)
-	return bp
-}
-
-// releaseRaw gives bp back to rawPool. bp must not be used afterwards.
-func releaseRaw(bp *[]byte) {
-	if bp == nil || cap(*bp) > maxPooledRaw {
-		return
+// newDispatchQueue returns the dispatch queue of n dispatches, or nil for
+// none (n 0: the handler runs on the read loop).
+func newDispatchQueue(n int) chan dispatchItem {
+	if n == 0 {
+		return nil
 	}
-	*bp = (*bp)[:0]
-	rawPool.Put(bp)
+	return make(chan dispatchItem, n)
+}
+
+// hand gives one decoded dispatch to the handler: on the read loop itself
+// without a dispatch queue (WithDispatchBuffer(0)), else through the
+// queue. It returns false if the shard stopped before the dispatch was
+// accepted; its sequence number is then not recorded.
+//
+// Called on the read loop, the handler may block (a cluster's executor
+// pushing back): the read loop is marked stalled meanwhile, so that the
+// heartbeat goroutine does not take the ACKs it leaves unread for a
+// zombie connection.
+func (s *Shard) hand(c *conn, item dispatchItem) bool {
+	if s.dispatch != nil {
+		return s.enqueue(c, item)
+	}
+	if s.handler != nil {
+		c.stallBegin()
+		s.handler(s, item.typ, item.seq, item.data)
+		c.stallEnd()
+	}
+	s.markHandled(item.seq)
+	return true
 }
 
 // enqueue puts item into the dispatch queue, blocking while it is full
@@ -80,41 +74,30 @@ func (s *Shard) enqueue(c *conn, item dispatchItem) bool {
 	}
 }
 
-// offer puts item into the dispatch queue only if there is room.
-func (s *Shard) offer(item dispatchItem) {
+// offer hands a synthetic event (a heartbeat ACK) to the handler: into the
+// dispatch queue only if there is room, or, without a queue, directly.
+func (s *Shard) offer(c *conn, item dispatchItem) {
+	if s.dispatch == nil {
+		s.hand(c, item)
+		return
+	}
 	select {
 	case s.dispatch <- item:
 	default:
 	}
 }
 
-// dispatchLoop is the dispatch goroutine: it decodes each queued dispatch
-// and calls the handler, in order, until the queue is closed (after the
-// connection goroutine exited) and drained.
+// dispatchLoop is the dispatch goroutine of a shard with a dispatch queue:
+// it calls the handler for each queued dispatch, in order, until the queue
+// is closed (after the connection goroutine exited) and drained.
 func (s *Shard) dispatchLoop() {
 	defer close(s.dispatchDone)
 	for item := range s.dispatch {
 		if s.abandon.Load() {
-			releaseRaw(item.buf)
 			continue
 		}
-		data := item.data
-		if data == nil {
-			var err error
-			data, err = s.decode(item)
-			releaseRaw(item.buf)
-			if err != nil {
-				s.dropped.Add(1)
-				s.log.Warn("malformed dispatch dropped",
-					slog.Int("seq", item.seq), slog.String("type", string(item.typ)), slog.Any("err", err))
-				s.markHandled(item.seq)
-				continue
-			}
-		}
-		if _, unknown := data.(gateway.EventUnknown); unknown {
-			s.log.Debug("unknown event type skipped", slog.Int("seq", item.seq), slog.String("type", string(item.typ)))
-		} else if s.handler != nil {
-			s.handler(s, item.typ, item.seq, data)
+		if s.handler != nil {
+			s.handler(s, item.typ, item.seq, item.data)
 		}
 		s.markHandled(item.seq)
 	}
@@ -126,45 +109,45 @@ func (s *Shard) markHandled(seq int) {
 	}
 }
 
-// decode decodes a queued dispatch. Guild payloads first lose their
-// non-guild channels, which disgo's decoder would panic on. A panic in the
-// decoder is turned into an error: a payload never crashes the process.
-// Data the read loop did not scan is checked here: a frame malformed after
-// its envelope's head is dropped like undecodable data, after its seq was
-// recorded.
-func (s *Shard) decode(item dispatchItem) (data gateway.EventData, err error) {
-	raw := item.raw
-	if item.typ == gateway.EventTypeGuildCreate || item.typ == gateway.EventTypeGuildUpdate {
-		if item.unchecked {
+// decode decodes a dispatch's data on the read loop. Guild payloads first
+// lose their non-guild channels, which disgo's decoder would panic on. A
+// panic in the decoder is turned into an error: a payload never crashes the
+// process. Data the envelope parse did not scan (unchecked, see
+// wire.ParseEnvelopeLazy) is checked here: a frame malformed after its
+// envelope's head is dropped like undecodable data. The result never
+// aliases raw, so the read buffer serves the next frame at once.
+func (s *Shard) decode(seq int, typ gateway.EventType, raw []byte, unchecked bool) (data gateway.EventData, err error) {
+	if typ == gateway.EventTypeGuildCreate || typ == gateway.EventTypeGuildUpdate {
+		if unchecked {
 			exact, xerr := wire.ExactData(raw)
 			if xerr != nil {
-				return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: xerr}
+				return nil, &MalformedDispatchError{Seq: seq, Type: typ, Err: xerr}
 			}
-			raw, item.unchecked = exact, false
+			raw, unchecked = exact, false
 		}
 		filtered, n, ferr := filterGuildChannels(raw)
 		if ferr != nil {
-			return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: ferr}
+			return nil, &MalformedDispatchError{Seq: seq, Type: typ, Err: ferr}
 		}
 		if n > 0 {
 			s.filtered.Add(uint64(n))
 			s.log.Warn("non-guild channels removed from guild payload",
-				slog.Int("seq", item.seq), slog.String("type", string(item.typ)), slog.Int("count", n))
+				slog.Int("seq", seq), slog.String("type", string(typ)), slog.Int("count", n))
 			raw = filtered
 		}
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			data, err = nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: fmt.Errorf("decoder panicked: %v", r)}
+			data, err = nil, &MalformedDispatchError{Seq: seq, Type: typ, Err: fmt.Errorf("decoder panicked: %v", r)}
 		}
 	}()
-	if item.unchecked {
-		data, err = wire.DecodeUnchecked(item.typ, raw)
+	if unchecked {
+		data, err = wire.DecodeUnchecked(typ, raw)
 	} else {
-		data, err = wire.DecodeDispatch(item.typ, raw)
+		data, err = wire.DecodeDispatch(typ, raw)
 	}
 	if err != nil {
-		return nil, &MalformedDispatchError{Seq: item.seq, Type: item.typ, Err: err}
+		return nil, &MalformedDispatchError{Seq: seq, Type: typ, Err: err}
 	}
 	return data, nil
 }

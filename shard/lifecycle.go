@@ -29,7 +29,9 @@ func (s *Shard) Open(ctx context.Context) error {
 	s.opened = true
 	s.mu.Unlock()
 
-	go s.dispatchLoop()
+	if s.dispatch != nil {
+		go s.dispatchLoop()
+	}
 	go s.run()
 
 	select {
@@ -135,7 +137,9 @@ func (s *Shard) CloseWithCode(ctx context.Context, code int, message string) {
 // error, and then closes the dispatch queue.
 func (s *Shard) run() {
 	defer close(s.runDone)
-	defer close(s.dispatch)
+	if s.dispatch != nil {
+		defer close(s.dispatch)
+	}
 
 	attempt := 0
 	everReady := false // a connection of this shard got READY or RESUMED

@@ -102,7 +102,7 @@ func WithManagerEventHook(hook func(Event)) ManagerOption {
 //
 // The handler is bound late through an atomic pointer: call SetHandler
 // (for example with client.EventManager.HandleGatewayEvent) before Open.
-// Every shard calls the handler from its own dispatch goroutine, so the
+// Every shard calls the handler from its own goroutine (see WithDispatchBuffer), so the
 // handler must be safe for concurrent use across shards.
 //
 // A Manager must not be copied. All methods are safe for concurrent use.

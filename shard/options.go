@@ -82,8 +82,8 @@ func (c *config) apply(opts []Option) {
 	for _, opt := range opts {
 		opt(c)
 	}
-	if c.dispatchBuffer < 1 {
-		c.dispatchBuffer = 1
+	if c.dispatchBuffer < 0 {
+		c.dispatchBuffer = 0
 	}
 	if c.backoffMin <= 0 {
 		c.backoffMin = time.Millisecond
@@ -173,10 +173,14 @@ func WithState(state State) Option {
 	return func(c *config) { c.state = state }
 }
 
-// WithDispatchBuffer sets how many received but not yet handled
-// dispatches the shard holds, each as a copy of its raw data (default 1024,
-// minimum 1). When it is full the read loop
-// waits (see Shard for the policy).
+// WithDispatchBuffer sets how many decoded dispatches wait for the
+// handler in the shard's dispatch queue (default 1024), handled by a
+// dispatch goroutine of the shard; when it is full the read loop waits
+// (see Shard for the policy). 0 means no queue and no dispatch goroutine:
+// the handler runs on the read loop, so it must hand the event on and
+// return at once (a cluster's executor does; a blocking handler stalls
+// the connection's reads, not its heartbeats), and it must return once
+// the shard closes. Negative values mean 0.
 func WithDispatchBuffer(n int) Option {
 	return func(c *config) { c.dispatchBuffer = n }
 }

@@ -38,12 +38,10 @@ type session struct {
 	resuming  bool
 	healthy   bool
 	replayed  int
-	// frame is the rawPool buffer the read loop reads the current frame
-	// into; nil once a queued dispatch took it. lend says the payload is
-	// that buffer itself (no transport compression), so a dispatch may
-	// take it instead of a copy.
-	frame *[]byte
-	lend  bool
+	// frame is the buffer the read loop reads each frame into. A
+	// dispatch is decoded before the next frame is read, and its result
+	// never aliases the buffer, so one buffer serves the connection.
+	frame []byte
 	// answer is the ready timeout's timer (see expectAnswer); phase
 	// tells its callback whether it was disarmed since it was armed.
 	answer *time.Timer
@@ -118,7 +116,7 @@ func (s *Shard) connect() (healthy bool, err error) {
 	s.mu.Unlock()
 	s.limiter.reset()
 
-	ss := &session{c: c, inflater: inflater, resuming: resuming, lend: s.cfg.compression == wire.None}
+	ss := &session{c: c, inflater: inflater, resuming: resuming}
 	s.expectAnswer(ss, "HELLO")
 	defer func() {
 		ss.disarm()
@@ -157,25 +155,17 @@ func gatewayURL(base string, compression wire.Compression) (string, error) {
 const maxKeptReadBuffer = 1 << 20
 
 // readLoop reads frames until the connection ends and returns why. Each
-// frame is read into a buffer of rawPool (ss.frame). Without transport
-// compression the payload is that buffer, and a queued dispatch takes the
-// buffer with it: its data is never copied. With compression the
-// inflater's output is reused, so a queued dispatch's data is copied once
-// into a pooled buffer; the read buffer then serves the next frame.
+// frame is read into the session's buffer, inflated if the transport is
+// compressed, and handled before the next is read: control opcodes here,
+// dispatches decoded here and handed to the handler (see hand).
 func (s *Shard) readLoop(ss *session) error {
-	defer func() {
-		releaseRaw(ss.frame)
-		ss.frame = nil
-	}()
 	for {
-		if ss.frame == nil {
-			ss.frame = rawPool.Get().(*[]byte)
-		} else if cap(*ss.frame) > maxKeptReadBuffer {
-			*ss.frame = nil
+		if cap(ss.frame) > maxKeptReadBuffer {
+			ss.frame = nil // after a big GUILD_CREATE: do not keep its size
 		}
 		_, r, err := ss.c.ws.NextReader()
 		if err == nil {
-			*ss.frame, err = readFrame(r, (*ss.frame)[:0])
+			ss.frame, err = readFrame(r, ss.frame[:0])
 		}
 		if err != nil {
 			if reason := ss.c.getReason(); reason != nil {
@@ -183,7 +173,7 @@ func (s *Shard) readLoop(ss *session) error {
 			}
 			return classifyReadError(err)
 		}
-		payload, err := ss.inflater.Inflate(*ss.frame)
+		payload, err := ss.inflater.Inflate(ss.frame)
 		if err != nil {
 			// A broken compressed stream cannot be recovered on this
 			// connection: resume on a new one.
@@ -194,8 +184,8 @@ func (s *Shard) readLoop(ss *session) error {
 		if payload == nil {
 			continue // a partial zlib-stream message
 		}
-		// Lazy: a dispatch's data is not scanned here, only decoded on
-		// the dispatch goroutine (see wire.ParseEnvelopeLazy).
+		// Lazy: a dispatch's data is not scanned here, only decoded (see
+		// wire.ParseEnvelopeLazy).
 		env, err := wire.ParseEnvelopeLazy(payload)
 		if err != nil {
 			s.dropped.Add(1)
@@ -266,7 +256,7 @@ func (s *Shard) handleFrame(ss *session, env wire.Envelope) error {
 			now := time.Since(s.epoch)
 			s.latency.Store(int64(now - time.Duration(sent)))
 			if s.cfg.heartbeatAckHook {
-				s.offer(dispatchItem{typ: gateway.EventTypeHeartbeatAck, data: gateway.EventHeartbeatAck{
+				s.offer(ss.c, dispatchItem{typ: gateway.EventTypeHeartbeatAck, data: gateway.EventHeartbeatAck{
 					LastHeartbeat: s.epoch.Add(time.Duration(sent)),
 					NewHeartbeat:  s.epoch.Add(now),
 				}})
@@ -388,14 +378,16 @@ func (s *Shard) resume(ss *session) error {
 }
 
 // handleDispatch takes one dispatch: READY and RESUMED change the session
-// here; every dispatch then goes to the dispatch queue.
+// here; every dispatch is then decoded and handed to the handler. A
+// dispatch that does not decode (or whose type is unknown) is recorded, so
+// that a resume does not ask for it again, and goes no further.
 func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 	if env.HasSeq && env.Seq != 0 && int64(env.Seq) <= s.seq.Load() {
 		s.duplicates.Add(1)
 		s.log.Debug("duplicate dispatch dropped", slog.Int("seq", env.Seq), slog.String("type", string(env.Type)))
 		return nil
 	}
-	item := dispatchItem{seq: env.Seq, typ: env.Type, unchecked: env.Unchecked}
+	item := dispatchItem{seq: env.Seq, typ: env.Type}
 	switch env.Type {
 	case gateway.EventTypeReady:
 		data, err := wire.DecodeUnchecked(env.Type, env.D)
@@ -425,23 +417,40 @@ func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 		if ss.resuming && !ss.healthy {
 			ss.replayed++
 		}
-		if ss.lend && ss.frame != nil {
-			// env.D lies in the read buffer: hand the buffer over.
-			item.buf, item.raw = ss.frame, env.D
-			ss.frame = nil
-		} else {
-			// The read buffer and the inflater's are reused: copy.
-			item.buf = takeRaw(env.D)
-			item.raw = *item.buf
+		data, err := s.decode(env.Seq, env.Type, env.D, env.Unchecked)
+		switch {
+		case err != nil:
+			s.dropped.Add(1)
+			s.log.Warn("malformed dispatch dropped",
+				slog.Int("seq", env.Seq), slog.String("type", string(env.Type)), slog.Any("err", err))
+		case isUnknown(data):
+			s.log.Debug("unknown event type skipped", slog.Int("seq", env.Seq), slog.String("type", string(env.Type)))
+		default:
+			item.data = data
 		}
 	}
-	if !s.enqueue(ss.c, item) {
-		releaseRaw(item.buf) // not accepted: the dispatch goroutine never sees it
-		return errStopped
-	}
+	// The sequence number and the count are recorded before the
+	// hand-over, so that State and Stats have them by the time the handler
+	// (on another goroutine) sees the event, and taken back if the shard
+	// stopped before accepting it.
+	prev := s.seq.Load()
 	if env.HasSeq && env.Seq != 0 {
 		s.seq.Store(int64(env.Seq))
 	}
 	s.events.Add(1)
+	if item.data != nil && !s.hand(ss.c, item) {
+		s.seq.Store(prev)
+		s.events.Add(^uint64(0))
+		return errStopped
+	}
+	if item.data == nil {
+		s.markHandled(item.seq) // dropped or skipped: there is nothing to hand over
+	}
 	return nil
+}
+
+// isUnknown reports whether data is an event type disgo does not know.
+func isUnknown(data gateway.EventData) bool {
+	_, unknown := data.(gateway.EventUnknown)
+	return unknown
 }

@@ -17,39 +17,43 @@ var _ gateway.Gateway = (*Shard)(nil)
 // gateway.Gateway, so a disgo bot.Client consumes its events unchanged.
 //
 // Goroutines: after Open, a Shard runs one connection goroutine (dial,
-// read loop, reconnects), one heartbeat goroutine per live connection and
-// one dispatch goroutine that calls the handler, in sequence order, for
-// every dispatch. Control opcodes are handled on the read loop, never
-// behind the handler.
+// read loop, reconnects) and one heartbeat goroutine per live connection.
+// The read loop handles control opcodes and decodes every dispatch as soon
+// as it is read, while the frame is in cache. With a dispatch queue (the
+// default, WithDispatchBuffer) a dispatch goroutine calls the handler, in
+// sequence order, for every decoded dispatch, so a slow handler never
+// holds up the read loop. Without one (WithDispatchBuffer(0), as a
+// cluster runs its shards) the read loop calls the handler itself, which
+// must hand the event on and return: one goroutine hop less per event.
 //
-// Full dispatch queue: dispatches wait in a bounded queue
-// (WithDispatchBuffer). When it is full the read loop blocks until the
-// handler takes one (backpressure: no dispatch is ever dropped for lack of
-// room), and counts the wait in Stats.QueueFullWaits. While the read loop
-// is blocked the heartbeat goroutine keeps beating, and does not count a
-// missing ACK as a zombie, because the ACK may be sitting unread in the
-// socket. The sequence number (State, heartbeats, RESUME) only advances
-// once a dispatch is accepted into the queue.
+// Full dispatch queue: decoded dispatches wait in a bounded queue. When it
+// is full (or a handler run on the read loop blocks) the read loop waits
+// until the handler takes one (backpressure: no dispatch is ever dropped
+// for lack of room), and counts the wait in Stats.QueueFullWaits. While
+// the read loop waits the heartbeat goroutine keeps beating, and does not
+// count a missing ACK as a zombie, because the ACK may be sitting unread
+// in the socket. The sequence number (State, heartbeats, RESUME) only
+// advances once a dispatch is accepted (into the queue, or by the
+// handler).
 //
 // Bad input: a frame or dispatch that does not decode is logged (shard,
 // sequence number and event type; never the payload), counted in
-// Stats.Dropped and dropped; the connection stays up. The read loop only
-// reads a dispatch's op, s and t when they come before "d", as Discord
+// Stats.Dropped and dropped; the connection stays up. The read loop reads
+// a dispatch's op, s and t lazily when they come before "d", as Discord
 // sends them (wire.ParseEnvelopeLazy); such a frame that turns out
 // malformed after them, or that repeats op, s, t or d after d, is dropped
-// by the dispatch goroutine after its sequence number was recorded, like
-// data that does not decode. DM and group DM channels inside
+// when it is decoded, with its sequence number recorded, like data that
+// does not decode. DM and group DM channels inside
 // GUILD_CREATE/GUILD_UPDATE, on which disgo's decoder panics, are removed
 // first and counted in Stats.FilteredChannels. A frame
 // over wire.MaxPayload (64 MiB) is not buffered: the connection ends
 // (close 1009) and the shard resumes. The token never appears in a log
 // line, error or stat. A panic in the handler itself is not recovered.
 //
-// Cost: frames are read into pooled buffers. Without transport
-// compression a dispatch's data is never copied (its read buffer goes to
-// the dispatch goroutine and back to the pool); with compression it is
-// copied once into a pooled buffer. Decoding (internal/wire, on the
-// dispatch goroutine) dominates the cost per event.
+// Cost: every frame of a connection is read into one buffer (dropped after
+// a frame over 1 MiB) and decoded in place on the read loop; the decoded
+// event never aliases it. Decoding (internal/wire) dominates the cost per
+// event.
 //
 // A Shard must not be copied. All methods are safe for concurrent use. It
 // is opened at most once; after Close, build a new one (WithState resumes
@@ -107,7 +111,8 @@ type Shard struct {
 }
 
 // New returns an unopened shard shardID of shardCount. handler receives
-// every dispatch in order on the shard's dispatch goroutine; it may be nil
+// every dispatch in order, on the shard's dispatch goroutine (or its read
+// loop, see WithDispatchBuffer); it may be nil
 // (events are then decoded and discarded). The token is only ever written
 // into IDENTIFY and RESUME frames. New does no I/O.
 func New(token string, shardID, shardCount int, handler gateway.EventHandlerFunc, opts ...Option) *Shard {
@@ -133,13 +138,16 @@ func New(token string, shardID, shardCount int, handler gateway.EventHandlerFunc
 		status:       gateway.StatusUnconnected,
 		sessionID:    cfg.state.SessionID,
 		resumeURL:    cfg.state.ResumeURL,
-		dispatch:     make(chan dispatchItem, cfg.dispatchBuffer),
+		dispatch:     newDispatchQueue(cfg.dispatchBuffer),
 		firstResult:  make(chan error, 1),
 		runDone:      make(chan struct{}),
 		dispatchDone: make(chan struct{}),
 		done:         make(chan struct{}),
 	}
 	s.prevTime = s.epoch
+	if s.dispatch == nil {
+		close(s.dispatchDone) // no dispatch goroutine
+	}
 	if cfg.state.SessionID != "" {
 		s.seq.Store(int64(cfg.state.Seq))
 		s.handledSeq.Store(int64(cfg.state.Seq))

@@ -25,7 +25,8 @@ type Stats struct {
 	Status  gateway.Status
 	// Latency is the round trip of the last acknowledged heartbeat.
 	Latency time.Duration
-	// Events counts dispatches accepted into the dispatch queue.
+	// Events counts dispatches accepted: handed to the handler (or its
+	// queue), or dropped because they did not decode.
 	Events uint64
 	// EventsPerSecond is the rate of Events over the last stats window
 	// (WithStatsWindow), measured between Stats calls.

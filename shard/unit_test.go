@@ -254,7 +254,7 @@ func TestDecodeUncheckedData(t *testing.T) {
 		if err != nil || !env.Unchecked {
 			t.Fatalf("%s: %+v, %v: want an unchecked envelope", tc.name, env, err)
 		}
-		data, err := s.decode(dispatchItem{seq: env.Seq, typ: env.Type, raw: env.D, unchecked: true})
+		data, err := s.decode(env.Seq, env.Type, env.D, true)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -269,7 +269,7 @@ func TestDecodeUncheckedData(t *testing.T) {
 		if err != nil || !env.Unchecked {
 			t.Fatalf("%s: %+v, %v: want an unchecked envelope", frame, env, err)
 		}
-		_, err = s.decode(dispatchItem{seq: env.Seq, typ: env.Type, raw: env.D, unchecked: true})
+		_, err = s.decode(env.Seq, env.Type, env.D, true)
 		var me *MalformedDispatchError
 		if !errors.As(err, &me) || me.Seq != env.Seq || !errors.Is(err, wire.ErrMalformedFrame) {
 			t.Fatalf("%s: err = %v, want a *MalformedDispatchError matching wire.ErrMalformedFrame", frame, err)

@@ -90,7 +90,11 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	fs.DurationVar(&cfg.faultsEvery, "faults-every", time.Second, "mean interval between two faults")
 	fs.StringVar(&kinds, "kinds", "all", "comma-separated fault kinds to inject, or all: "+kindNames())
 	fs.DurationVar(&cfg.latency, "latency", 0, "client latency (max) at the start; 0: off")
-	fs.DurationVar(&cfg.latencyMax, "latency-max", 400*time.Millisecond, "the largest max latency a latency_on fault sets")
+	// Below the identify queue's margin (shard.DefaultIdentifyMargin,
+	// 300 ms): the margin is there to cover that much jitter between two
+	// connections. Above it, a breach is Discord's rule working, not a bug.
+	fs.DurationVar(&cfg.latencyMax, "latency-max", 250*time.Millisecond,
+		"the largest max latency a latency_on fault sets (keep it below the identify margin, 300 ms)")
 	fs.DurationVar(&cfg.slowMax, "slow-max", 2*time.Second, "the longest a slow handler blocks (keep it below -watchdog)")
 	fs.DurationVar(&cfg.watchdog, "watchdog", 2*time.Minute, "cluster watchdog timeout (0: off)")
 	fs.DurationVar(&cfg.settle, "settle", 60*time.Second, "bound of each final wait: faults in flight, then convergence, then Run's return")

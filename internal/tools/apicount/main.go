@@ -1,0 +1,206 @@
+// Command apicount counts the exported API of the module's importable
+// packages: top-level exported names (functions, types, variables,
+// constants) plus the exported methods of exported types and the methods
+// of exported interfaces. Struct fields are counted apart. internal/,
+// main packages, tests, testdata and scratch/ are left out.
+//
+//	go run ./internal/tools/apicount          # one line per package and the total
+//	go run ./internal/tools/apicount -json    # the same as JSON
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// count is the exported surface of one package.
+type count struct {
+	Package string `json:"package"`
+	Names   int    `json:"names"`  // top-level names, methods and interface methods
+	Fields  int    `json:"fields"` // exported fields of exported struct types
+}
+
+func main() {
+	asJSON := flag.Bool("json", false, "print JSON")
+	root := flag.String("root", ".", "module root")
+	flag.Parse()
+	counts, err := countModule(*root)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "apicount:", err)
+		os.Exit(1)
+	}
+	total := count{Package: "total"}
+	for _, c := range counts {
+		total.Names += c.Names
+		total.Fields += c.Fields
+	}
+	if *asJSON {
+		_ = json.NewEncoder(os.Stdout).Encode(append(counts, total))
+		return
+	}
+	for _, c := range append(counts, total) {
+		fmt.Printf("%-14s %4d names %4d fields\n", c.Package, c.Names, c.Fields)
+	}
+}
+
+// countModule walks every package directory under root.
+func countModule(root string) ([]count, error) {
+	var dirs []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		base := d.Name()
+		if rel != "." && (strings.HasPrefix(base, ".") || base == "testdata" || base == "internal" || base == "scratch") {
+			return filepath.SkipDir
+		}
+		dirs = append(dirs, path)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []count
+	for _, dir := range dirs {
+		c, ok, err := countDir(root, dir)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// countDir counts one directory's package; ok is false for a directory
+// without Go files or with a main package.
+func countDir(root, dir string) (count, bool, error) {
+	fset := token.NewFileSet()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return count{}, false, err
+	}
+	names := map[string]bool{} // de-duplicated: files for other platforms repeat names
+	fields := map[string]bool{}
+	pkg := ""
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
+		if err != nil {
+			return count{}, false, err
+		}
+		if f.Name.Name == "main" {
+			return count{}, false, nil
+		}
+		pkg = f.Name.Name
+		collect(f, names, fields)
+	}
+	if pkg == "" {
+		return count{}, false, nil
+	}
+	rel, _ := filepath.Rel(root, dir)
+	if rel == "." {
+		rel = pkg
+	}
+	return count{Package: filepath.ToSlash(rel), Names: len(names), Fields: len(fields)}, true, nil
+}
+
+// collect adds a file's exported names and fields.
+func collect(f *ast.File, names, fields map[string]bool) {
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if !d.Name.IsExported() {
+				continue
+			}
+			if d.Recv == nil {
+				names[d.Name.Name] = true
+				continue
+			}
+			if recv := receiverName(d.Recv.List[0].Type); ast.IsExported(recv) {
+				names[recv+"."+d.Name.Name] = true
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch s := spec.(type) {
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.IsExported() {
+							names[n.Name] = true
+						}
+					}
+				case *ast.TypeSpec:
+					if !s.Name.IsExported() {
+						continue
+					}
+					names[s.Name.Name] = true
+					typeMembers(s, names, fields)
+				}
+			}
+		}
+	}
+}
+
+// typeMembers adds an exported type's interface methods and struct fields.
+func typeMembers(s *ast.TypeSpec, names, fields map[string]bool) {
+	switch t := s.Type.(type) {
+	case *ast.InterfaceType:
+		for _, m := range t.Methods.List {
+			for _, n := range m.Names {
+				if n.IsExported() {
+					names[s.Name.Name+"."+n.Name] = true
+				}
+			}
+		}
+	case *ast.StructType:
+		for _, fl := range t.Fields.List {
+			for _, n := range fl.Names {
+				if n.IsExported() {
+					fields[s.Name.Name+"."+n.Name] = true
+				}
+			}
+			if len(fl.Names) == 0 { // an embedded field
+				if n := receiverName(fl.Type); ast.IsExported(n) {
+					fields[s.Name.Name+"."+n] = true
+				}
+			}
+		}
+	}
+}
+
+// receiverName is the type name of a receiver or embedded field: T, *T,
+// T[P], pkg.T.
+func receiverName(e ast.Expr) string {
+	for {
+		switch t := e.(type) {
+		case *ast.StarExpr:
+			e = t.X
+		case *ast.IndexExpr:
+			e = t.X
+		case *ast.IndexListExpr:
+			e = t.X
+		case *ast.SelectorExpr:
+			return t.Sel.Name
+		case *ast.Ident:
+			return t.Name
+		default:
+			return ""
+		}
+	}
+}

@@ -36,6 +36,7 @@ func main() {
 
 // cli runs the command and returns its exit code.
 func cli(args []string, stdout, stderr io.Writer) int {
+	began := time.Now()
 	cfg, asJSON, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -55,6 +56,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		err = rep.writeJSON(stdout)
 	} else {
 		err = rep.writeText(stdout)
+	}
+	if err == nil && cfg.mdPath != "" {
+		err = rep.writeMarkdown(cfg.mdPath, args, began)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -99,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	fs.DurationVar(&cfg.watchdog, "watchdog", 2*time.Minute, "cluster watchdog timeout (0: off)")
 	fs.DurationVar(&cfg.settle, "settle", 60*time.Second, "bound of each final wait: faults in flight, then convergence, then Run's return")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON document instead of the summary")
+	fs.StringVar(&cfg.mdPath, "md", "", "also write the results as a section of this markdown file (bench/RESULTS.md), in place of the previous one")
 	fs.BoolVar(&verbose, "v", false, "debug logs (faults, shards, clusters) to stderr")
 	if err := fs.Parse(args); err != nil {
 		return config{}, false, err

@@ -39,6 +39,7 @@ type config struct {
 	opTimeout      time.Duration // bounds each blocking fault (a restart)
 	shardOpts      []shard.Option
 	policy         megane.RestartPolicy
+	mdPath         string       // -md: the results file whose soak section is written
 	logger         *slog.Logger // the soak's own lines
 	botLogger      *slog.Logger // the fake's and the Manager's
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/gateway"
+
+	"github.com/megane-go/megane/shard"
 )
 
 // incarnation is one worker value and the listeners it registered. A
@@ -115,18 +117,38 @@ type item struct {
 	fn   func() error // with swap: what to run on the executor goroutine
 }
 
+// batch is what one shard's read loop hands over at once: the events of
+// every frame it had read (at most 64), or one swap. Batches are pooled.
+type batch struct{ items []item }
+
+var batchPool = sync.Pool{New: func() any { return &batch{items: make([]item, 0, 64)} }}
+
+func newBatch() *batch { return batchPool.Get().(*batch) }
+
+// release drops the batch's references and pools it. b must not be used
+// afterwards.
+func (b *batch) release() {
+	clear(b.items)
+	b.items = b.items[:0]
+	batchPool.Put(b)
+}
+
 // executor is the one goroutine of an attempt that hands dispatches to the
-// disgo client (and so to the worker's listeners). The shards' dispatch
-// goroutines put events into its bounded queue; when the queue is full they
-// wait (backpressure), unless the executor was abandoned.
+// disgo client (and so to the worker's listeners). The shards' read loops
+// put batches of decoded events into its bounded queue (tap); when the
+// queue is full they wait (backpressure), unless the executor was
+// abandoned. One hand-over, and at most one wake-up of the executor, serves
+// a whole batch.
 //
 // Abandon stops the executor from taking more events. The events it never
 // took are not counted as delivered, so a resume from the delivered
 // sequence numbers gets them replayed by Discord. A listener that blocks
 // forever only holds the executor goroutine, never a shard or a restart.
 type executor struct {
-	ch        chan item
+	ch        chan *batch
 	abandoned chan struct{}
+	stopped   atomic.Bool  // abandoned, read before every item
+	queued    atomic.Int64 // events handed over and not taken yet (the watchdog's "waiting")
 	abOnce    sync.Once
 	done      chan struct{}
 	delivered map[int]*atomic.Int64 // per shard: last seq taken; read-only map
@@ -135,16 +157,17 @@ type executor struct {
 	onPanic   func(r any, stack []byte)
 
 	// progress is written for every event by the executor, while the
-	// shards' dispatch goroutines read ch and abandoned for every event:
-	// it gets its own cache line, so those reads do not miss per event.
+	// shards' read loops read ch and abandoned for every batch: it gets
+	// its own cache line, so those reads do not miss per event.
 	_        [128]byte
 	progress atomic.Uint64
 	_        [128]byte
 }
 
+// newExecutor makes an executor whose queue holds size batches.
 func newExecutor(size int, shardIDs []int, start map[int]int) *executor {
 	e := &executor{
-		ch:        make(chan item, size),
+		ch:        make(chan *batch, size),
 		abandoned: make(chan struct{}),
 		done:      make(chan struct{}),
 		delivered: make(map[int]*atomic.Int64, len(shardIDs)),
@@ -157,27 +180,39 @@ func newExecutor(size int, shardIDs []int, start map[int]int) *executor {
 	return e
 }
 
-// tap is the shards' gateway.EventHandlerFunc. It runs on a shard's
-// dispatch goroutine and blocks while the queue is full, unless abandoned.
+// tap is the shards' batch handler (shard.WithBatchHandler). It runs on a
+// shard's read loop and blocks while the queue is full, unless abandoned.
 //
 // The common case, a queue with room, takes a non-blocking send, which is
-// cheaper than a two-way select. An item that lands in the queue after
+// cheaper than a two-way select. A batch that lands in the queue after
 // abandon is never taken and so never counted as delivered.
-func (e *executor) tap(g gateway.Gateway, t gateway.EventType, seq int, ev gateway.EventData) {
-	it := item{g: g, t: t, seq: seq, ev: ev}
+func (e *executor) tap(s *shard.Shard, ds []shard.Dispatch) {
+	b := newBatch()
+	for _, d := range ds {
+		b.items = append(b.items, item{g: s, t: d.Type, seq: d.Seq, ev: d.Data})
+	}
+	n := int64(len(b.items))
+	e.queued.Add(n)
 	select {
-	case e.ch <- it:
+	case e.ch <- b:
 		return
 	default:
 	}
 	select {
-	case e.ch <- it:
+	case e.ch <- b:
 	case <-e.abandoned:
+		e.queued.Add(-n)
+		b.release()
 	}
 }
 
 // abandon stops the executor from taking more events. Idempotent.
-func (e *executor) abandon() { e.abOnce.Do(func() { close(e.abandoned) }) }
+func (e *executor) abandon() {
+	e.abOnce.Do(func() {
+		e.stopped.Store(true)
+		close(e.abandoned)
+	})
+}
 
 // errAttemptEnded is returned by requestSwap when the attempt ended
 // before the swap ran.
@@ -195,13 +230,18 @@ func (e *executor) requestSwap(ctx context.Context, stop <-chan struct{}) error 
 // requestSwap.
 func (e *executor) requestCall(ctx context.Context, stop <-chan struct{}, fn func() error) error {
 	reply := make(chan error, 1)
+	b := newBatch()
+	b.items = append(b.items, item{swap: reply, fn: fn})
 	select {
-	case e.ch <- item{swap: reply, fn: fn}:
+	case e.ch <- b:
 	case <-e.abandoned:
+		b.release()
 		return errAttemptEnded
 	case <-stop:
+		b.release()
 		return errAttemptEnded
 	case <-ctx.Done():
+		b.release()
 		return ctx.Err()
 	}
 	select {
@@ -219,38 +259,59 @@ func (e *executor) requestCall(ctx context.Context, stop <-chan struct{}, fn fun
 	}
 }
 
-// waiting is how many items wait in the queue.
-func (e *executor) waiting() int { return len(e.ch) }
+// waiting is how many events wait for the executor: in the queue, and
+// behind the one it runs now in its batch.
+func (e *executor) waiting() int { return int(e.queued.Load()) }
 
 // run is the executor goroutine. It exits once abandoned.
 //
-// While the queue has items it takes them with a non-blocking receive,
+// While the queue has batches it takes them with a non-blocking receive,
 // cheaper than a two-way select; it blocks in the select only when the
 // queue is empty. Either way it checks abandoned before each item, so no
 // item is taken after abandon.
 func (e *executor) run() {
 	defer close(e.done)
 	for {
-		var it item
+		var b *batch
 		select {
-		case it = <-e.ch:
+		case b = <-e.ch:
 		default:
 			select {
 			case <-e.abandoned:
 				return
-			case it = <-e.ch:
+			case b = <-e.ch:
 			}
 		}
-		select {
-		case <-e.abandoned:
-			if it.swap != nil {
-				it.swap <- ErrStopped
-			}
+		ok := e.runBatch(b)
+		b.release()
+		if !ok {
 			return
-		default:
 		}
-		if !e.step(it) {
-			return
+	}
+}
+
+// runBatch runs a batch's items in order. It reports false once abandoned
+// or after a panic outside a listener; the swaps it did not run are
+// answered with ErrStopped.
+func (e *executor) runBatch(b *batch) bool {
+	for i, it := range b.items {
+		if e.stopped.Load() {
+			failSwaps(b.items[i:])
+			return false
+		}
+		if !e.step(it) { // a panic; step answered its own swap
+			failSwaps(b.items[i+1:])
+			return false
+		}
+	}
+	return true
+}
+
+// failSwaps answers the swaps among items that will never run.
+func failSwaps(items []item) {
+	for _, it := range items {
+		if it.swap != nil {
+			it.swap <- ErrStopped
 		}
 	}
 }
@@ -275,6 +336,7 @@ func (e *executor) step(it item) (ok bool) {
 		}
 		return true
 	}
+	e.queued.Add(-1)
 	if d := e.delivered[it.g.ShardID()]; d != nil && it.seq > 0 {
 		d.Store(int64(it.seq))
 	}

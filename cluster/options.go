@@ -47,7 +47,7 @@ func defaultConfig() config {
 		watchdog:        2 * time.Minute,
 		shutdownTimeout: 10 * time.Second,
 		drainTimeout:    10 * time.Second,
-		dispatchBuffer:  256,
+		dispatchBuffer:  16,
 	}
 }
 
@@ -181,10 +181,12 @@ func WithShutdownTimeout(d time.Duration) Option {
 // logged. Default 10s.
 func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drainTimeout = d } }
 
-// WithDispatchBuffer sets the size of the cluster's dispatch queue between
-// the shards and the disgo client (default 256). When it is full the
-// shards' dispatch goroutines wait (backpressure into their own queues);
-// nothing is dropped while the cluster runs.
+// WithDispatchBuffer sets how many batches of events wait in the queue
+// between the shards and the cluster's executor, which hands them to the
+// disgo client (default 16). A batch is what one shard read in one go, at
+// most 64 events. When the queue is full the shards' read loops wait
+// (backpressure: they read nothing meanwhile, while their heartbeats go
+// on); nothing is dropped while the cluster runs.
 func WithDispatchBuffer(n int) Option { return func(c *config) { c.dispatchBuffer = n } }
 
 // WithRestarter sets how Cluster.Restart reaches other clusters; the

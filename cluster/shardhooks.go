@@ -12,13 +12,13 @@ import (
 // go to the attempt's executor, which drops them once abandoned.
 func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOption {
 	c := a.c
-	// The cluster's ready timeout bounds the gateway's answers too. The
-	// shards hand each decoded event straight to the executor (tap) from
-	// their read loops, without a queue and a goroutine of their own: the
-	// executor's queue is the one buffer, and an event wakes one goroutine
-	// less. The user's shard options may still set either.
-	shardOpts := append([]shard.Option{shard.WithReadyTimeout(c.cfg.readyTimeout), shard.WithDispatchBuffer(0)},
-		c.cfg.shardOpts...)
+	// The cluster's ready timeout bounds the gateway's answers too (the
+	// user's shard options may set another). The shards hand their decoded
+	// events to the executor (tap) from their read loops, in batches of
+	// what each read in one go: no queue nor goroutine of their own, and
+	// one wake-up of the executor per batch, not per event.
+	shardOpts := append([]shard.Option{shard.WithReadyTimeout(c.cfg.readyTimeout)}, c.cfg.shardOpts...)
+	shardOpts = append(shardOpts, shard.WithBatchHandler(a.exec.tap))
 	if c.cfg.gatewayURL != "" {
 		shardOpts = append(shardOpts, shard.WithURL(c.cfg.gatewayURL))
 	}
@@ -27,7 +27,6 @@ func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOpti
 		shard.WithManagerLogger(a.log),
 		shard.WithManagerEventHook(a.shardEvent),
 		shard.WithManagerStates(states),
-		shard.WithManagerHandler(a.exec.tap),
 	}
 	if c.cfg.queue != nil {
 		opts = append(opts, shard.WithManagerQueue(c.cfg.queue))

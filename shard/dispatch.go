@@ -22,13 +22,14 @@ type dispatchItem struct {
 	data gateway.EventData
 }
 
-// newDispatchQueue returns the dispatch queue of n dispatches, or nil for
-// none (n 0: the handler runs on the read loop).
-func newDispatchQueue(n int) chan dispatchItem {
-	if n == 0 {
+// newDispatchQueue returns the dispatch queue, or nil for none: with a
+// batch handler, or a dispatch buffer of 0, the read loop hands events over
+// itself.
+func newDispatchQueue(cfg config) chan dispatchItem {
+	if cfg.dispatchBuffer == 0 || cfg.batchHandler != nil {
 		return nil
 	}
-	return make(chan dispatchItem, n)
+	return make(chan dispatchItem, cfg.dispatchBuffer)
 }
 
 // hand gives one decoded dispatch to the handler: on the read loop itself
@@ -40,7 +41,12 @@ func newDispatchQueue(n int) chan dispatchItem {
 // pushing back): the read loop is marked stalled meanwhile, so that the
 // heartbeat goroutine does not take the ACKs it leaves unread for a
 // zombie connection.
-func (s *Shard) hand(c *conn, item dispatchItem) bool {
+func (s *Shard) hand(ss *session, item dispatchItem) bool {
+	c := ss.c
+	if s.cfg.batchHandler != nil {
+		s.collect(ss, Dispatch{Seq: item.seq, Type: item.typ, Data: item.data})
+		return true
+	}
 	if s.dispatch != nil {
 		return s.enqueue(c, item)
 	}
@@ -76,9 +82,9 @@ func (s *Shard) enqueue(c *conn, item dispatchItem) bool {
 
 // offer hands a synthetic event (a heartbeat ACK) to the handler: into the
 // dispatch queue only if there is room, or, without a queue, directly.
-func (s *Shard) offer(c *conn, item dispatchItem) {
+func (s *Shard) offer(ss *session, item dispatchItem) {
 	if s.dispatch == nil {
-		s.hand(c, item)
+		s.hand(ss, item)
 		return
 	}
 	select {

@@ -55,7 +55,7 @@ func TestIdentifyQueueNeverBreaches(t *testing.T) {
 				t.Fatalf("bucket breaches = %d", c.BucketBreaches)
 			}
 			if c.Identifies != int64(shards) {
-				t.Fatalf("identifies = %d, want %d", c.Identifies, shards)
+				t.Fatalf("identifies = %d, want %d; fake %+v; shards %+v", c.Identifies, shards, c, m.Stats())
 			}
 			for _, st := range m.Stats() {
 				if st.Identifies != 1 || st.Reconnects != 0 {

@@ -49,6 +49,7 @@ type config struct {
 	readLimit        int64 // largest frame read, in bytes
 	statsWindow      time.Duration
 	heartbeatAckHook bool
+	batchHandler     func(*Shard, []Dispatch) // WithBatchHandler; nil: the handler given to New
 }
 
 func defaultConfig() config {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -42,6 +43,8 @@ type session struct {
 	// dispatch is decoded before the next frame is read, and its result
 	// never aliases the buffer, so one buffer serves the connection.
 	frame []byte
+	// pending is the batch a batch handler gets next (WithBatchHandler).
+	pending []Dispatch
 	// answer is the ready timeout's timer (see expectAnswer); phase
 	// tells its callback whether it was disarmed since it was armed.
 	answer *time.Timer
@@ -90,7 +93,8 @@ func (s *Shard) connect() (healthy bool, err error) {
 		return false, err
 	}
 	s.setStatus(gateway.StatusConnecting)
-	ws, resp, err := dialer.DialContext(s.ctx, dialURL, nil)
+	d, idle := s.dialer()
+	ws, resp, err := d.DialContext(s.ctx, dialURL, nil)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
@@ -117,6 +121,9 @@ func (s *Shard) connect() (healthy bool, err error) {
 	s.limiter.reset()
 
 	ss := &session{c: c, inflater: inflater, resuming: resuming}
+	if idle != nil {
+		*idle = func() { s.flush(ss) } // runs on the read loop, in its Reads
+	}
 	s.expectAnswer(ss, "HELLO")
 	defer func() {
 		ss.disarm()
@@ -133,6 +140,30 @@ func (s *Shard) connect() (healthy bool, err error) {
 	}()
 	err = s.readLoop(ss)
 	return ss.healthy, err
+}
+
+// dialer returns the dialer of the next connection. With a batch handler
+// it dials TCP connections that tell the read loop when they are about to
+// wait (see idleConn), through idle, which the caller sets once the
+// session exists.
+func (s *Shard) dialer() (*websocket.Dialer, *func()) {
+	if s.cfg.batchHandler == nil {
+		return dialer, nil
+	}
+	idle := new(func())
+	d := *dialer
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return newIdleConn(c, func() {
+			if *idle != nil {
+				(*idle)()
+			}
+		}), nil
+	}
+	return &d, idle
 }
 
 func gatewayURL(base string, compression wire.Compression) (string, error) {
@@ -159,6 +190,7 @@ const maxKeptReadBuffer = 1 << 20
 // compressed, and handled before the next is read: control opcodes here,
 // dispatches decoded here and handed to the handler (see hand).
 func (s *Shard) readLoop(ss *session) error {
+	defer s.flush(ss) // what the batch holds was received: hand it over
 	for {
 		if cap(ss.frame) > maxKeptReadBuffer {
 			ss.frame = nil // after a big GUILD_CREATE: do not keep its size
@@ -256,7 +288,7 @@ func (s *Shard) handleFrame(ss *session, env wire.Envelope) error {
 			now := time.Since(s.epoch)
 			s.latency.Store(int64(now - time.Duration(sent)))
 			if s.cfg.heartbeatAckHook {
-				s.offer(ss.c, dispatchItem{typ: gateway.EventTypeHeartbeatAck, data: gateway.EventHeartbeatAck{
+				s.offer(ss, dispatchItem{typ: gateway.EventTypeHeartbeatAck, data: gateway.EventHeartbeatAck{
 					LastHeartbeat: s.epoch.Add(time.Duration(sent)),
 					NewHeartbeat:  s.epoch.Add(now),
 				}})
@@ -438,7 +470,7 @@ func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 		s.seq.Store(int64(env.Seq))
 	}
 	s.events.Add(1)
-	if item.data != nil && !s.hand(ss.c, item) {
+	if item.data != nil && !s.hand(ss, item) {
 		s.seq.Store(prev)
 		s.events.Add(^uint64(0))
 		return errStopped

@@ -138,7 +138,7 @@ func New(token string, shardID, shardCount int, handler gateway.EventHandlerFunc
 		status:       gateway.StatusUnconnected,
 		sessionID:    cfg.state.SessionID,
 		resumeURL:    cfg.state.ResumeURL,
-		dispatch:     newDispatchQueue(cfg.dispatchBuffer),
+		dispatch:     newDispatchQueue(cfg),
 		firstResult:  make(chan error, 1),
 		runDone:      make(chan struct{}),
 		dispatchDone: make(chan struct{}),

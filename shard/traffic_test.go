@@ -9,30 +9,55 @@ import (
 	"github.com/megane-go/megane/internal/wire"
 )
 
+// handOvers are the three ways a shard hands decoded events on: through
+// its dispatch queue (the default), from the read loop one by one
+// (WithDispatchBuffer(0)), and from the read loop in batches
+// (WithBatchHandler, as a cluster does).
+func handOvers(r *recorder) []struct {
+	name string
+	opts []Option
+} {
+	return []struct {
+		name string
+		opts []Option
+	}{
+		{"queue", nil},
+		{"direct", []Option{WithDispatchBuffer(0)}},
+		{"batches", []Option{WithBatchHandler(func(s *Shard, batch []Dispatch) {
+			for _, d := range batch {
+				r.handle(s, d.Type, d.Seq, d.Data)
+			}
+		})}},
+	}
+}
+
 // TestCompressions runs traffic and a resume over every transport
-// compression.
+// compression and every hand-over.
 func TestCompressions(t *testing.T) {
 	t.Parallel()
 	for _, c := range []wire.Compression{wire.None, wire.ZlibStream, wire.ZstdStream} {
-		t.Run(c.String(), func(t *testing.T) {
-			t.Parallel()
-			srv := discordtest.New(t, fakeOpts()...)
-			r := newRecorder()
-			h := newHooks()
-			s := openShard(t, srv, 0, 1, r.handle, WithCompression(c), WithEventHook(h.hook))
-			emitWritten(t, srv, s, 200)
-			if err := srv.Reconnect(0); err != nil {
-				t.Fatal(err)
-			}
-			eventually(t, "a resume", func() bool { return countEvents[Resumed](h) == 1 }, h.wake)
-			if err := srv.Emit(0, 200); err != nil {
-				t.Fatal(err)
-			}
-			assertNoLoss(t, srv, s, r, 400)
-			if st := s.Stats(); st.Dropped != 0 {
-				t.Fatalf("dropped %d", st.Dropped)
-			}
-		})
+		for i := range handOvers(nil) {
+			t.Run(c.String()+"/"+handOvers(nil)[i].name, func(t *testing.T) {
+				t.Parallel()
+				srv := discordtest.New(t, fakeOpts()...)
+				r := newRecorder()
+				h := newHooks()
+				opts := append([]Option{WithCompression(c), WithEventHook(h.hook)}, handOvers(r)[i].opts...)
+				s := openShard(t, srv, 0, 1, r.handle, opts...)
+				emitWritten(t, srv, s, 200)
+				if err := srv.Reconnect(0); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, "a resume", func() bool { return countEvents[Resumed](h) == 1 }, h.wake)
+				if err := srv.Emit(0, 200); err != nil {
+					t.Fatal(err)
+				}
+				assertNoLoss(t, srv, s, r, 400)
+				if st := s.Stats(); st.Dropped != 0 {
+					t.Fatalf("dropped %d", st.Dropped)
+				}
+			})
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ func defaultConfig() config {
 		watchdog:        2 * time.Minute,
 		shutdownTimeout: 10 * time.Second,
 		drainTimeout:    10 * time.Second,
-		dispatchBuffer:  16,
+		dispatchBuffer:  64,
 	}
 }
 
@@ -183,7 +183,7 @@ func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drain
 
 // WithDispatchBuffer sets how many batches of events wait in the queue
 // between the shards and the cluster's executor, which hands them to the
-// disgo client (default 16). A batch is what one shard read in one go, at
+// disgo client (default 64). A batch is what one shard read in one go, at
 // most 64 events. When the queue is full the shards' read loops wait
 // (backpressure: they read nothing meanwhile, while their heartbeats go
 // on); nothing is dropped while the cluster runs.

@@ -205,6 +205,13 @@ func (g *generator) structFields(t reflect.Type) ([]field, string) {
 	return fields, ""
 }
 
+// smallElem is the largest element, in bytes, that a slice decoder gathers
+// in a stack buffer of smallBuf elements before it allocates.
+const (
+	smallElem = 16
+	smallBuf  = 16
+)
+
 // maxKey is the longest member name the generated fold checks handle; it
 // must match hotMaxKey in package wire.
 const maxKey = 64
@@ -396,12 +403,26 @@ func (g *generator) emitDecoder(w *bytes.Buffer, t reflect.Type) {
 		fmt.Fprintf(w, "\treturn d.number(v)\n")
 	case howPointer:
 		fmt.Fprintf(w, "\tif d.null() {\n\t\t*v = nil\n\t\treturn true\n\t}\n")
-		fmt.Fprintf(w, "\tif *v == nil {\n\t\t*v = new(%s)\n\t}\n", g.expr(t.Elem()))
+		if t.Elem() == reflect.TypeFor[string]() {
+			fmt.Fprintf(w, "\tif *v == nil {\n\t\t*v = d.newString()\n\t}\n")
+		} else {
+			fmt.Fprintf(w, "\tif *v == nil {\n\t\t*v = new(%s)\n\t}\n", g.expr(t.Elem()))
+		}
 		fmt.Fprintf(w, "\treturn %s\n", g.call(t.Elem(), "*v"))
 	case howSlice:
 		et := g.expr(t.Elem())
 		fmt.Fprintf(w, "\tif d.null() {\n\t\t*v = nil\n\t\treturn true\n\t}\n")
 		fmt.Fprintf(w, "\tif !d.openArray() {\n\t\treturn false\n\t}\n")
+		if t.Elem().Size() <= smallElem {
+			// Small elements gather on the stack first: one allocation of
+			// the right size instead of append's doublings.
+			fmt.Fprintf(w, "\tvar buf [%d]%s\n\ts := buf[:0]\n\tvar zero %s\n", smallBuf, et, et)
+			fmt.Fprintf(w, "\tfor d.nextElem() {\n\t\ts = append(s, zero)\n")
+			fmt.Fprintf(w, "\t\tif !%s {\n\t\t\treturn false\n\t\t}\n\t}\n", g.call(t.Elem(), "&s[len(s)-1]"))
+			fmt.Fprintf(w, "\tif d.bad {\n\t\treturn false\n\t}\n")
+			fmt.Fprintf(w, "\t*v = make([]%s, len(s))\n\tcopy(*v, s)\n\treturn true\n", et)
+			break
+		}
 		fmt.Fprintf(w, "\tvar s []%s\n\tvar zero %s\n", et, et)
 		fmt.Fprintf(w, "\tfor d.nextElem() {\n\t\ts = append(s, zero)\n")
 		fmt.Fprintf(w, "\t\tif !%s {\n\t\t\treturn false\n\t\t}\n\t}\n", g.call(t.Elem(), "&s[len(s)-1]"))

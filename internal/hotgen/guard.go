@@ -28,6 +28,9 @@ func checkGuards() ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
+			if gd.file != "" {
+				file = filepath.Join(filepath.Dir(file), gd.file)
+			}
 			src, err := declSource(file, gd.decl)
 			if err != nil {
 				return nil, err

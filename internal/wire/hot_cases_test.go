@@ -3,6 +3,7 @@ package wire
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/disgoorg/disgo/gateway"
 )
@@ -90,6 +91,18 @@ var hotCases = []hotCase{
 	{"time with a space", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25 18:11:42Z"`), declines},
 	{"time number", gateway.EventTypeMessageCreate, msg(`"timestamp":12`), declines},
 	{"time escaped", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T18:11:42\u005a"`), declines},
+	{"time many fraction digits", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T18:11:42.1234567891234Z"`), takes},
+	{"time fraction without digits", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T18:11:42.Z"`), declines},
+	{"time comma fraction", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T18:11:42,5Z"`), either},
+	{"time lower case", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25t18:11:42z"`), either},
+	{"time largest offset", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T18:11:42+23:59","edited_timestamp":"0000-01-01T00:00:00-00:00"`), takes},
+	{"time offset hour 24", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T18:11:42+24:00"`), either},
+	{"time hour 24", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T24:00:00Z"`), declines},
+	{"time second 60", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T23:59:60Z"`), declines},
+	{"time no zone", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T18:11:42"`), declines},
+	{"time short", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-2"`), declines},
+	{"time not leap", gateway.EventTypeMessageCreate, msg(`"timestamp":"2100-02-29T00:00:00Z"`), declines},
+	{"time single-digit hour", gateway.EventTypeMessageCreate, msg(`"timestamp":"2026-11-25T8:11:42Z"`), either},
 
 	// Numbers.
 	{"type reply", gateway.EventTypeMessageCreate, msg(`"type":19,"position":-3,"flags":4096`), takes},
@@ -217,5 +230,28 @@ func TestHotEdgeCases(t *testing.T) {
 				t.Errorf("taken; want it declined")
 			}
 		})
+	}
+}
+
+// TestHotTimeZones checks the times the hot decoder reads under several
+// local zones: parseRFC3339 gives time.Local to a time whose offset is
+// the local one at that instant, and a fixed zone to the others. It sets
+// time.Local, so it is not parallel (the parallel tests wait for it).
+func TestHotTimeZones(t *testing.T) {
+	defer func(l *time.Location) { time.Local = l }(time.Local)
+	zones := []*time.Location{time.UTC, time.FixedZone("CET", 3600), time.FixedZone("IST", 5*3600+1800), time.FixedZone("", -8*3600)}
+	if ny, err := time.LoadLocation("America/New_York"); err == nil {
+		zones = append(zones, ny) // daylight saving time: the offset depends on the instant
+	}
+	times := []string{"2026-11-25T18:11:42.357000+00:00", "2026-07-01T12:00:00+01:00", "2026-11-25T18:11:42+05:30",
+		"2026-03-08T06:59:59-05:00", "2026-03-08T07:00:00-04:00", "2026-07-04T00:00:00-04:00", "2026-11-25T18:11:42Z", "2026-11-25T18:11:42-08:00"}
+	for _, z := range zones {
+		time.Local = z
+		for _, ts := range times {
+			d := []byte(msg(`"timestamp":"` + ts + `","edited_timestamp":"` + ts + `"`))
+			if !checkHot(t, gateway.EventTypeMessageCreate, d) {
+				t.Errorf("%v: %s declined", z, ts)
+			}
+		}
 	}
 }

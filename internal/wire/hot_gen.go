@@ -13,6 +13,10 @@ import (
 // hotReproduced lists the disgo declarations hot_repro.go reproduces,
 // with the SHA-256 of their source when this file was generated.
 var hotReproduced = []string{
+	"time.(*Time).UnmarshalJSON 5095db9c508ec68a0688315094f5e6b9a9d5367b29075a9fead7f5e1d59d25ef",
+	"time.parseStrictRFC3339 5486993889d85ab713ed0fcf217807cc1f1a939f3dd3b0f703c559e7e2136ace",
+	"time.parseRFC3339 52402f92f0fd9f988b4a55c8e3effd804b22a6926a727bc60e65c52b351da6dd",
+	"time.parseNanoseconds da3c619bacd30cb97b68209ce57dfce50e03d7bb94dc74dcfe7dd958ccb856af",
 	"snowflake.(*ID).UnmarshalJSON 3720f6be398939dfe9db35f7f46e63a305107586f8ca83bb838944751e3ecc57",
 	"discord.(*Nonce).UnmarshalJSON 6aa0c3d7a3ad224542d1992deb419e9e28b5b57c3132228f673b90613a5a668a",
 	"discord.(*Permissions).UnmarshalJSON 4e669f2c77a6a13572991ae4bf593b4e765e2ef0d1b58cf7895e89d5deb79174",
@@ -34,7 +38,6 @@ var hotReproduced = []string{
 //   - discord.ResolvedData: its own UnmarshalJSON, called on the value's bytes
 //   - discord.UnmarshalComponent: its own UnmarshalJSON, called on the value's bytes
 //   - map[discord.ApplicationIntegrationType]snowflake.ID: the kind map is left to the engine
-//   - time.Time: its own UnmarshalJSON, called on the value's bytes
 
 // hotEventTypes are the event types hotEvent decodes.
 var hotEventTypes = []gateway.EventType{
@@ -199,7 +202,7 @@ func (d *hotDecoder) decPtrString(v **string) bool {
 		return true
 	}
 	if *v == nil {
-		*v = new(string)
+		*v = d.newString()
 	}
 	return d.decString(*v)
 }
@@ -259,7 +262,8 @@ func (d *hotDecoder) decSliceString(v *[]string) bool {
 	if !d.openArray() {
 		return false
 	}
-	var s []string
+	var buf [16]string
+	s := buf[:0]
 	var zero string
 	for d.nextElem() {
 		s = append(s, zero)
@@ -270,10 +274,8 @@ func (d *hotDecoder) decSliceString(v *[]string) bool {
 	if d.bad {
 		return false
 	}
-	if s == nil {
-		s = []string{}
-	}
-	*v = s
+	*v = make([]string, len(s))
+	copy(*v, s)
 	return true
 }
 
@@ -824,7 +826,8 @@ func (d *hotDecoder) decSliceSnowflakeID(v *[]snowflake.ID) bool {
 	if !d.openArray() {
 		return false
 	}
-	var s []snowflake.ID
+	var buf [16]snowflake.ID
+	s := buf[:0]
 	var zero snowflake.ID
 	for d.nextElem() {
 		s = append(s, zero)
@@ -835,16 +838,9 @@ func (d *hotDecoder) decSliceSnowflakeID(v *[]snowflake.ID) bool {
 	if d.bad {
 		return false
 	}
-	if s == nil {
-		s = []snowflake.ID{}
-	}
-	*v = s
+	*v = make([]snowflake.ID, len(s))
+	copy(*v, s)
 	return true
-}
-
-func (d *hotDecoder) decTimeTime(v *time.Time) bool {
-	raw, ok := d.raw()
-	return ok && v.UnmarshalJSON(raw) == nil
 }
 
 func (d *hotDecoder) decPtrTimeTime(v **time.Time) bool {
@@ -855,7 +851,7 @@ func (d *hotDecoder) decPtrTimeTime(v **time.Time) bool {
 	if *v == nil {
 		*v = new(time.Time)
 	}
-	return d.decTimeTime(*v)
+	return d.decTime(*v)
 }
 
 func (d *hotDecoder) decDiscordMemberFlags(v *discord.MemberFlags) bool {
@@ -1219,7 +1215,8 @@ func (d *hotDecoder) decSliceDiscordUnmarshalComponent(v *[]discord.UnmarshalCom
 	if !d.openArray() {
 		return false
 	}
-	var s []discord.UnmarshalComponent
+	var buf [16]discord.UnmarshalComponent
+	s := buf[:0]
 	var zero discord.UnmarshalComponent
 	for d.nextElem() {
 		s = append(s, zero)
@@ -1230,10 +1227,8 @@ func (d *hotDecoder) decSliceDiscordUnmarshalComponent(v *[]discord.UnmarshalCom
 	if d.bad {
 		return false
 	}
-	if s == nil {
-		s = []discord.UnmarshalComponent{}
-	}
-	*v = s
+	*v = make([]discord.UnmarshalComponent, len(s))
+	copy(*v, s)
 	return true
 }
 
@@ -1492,7 +1487,8 @@ func (d *hotDecoder) decSliceDiscordOAuth2Scope(v *[]discord.OAuth2Scope) bool {
 	if !d.openArray() {
 		return false
 	}
-	var s []discord.OAuth2Scope
+	var buf [16]discord.OAuth2Scope
+	s := buf[:0]
 	var zero discord.OAuth2Scope
 	for d.nextElem() {
 		s = append(s, zero)
@@ -1503,10 +1499,8 @@ func (d *hotDecoder) decSliceDiscordOAuth2Scope(v *[]discord.OAuth2Scope) bool {
 	if d.bad {
 		return false
 	}
-	if s == nil {
-		s = []discord.OAuth2Scope{}
-	}
-	*v = s
+	*v = make([]discord.OAuth2Scope, len(s))
+	copy(*v, s)
 	return true
 }
 
@@ -1739,7 +1733,8 @@ func (d *hotDecoder) decSliceDiscordGuildFeature(v *[]discord.GuildFeature) bool
 	if !d.openArray() {
 		return false
 	}
-	var s []discord.GuildFeature
+	var buf [16]discord.GuildFeature
+	s := buf[:0]
 	var zero discord.GuildFeature
 	for d.nextElem() {
 		s = append(s, zero)
@@ -1750,10 +1745,8 @@ func (d *hotDecoder) decSliceDiscordGuildFeature(v *[]discord.GuildFeature) bool
 	if d.bad {
 		return false
 	}
-	if s == nil {
-		s = []discord.GuildFeature{}
-	}
-	*v = s
+	*v = make([]discord.GuildFeature, len(s))
+	copy(*v, s)
 	return true
 }
 
@@ -2094,7 +2087,7 @@ func (d *hotDecoder) decDiscordGuild(v *discord.Guild) bool {
 				return false
 			}
 		case "joined_at":
-			if !d.once(&seen[0], 1<<34) || !d.decTimeTime(&v.JoinedAt) {
+			if !d.once(&seen[0], 1<<34) || !d.decTime(&v.JoinedAt) {
 				return false
 			}
 		case "safety_alerts_channel_id":
@@ -2378,7 +2371,7 @@ func (d *hotDecoder) decDiscordAttachment(v *discord.Attachment) bool {
 				return false
 			}
 		case "clip_created_at":
-			if !d.once(&seen[0], 1<<17) || !d.decTimeTime(&v.ClipCreatedAt) {
+			if !d.once(&seen[0], 1<<17) || !d.decTime(&v.ClipCreatedAt) {
 				return false
 			}
 		case "application":
@@ -3951,7 +3944,7 @@ func (d *hotDecoder) decHotMessageImage(v *hotMessageImage) bool {
 				return false
 			}
 		case "timestamp":
-			if !d.once(&seen[0], 1<<7) || !d.decTimeTime(&v.hotMessageAlias.CreatedAt) {
+			if !d.once(&seen[0], 1<<7) || !d.decTime(&v.hotMessageAlias.CreatedAt) {
 				return false
 			}
 		case "mentions":

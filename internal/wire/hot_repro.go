@@ -26,20 +26,113 @@ import (
 func (d *hotDecoder) decSnowflake(v *snowflake.ID) bool {
 	p, i := d.p, d.i
 	if i < len(p) && p[i] == '"' {
-		j := i + 1
-		for j < len(p) && j-i <= 20 && p[j] >= '0' && p[j] <= '9' {
-			j++
-		}
-		if j > i+1 && j < len(p) && p[j] == '"' {
-			if n, ok := digits(p, i+1, j); ok {
-				*v = snowflake.ID(n)
-				d.i = j + 1
-				return true
-			}
+		if n, j, ok := leadingDigits(p, i+1); ok && j > i+1 && j < len(p) && p[j] == '"' {
+			*v = snowflake.ID(n)
+			d.i = j + 1
+			return true
 		}
 	}
 	raw, ok := d.raw()
 	return ok && v.UnmarshalJSON(raw) == nil
+}
+
+// decTime reproduces (*time.Time).UnmarshalJSON for the RFC 3339 times
+// Discord sends ("2026-11-25T18:11:42.357000+00:00"): it follows the
+// standard library's parseRFC3339, the fast path of the
+// parseStrictRFC3339 the method calls, with the same checks and the same
+// location (time.Local when its offset at that instant is the time's,
+// else a fixed zone; UTC for Z). Anything else, including what only the
+// fallback to time.Parse would accept, is given to the method.
+func (d *hotDecoder) decTime(v *time.Time) bool {
+	if t, end, ok := rfc3339(d.p, d.i); ok {
+		*v = t
+		d.i = end
+		return true
+	}
+	raw, ok := d.raw()
+	return ok && v.UnmarshalJSON(raw) == nil
+}
+
+// rfc3339 parses the JSON string at p[i] as parseRFC3339 does, and returns
+// the index past it; false when parseRFC3339 would fail or the string is
+// anything but the time's plain characters.
+func rfc3339(p []byte, i int) (time.Time, int, bool) {
+	const short = len(`"2006-01-02T15:04:05Z"`)
+	if len(p)-i < short || p[i] != '"' {
+		return time.Time{}, 0, false
+	}
+	s := p[i+1:]
+	yh, ok1 := twoDigits(s[0], s[1], 99)
+	yl, ok2 := twoDigits(s[2], s[3], 99)
+	month, ok3 := twoDigits(s[5], s[6], 12)
+	day, ok4 := twoDigits(s[8], s[9], 31)
+	hour, ok5 := twoDigits(s[11], s[12], 23)
+	minute, ok6 := twoDigits(s[14], s[15], 59)
+	sec, ok7 := twoDigits(s[17], s[18], 59)
+	year := yh*100 + yl
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || day < 1 || day > daysIn(month, year) ||
+		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, 0, false
+	}
+	j, nsec := 19, 0
+	if j+1 < len(s) && s[j] == '.' && s[j+1] >= '0' && s[j+1] <= '9' {
+		n := j + 1
+		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		// parseNanoseconds: the first nine digits, scaled to nanoseconds.
+		frac := s[j+1 : min(n, j+10)]
+		for _, c := range frac {
+			nsec = nsec*10 + int(c-'0')
+		}
+		for range 9 - len(frac) {
+			nsec *= 10
+		}
+		j = n
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	switch {
+	case j+1 < len(s) && s[j] == 'Z' && s[j+1] == '"':
+		return t, i + 1 + j + 2, true
+	case j+6 < len(s) && (s[j] == '+' || s[j] == '-') && s[j+3] == ':' && s[j+6] == '"':
+		hr, okh := twoDigits(s[j+1], s[j+2], 23)
+		mm, okm := twoDigits(s[j+4], s[j+5], 59)
+		if !okh || !okm {
+			return time.Time{}, 0, false
+		}
+		offset := (hr*60 + mm) * 60
+		if s[j] == '-' {
+			offset = -offset
+		}
+		t = t.Add(-time.Duration(offset) * time.Second)
+		if _, local := t.In(time.Local).Zone(); local == offset {
+			t = t.In(time.Local)
+		} else {
+			t = t.In(time.FixedZone("", offset))
+		}
+		return t, i + 1 + j + 7, true
+	}
+	return time.Time{}, 0, false
+}
+
+// twoDigits parses the decimal digits a and b, which must make at most hi.
+func twoDigits(a, b byte, hi int) (int, bool) {
+	x := int(a-'0')*10 + int(b-'0')
+	return x, a >= '0' && a <= '9' && b >= '0' && b <= '9' && x <= hi
+}
+
+// daysIn is the number of days in month of year (the time package's).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // decNonce reproduces (*discord.Nonce).UnmarshalJSON for a string of

@@ -67,6 +67,19 @@ type hotDecoder struct {
 	bad   bool   // nextKey or nextElem met something other than a member or an element
 	key   []byte // the raw key of the member nextKey read
 	fold  [hotMaxKey]byte
+	strs  []string // see newString
+}
+
+// newString returns a pointer to a new empty string, for a *string member.
+// The pointers of one event share allocations of four strings (64 bytes):
+// each is a distinct variable, but one kept alive keeps its three
+// neighbours' headers alive too.
+func (d *hotDecoder) newString() *string {
+	if len(d.strs) == cap(d.strs) {
+		d.strs = make([]string, 0, 4)
+	}
+	d.strs = d.strs[:len(d.strs)+1]
+	return &d.strs[len(d.strs)-1]
 }
 
 // null consumes a null literal, if one is next.
@@ -102,29 +115,38 @@ func (d *hotDecoder) openArray() bool {
 // the object's end, and false with d.bad set on malformed input or on a
 // key that is not plain ASCII: encoding/json would decode its escapes,
 // and it may match a member name under Unicode case folding (K, the
-// Kelvin sign, folds to k).
+// Kelvin sign, folds to k). Compact JSON, as Discord sends it, takes no
+// whitespace skipping.
 func (d *hotDecoder) nextKey() bool {
-	p := d.p
-	i := skipWS(p, d.i)
+	p, i := d.p, d.i
+	if i < len(p) && wsTable[p[i]] {
+		i = skipWS(p, i)
+	}
 	if i >= len(p) {
 		d.bad = true
 		return false
 	}
 	switch p[i] {
+	case ',':
+		i++
 	case '{':
-		i = skipWS(p, i+1)
+		i++
+		if i < len(p) && wsTable[p[i]] {
+			i = skipWS(p, i)
+		}
 		if i < len(p) && p[i] == '}' {
 			d.i, d.depth = i+1, d.depth-1
 			return false
 		}
-	case ',':
-		i = skipWS(p, i+1)
 	case '}':
 		d.i, d.depth = i+1, d.depth-1
 		return false
 	default:
 		d.bad = true
 		return false
+	}
+	if i < len(p) && wsTable[p[i]] {
+		i = skipWS(p, i)
 	}
 	if i >= len(p) || p[i] != '"' {
 		d.bad = true
@@ -136,12 +158,19 @@ func (d *hotDecoder) nextKey() bool {
 		return false
 	}
 	d.key = p[i+1 : j]
-	i = skipWS(p, j+1)
-	if i >= len(p) || p[i] != ':' {
+	j++
+	if j < len(p) && p[j] == ':' {
+		j++
+	} else if j = skipWS(p, j); j < len(p) && p[j] == ':' {
+		j++
+	} else {
 		d.bad = true
 		return false
 	}
-	d.i = skipWS(p, i+1)
+	if j < len(p) && wsTable[p[j]] {
+		j = skipWS(p, j)
+	}
+	d.i = j
 	return true
 }
 
@@ -323,6 +352,52 @@ func digits(p []byte, i, j int) (uint64, bool) {
 		n = sum
 	}
 	return n, true
+}
+
+// leadingDigits reads the decimal digits at p[i:], eight at a time, and
+// returns their value and the index past them; ok is false when there
+// are more than 20 or they overflow a uint64.
+func leadingDigits(p []byte, i int) (n uint64, end int, ok bool) {
+	j := i
+	for j+8 <= len(p) && j-i < 16 {
+		v, all := eightDigits(binary.LittleEndian.Uint64(p[j:]))
+		if !all {
+			break
+		}
+		n = n*100000000 + v
+		j += 8
+	}
+	for j < len(p) && p[j] >= '0' && p[j] <= '9' && j-i < 19 {
+		n = n*10 + uint64(p[j]-'0')
+		j++
+	}
+	if j < len(p) && p[j] >= '0' && p[j] <= '9' {
+		// The 20th digit: the only one that can overflow.
+		hi, lo := bits.Mul64(n, 10)
+		sum, carry := bits.Add64(lo, uint64(p[j]-'0'), 0)
+		if hi != 0 || carry != 0 {
+			return 0, 0, false
+		}
+		n, j = sum, j+1
+		if j < len(p) && p[j] >= '0' && p[j] <= '9' {
+			return 0, 0, false
+		}
+	}
+	return n, j, true
+}
+
+// eightDigits returns the value of the eight ASCII digits in w, the first
+// in its low byte, and false if they are not all digits (the SWAR
+// method: each byte minus '0' and plus 6 must stay within 0x30..0x3f).
+func eightDigits(w uint64) (uint64, bool) {
+	const nibbles = 0xF0F0F0F0F0F0F0F0
+	if (w&nibbles)|((w+0x0606060606060606)&nibbles)>>4 != 0x3333333333333333 {
+		return 0, false
+	}
+	w -= 0x3030303030303030
+	w = w*10 + w>>8 // each even byte: two digits
+	w = ((w&0x000000FF000000FF)*(100+1000000<<32) + (w>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
+	return w, true
 }
 
 // integer reads a number into a signed integer of the given size; set is

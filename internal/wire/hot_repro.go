@@ -105,14 +105,20 @@ func rfc3339(p []byte, i int) (time.Time, int, bool) {
 			offset = -offset
 		}
 		t = t.Add(-time.Duration(offset) * time.Second)
-		if _, local := t.In(time.Local).Zone(); local == offset {
-			t = t.In(time.Local)
+		if lt := t.In(time.Local); zoneOffset(lt) == offset {
+			t = lt
 		} else {
 			t = t.In(time.FixedZone("", offset))
 		}
 		return t, i + 1 + j + 7, true
 	}
 	return time.Time{}, 0, false
+}
+
+// zoneOffset is t's zone offset in seconds.
+func zoneOffset(t time.Time) int {
+	_, off := t.Zone()
+	return off
 }
 
 // twoDigits parses the decimal digits a and b, which must make at most hi.

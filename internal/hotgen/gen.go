@@ -78,6 +78,19 @@ func newGenerator() *generator {
 	return g
 }
 
+// planAll plans the roots and the images the reproductions decode into,
+// and every type they need.
+func (g *generator) planAll() {
+	for _, r := range roots {
+		g.plan(r.typ)
+	}
+	for _, im := range images {
+		if im.decoded {
+			g.plan(im.typ)
+		}
+	}
+}
+
 // plan returns how t is decoded, planning the types it needs on the way.
 // The order of its checks is encoding/json's (indirect, then the kind).
 func (g *generator) plan(t reflect.Type) *plan {
@@ -309,14 +322,7 @@ func generate() ([]byte, error) {
 		return nil, err
 	}
 	g := newGenerator()
-	for _, r := range roots {
-		g.plan(r.typ)
-	}
-	for _, im := range images {
-		if im.decoded {
-			g.plan(im.typ)
-		}
-	}
+	g.planAll()
 	var body bytes.Buffer
 	g.emitEvent(&body)
 	for _, t := range g.order {

@@ -50,14 +50,7 @@ func TestGuardsDetectChange(t *testing.T) {
 // members it cannot set (a nil interface with omitempty).
 func TestJSONFieldsMatchEncodingJSON(t *testing.T) {
 	g := newGenerator()
-	for _, r := range roots {
-		g.plan(r.typ)
-	}
-	for _, im := range images {
-		if im.decoded {
-			g.plan(im.typ)
-		}
-	}
+	g.planAll()
 	marshaler := reflect.TypeFor[stdjson.Marshaler]()
 	checked := 0
 	for _, typ := range g.order {

@@ -135,3 +135,61 @@ func variedMessages(tb testing.TB, n int) [][]byte {
 	}
 	return out
 }
+
+// hotFrames are the realistic frames of each hot event type, by type.
+var hotFrames = []struct {
+	t    gateway.EventType
+	file string
+}{
+	{gateway.EventTypeMessageCreate, "message_create.json"},
+	{gateway.EventTypeMessageUpdate, "message_update.json"},
+	{gateway.EventTypeMessageDelete, "message_delete.json"},
+	{gateway.EventTypeMessageReactionAdd, "message_reaction_add.json"},
+	{gateway.EventTypeMessageReactionRemove, "message_reaction_remove.json"},
+	{gateway.EventTypeTypingStart, "typing_start.json"},
+	{gateway.EventTypePresenceUpdate, "presence_update.json"},
+	{gateway.EventTypeGuildMemberAdd, "guild_member_add.json"},
+	{gateway.EventTypeGuildMemberUpdate, "guild_member_update.json"},
+	{gateway.EventTypeInteractionCreate, "interaction_create.json"},
+	{gateway.EventTypeVoiceStateUpdate, "voice_state_update.json"},
+}
+
+// BenchmarkDecodeHot decodes the data of each hot event type's realistic
+// frame into disgo's type: with the JSON engine alone, encoding/json
+// ("std") and go-json ("fast", the default), and with DecodeDispatch,
+// which tries the hot decoder first, over go-json ("hot"). bytedance/sonic is measured
+// beside them in the nested module internal/wire/sonicbench.
+func BenchmarkDecodeHot(b *testing.B) {
+	for _, hf := range hotFrames {
+		env := mustEnvelope(b, loadFrame(b, hf.file))
+		if env.Type != hf.t {
+			b.Fatalf("%s holds %s", hf.file, env.Type)
+		}
+		for _, e := range engines {
+			b.Run(string(hf.t)+"/"+e.name, func(b *testing.B) {
+				e.use()
+				defer UseStdJSON()
+				b.ReportAllocs()
+				b.SetBytes(int64(len(env.D)))
+				for b.Loop() {
+					if _, err := engineDispatch(env.Type, env.D); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run(string(hf.t)+"/hot", func(b *testing.B) {
+			defer UseFastJSON()() // what the hot decoder leaves to the engine goes to the default one
+			if _, ok := hotDecode(env.Type, env.D); !ok {
+				b.Fatal("the hot decoder declines it")
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(env.D)))
+			for b.Loop() {
+				if _, err := DecodeDispatch(env.Type, env.D); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

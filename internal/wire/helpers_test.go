@@ -14,6 +14,11 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var frameFiles = []string{
 	"message_create.json", "guild_create.json", "ready.json",
 	"hello.json", "invalid_session.json", "heartbeat_ack.json",
+	// One of each hot type but MESSAGE_CREATE, in Discord's shapes.
+	"message_update.json", "message_delete.json", "message_reaction_add.json",
+	"message_reaction_remove.json", "typing_start.json", "presence_update.json",
+	"guild_member_add.json", "guild_member_update.json", "interaction_create.json",
+	"voice_state_update.json",
 }
 
 func loadFrame(tb testing.TB, name string) []byte {

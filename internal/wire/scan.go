@@ -160,8 +160,12 @@ func unquote(b []byte) (string, error) {
 			}
 			i += 2
 		case c < utf8.RuneSelf:
-			sb.WriteByte(c)
-			i++
+			j := i + 1
+			for j < len(b) && plainTable[b[j]] {
+				j++
+			}
+			sb.Write(b[i:j])
+			i = j
 		default:
 			r, size := utf8.DecodeRune(b[i:])
 			sb.WriteRune(r) // RuneError for invalid UTF-8, as encoding/json

@@ -31,7 +31,11 @@ type conn struct {
 	// takes one retries its syscall and waits again on EAGAIN.
 	rready, wready chan struct{}
 	rdl, wdl       *deadline
-	events         uint64 // epoll events reported for the socket; pacer.mu
+	// drained is set when the last read(2) emptied the receive queue (it
+	// answered EAGAIN, or fewer bytes than asked): the socket has nothing
+	// until its next event. rmu.
+	drained bool
+	events  uint64 // epoll events reported for the socket; pacer.mu
 
 	closing  chan struct{} // closed by the first Close: waits end
 	closed   chan struct{} // closed once fd is closed and detached
@@ -64,6 +68,10 @@ func (c *conn) Read(b []byte) (int, error) {
 		b = b[:maxRW]
 	}
 	for {
+		if c.drained && len(b) > 0 {
+			c.drained = false
+			c.waitReadable()
+		}
 		if !c.ref.acquire() {
 			return 0, c.opError("read", net.ErrClosed)
 		}
@@ -82,22 +90,32 @@ func (c *conn) Read(b []byte) (int, error) {
 		c.unref()
 		switch {
 		case err == nil && n > 0:
+			// A short read emptied the receive queue: whatever comes
+			// next brings an event, so the next Read waits for its
+			// token instead of asking read(2) to answer EAGAIN.
+			c.drained = n < len(b)
 			return n, nil
 		case err == nil:
 			return 0, io.EOF
 		case err == syscall.EINTR:
 		case err == syscall.EAGAIN:
-			if c.onWait != nil {
-				c.onWait(false)
-			}
-			select {
-			case <-c.rready:
-			case <-c.rdl.wait():
-			case <-c.closing:
-			}
+			c.drained = true
 		default:
 			return 0, c.opError("read", os.NewSyscallError("read", err))
 		}
+	}
+}
+
+// waitReadable waits for the pacer's read token, the read deadline or
+// Close. rmu is held.
+func (c *conn) waitReadable() {
+	if c.onWait != nil {
+		c.onWait(false)
+	}
+	select {
+	case <-c.rready:
+	case <-c.rdl.wait():
+	case <-c.closing:
 	}
 }
 

@@ -45,7 +45,7 @@ type pacer struct {
 	kick   chan struct{} // capacity 1: ends the current sleep
 	quit   chan struct{} // closed when the pacer must exit
 	done   chan struct{} // closed when run has returned and ep is closed
-	wakes  atomic.Uint64 // epoll_wait returns with events
+	wakes  atomic.Uint64 // epoll_waits that returned events
 
 	mu    sync.Mutex
 	conns map[uint32]*conn
@@ -180,6 +180,12 @@ func (p *pacer) run() {
 		sleep = time.NewTimer(p.period)
 		sleep.Stop()
 	}
+	// After a sleep the pacer looks (a non-blocking epoll_wait) before it
+	// blocks: at steady traffic something is ready every period, and the
+	// pacer then never blocks in a syscall at all. That saves the
+	// runtime's work around a blocking syscall (sysmon taking the P
+	// away, the thread getting one back) at every period.
+	block := true
 	for {
 		// A kick sent before this point is served by this wait: the
 		// writer that sent it is already waiting for the event.
@@ -187,7 +193,11 @@ func (p *pacer) run() {
 		case <-p.kick:
 		default:
 		}
-		n, err := syscall.EpollWait(p.ep, events, -1)
+		timeout := 0
+		if block {
+			timeout = -1
+		}
+		n, err := syscall.EpollWait(p.ep, events, timeout)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -196,6 +206,11 @@ func (p *pacer) run() {
 			// epoll set or the buffer is not ours: a bug in this package.
 			panic(fmt.Sprintf("pacedconn: epoll_wait: %v", err))
 		}
+		if n == 0 {
+			block = true // nothing was ready: wait for something
+			continue
+		}
+		block = sleep == nil
 		p.wakes.Add(1)
 		p.mu.Lock()
 		for _, ev := range events[:n] {

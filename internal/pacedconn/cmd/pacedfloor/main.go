@@ -204,15 +204,17 @@ func printTable(out io.Writer, cfg config, rows []row) {
 	fmt.Fprintf(out, "%d shards, %v window after %v warm-up; CPU of the reader process only (getrusage)\n\n",
 		cfg.shards, cfg.window, cfg.warmup)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "rate (frames/s)\treader\tframes/s\tuser µs/frame\tsys µs/frame\ttotal µs/frame\t")
+	fmt.Fprintln(tw, "rate (frames/s)\treader\tframes/s\tuser µs/frame\tsys µs/frame\ttotal µs/frame\tCPU ms/s\t")
 	for _, r := range rows {
-		n := float64(r.result.Frames)
-		if n == 0 {
-			n = 1
+		perSec := (r.result.UserNS + r.result.SysNS) / 1e6 / cfg.window.Seconds()
+		if r.result.Frames == 0 {
+			fmt.Fprintf(tw, "%.0f\t%s\t0\t-\t-\t-\t%.2f\t\n", r.rate, r.reader, perSec)
+			continue
 		}
+		n := float64(r.result.Frames)
 		user, sys := r.result.UserNS/1e3/n, r.result.SysNS/1e3/n
-		fmt.Fprintf(tw, "%.0f\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t\n", r.rate, r.reader,
-			float64(r.result.Frames)/cfg.window.Seconds(), user, sys, user+sys)
+		fmt.Fprintf(tw, "%.0f\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", r.rate, r.reader,
+			n/cfg.window.Seconds(), user, sys, user+sys, perSec)
 	}
 	_ = tw.Flush()
 }

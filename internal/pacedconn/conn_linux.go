@@ -42,6 +42,7 @@ type conn struct {
 	closeErr error         // close(2)'s error, read after closed
 
 	laddr, raddr net.Addr // set by dial before the conn is returned
+	idle         func()   // Dialer.Idle; set by dial before the conn is returned
 
 	// Tests only: onWait is called as a call starts waiting, inRead
 	// between a Read's reference and its syscall.
@@ -70,6 +71,9 @@ func (c *conn) Read(b []byte) (int, error) {
 	for {
 		if c.drained && len(b) > 0 {
 			c.drained = false
+			if c.idle != nil {
+				c.idle()
+			}
 			c.waitReadable()
 		}
 		if !c.ref.acquire() {

@@ -103,6 +103,7 @@ func (d *Dialer) connect(ctx context.Context, network string, ap netip.AddrPort)
 		return nil, dialErr(err)
 	}
 	c := newConn(fd, network)
+	c.idle = d.Idle
 	if err := attach(c, d.Period); err != nil {
 		_ = syscall.Close(fd)
 		return nil, dialErr(err)

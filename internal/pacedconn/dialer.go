@@ -30,6 +30,14 @@ type Dialer struct {
 	// net.Dialer's KeepAlive is: 0 means 15 s, a negative value disables
 	// keep-alive probes.
 	KeepAlive time.Duration
+
+	// Idle, if set, is called by a Read of the connection, on the reading
+	// goroutine, each time the Read is about to wait for data: every byte
+	// that had arrived has been read. A reader that collects what it reads
+	// can hand it on there, so that no collected item waits for the next
+	// segment. Idle must not read from the connection. Off Linux it is
+	// called before every Read.
+	Idle func()
 }
 
 // DialContext connects to address on network ("tcp", "tcp4" or "tcp6").

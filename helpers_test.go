@@ -2,7 +2,9 @@ package megane
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,9 +95,20 @@ func (t *tally) waitFor(tb testing.TB, what string, cond func(t *tally) bool) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			tb.Fatalf("timed out waiting for %s", what)
+			tb.Fatalf("timed out waiting for %s; events so far:\n%s", what, t.trace())
 		}
 	}
+}
+
+// trace lists the events seen so far, one a line, for a failure message.
+func (t *tally) trace() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	for _, e := range t.events {
+		fmt.Fprintf(&b, "  %v cluster=%d shard=%d gen=%d err=%v\n", e.Kind, e.Cluster, e.Shard, e.Generation, e.Err)
+	}
+	return b.String()
 }
 
 func (t *tally) count(kind EventKind, clusterID int) int {

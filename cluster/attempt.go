@@ -250,8 +250,10 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	opened, marked, activated := false, false, false
 	for {
 		var timer <-chan time.Time
+		var changed <-chan struct{} // the readiness's next change, while not marked
 		if opened && !marked {
-			all, next, late := a.ready.check(time.Now(), c.cfg.readyTimeout)
+			all, next, late, ch := a.ready.check(time.Now(), c.cfg.readyTimeout)
+			changed = ch
 			if len(late) > 0 {
 				a.log.Warn("guilds still unavailable after the ready timeout; counting the shards ready",
 					slog.Any("shards", late), slog.Duration("timeout", c.cfg.readyTimeout))
@@ -274,10 +276,6 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 				readyTimer.Reset(time.Until(next))
 				timer = readyTimer.C
 			}
-		}
-		var changed <-chan struct{}
-		if !marked {
-			changed = a.ready.wait()
 		}
 		var activate <-chan struct{}
 		if a.standby && marked && !activated {

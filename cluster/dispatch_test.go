@@ -63,7 +63,7 @@ func TestReadiness(t *testing.T) {
 				}
 				r.observe(s.shard, s.t, s.ev)
 			}
-			all, _, late := r.check(time.Now(), time.Hour)
+			all, _, late, _ := r.check(time.Now(), time.Hour)
 			if all != tt.wantAll || !slices.Equal(late, tt.wantLate) {
 				t.Fatalf("check = %v %v, want %v %v", all, late, tt.wantAll, tt.wantLate)
 			}
@@ -76,16 +76,43 @@ func TestReadinessTimeout(t *testing.T) {
 	r := newReadiness([]int{0})
 	r.observe(0, gateway.EventTypeReady, gateway.EventReady{Guilds: []discord.UnavailableGuild{{ID: 5}}})
 	now := time.Now()
-	all, next, late := r.check(now, time.Minute)
+	all, next, late, _ := r.check(now, time.Minute)
 	if all || next.IsZero() || late != nil {
 		t.Fatalf("before the timeout: %v %v %v", all, next, late)
 	}
-	all, _, late = r.check(next, time.Minute)
+	all, _, late, changed := r.check(next, time.Minute)
 	if !all || !slices.Equal(late, []int{0}) {
 		t.Fatalf("at the timeout: %v %v", all, late)
 	}
-	if r.wait() != nil {
-		t.Fatal("wait channel after all ready")
+	if changed != nil {
+		t.Fatal("a change channel after all ready")
+	}
+}
+
+// TestReadinessChangeRightAfterCheck: the last GUILD_CREATE may be
+// observed by the executor right after the attempt's check found a shard
+// pending. The channel the check returned must then be closed, or the
+// attempt waits for a change that never comes and the cluster is never
+// ready (seen under load in the cluster and root tests: a restart that
+// never became ready).
+func TestReadinessChangeRightAfterCheck(t *testing.T) {
+	t.Parallel()
+	r := newReadiness([]int{0})
+	r.observe(0, gateway.EventTypeReady, gateway.EventReady{Guilds: []discord.UnavailableGuild{{ID: 5}}})
+	all, _, _, changed := r.check(time.Now(), time.Hour)
+	if all || changed == nil {
+		t.Fatalf("check = %v, %v: want pending with a change channel", all, changed)
+	}
+	var g gateway.EventGuildCreate
+	g.ID = 5
+	r.observe(0, gateway.EventTypeGuildCreate, g) // between the check and the wait
+	select {
+	case <-changed:
+	default:
+		t.Fatal("the change after the check did not close its channel")
+	}
+	if all, _, _, _ := r.check(time.Now(), time.Hour); !all {
+		t.Fatal("not all ready after the last guild")
 	}
 }
 

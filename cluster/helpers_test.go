@@ -3,7 +3,9 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -273,8 +275,36 @@ func (h *harness) waitReady() {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	if err := h.c.WaitReady(ctx); err != nil {
-		h.t.Fatalf("WaitReady: %v (last error %v)", err, h.c.LastError())
+		h.t.Fatalf("WaitReady: %v (last error %v)\n%s", err, h.c.LastError(), h.diagnose())
 	}
+}
+
+// diagnose describes the cluster and the fake for a failure message: the
+// fake's counters, each shard's sessions and the seqs the recorder got,
+// the shards' stats and the cluster's events.
+func (h *harness) diagnose() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "fake counters: %+v\n", h.fake.Counters())
+	for _, id := range h.c.ShardIDs() {
+		l := h.fake.Ledger()
+		for _, sess := range l.Sessions(id) {
+			fmt.Fprintf(&b, "shard %d session %s: last seq %d\n", id, sess, l.LastSeq(id, sess))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, st := range h.c.Stats(ctx).Shards {
+		fmt.Fprintf(&b, "shard stats: %+v\n", st)
+	}
+	h.rec.mu.Lock()
+	defer h.rec.mu.Unlock()
+	for id, seqs := range h.rec.seqs {
+		fmt.Fprintf(&b, "recorder: shard %d got %d seqs\n", id, len(seqs))
+	}
+	for _, e := range h.rec.events {
+		fmt.Fprintf(&b, "event: %v shard=%d gen=%d err=%v\n", e.Kind, e.Shard, e.Generation, e.Err)
+	}
+	return b.String()
 }
 
 // session returns the only session of a shard.

@@ -43,16 +43,6 @@ func (r *readiness) notify() {
 	r.changed = make(chan struct{})
 }
 
-// wait returns a channel closed at the next change (nil once all ready).
-func (r *readiness) wait() <-chan struct{} {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.done {
-		return nil
-	}
-	return r.changed
-}
-
 // observe looks at one dispatch on its way to the client.
 func (r *readiness) observe(shardID int, t gateway.EventType, ev gateway.EventData) {
 	switch t {
@@ -106,7 +96,10 @@ func (r *readiness) resumed(shardID int) {
 // check reports whether every shard is ready, marking ready the shards
 // whose guilds did not all arrive within timeout of READY (returned in
 // late). next is the earliest time a pending shard times out, or zero.
-func (r *readiness) check(now time.Time, timeout time.Duration) (all bool, next time.Time, late []int) {
+// changed is closed at the next change after this check (nil once all
+// are ready): taken under the same lock as the check, so that a change
+// right after it is never missed.
+func (r *readiness) check(now time.Time, timeout time.Duration) (all bool, next time.Time, late []int, changed <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	all = true
@@ -129,6 +122,7 @@ func (r *readiness) check(now time.Time, timeout time.Duration) (all bool, next 
 	}
 	if all {
 		r.done = true
+		return all, next, late, nil
 	}
-	return all, next, late
+	return all, next, late, r.changed
 }

@@ -13,7 +13,7 @@ func (h *harness) restartAndWait(kind RestartKind) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	if err := h.c.RestartAndWait(ctx, kind); err != nil {
-		h.t.Fatalf("RestartAndWait(%v) = %v", kind, err)
+		h.t.Fatalf("RestartAndWait(%v) = %v\n%s", kind, err, h.diagnose())
 	}
 }
 

@@ -50,6 +50,7 @@ type config struct {
 	statsWindow      time.Duration
 	heartbeatAckHook bool
 	batchHandler     func(*Shard, []Dispatch) // WithBatchHandler; nil: the handler given to New
+	readCoalescing   time.Duration            // WithReadCoalescing; 0: Go's netpoller
 }
 
 func defaultConfig() config {
@@ -184,6 +185,21 @@ func WithState(state State) Option {
 // the shard closes. Negative values mean 0.
 func WithDispatchBuffer(n int) Option {
 	return func(c *config) { c.dispatchBuffer = n }
+}
+
+// WithReadCoalescing sets how long incoming data may wait before the
+// shard reads it, so that one wake-up serves every frame that arrived on
+// every shard meanwhile. Go's netpoller wakes a reader for each TCP
+// segment; at a gateway's paced traffic (one small frame at a time) those
+// wake-ups, not decoding, are most of a shard's CPU. With d > 0 the
+// connection is a socket the netpoller never sees, watched by one pacer
+// goroutine per period (shared by every shard of the process with the
+// same d) that wakes the readers with data, then sleeps d. The cost: an
+// event is delivered up to d later than with the netpoller. Writes
+// (heartbeats, identifies) are not delayed. 0 (or a negative d) reads
+// through the netpoller. Only Linux paces; elsewhere d is ignored.
+func WithReadCoalescing(d time.Duration) Option {
+	return func(c *config) { c.readCoalescing = max(d, 0) }
 }
 
 // WithBackoff sets the reconnect backoff: the first retry after a healthy

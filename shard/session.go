@@ -17,6 +17,7 @@ import (
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 
+	"github.com/megane-go/megane/internal/pacedconn"
 	"github.com/megane-go/megane/internal/wire"
 )
 
@@ -142,26 +143,38 @@ func (s *Shard) connect() (healthy bool, err error) {
 	return ss.healthy, err
 }
 
-// dialer returns the dialer of the next connection. With a batch handler
-// it dials TCP connections that tell the read loop when they are about to
-// wait (see idleConn), through idle, which the caller sets once the
-// session exists.
+// dialer returns the dialer of the next connection. With read coalescing
+// (WithReadCoalescing) it dials through pacedconn; with a batch handler it
+// dials TCP connections that tell the read loop when they are about to
+// wait (see idleConn, and pacedconn.Dialer.Idle), through idle, which the
+// caller sets once the session exists.
 func (s *Shard) dialer() (*websocket.Dialer, *func()) {
-	if s.cfg.batchHandler == nil {
+	period := s.cfg.readCoalescing
+	paced := period > 0 && pacedconn.Supported
+	if s.cfg.batchHandler == nil && !paced {
 		return dialer, nil
 	}
-	idle := new(func())
+	var idle *func()
+	var onIdle func()
+	if s.cfg.batchHandler != nil {
+		idle = new(func())
+		onIdle = func() {
+			if *idle != nil {
+				(*idle)()
+			}
+		}
+	}
 	d := *dialer
 	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if paced {
+			pd := pacedconn.Dialer{Period: period, Idle: onIdle}
+			return pd.DialContext(ctx, network, addr)
+		}
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		return newIdleConn(c, func() {
-			if *idle != nil {
-				(*idle)()
-			}
-		}), nil
+		return newIdleConn(c, onIdle), nil
 	}
 	return &d, idle
 }

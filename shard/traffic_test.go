@@ -2,6 +2,7 @@ package shard
 
 import (
 	"testing"
+	"time"
 
 	"github.com/disgoorg/disgo/gateway"
 
@@ -12,22 +13,26 @@ import (
 // handOvers are the three ways a shard hands decoded events on: through
 // its dispatch queue (the default), from the read loop one by one
 // (WithDispatchBuffer(0)), and from the read loop in batches
-// (WithBatchHandler, as a cluster does).
+// (WithBatchHandler, as a cluster does); the first and the last also over
+// a paced socket (WithReadCoalescing).
 func handOvers(r *recorder) []struct {
 	name string
 	opts []Option
 } {
+	batches := func(s *Shard, batch []Dispatch) {
+		for _, d := range batch {
+			r.handle(s, d.Type, d.Seq, d.Data)
+		}
+	}
 	return []struct {
 		name string
 		opts []Option
 	}{
 		{"queue", nil},
 		{"direct", []Option{WithDispatchBuffer(0)}},
-		{"batches", []Option{WithBatchHandler(func(s *Shard, batch []Dispatch) {
-			for _, d := range batch {
-				r.handle(s, d.Type, d.Seq, d.Data)
-			}
-		})}},
+		{"batches", []Option{WithBatchHandler(batches)}},
+		{"queue-paced", []Option{WithReadCoalescing(2 * time.Millisecond)}},
+		{"batches-paced", []Option{WithBatchHandler(batches), WithReadCoalescing(2 * time.Millisecond)}},
 	}
 }
 

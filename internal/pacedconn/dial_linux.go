@@ -247,3 +247,8 @@ func tcpAddr(sa syscall.Sockaddr) *net.TCPAddr {
 	}
 	return &net.TCPAddr{}
 }
+
+func isPaced(c net.Conn) bool {
+	_, ok := c.(*conn)
+	return ok
+}

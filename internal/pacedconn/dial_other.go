@@ -32,3 +32,5 @@ func (c *idleConn) Read(p []byte) (int, error) {
 	c.idle()
 	return c.Conn.Read(p)
 }
+
+func isPaced(net.Conn) bool { return false }

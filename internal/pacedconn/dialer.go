@@ -61,3 +61,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	}
 	return d.dial(ctx, network, address)
 }
+
+// IsPaced reports whether c is a connection of this package, read through
+// a pacer.
+func IsPaced(c net.Conn) bool { return isPaced(c) }

@@ -16,8 +16,10 @@ func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOpti
 	// user's shard options may set another). The shards hand their decoded
 	// events to the executor (tap) from their read loops, in batches of
 	// what each read in one go: no queue nor goroutine of their own, and
-	// one wake-up of the executor per batch, not per event.
-	shardOpts := append([]shard.Option{shard.WithReadyTimeout(c.cfg.readyTimeout)}, c.cfg.shardOpts...)
+	// one wake-up of the executor per batch, not per event. They read with
+	// DefaultReadCoalescing unless the user's shard options say otherwise.
+	shardOpts := append([]shard.Option{shard.WithReadyTimeout(c.cfg.readyTimeout),
+		shard.WithReadCoalescing(DefaultReadCoalescing)}, c.cfg.shardOpts...)
 	shardOpts = append(shardOpts, shard.WithBatchHandler(a.exec.tap))
 	if c.cfg.gatewayURL != "" {
 		shardOpts = append(shardOpts, shard.WithURL(c.cfg.gatewayURL))

@@ -32,6 +32,7 @@ func writeMarkdown(w io.Writer, r *report, chart string) error {
 	fmt.Fprintf(&b, "| Megane 2 clusters ÷ 1 cluster, wall events/s | %s | > 1× |\n", fmtRatio(r.TwoVsOneCluster))
 	fmt.Fprintf(&b, "| the same with %s | %s | (context) |\n", r.workingHandler(), fmtRatio(r.TwoVsOneWorking))
 	fmt.Fprintf(&b, "| heap per guild (guilds, channels, roles, members), Megane's compact cache ÷ disgo's default | %s | ≤ 0.75× |\n\n", fmtRatio(r.MemoryVsDisgo))
+	writeTargetsMarkdown(&b, r)
 	if chart != "" {
 		fmt.Fprintf(&b, "## Throughput versus shard count\n\n![MESSAGE_CREATE events per CPU-second versus shards](%s)\n\n", chart)
 	}
@@ -43,4 +44,22 @@ func writeMarkdown(w io.Writer, r *report, chart string) error {
 	fmt.Fprintf(&b, "```\n")
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeTargetsMarkdown writes issue 12's targets as a table, with the
+// paced headline's definition above it.
+func writeTargetsMarkdown(b *bytes.Buffer, r *report) {
+	if len(r.Targets) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Issue 12 targets\n\n")
+	fmt.Fprintf(b, "Paced: the fake sends MESSAGE_CREATE at a fixed total rate over %d shards (10k/s and 1k/s), caches off; "+
+		"CPU per event is the bot process's user + system CPU over the window ÷ the events its handler counted. "+
+		"Overhead: Megane's CPU per event minus the limit plus disgo's own event dispatch, within each round. "+
+		"RSS is VmRSS and VmHWM of the bot child. Each figure is judged beside a baseline measured in this run.\n\n", headlineShards)
+	fmt.Fprintf(b, "| target | figure | bound | same-run baseline | outcome |\n| --- | --- | --- | --- | --- |\n")
+	for _, t := range r.Targets {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", t.Name, t.figureText(), t.boundText(), t.Baseline, t.Outcome)
+	}
+	fmt.Fprintf(b, "\n")
 }

@@ -15,13 +15,7 @@ func TestSteppedBotAnswersEachRep(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	l := testLauncher(t)
-	fake, addr, err := startFake(ctx, l, fakeSpec{Shards: 2, Guilds: 6, Members: 3, Channels: 4, Roles: 2, MaxConcurrency: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.stop()
-	spec := partySpec{Party: partyMegane, Engine: engineFast, Shards: 2, Clusters: 2, Guilds: 6, Fake: addr,
-		Bench: benchPlan{WarmupPerShard: 20, RepSeconds: 0.01, MinPerShard: 30}}
+	spec := toyBotSpec(ctx, t, l, benchPlan{WarmupPerShard: 20, RepSeconds: 0.01, MinPerShard: 30})
 	var ready botResult
 	st, err := l.startStepped(ctx, "bot-stepped", spec, &ready, time.Minute)
 	if err != nil {
@@ -46,10 +40,11 @@ func TestSteppedBotAnswersEachRep(t *testing.T) {
 	}
 }
 
-// TestSteppedLimitMeasuresBothPasses drives the stepped limit child: each
-// repetition gives the decode-only pass and the pass through disgo's
-// event manager, and the second costs more per event.
-func TestSteppedLimitMeasuresBothPasses(t *testing.T) {
+// TestSteppedLimitMeasuresEveryPass drives the stepped limit child: each
+// repetition gives the decode-only pass, the pass through disgo's event
+// manager, and the scan-only and validate-only passes, each of whole
+// passes over the recorded frames.
+func TestSteppedLimitMeasuresEveryPass(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -62,8 +57,10 @@ func TestSteppedLimitMeasuresBothPasses(t *testing.T) {
 	if err := st.rep(&ls); err != nil {
 		t.Fatal(err)
 	}
-	if ls.Decode.Events == 0 || ls.Decode.Events%200 != 0 || ls.Dispatch.Events == 0 || ls.Dispatch.Events%200 != 0 {
-		t.Errorf("step %+v; want whole passes of 200 events in both", ls)
+	for name, s := range map[string]sample{"decode": ls.Decode, "dispatch": ls.Dispatch, "scan": ls.Scan, "validate": ls.Validate} {
+		if s.Events == 0 || s.Events%200 != 0 || s.CPUSec <= 0 {
+			t.Errorf("%s pass %+v; want whole passes of 200 events and CPU time", name, s)
+		}
 	}
 }
 

@@ -58,7 +58,7 @@ func mainCode() int {
 	quick := flag.Bool("quick", false, "short run (under 2 minutes): 16 shards, 1 and 2 clusters, no compression")
 	asJSON := flag.Bool("json", false, "print one JSON document on stdout instead of tables")
 	svgPath := flag.String("svg", "", "write the throughput chart (SVG) to this file")
-	mdPath := flag.String("md", "", "write a Markdown report (RESULTS.md) to this file; needs -svg for the chart link")
+	mdPath := flag.String("md", "", "write a Markdown report (RESULTS.md) to this file, keeping the soak's section of the file it replaces; needs -svg for the chart link")
 	only := flag.String("only", "", "run one section: "+strings.Join(sections, ", "))
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the headline Megane bot's MESSAGE_CREATE run to this file")
 	noJSONv2 := flag.Bool("no-jsonv2", false, "skip the disgo baseline built with GOEXPERIMENT=jsonv2")
@@ -151,7 +151,7 @@ func mainCode() int {
 				chart = filepath.ToSlash(rel)
 			}
 		}
-		if err := writeFile(*mdPath, func(w io.Writer) error { return writeMarkdown(w, r.rep, chart) }); err != nil {
+		if err := writeMarkdownFile(*mdPath, r.rep, chart); err != nil {
 			r.fail("writing %s: %v", *mdPath, err)
 		}
 	}

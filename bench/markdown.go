@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -62,4 +65,53 @@ func writeTargetsMarkdown(b *bytes.Buffer, r *report) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", t.Name, t.figureText(), t.boundText(), t.Baseline, t.Outcome)
 	}
 	fmt.Fprintf(b, "\n")
+}
+
+// The soak's section of bench/RESULTS.md lies between these markers
+// (go run ./bench/soak -md writes it in place); the bench's -md keeps it.
+const (
+	soakBegin = "<!-- soak:begin -->"
+	soakEnd   = "<!-- soak:end -->"
+)
+
+// soakSection returns the soak's section of a results file, markers
+// included: from the first begin marker to the first end marker after it.
+// It returns nil when old has no complete section.
+func soakSection(old []byte) []byte {
+	i := bytes.Index(old, []byte(soakBegin))
+	if i < 0 {
+		return nil
+	}
+	j := bytes.Index(old[i:], []byte(soakEnd))
+	if j < 0 {
+		return nil
+	}
+	return old[i : i+j+len(soakEnd)]
+}
+
+// withSoakSection returns md with old's soak section, byte for byte, at
+// its end, or md itself when old has none.
+func withSoakSection(md, old []byte) []byte {
+	sec := soakSection(old)
+	if sec == nil {
+		return md
+	}
+	out := bytes.TrimRight(md, "\n")
+	out = append(out[:len(out):len(out)], "\n\n"...)
+	out = append(out, sec...)
+	return append(out, '\n')
+}
+
+// writeMarkdownFile writes the report to path as writeMarkdown does,
+// carrying over the soak's section of the file it replaces, if any.
+func writeMarkdownFile(path string, r *report, chart string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var b bytes.Buffer
+	if err := writeMarkdown(&b, r, chart); err != nil {
+		return err
+	}
+	return os.WriteFile(path, withSoakSection(b.Bytes(), old), 0o644)
 }

@@ -177,6 +177,7 @@ func (r *report) finish(md mode) {
 	r.MeganeOverheadPaced, r.MeganeOverheadPaced1k = f.pacedOverhead[hi].v, f.pacedOverhead[lo].v
 	r.RSSStartPeakVsSettled, r.RSSPerGuildVsDisgo = f.startPeak.v, f.rssPerGuild.v
 	r.Targets = issue12Targets(f)
+	r.noteRSS()
 	_ = md
 }
 
@@ -186,6 +187,32 @@ func (r *report) workingHandler() string {
 		return "a handler that spins per message"
 	}
 	return fmt.Sprintf("a handler that spins %.1f µs per message", r.Paired.HandlerWorkUS)
+}
+
+// noteRSS notes the bots' stream RSS figures that are missing, or whose
+// peak could not be reset (the memory section notes its own).
+func (r *report) noteRSS() {
+	var phases []rssPhase
+	if r.Paired != nil {
+		for _, s := range r.Paired.Series {
+			if s.RSS != nil {
+				phases = append(phases, *s.RSS)
+			}
+		}
+	}
+	for _, c := range r.Throughput {
+		if c.Err == "" {
+			phases = append(phases, c.RSS)
+		}
+	}
+	for _, p := range phases {
+		switch {
+		case p.Err != "":
+			r.Notes = appendOnce(r.Notes, "RSS: no stream figures: "+p.Err)
+		case !p.PeakReset:
+			r.Notes = appendOnce(r.Notes, noteNoPeakReset)
+		}
+	}
 }
 
 // writeTables prints the human-readable report.

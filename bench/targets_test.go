@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -187,5 +188,42 @@ func TestTablesCarryTheIssue12Sections(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
+	}
+}
+
+// TestNoteRSS: a stream whose peak could not be reset, or whose RSS could
+// not be read, is noted once; good figures add no note.
+func TestNoteRSS(t *testing.T) {
+	t.Parallel()
+	good := rssPhase{BeforeKB: 10, PeakKB: 20, PeakReset: true}
+	noReset := rssPhase{BeforeKB: 10, PeakKB: 20}
+	broken := rssPhase{Err: ErrNoProcStatus.Error()}
+	cases := []struct {
+		name   string
+		paired []rssPhase
+		cells  []tpCell
+		want   []string
+	}{
+		{"all good", []rssPhase{good, good}, []tpCell{{RSS: good}}, nil},
+		{"a paired peak not reset", []rssPhase{good, noReset, noReset}, nil, []string{noteNoPeakReset}},
+		{"a matrix peak not reset", nil, []tpCell{{RSS: good}, {RSS: noReset}}, []string{noteNoPeakReset}},
+		{"no RSS", []rssPhase{broken}, []tpCell{{RSS: broken}}, []string{"RSS: no stream figures: " + ErrNoProcStatus.Error()}},
+		{"a failed cell is not read", nil, []tpCell{{RSS: broken, Err: "crashed"}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := &report{Throughput: tc.cells}
+			if tc.paired != nil {
+				r.Paired = &pairedResult{}
+				for i := range tc.paired {
+					r.Paired.Series = append(r.Paired.Series, pairedSeries{Label: "megane", RSS: &tc.paired[i]})
+				}
+			}
+			r.noteRSS()
+			if !slices.Equal(r.Notes, tc.want) {
+				t.Errorf("notes %q; want %q", r.Notes, tc.want)
+			}
+		})
 	}
 }

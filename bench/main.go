@@ -4,23 +4,31 @@
 //  1. gateway throughput (events/s and CPU-µs per event of the bot side)
 //     of a megane.Manager, of a plain disgo bot.Client with disgo's own
 //     sharding (also built with GOEXPERIMENT=jsonv2), and the decode-only
-//     limit (the same frames decoded in a tight loop, no network);
-//  2. cache memory per guild;
-//  3. startup to all shards READY and each kind of restart;
-//  4. bus request/reply and store operations against plain Go baselines.
+//     limit (the same frames decoded in a tight loop, no network), with
+//     the bots' resident memory (VmRSS, VmHWM) around the stream;
+//  2. the paced headline: CPU-µs per event (user and system) of Megane and
+//     plain disgo when the fake sends a fixed 10,000 and 1,000
+//     MESSAGE_CREATEs per second over 16 shards (see paced.go);
+//  3. cache memory per guild, live heap and RSS, and the RSS peak of a
+//     start;
+//  4. startup to all shards READY and each kind of restart;
+//  5. bus request/reply and store operations against plain Go baselines.
 //
 // Every bot and the fake Discord run in their own processes (children of
 // this binary), so each bot's CPU is its own getrusage. The headline
 // ratios come from paired rounds: the limit and every bot at the headline
 // point stay up at once and each runs one repetition per round, so a ratio
 // is taken between figures seconds apart, not minutes (see paired.go).
+// The paced rounds follow with the same processes. Each of issue 12's
+// targets is printed with its figure, its same-run baseline and whether
+// it was met (see targets.go).
 // Usage:
 //
 //	go run ./bench -quick            # under 2 minutes, for CI
 //	go run ./bench                   # the full matrix
 //	go run ./bench -json             # one JSON document on stdout
 //	go run ./bench -svg bench/throughput.svg -md bench/RESULTS.md
-//	go run ./bench -only throughput  # one section: headline, throughput, memory, startup, busstore
+//	go run ./bench -only throughput  # one section: headline (paired and paced), throughput, memory, startup, busstore
 //
 // Timings are never asserted: the command exits 0 unless a measurement
 // broke.

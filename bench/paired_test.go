@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -87,5 +88,45 @@ func TestPairedRatioIsTakenWithinEachRound(t *testing.T) {
 	w := pairedRatioOf("w", a, b, sample.perWallSec)
 	if w.PerRound[1] != 1 {
 		t.Errorf("wall ratio of round 2 = %v; want 1", w.PerRound[1])
+	}
+}
+
+// TestPairedDiffIsTakenWithinEachRound: megane_overhead_us is Megane's
+// CPU-µs per event less the reference's in the same round, so a round in
+// which the machine slows both keeps its difference.
+func TestPairedDiffIsTakenWithinEachRound(t *testing.T) {
+	t.Parallel()
+	us := func(perEvent ...float64) *pairedSeries {
+		s := &pairedSeries{}
+		for _, x := range perEvent {
+			s.Samples = append(s.Samples, sample{Events: 1000, CPUSec: x * 1000 / 1e6, WallSec: 1})
+		}
+		return s
+	}
+	cases := []struct {
+		name     string
+		a, b     *pairedSeries
+		perRound []float64
+		median   float64
+	}{
+		{"steady", us(6, 6, 6), us(5, 5, 5), []float64{1, 1, 1}, 1},
+		{"round 2 twice as slow on both sides", us(6, 12, 7), us(5, 10, 5), []float64{1, 2, 2}, 2},
+		{"Megane below the reference", us(4, 5), us(5, 5), []float64{-1, 0}, -0.5},
+		{"a side with fewer rounds", us(6, 7, 8), us(5), []float64{1}, 1},
+		{"no rounds", us(), us(5), nil, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := pairedDiffOf(diffOverhead, tc.a, tc.b)
+			if len(d.PerRound) != len(tc.perRound) || math.Abs(d.Median-tc.median) > 1e-9 {
+				t.Fatalf("diff %+v; want per round %v, median %v", d, tc.perRound, tc.median)
+			}
+			for i, want := range tc.perRound {
+				if math.Abs(d.PerRound[i]-want) > 1e-9 {
+					t.Errorf("round %d: %v; want %v", i+1, d.PerRound[i], want)
+				}
+			}
+		})
 	}
 }

@@ -78,3 +78,26 @@ func perGuildKB(kb int64, guilds int) float64 {
 	}
 	return float64(kb) / float64(guilds)
 }
+
+// netOfCachesOff fills each cell's RSS per cached guild: its RSS per guild
+// less that of its party's caches-off cell. Starting a bot grows its RSS
+// by a fixed cost (clients, shards, buffers, the runtime's own) that does
+// not depend on what it caches; spread over a few hundred guilds it is
+// most of the RSS per guild, so only the net figure compares two caches.
+// A cell whose party has no caches-off figures, or that has none itself,
+// is left at 0.
+func netOfCachesOff(cells []memCell) {
+	measured := func(c memCell) bool { return c.Err == "" && len(c.RepsRSSKB) > 0 }
+	off := map[string]float64{}
+	for _, c := range cells {
+		if c.CachesOff && measured(c) {
+			off[c.Party] = c.RSSPerGuildKB
+		}
+	}
+	for i := range cells {
+		c := &cells[i]
+		if base, ok := off[c.Party]; ok && !c.CachesOff && measured(*c) {
+			c.CachedRSSPerGuildKB = c.RSSPerGuildKB - base
+		}
+	}
+}

@@ -48,7 +48,7 @@ type report struct {
 	MeganeOverheadPaced1k float64  `json:"megane_overhead_us_paced_1k"`      // at 1k/s
 	RSSStreamVsIdle       float64  `json:"rss_stream_vs_idle"`               // VmHWM during the full-rate stream ÷ VmRSS idle before it
 	RSSStartPeakVsSettled float64  `json:"rss_start_peak_vs_settled"`        // VmHWM during the memory section's start ÷ settled VmRSS (Megane default)
-	RSSPerGuildVsDisgo    float64  `json:"rss_per_guild_vs_disgo"`           // RSS per cached guild, Megane's compact cache ÷ disgo's default
+	RSSPerGuildVsDisgo    float64  `json:"rss_per_guild_vs_disgo"`           // RSS per cached guild (less caches off), Megane's compact cache ÷ disgo's default
 	Targets               []target `json:"targets,omitempty"`                // issue 12's targets, each met or missed in this run
 
 	Paired     *pairedResult `json:"paired_headline,omitempty"`
@@ -456,16 +456,21 @@ func fmtClusters(n int) string {
 func writeMemory(out io.Writer, cells []memCell) {
 	fmt.Fprintln(out, "Cache memory (added per guild after all GUILD_CREATEs; 100 members, 50 channels, 20 roles each; medians):")
 	fmt.Fprintln(out, "  heap = live heap after two GCs, less before Run; RSS = VmRSS after a GC and debug.FreeOSMemory, less VmRSS before Run;")
+	fmt.Fprintln(out, "  RSS/cached guild = RSS/guild less the same party's caches-off row (the bot's fixed cost);")
 	fmt.Fprintln(out, "  start peak = VmHWM from before Run until every guild arrived; settled = VmRSS after that, a GC and debug.FreeOSMemory")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "configuration\tguilds\theap KB/guild\treps\tRSS KB/guild\tstart peak MiB\tsettled MiB\tpeak÷settled\t")
+	fmt.Fprintln(tw, "configuration\tguilds\theap KB/guild\treps\tRSS KB/guild\tRSS KB/cached guild\tstart peak MiB\tsettled MiB\tpeak÷settled\t")
 	for _, c := range cells {
 		if c.Err != "" {
-			fmt.Fprintf(tw, "%s\t%d\terror: %s\t\t\t\t\t\t\n", c.Label, c.Guilds, c.Err)
+			fmt.Fprintf(tw, "%s\t%d\terror: %s\t\t\t\t\t\t\t\n", c.Label, c.Guilds, c.Err)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%.1f\t%.1f\t%.1f\t%s\t\n", c.Label, c.Guilds, c.PerGuildKB, fmtFloats(c.RepsKB, "%.1f"),
-			c.RSSPerGuildKB, c.StartPeakKB/1024, c.SettledKB/1024, fmtRatio(c.PeakVsSettled))
+		cached := "-"
+		if c.CachedRSSPerGuildKB != 0 {
+			cached = fmt.Sprintf("%.1f", c.CachedRSSPerGuildKB)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%.1f\t%s\t%.1f\t%.1f\t%s\t\n", c.Label, c.Guilds, c.PerGuildKB, fmtFloats(c.RepsKB, "%.1f"),
+			c.RSSPerGuildKB, cached, c.StartPeakKB/1024, c.SettledKB/1024, fmtRatio(c.PeakVsSettled))
 	}
 	tw.Flush()
 	fmt.Fprintln(out)

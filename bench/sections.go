@@ -243,7 +243,11 @@ type memCell struct {
 	SettledKB     float64   `json:"rss_settled_kb"`
 	PeakVsSettled float64   `json:"rss_start_peak_vs_settled"`
 	PeakReset     bool      `json:"rss_peak_reset"`
-	Err           string    `json:"error,omitempty"`
+	// CachedRSSPerGuildKB is RSSPerGuildKB less that of the same party
+	// with caches off (see netOfCachesOff); 0 for a caches-off row.
+	CachedRSSPerGuildKB float64 `json:"rss_kb_per_cached_guild,omitempty"`
+	CachesOff           bool    `json:"caches_off,omitempty"`
+	Err                 string  `json:"error,omitempty"`
 }
 
 // The memory rows the key ratio compares.
@@ -273,10 +277,12 @@ func (r *runner) runMemory(ctx context.Context) {
 		{"megane, guilds+channels+roles (disgo caches)", partyMegane, engineFast, cacheDisgo, gcr},
 		{memDefaultLabel, partyMegane, engineFast, cacheMegane, nil},
 		{memCompactLabel, partyMegane, engineFast, cacheCompact, gcrm},
+		{"disgo, caches off", partyDisgo, engineStd, cacheDisgo, nil},
 		{memDisgoLabel, partyDisgo, engineStd, cacheDisgo, []int{int(cache.FlagsAll)}},
 	}
 	for _, cfg := range configs {
-		cell := memCell{Label: cfg.label, Party: cfg.party, Guilds: md.memGuilds, PeakReset: true}
+		cell := memCell{Label: cfg.label, Party: cfg.party, Guilds: md.memGuilds, PeakReset: true,
+			CachesOff: len(cfg.caches) == 0 && cfg.impl == cacheDisgo}
 		var peaks, settled, peakVs []float64
 		for range md.reps {
 			r.progress("memory: %s, %d guilds", cfg.label, md.memGuilds)
@@ -309,6 +315,7 @@ func (r *runner) runMemory(ctx context.Context) {
 		}
 		r.rep.Memory = append(r.rep.Memory, cell)
 	}
+	netOfCachesOff(r.rep.Memory)
 }
 
 // noteNoPeakReset says what a peak means when VmHWM could not be reset.

@@ -69,15 +69,20 @@ func issue12Report() *report {
 		Differences: []roundStat{{Name: "megane_overhead_us_paced_10k", Median: 9, PerRound: []float64{9}},
 			{Name: "megane_overhead_us_paced_1k", Median: 4, PerRound: []float64{4}}},
 	}
-	rss := func(label string, perGuild, peak, settled float64) memCell {
-		return memCell{Label: label, Guilds: 1000, RSSPerGuildKB: perGuild, RepsRSSKB: []float64{perGuild},
+	rss := func(label, party string, perGuild, peak, settled float64) memCell {
+		return memCell{Label: label, Party: party, Guilds: 1000, RSSPerGuildKB: perGuild, RepsRSSKB: []float64{perGuild},
 			StartPeakKB: peak, SettledKB: settled, PeakVsSettled: peak / settled, PeakReset: true}
 	}
+	off := func(c memCell) memCell { c.CachesOff = true; return c }
+	// RSS per cached guild: Megane 40 − 10, disgo 70 − 20.
 	r.Memory = []memCell{
-		rss(memDefaultLabel, 30, 110*1024, 100*1024),
-		rss(memCompactLabel, 30, 110*1024, 100*1024),
-		rss(memDisgoLabel, 50, 200*1024, 150*1024),
+		off(rss("megane, caches off", partyMegane, 10, 50*1024, 40*1024)),
+		rss(memDefaultLabel, partyMegane, 40, 110*1024, 100*1024),
+		rss(memCompactLabel, partyMegane, 40, 110*1024, 100*1024),
+		off(rss("disgo, caches off", partyDisgo, 20, 50*1024, 40*1024)),
+		rss(memDisgoLabel, partyDisgo, 70, 200*1024, 150*1024),
 	}
+	netOfCachesOff(r.Memory)
 	r.Notes = nil
 	r.finish(quickMode())
 	return r
@@ -104,7 +109,7 @@ func TestIssue12TargetsAreJudged(t *testing.T) {
 		"2 clusters ÷ 1 cluster with the working handler, events/s":             {1.5, outcomeMissed, "1 cluster 40000 events/s"},
 		"RSS during the full-rate stream ÷ idle before it":                      {2, outcomeMissed, "idle 20.0 MiB, peak 40.0 MiB"},
 		"peak RSS during a 1000-guild start ÷ settled RSS":                      {1.1, outcomeMet, "settled 100.0 MiB, peak 110.0 MiB"},
-		"RSS per cached guild, Megane's compact caches ÷ disgo's default cache": {0.6, outcomeMissed, "disgo 50.0 KiB/guild, Megane 30.0 KiB/guild"},
+		"RSS per cached guild, Megane's compact caches ÷ disgo's default cache": {0.6, outcomeMissed, "disgo 50.0 KiB/guild, Megane 30.0 KiB/guild, each less its own caches-off row"},
 	}
 	if len(r.Targets) != len(want) {
 		t.Errorf("%d targets; want %d", len(r.Targets), len(want))
@@ -225,5 +230,70 @@ func TestNoteRSS(t *testing.T) {
 				t.Errorf("notes %q; want %q", r.Notes, tc.want)
 			}
 		})
+	}
+}
+
+func TestNetOfCachesOff(t *testing.T) {
+	t.Parallel()
+	cell := func(party string, off bool, perGuild float64) memCell {
+		return memCell{Party: party, CachesOff: off, RSSPerGuildKB: perGuild, RepsRSSKB: []float64{perGuild}}
+	}
+	broken := func(c memCell) memCell { c.Err = "crashed"; return c }
+	noRSS := func(c memCell) memCell { c.RepsRSSKB = nil; return c }
+	cases := []struct {
+		name  string
+		cells []memCell
+		want  []float64 // CachedRSSPerGuildKB, cell by cell
+	}{
+		{"each party less its own caches-off row",
+			[]memCell{cell(partyMegane, true, 36), cell(partyMegane, false, 70), cell(partyDisgo, true, 40), cell(partyDisgo, false, 82)},
+			[]float64{0, 34, 0, 42}},
+		{"the caches-off row may come after", []memCell{cell(partyMegane, false, 70), cell(partyMegane, true, 36)}, []float64{34, 0}},
+		{"no caches-off row for the party", []memCell{cell(partyMegane, true, 36), cell(partyDisgo, false, 82)}, []float64{0, 0}},
+		{"a failed caches-off row is no base", []memCell{broken(cell(partyDisgo, true, 40)), cell(partyDisgo, false, 82)}, []float64{0, 0}},
+		{"a caches-off row without RSS is no base", []memCell{noRSS(cell(partyDisgo, true, 40)), cell(partyDisgo, false, 82)}, []float64{0, 0}},
+		{"a row without RSS gets none", []memCell{cell(partyDisgo, true, 40), noRSS(cell(partyDisgo, false, 82))}, []float64{0, 0}},
+		{"noise may make it negative", []memCell{cell(partyMegane, true, 36), cell(partyMegane, false, 35)}, []float64{0, -1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			netOfCachesOff(tc.cells)
+			for i, c := range tc.cells {
+				if c.CachedRSSPerGuildKB != tc.want[i] {
+					t.Errorf("cell %d: %v KB per cached guild; want %v", i, c.CachedRSSPerGuildKB, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestRSSPerGuildTargetNeedsBothNetFigures: without a caches-off row on
+// either side (or with a net figure that noise made 0 or less), the
+// target is n/a rather than judged on a ratio that means nothing.
+func TestRSSPerGuildTargetNeedsBothNetFigures(t *testing.T) {
+	t.Parallel()
+	const name = "RSS per cached guild, Megane's compact caches ÷ disgo's default cache"
+	for _, tc := range []struct {
+		name          string
+		megane, disgo float64
+		want          string
+	}{
+		{"both", 20, 50, outcomeMet},
+		{"both, missed", 30, 50, outcomeMissed},
+		{"no disgo base", 20, 0, outcomeMeasured},
+		{"Megane's noise", -1, 50, outcomeMeasured},
+	} {
+		r := newReport("quick", nil)
+		r.Memory = []memCell{
+			{Label: memCompactLabel, Party: partyMegane, RepsRSSKB: []float64{1}, CachedRSSPerGuildKB: tc.megane},
+			{Label: memDisgoLabel, Party: partyDisgo, RepsRSSKB: []float64{1}, CachedRSSPerGuildKB: tc.disgo},
+		}
+		r.finish(quickMode())
+		for _, tg := range r.Targets {
+			if tg.Name == name && tg.Outcome != tc.want {
+				t.Errorf("%s: %s; want %s", tc.name, tg.Outcome, tc.want)
+			}
+		}
 	}
 }

@@ -75,13 +75,7 @@ func TestBotChildMeasuresMegane(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	l := testLauncher(t)
-	fake, addr, err := startFake(ctx, l, fakeSpec{Shards: 2, Guilds: 6, Members: 3, Channels: 4, Roles: 2, MaxConcurrency: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.stop()
-	spec := partySpec{Party: partyMegane, Engine: engineFast, Shards: 2, Clusters: 2, Guilds: 6, Fake: addr,
-		Bench: benchPlan{WarmupPerShard: 20, RepSeconds: 0.01, MinPerShard: 30, Reps: 3, MixedWindowS: 0.05}}
+	spec := toyBotSpec(ctx, t, l, benchPlan{WarmupPerShard: 20, RepSeconds: 0.01, MinPerShard: 30, Reps: 3, MixedWindowS: 0.05})
 	var res botResult
 	if err := l.run(ctx, "bot", spec, &res); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -64,7 +65,15 @@ func runFakeChild(spec fakeSpec) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: controlMux(s), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stopPacer := context.WithCancel(context.Background())
+	defer stopPacer()
+	p := newPacer(s, spec.Shards)
+	paced := make(chan struct{})
+	go func() {
+		defer close(paced)
+		p.run(ctx)
+	}()
+	srv := &http.Server{Handler: controlMux(s, p), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -74,16 +83,27 @@ func runFakeChild(spec fakeSpec) error {
 	fmt.Fprintln(os.Stdout, "token", s.Token())
 	fmt.Fprintln(os.Stdout, "control", "http://"+ln.Addr().String())
 	_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes stdin to stop us
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(ctx)
+	_ = srv.Shutdown(shutCtx)
 	<-served
+	stopPacer()
+	<-paced
 	return nil
 }
 
-// controlMux serves POST /emit?shard=S&n=N, POST /rate?r=R and
-// GET /counters.
-func controlMux(s *discordtest.Server) *http.ServeMux {
+// fakeLoad is what GET /load reports: the fake's dispatches and its own
+// process's CPU, so a paced window can show that the fake kept up.
+type fakeLoad struct {
+	Dispatches int64   `json:"dispatches_sent"`
+	CPUSec     float64 `json:"cpu_s"`       // user + system of the fake's process
+	PaceMissed int64   `json:"pace_missed"` // paced emits refused (no live session for the shard)
+}
+
+// controlMux serves POST /emit?shard=S&n=N, POST /rate?r=R,
+// POST /pace?r=R (MESSAGE_CREATEs per second in total, see pacer),
+// GET /counters and GET /load.
+func controlMux(s *discordtest.Server, p *pacer) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/emit", func(w http.ResponseWriter, r *http.Request) {
 		shard, err1 := strconv.Atoi(r.URL.Query().Get("shard"))
@@ -104,8 +124,25 @@ func controlMux(s *discordtest.Server) *http.ServeMux {
 		}
 		s.SetRate(rate)
 	})
+	mux.HandleFunc("/pace", func(w http.ResponseWriter, r *http.Request) {
+		rate, err := strconv.ParseFloat(r.URL.Query().Get("r"), 64)
+		if err == nil && (rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0)) {
+			err = fmt.Errorf("pace rate %v: want a finite rate >= 0", rate)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := p.setRate(r.Context(), rate); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		}
+	})
 	mux.HandleFunc("/counters", func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(s.Counters())
+	})
+	mux.HandleFunc("/load", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(fakeLoad{Dispatches: s.Counters().DispatchesSent,
+			CPUSec: cpuNow().Seconds(), PaceMissed: p.missed.Load()})
 	})
 	return mux
 }
@@ -158,6 +195,24 @@ func (c control) emit(n int) error {
 // rate sets the mixed traffic rate per shard (-1: as fast as possible).
 func (c control) rate(r float64) error {
 	return c.post("/rate", url.Values{"r": {strconv.FormatFloat(r, 'g', -1, 64)}})
+}
+
+// pace sets the fake's paced MESSAGE_CREATEs, in events per second in
+// total over all shards (0 stops them).
+func (c control) pace(total float64) error {
+	return c.post("/pace", url.Values{"r": {strconv.FormatFloat(total, 'g', -1, 64)}})
+}
+
+// load reads the fake's dispatch count and CPU.
+func (c control) load() (fakeLoad, error) {
+	var out fakeLoad
+	resp, err := c.client.Get(c.base + "/load")
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	return out, err
 }
 
 // counters reads the fake's counters.

@@ -14,6 +14,7 @@ import (
 	"github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/gateway"
+	goccy "github.com/goccy/go-json"
 	"github.com/gorilla/websocket"
 
 	"github.com/megane-go/megane/discordtest"
@@ -171,6 +172,34 @@ func decodeStd(r recording) (int64, error) {
 	return n, err
 }
 
+// errInvalidData is returned by validateOnly for data its validator
+// rejects; the recorded frames are the fake's, so it means a broken pass.
+var errInvalidData = errors.New("bench: a recorded dispatch's data is not valid JSON")
+
+// scanOnly replays r and scans each traffic dispatch's data for its
+// structure only (wire.ExactData: strings, escapes and nesting), building
+// nothing and allocating nothing: about the least any decoder that reads
+// every byte can spend.
+func scanOnly(r recording) (int64, error) {
+	return replay(r, func(env wire.Envelope, _ []byte) error {
+		_, err := wire.ExactData(env.D)
+		return err
+	})
+}
+
+// validateOnly replays r and validates each traffic dispatch's data with
+// the fast engine's own validator (go-json's Valid, a full JSON grammar
+// check), building no struct: what the decode pass costs beyond it is the
+// building of disgo's structs.
+func validateOnly(r recording) (int64, error) {
+	return replay(r, func(env wire.Envelope, _ []byte) error {
+		if !goccy.Valid(env.D) {
+			return errInvalidData
+		}
+		return nil
+	})
+}
+
 // limitGateway is the gateway.Gateway the dispatch variant hands to
 // disgo's event manager: disgo's handlers only ask it for the shard ID.
 type limitGateway struct{ gateway.Gateway }
@@ -215,26 +244,33 @@ func runLimitStepped(spec limitSpec) error {
 	if err != nil {
 		return err
 	}
-	dispatch := decodeDispatch(client)
-	for _, pass := range []func(recording) (int64, error){decodeFast, dispatch} {
-		if _, err := loop(rec, 1, spec.RepSeconds, pass); err != nil { // warm-up
+	var out limitStep
+	passes := []struct {
+		fn  func(recording) (int64, error)
+		dst *sample
+	}{
+		{decodeFast, &out.Decode}, {decodeDispatch(client), &out.Dispatch},
+		{scanOnly, &out.Scan}, {validateOnly, &out.Validate},
+	}
+	for _, p := range passes {
+		if _, err := loop(rec, 1, spec.RepSeconds, p.fn); err != nil { // warm-up
 			return err
 		}
 	}
 	if got := c.msgs(); got == 0 {
 		return errors.New("limit dispatch: the listener saw no MESSAGE_CREATE")
 	}
-	return serveSteps(struct{}{}, func() (any, error) {
-		var out limitStep
-		f, err := loop(rec, 1, spec.RepSeconds, decodeFast)
-		if err != nil {
-			return nil, err
+	return serveSteps(struct{}{}, func(cmd string) (any, error) {
+		if cmd != cmdRep {
+			return nil, unknownStep(cmd)
 		}
-		out.Decode = f.Samples[0]
-		if f, err = loop(rec, 1, spec.RepSeconds, dispatch); err != nil {
-			return nil, err
+		for _, p := range passes {
+			f, err := loop(rec, 1, spec.RepSeconds, p.fn)
+			if err != nil {
+				return nil, err
+			}
+			*p.dst = f.Samples[0]
 		}
-		out.Dispatch = f.Samples[0]
 		return out, nil
 	})
 }

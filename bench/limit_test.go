@@ -34,7 +34,7 @@ func TestRecordAndReplay(t *testing.T) {
 				for _, dec := range []struct {
 					name string
 					fn   func(recording) (int64, error)
-				}{{"wire", decodeFast}, {"gateway.Message", decodeStd}} {
+				}{{"wire", decodeFast}, {"gateway.Message", decodeStd}, {"scan only", scanOnly}, {"validate only", validateOnly}} {
 					got, err := dec.fn(rec)
 					if err != nil {
 						t.Fatalf("%s: %v", dec.name, err)

@@ -4,23 +4,31 @@
 //  1. gateway throughput (events/s and CPU-µs per event of the bot side)
 //     of a megane.Manager, of a plain disgo bot.Client with disgo's own
 //     sharding (also built with GOEXPERIMENT=jsonv2), and the decode-only
-//     limit (the same frames decoded in a tight loop, no network);
-//  2. cache memory per guild;
-//  3. startup to all shards READY and each kind of restart;
-//  4. bus request/reply and store operations against plain Go baselines.
+//     limit (the same frames decoded in a tight loop, no network), with
+//     the bots' resident memory (VmRSS, VmHWM) around the stream;
+//  2. the paced headline: CPU-µs per event (user and system) of Megane and
+//     plain disgo when the fake sends a fixed 10,000 and 1,000
+//     MESSAGE_CREATEs per second over 16 shards (see paced.go);
+//  3. cache memory per guild, live heap and RSS, and the RSS peak of a
+//     start;
+//  4. startup to all shards READY and each kind of restart;
+//  5. bus request/reply and store operations against plain Go baselines.
 //
 // Every bot and the fake Discord run in their own processes (children of
 // this binary), so each bot's CPU is its own getrusage. The headline
 // ratios come from paired rounds: the limit and every bot at the headline
 // point stay up at once and each runs one repetition per round, so a ratio
 // is taken between figures seconds apart, not minutes (see paired.go).
+// The paced rounds follow with the same processes. Each of issue 12's
+// targets is printed with its figure, its same-run baseline and whether
+// it was met (see targets.go).
 // Usage:
 //
 //	go run ./bench -quick            # under 2 minutes, for CI
 //	go run ./bench                   # the full matrix
 //	go run ./bench -json             # one JSON document on stdout
 //	go run ./bench -svg bench/throughput.svg -md bench/RESULTS.md
-//	go run ./bench -only throughput  # one section: headline, throughput, memory, startup, busstore
+//	go run ./bench -only throughput  # one section: headline (paired and paced), throughput, memory, startup, busstore
 //
 // Timings are never asserted: the command exits 0 unless a measurement
 // broke.
@@ -58,7 +66,7 @@ func mainCode() int {
 	quick := flag.Bool("quick", false, "short run (under 2 minutes): 16 shards, 1 and 2 clusters, no compression")
 	asJSON := flag.Bool("json", false, "print one JSON document on stdout instead of tables")
 	svgPath := flag.String("svg", "", "write the throughput chart (SVG) to this file")
-	mdPath := flag.String("md", "", "write a Markdown report (RESULTS.md) to this file; needs -svg for the chart link")
+	mdPath := flag.String("md", "", "write a Markdown report (RESULTS.md) to this file, keeping the soak's section of the file it replaces; needs -svg for the chart link")
 	only := flag.String("only", "", "run one section: "+strings.Join(sections, ", "))
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the headline Megane bot's MESSAGE_CREATE run to this file")
 	noJSONv2 := flag.Bool("no-jsonv2", false, "skip the disgo baseline built with GOEXPERIMENT=jsonv2")
@@ -151,7 +159,7 @@ func mainCode() int {
 				chart = filepath.ToSlash(rel)
 			}
 		}
-		if err := writeFile(*mdPath, func(w io.Writer) error { return writeMarkdown(w, r.rep, chart) }); err != nil {
+		if err := writeMarkdownFile(*mdPath, r.rep, chart); err != nil {
 			r.fail("writing %s: %v", *mdPath, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"testing"
 
@@ -28,4 +29,17 @@ func testLauncher(t *testing.T) launcher {
 		t.Fatal(err)
 	}
 	return launcher{exe: exe}
+}
+
+// toyBotSpec starts a toy fake child for the test (2 shards, 6 guilds; it
+// stops when the test ends) and returns the spec of a 2-cluster megane
+// party against it with plan.
+func toyBotSpec(ctx context.Context, t *testing.T, l launcher, plan benchPlan) partySpec {
+	t.Helper()
+	fake, addr, err := startFake(ctx, l, fakeSpec{Shards: 2, Guilds: 6, Members: 3, Channels: 4, Roles: 2, MaxConcurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.stop)
+	return partySpec{Party: partyMegane, Engine: engineFast, Shards: 2, Clusters: 2, Guilds: 6, Fake: addr, Bench: plan}
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -32,6 +35,7 @@ func writeMarkdown(w io.Writer, r *report, chart string) error {
 	fmt.Fprintf(&b, "| Megane 2 clusters ÷ 1 cluster, wall events/s | %s | > 1× |\n", fmtRatio(r.TwoVsOneCluster))
 	fmt.Fprintf(&b, "| the same with %s | %s | (context) |\n", r.workingHandler(), fmtRatio(r.TwoVsOneWorking))
 	fmt.Fprintf(&b, "| heap per guild (guilds, channels, roles, members), Megane's compact cache ÷ disgo's default | %s | ≤ 0.75× |\n\n", fmtRatio(r.MemoryVsDisgo))
+	writeTargetsMarkdown(&b, r)
 	if chart != "" {
 		fmt.Fprintf(&b, "## Throughput versus shard count\n\n![MESSAGE_CREATE events per CPU-second versus shards](%s)\n\n", chart)
 	}
@@ -43,4 +47,71 @@ func writeMarkdown(w io.Writer, r *report, chart string) error {
 	fmt.Fprintf(&b, "```\n")
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeTargetsMarkdown writes issue 12's targets as a table, with the
+// paced headline's definition above it.
+func writeTargetsMarkdown(b *bytes.Buffer, r *report) {
+	if len(r.Targets) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Issue 12 targets\n\n")
+	fmt.Fprintf(b, "Paced: the fake sends MESSAGE_CREATE at a fixed total rate over %d shards (10k/s and 1k/s), caches off; "+
+		"CPU per event is the bot process's user + system CPU over the window ÷ the events its handler counted. "+
+		"Overhead: Megane's CPU per event minus the limit plus disgo's own event dispatch, within each round. "+
+		"RSS is VmRSS and VmHWM of the bot child. Each figure is judged beside a baseline measured in this run.\n\n", headlineShards)
+	fmt.Fprintf(b, "| target | figure | bound | same-run baseline | outcome |\n| --- | --- | --- | --- | --- |\n")
+	for _, t := range r.Targets {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", t.Name, t.figureText(), t.boundText(), t.Baseline, t.Outcome)
+	}
+	fmt.Fprintf(b, "\n")
+}
+
+// The soak's section of bench/RESULTS.md lies between these markers
+// (go run ./bench/soak -md writes it in place); the bench's -md keeps it.
+const (
+	soakBegin = "<!-- soak:begin -->"
+	soakEnd   = "<!-- soak:end -->"
+)
+
+// soakSection returns the soak's section of a results file, markers
+// included: from the first begin marker to the first end marker after it.
+// It returns nil when old has no complete section.
+func soakSection(old []byte) []byte {
+	i := bytes.Index(old, []byte(soakBegin))
+	if i < 0 {
+		return nil
+	}
+	j := bytes.Index(old[i:], []byte(soakEnd))
+	if j < 0 {
+		return nil
+	}
+	return old[i : i+j+len(soakEnd)]
+}
+
+// withSoakSection returns md with old's soak section, byte for byte, at
+// its end, or md itself when old has none.
+func withSoakSection(md, old []byte) []byte {
+	sec := soakSection(old)
+	if sec == nil {
+		return md
+	}
+	out := bytes.TrimRight(md, "\n")
+	out = append(out[:len(out):len(out)], "\n\n"...)
+	out = append(out, sec...)
+	return append(out, '\n')
+}
+
+// writeMarkdownFile writes the report to path as writeMarkdown does,
+// carrying over the soak's section of the file it replaces, if any.
+func writeMarkdownFile(path string, r *report, chart string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var b bytes.Buffer
+	if err := writeMarkdown(&b, r, chart); err != nil {
+		return err
+	}
+	return os.WriteFile(path, withSoakSection(b.Bytes(), old), 0o644)
 }

@@ -11,11 +11,18 @@ import (
 // RUSAGE_SELF counts exactly one party (the fake Discord is another
 // process and never counted).
 func cpuNow() time.Duration {
+	user, sys := cpuSplit()
+	return user + sys
+}
+
+// cpuSplit returns the user and the system CPU time this process has used
+// so far (getrusage(RUSAGE_SELF)), or zeros if it cannot be read.
+func cpuSplit() (user, sys time.Duration) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return 0, 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // meter is a wall and CPU clock started together.

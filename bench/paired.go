@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -23,21 +24,21 @@ import (
 // quoted, with its spread.
 
 // A stepped child speaks a line protocol: after its set-up it writes one
-// JSON line (its ready line), then for each "rep" line on stdin it runs
-// one repetition and writes one JSON line; it exits when stdin closes.
+// JSON line (its ready line), then for each command line on stdin it runs
+// one step and writes one JSON line; it exits when stdin closes. The
+// commands are "rep" (one repetition at full rate) and, for a bot,
+// "paced JSON" (one paced window; see pacedCmd).
 
 // serveSteps runs the child side of the protocol: ready first, then one
-// step per "rep" line until stdin closes.
-func serveSteps(ready any, step func() (any, error)) error {
+// step per command line until stdin closes. step reports an unknown
+// command as an error.
+func serveSteps(ready any, step func(cmd string) (any, error)) error {
 	if err := writeResult(ready); err != nil {
 		return err
 	}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
-		if sc.Text() != "rep" {
-			return fmt.Errorf("stepped child: unknown command %q", sc.Text())
-		}
-		out, err := step()
+		out, err := step(sc.Text())
 		if err != nil {
 			return err
 		}
@@ -79,17 +80,31 @@ func (s *stepper) next(out any, d time.Duration) error {
 }
 
 // rep asks for one repetition and decodes its result into out.
-func (s *stepper) rep(out any) error {
-	if _, err := io.WriteString(s.stdin, "rep\n"); err != nil {
+func (s *stepper) rep(out any) error { return s.do(cmdRep, out) }
+
+// do sends one command line and decodes the step's result into out.
+func (s *stepper) do(cmd string, out any) error {
+	if _, err := io.WriteString(s.stdin, cmd+"\n"); err != nil {
 		return &childError{Role: s.role, Err: err, Tail: s.tail.String(), Panic: s.tail.panicLine()}
 	}
 	return s.next(out, 5*time.Minute)
 }
 
+// cmdRep is the stepped command for one repetition at full rate.
+const cmdRep = "rep"
+
+// errUnknownStep is matched by a stepped child's error for a command it
+// does not know.
+var errUnknownStep = errors.New("bench: stepped child: unknown command")
+
+func unknownStep(cmd string) error { return fmt.Errorf("%w %q", errUnknownStep, cmd) }
+
 // limitStep is one repetition of the stepped limit child.
 type limitStep struct {
 	Decode   sample `json:"decode"`   // wire.ParseEnvelopeLazy + DecodeUnchecked: the decode-only limit
 	Dispatch sample `json:"dispatch"` // the same, then disgo's event manager into a counting listener
+	Scan     sample `json:"scan"`     // the same bytes scanned for structure only (wire.ExactData): no struct, no allocation
+	Validate sample `json:"validate"` // the same bytes validated by the decode engine (go-json's Valid): no struct
 }
 
 // pairedSeries is one party's samples, one per round.
@@ -98,10 +113,15 @@ type pairedSeries struct {
 	Clusters int      `json:"clusters,omitempty"`
 	Samples  []sample `json:"samples"`
 	Figure   figure   `json:"median"`
+	// RSS is a bot's resident memory just before its full-rate stream
+	// (idle, after startup and a GC) and its peak during it, up to its
+	// last repetition of the paired rounds.
+	RSS *rssPhase `json:"rss_stream,omitempty"`
 }
 
-// pairedRatio is a ratio taken within each round.
-type pairedRatio struct {
+// roundStat is a figure taken within each round, a ratio or a
+// difference, with its median and spread over the rounds.
+type roundStat struct {
 	Name     string    `json:"name"`
 	Median   float64   `json:"median"`
 	Min      float64   `json:"min"`
@@ -109,20 +129,39 @@ type pairedRatio struct {
 	PerRound []float64 `json:"per_round"`
 }
 
+// roundStatOf summarizes the per-round figures of name.
+func roundStatOf(name string, perRound []float64) roundStat {
+	r := roundStat{Name: name, PerRound: perRound}
+	if len(perRound) > 0 {
+		r.Median = median(perRound)
+		r.Min, r.Max = slices.Min(perRound), slices.Max(perRound)
+	}
+	return r
+}
+
 // pairedResult is the headline measured in paired rounds.
 type pairedResult struct {
 	Rounds int            `json:"rounds"`
 	Series []pairedSeries `json:"series"`
-	Ratios []pairedRatio  `json:"ratios"`
+	Ratios []roundStat    `json:"ratios"`
+	// Differences are CPU-µs per event, one party's minus another's
+	// within each round: megane_overhead_us (Megane minus the limit plus
+	// disgo's event dispatch) and the decoder's room over a scan.
+	Differences []roundStat `json:"differences_us"`
 	// HandlerWorkUS is what the working handler's spin costs per event,
 	// timed in the parent process (median).
 	HandlerWorkUS float64 `json:"handler_work_us,omitempty"`
 }
 
-// Labels of the paired series, and names of its ratios.
+// Labels of the paired series, and names of its ratios and differences.
 const (
 	seriesLimit         = "decode-only limit"
 	seriesLimitDispatch = "limit + disgo event dispatch"
+	seriesScan          = "scan only (wire.ExactData)"
+	seriesValidate      = "validate only (go-json Valid)"
+	diffOverhead        = "megane_overhead_us"     // Megane − (limit + disgo event dispatch)
+	diffDecoderRoom     = "decoder_room_us"        // limit − scan only
+	diffStructCost      = "decoder_vs_validate_us" // limit − validate only: building the structs
 	ratioVsLimit        = "megane_vs_limit"
 	ratioVsDispatch     = "megane_vs_limit_with_disgo_events"
 	ratioVsDisgo        = "megane_vs_disgo"
@@ -155,11 +194,16 @@ func spinMicros(n int) float64 {
 	return median(us)
 }
 
-// ratio returns the named ratio, or nil.
-func (p *pairedResult) ratio(name string) *pairedRatio {
-	for i := range p.Ratios {
-		if p.Ratios[i].Name == name {
-			return &p.Ratios[i]
+// ratio returns the named ratio or difference, or nil.
+func (p *pairedResult) ratio(name string) *roundStat { return findStat(name, p.Ratios, p.Differences) }
+
+// findStat returns the first round stat of name in lists, or nil.
+func findStat(name string, lists ...[]roundStat) *roundStat {
+	for _, xs := range lists {
+		for i := range xs {
+			if xs[i].Name == name {
+				return &xs[i]
+			}
 		}
 	}
 	return nil
@@ -177,24 +221,44 @@ func (p *pairedResult) series(label string, clusters int) *pairedSeries {
 
 // pairedRatioOf builds the ratio a ÷ b of by (events per CPU-second or
 // per wall second), round by round.
-func pairedRatioOf(name string, a, b *pairedSeries, by func(sample) float64) pairedRatio {
-	r := pairedRatio{Name: name}
+func pairedRatioOf(name string, a, b *pairedSeries, by func(sample) float64) roundStat {
+	var per []float64
 	for i := range min(len(a.Samples), len(b.Samples)) {
-		r.PerRound = append(r.PerRound, ratio(by(a.Samples[i]), by(b.Samples[i])))
+		per = append(per, ratio(by(a.Samples[i]), by(b.Samples[i])))
 	}
-	if len(r.PerRound) > 0 {
-		r.Median = median(r.PerRound)
-		r.Min, r.Max = slices.Min(r.PerRound), slices.Max(r.PerRound)
-	}
-	return r
+	return roundStatOf(name, per)
 }
+
+// pairedDiffOf builds the difference a − b of CPU-µs per event, round by
+// round.
+func pairedDiffOf(name string, a, b *pairedSeries) roundStat {
+	var per []float64
+	for i := range min(len(a.Samples), len(b.Samples)) {
+		per = append(per, a.Samples[i].cpuMicrosPerEvent()-b.Samples[i].cpuMicrosPerEvent())
+	}
+	return roundStatOf(name, per)
+}
+
+// roundOrder is the order of n parties in a round: a new one every round
+// (seeded, so runs are comparable), so that no party always runs in the
+// same place or right after the same other party, whose leftover activity
+// could slow it.
+func roundOrder(round, n int) []int {
+	return rand.New(rand.NewPCG(uint64(round), 0x6d6567616e65)).Perm(n)
+}
+
+// defaultClusters is Megane's default cluster count at the headline point.
+func defaultClusters() int { return min(runtime.GOMAXPROCS(0), headlineShards) }
 
 // pairedParty is one party of the paired rounds while they run.
 type pairedParty struct {
 	series *pairedSeries
-	extra  *pairedSeries // the limit child's second figure
+	// extras are the limit child's further figures, in limitStep's order
+	// after Decode (Dispatch, Scan, Validate); nil for a bot.
+	extras []*pairedSeries
 	st     *stepper
 	fake   *server
+	work   int // the handler's spin rounds per message (0: it only counts)
 	// baseline parties may fail without failing the run; a failed one
 	// takes no more repetitions and reports no series.
 	baseline, failed bool
@@ -218,7 +282,8 @@ func (r *runner) runPaired(ctx context.Context) {
 	}()
 
 	r.progress("paired headline: starting the limit and every bot (%d shards each, own fake)", shards)
-	lim := &pairedParty{series: &pairedSeries{Label: seriesLimit}, extra: &pairedSeries{Label: seriesLimitDispatch}}
+	lim := &pairedParty{series: &pairedSeries{Label: seriesLimit}, extras: []*pairedSeries{
+		{Label: seriesLimitDispatch}, {Label: seriesScan}, {Label: seriesValidate}}}
 	spec := limitSpec{Frames: md.limitFrames, RepSeconds: md.limitRep}
 	st, err := r.self.startStepped(ctx, "limit-stepped", spec, new(struct{}), 5*time.Minute)
 	if err != nil {
@@ -270,33 +335,32 @@ func (r *runner) runPaired(ctx context.Context) {
 				r.fail("paired headline: %s, %d clusters: %v", seriesWorking, clusters, firstLine(err.Error()))
 				return
 			}
-			parties = append(parties, &pairedParty{series: &pairedSeries{Label: seriesWorking, Clusters: clusters}, st: st, fake: fake})
+			parties = append(parties, &pairedParty{series: &pairedSeries{Label: seriesWorking, Clusters: clusters}, st: st, fake: fake,
+				work: handlerWork})
 		}
 		res.HandlerWorkUS = spinMicros(handlerWork)
 	}
 
 	for round := range md.pairedRounds {
 		r.progress("paired headline: round %d of %d", round+1, md.pairedRounds)
-		// A new order every round (seeded, so runs are comparable): no
-		// party always runs in the same place or right after the same
-		// other party, whose leftover activity could slow it.
-		order := rand.New(rand.NewPCG(uint64(round), 0x6d6567616e65)).Perm(len(parties))
-		for _, i := range order {
+		for _, i := range roundOrder(round, len(parties)) {
 			p := parties[i]
-			if p.extra != nil {
+			if p.extras != nil {
 				var ls limitStep
 				if err := p.st.rep(&ls); err != nil {
 					r.fail("paired headline: limit: %v", err)
 					return
 				}
 				p.series.Samples = append(p.series.Samples, ls.Decode)
-				p.extra.Samples = append(p.extra.Samples, ls.Dispatch)
+				for j, s := range []sample{ls.Dispatch, ls.Scan, ls.Validate} {
+					p.extras[j].Samples = append(p.extras[j].Samples, s)
+				}
 				continue
 			}
 			if p.failed {
 				continue
 			}
-			var s sample
+			var s botStep
 			if err := p.st.rep(&s); err != nil {
 				what := fmt.Sprintf("paired headline: %s: %v", p.series.Label, firstLine(err.Error()))
 				if p.baseline {
@@ -310,7 +374,8 @@ func (r *runner) runPaired(ctx context.Context) {
 				r.fail("%s", what)
 				return
 			}
-			p.series.Samples = append(p.series.Samples, s)
+			p.series.Samples = append(p.series.Samples, s.sample)
+			p.series.RSS = &s.RSS
 		}
 	}
 
@@ -318,16 +383,14 @@ func (r *runner) runPaired(ctx context.Context) {
 		if p.failed {
 			continue
 		}
-		for _, s := range []*pairedSeries{p.series, p.extra} {
-			if s != nil {
-				s.Figure = summarize(s.Samples)
-				s.Figure.Samples = nil
-				res.Series = append(res.Series, *s)
-			}
+		for _, s := range append([]*pairedSeries{p.series}, p.extras...) {
+			s.Figure = summarize(s.Samples)
+			s.Figure.Samples = nil
+			res.Series = append(res.Series, *s)
 		}
 	}
 	res.Rounds = md.pairedRounds
-	head := res.series("megane", min(runtime.GOMAXPROCS(0), shards))
+	head := res.series("megane", defaultClusters())
 	if head == nil {
 		r.fail("paired headline: no megane series")
 		return
@@ -346,9 +409,23 @@ func (r *runner) runPaired(ctx context.Context) {
 	if one := res.series("megane", 1); one != nil && one != head {
 		res.Ratios = append(res.Ratios, pairedRatioOf(ratioTwoVsOne, head, one, sample.perWallSec))
 	}
-	one, many := res.series(seriesWorking, 1), res.series(seriesWorking, min(runtime.GOMAXPROCS(0), shards))
+	one, many := res.series(seriesWorking, 1), res.series(seriesWorking, defaultClusters())
 	if one != nil && many != nil && one != many {
 		res.Ratios = append(res.Ratios, pairedRatioOf(ratioTwoVsOneWorking, many, one, sample.perWallSec))
 	}
+	limit := res.series(seriesLimit, 0)
+	for _, x := range []struct {
+		name string
+		a, b *pairedSeries
+	}{
+		{diffOverhead, head, res.series(seriesLimitDispatch, 0)},
+		{diffDecoderRoom, limit, res.series(seriesScan, 0)},
+		{diffStructCost, limit, res.series(seriesValidate, 0)},
+	} {
+		if x.a != nil && x.b != nil {
+			res.Differences = append(res.Differences, pairedDiffOf(x.name, x.a, x.b))
+		}
+	}
 	r.rep.Paired = res
+	r.runPacedAfterPaired(ctx, parties)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -15,13 +16,7 @@ func TestSteppedBotAnswersEachRep(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	l := testLauncher(t)
-	fake, addr, err := startFake(ctx, l, fakeSpec{Shards: 2, Guilds: 6, Members: 3, Channels: 4, Roles: 2, MaxConcurrency: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.stop()
-	spec := partySpec{Party: partyMegane, Engine: engineFast, Shards: 2, Clusters: 2, Guilds: 6, Fake: addr,
-		Bench: benchPlan{WarmupPerShard: 20, RepSeconds: 0.01, MinPerShard: 30}}
+	spec := toyBotSpec(ctx, t, l, benchPlan{WarmupPerShard: 20, RepSeconds: 0.01, MinPerShard: 30})
 	var ready botResult
 	st, err := l.startStepped(ctx, "bot-stepped", spec, &ready, time.Minute)
 	if err != nil {
@@ -46,10 +41,11 @@ func TestSteppedBotAnswersEachRep(t *testing.T) {
 	}
 }
 
-// TestSteppedLimitMeasuresBothPasses drives the stepped limit child: each
-// repetition gives the decode-only pass and the pass through disgo's
-// event manager, and the second costs more per event.
-func TestSteppedLimitMeasuresBothPasses(t *testing.T) {
+// TestSteppedLimitMeasuresEveryPass drives the stepped limit child: each
+// repetition gives the decode-only pass, the pass through disgo's event
+// manager, and the scan-only and validate-only passes, each of whole
+// passes over the recorded frames.
+func TestSteppedLimitMeasuresEveryPass(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -62,8 +58,10 @@ func TestSteppedLimitMeasuresBothPasses(t *testing.T) {
 	if err := st.rep(&ls); err != nil {
 		t.Fatal(err)
 	}
-	if ls.Decode.Events == 0 || ls.Decode.Events%200 != 0 || ls.Dispatch.Events == 0 || ls.Dispatch.Events%200 != 0 {
-		t.Errorf("step %+v; want whole passes of 200 events in both", ls)
+	for name, s := range map[string]sample{"decode": ls.Decode, "dispatch": ls.Dispatch, "scan": ls.Scan, "validate": ls.Validate} {
+		if s.Events == 0 || s.Events%200 != 0 || s.CPUSec <= 0 {
+			t.Errorf("%s pass %+v; want whole passes of 200 events and CPU time", name, s)
+		}
 	}
 }
 
@@ -90,5 +88,45 @@ func TestPairedRatioIsTakenWithinEachRound(t *testing.T) {
 	w := pairedRatioOf("w", a, b, sample.perWallSec)
 	if w.PerRound[1] != 1 {
 		t.Errorf("wall ratio of round 2 = %v; want 1", w.PerRound[1])
+	}
+}
+
+// TestPairedDiffIsTakenWithinEachRound: megane_overhead_us is Megane's
+// CPU-µs per event less the reference's in the same round, so a round in
+// which the machine slows both keeps its difference.
+func TestPairedDiffIsTakenWithinEachRound(t *testing.T) {
+	t.Parallel()
+	us := func(perEvent ...float64) *pairedSeries {
+		s := &pairedSeries{}
+		for _, x := range perEvent {
+			s.Samples = append(s.Samples, sample{Events: 1000, CPUSec: x * 1000 / 1e6, WallSec: 1})
+		}
+		return s
+	}
+	cases := []struct {
+		name     string
+		a, b     *pairedSeries
+		perRound []float64
+		median   float64
+	}{
+		{"steady", us(6, 6, 6), us(5, 5, 5), []float64{1, 1, 1}, 1},
+		{"round 2 twice as slow on both sides", us(6, 12, 7), us(5, 10, 5), []float64{1, 2, 2}, 2},
+		{"Megane below the reference", us(4, 5), us(5, 5), []float64{-1, 0}, -0.5},
+		{"a side with fewer rounds", us(6, 7, 8), us(5), []float64{1}, 1},
+		{"no rounds", us(), us(5), nil, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := pairedDiffOf(diffOverhead, tc.a, tc.b)
+			if len(d.PerRound) != len(tc.perRound) || math.Abs(d.Median-tc.median) > 1e-9 {
+				t.Fatalf("diff %+v; want per round %v, median %v", d, tc.perRound, tc.median)
+			}
+			for i, want := range tc.perRound {
+				if math.Abs(d.PerRound[i]-want) > 1e-9 {
+					t.Errorf("round %d: %v; want %v", i+1, d.PerRound[i], want)
+				}
+			}
+		})
 	}
 }

@@ -34,7 +34,25 @@ type report struct {
 	TwoVsOneWorking     float64 `json:"megane_2_clusters_vs_1_working_handler"` // the same with a handler that spins about 20 µs per message
 	MemoryVsDisgo       float64 `json:"memory_vs_disgo"`                        // heap per guild, guilds+channels+roles+members, Megane's compact cache ÷ disgo's default
 
+	// Issue 12's figures. Paced: MESSAGE_CREATE at a fixed total rate
+	// over 16 shards (10k/s, and 1k/s in the _1k keys). Overhead:
+	// Megane's CPU-µs per event minus the limit plus disgo's event
+	// dispatch, within each round. RSS: VmRSS and VmHWM of the bot child.
+	MeganeCPUMicros       float64  `json:"megane_cpu_us_per_event"`          // at full rate (the paired headline)
+	MeganePacedMicros     float64  `json:"megane_paced_cpu_us_per_event"`    // user + system, at 10k/s
+	MeganePacedMicros1k   float64  `json:"megane_paced_cpu_us_per_event_1k"` // the same at 1k/s
+	MeganeVsDisgoPaced    float64  `json:"megane_vs_disgo_paced"`            // disgo's CPU per event ÷ Megane's at 10k/s
+	MeganeVsDisgoPaced1k  float64  `json:"megane_vs_disgo_paced_1k"`         // the same at 1k/s
+	MeganeOverheadMicros  float64  `json:"megane_overhead_us"`               // at full rate
+	MeganeOverheadPaced   float64  `json:"megane_overhead_us_paced"`         // at 10k/s
+	MeganeOverheadPaced1k float64  `json:"megane_overhead_us_paced_1k"`      // at 1k/s
+	RSSStreamVsIdle       float64  `json:"rss_stream_vs_idle"`               // VmHWM during the full-rate stream ÷ VmRSS idle before it
+	RSSStartPeakVsSettled float64  `json:"rss_start_peak_vs_settled"`        // VmHWM during the memory section's start ÷ settled VmRSS (Megane default)
+	RSSPerGuildVsDisgo    float64  `json:"rss_per_guild_vs_disgo"`           // RSS per cached guild (less caches off), Megane's compact cache ÷ disgo's default
+	Targets               []target `json:"targets,omitempty"`                // issue 12's targets, each met or missed in this run
+
 	Paired     *pairedResult `json:"paired_headline,omitempty"`
+	Paced      *pacedResult  `json:"paced,omitempty"`
 	Throughput []tpCell      `json:"throughput"`
 	Limits     []limitCell   `json:"decode_limit"`
 	Memory     []memCell     `json:"memory"`
@@ -145,6 +163,21 @@ func (r *report) finish(md mode) {
 			"floor = (ceil(shards/max_concurrency) − 1) × (window + margin); bound = max(ceil(shards/max_concurrency) × window + margin, floor) + 1 s; "+
 			"met when every rep is within it with no bucket breach")
 	}
+	if r.Paced != nil {
+		r.Notes = append(r.Notes, fmt.Sprintf("paced: MESSAGE_CREATE only, sent by the fake's own process (discordtest's Emit every %s, "+
+			"each shard total/%d per second, the shards staggered); each window is %g s after a %g s ramp; "+
+			"CPU per event = the bot process's user + system CPU in the window ÷ the MESSAGE_CREATEs its handler counted in it",
+			pacerTick, r.Paced.Shards, r.Paced.WindowS, r.Paced.RampS))
+	}
+	f := r.gather()
+	r.MeganeCPUMicros, r.MeganeOverheadMicros, r.RSSStreamVsIdle = f.maxRate.v, f.overhead.v, f.rssStream.v
+	hi, lo := pacedRates[0], pacedRates[1]
+	r.MeganePacedMicros, r.MeganePacedMicros1k = f.paced[hi].v, f.paced[lo].v
+	r.MeganeVsDisgoPaced, r.MeganeVsDisgoPaced1k = f.pacedRatio[hi].v, f.pacedRatio[lo].v
+	r.MeganeOverheadPaced, r.MeganeOverheadPaced1k = f.pacedOverhead[hi].v, f.pacedOverhead[lo].v
+	r.RSSStartPeakVsSettled, r.RSSPerGuildVsDisgo = f.startPeak.v, f.rssPerGuild.v
+	r.Targets = issue12Targets(f)
+	r.noteRSS()
 	_ = md
 }
 
@@ -154,6 +187,32 @@ func (r *report) workingHandler() string {
 		return "a handler that spins per message"
 	}
 	return fmt.Sprintf("a handler that spins %.1f µs per message", r.Paired.HandlerWorkUS)
+}
+
+// noteRSS notes the bots' stream RSS figures that are missing, or whose
+// peak could not be reset (the memory section notes its own).
+func (r *report) noteRSS() {
+	var phases []rssPhase
+	if r.Paired != nil {
+		for _, s := range r.Paired.Series {
+			if s.RSS != nil {
+				phases = append(phases, *s.RSS)
+			}
+		}
+	}
+	for _, c := range r.Throughput {
+		if c.Err == "" {
+			phases = append(phases, c.RSS)
+		}
+	}
+	for _, p := range phases {
+		switch {
+		case p.Err != "":
+			r.Notes = appendOnce(r.Notes, "RSS: no stream figures: "+p.Err)
+		case !p.PeakReset:
+			r.Notes = appendOnce(r.Notes, noteNoPeakReset)
+		}
+	}
 }
 
 // writeTables prints the human-readable report.
@@ -166,7 +225,17 @@ func writeTables(out io.Writer, r *report) {
 	fmt.Fprintf(out, "  megane_vs_limit_with_disgo_events %s (the limit plus disgo's own event dispatch)\n", fmtRatio(r.MeganeVsLimitEvents))
 	fmt.Fprintf(out, "  megane 2 clusters ÷ 1  %s (wall events/s)\n", fmtRatio(r.TwoVsOneCluster))
 	fmt.Fprintf(out, "  megane 2 clusters ÷ 1, working handler  %s (wall events/s; %s)\n", fmtRatio(r.TwoVsOneWorking), r.workingHandler())
-	fmt.Fprintf(out, "  memory_vs_disgo        %s (heap per guild, members cached, compact cache ÷ disgo's)\n\n", fmtRatio(r.MemoryVsDisgo))
+	fmt.Fprintf(out, "  memory_vs_disgo        %s (heap per guild, members cached, compact cache ÷ disgo's)\n", fmtRatio(r.MemoryVsDisgo))
+	fmt.Fprintf(out, "  megane_vs_disgo_paced  %s at 10k/s, %s at 1k/s (disgo's CPU per event ÷ Megane's; Megane %s and %s CPU-µs/event)\n",
+		fmtRatio(r.MeganeVsDisgoPaced), fmtRatio(r.MeganeVsDisgoPaced1k), fmtMicros(r.MeganePacedMicros), fmtMicros(r.MeganePacedMicros1k))
+	fmt.Fprintf(out, "  megane_overhead_us     %s at full rate, %s at 10k/s, %s at 1k/s (Megane − the limit plus disgo's event dispatch)\n",
+		fmtMicros(r.MeganeOverheadMicros), fmtMicros(r.MeganeOverheadPaced), fmtMicros(r.MeganeOverheadPaced1k))
+	fmt.Fprintf(out, "  rss_stream_vs_idle     %s (VmHWM during the full-rate stream ÷ VmRSS idle before it)\n", fmtRatio(r.RSSStreamVsIdle))
+	fmt.Fprintf(out, "  rss_start_peak_vs_settled %s, rss_per_guild_vs_disgo %s\n\n", fmtRatio(r.RSSStartPeakVsSettled), fmtRatio(r.RSSPerGuildVsDisgo))
+	writeTargets(out, r.Targets)
+	if r.Paced != nil {
+		writePaced(out, r.Paced)
+	}
 	if r.Paired != nil {
 		writePaired(out, r.Paired)
 	}
@@ -196,18 +265,7 @@ func writeTables(out io.Writer, r *report) {
 		fmt.Fprintln(out)
 	}
 	if len(r.Memory) > 0 {
-		fmt.Fprintln(out, "Cache memory (live heap added per guild after all GUILD_CREATEs; 100 members, 50 channels, 20 roles each):")
-		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "configuration\tguilds\tKB/guild (median)\treps\t")
-		for _, c := range r.Memory {
-			if c.Err != "" {
-				fmt.Fprintf(tw, "%s\t%d\terror: %s\t\t\n", c.Label, c.Guilds, c.Err)
-				continue
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t\n", c.Label, c.Guilds, c.PerGuildKB, fmtFloats(c.RepsKB, "%.1f"))
-		}
-		tw.Flush()
-		fmt.Fprintln(out)
+		writeMemory(out, r.Memory)
 	}
 	if len(r.Startup) > 0 {
 		writeStartup(out, r)
@@ -327,24 +385,103 @@ func partiesInOrder(r *report) []string {
 }
 
 func writePaired(out io.Writer, p *pairedResult) {
-	fmt.Fprintf(out, "Paired headline (%d shards, no compression, MESSAGE_CREATE, caches off; %d rounds, every party one repetition per round; medians):\n", headlineShards, p.Rounds)
+	fmt.Fprintf(out, "Paired headline (%d shards, no compression, MESSAGE_CREATE, caches off; %d rounds, every party one repetition per round; medians;\n", headlineShards, p.Rounds)
+	fmt.Fprintln(out, "  RSS: a bot's VmRSS idle before its full-rate stream, after startup and a GC, and its VmHWM during the stream):")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "party\tclusters\tev/CPU-s\tCPU-µs/ev\tev/s\t")
+	fmt.Fprintln(tw, "party\tclusters\tev/CPU-s\tCPU-µs/ev\tev/s\tRSS idle MiB\tRSS peak MiB\tpeak÷idle\t")
 	for _, s := range p.Series {
-		cl := "-"
-		if s.Clusters > 0 {
-			cl = fmt.Sprint(s.Clusters)
+		idle, peak, vs := "", "", ""
+		if s.RSS != nil && s.RSS.Err == "" {
+			idle, peak = fmt.Sprintf("%.1f", float64(s.RSS.BeforeKB)/1024), fmt.Sprintf("%.1f", float64(s.RSS.PeakKB)/1024)
+			vs = fmtRatio(s.RSS.peakVsBefore())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.0f\t\n", s.Label, cl, s.Figure.EventsPerCPUS, s.Figure.CPUMicrosPerEv, s.Figure.EventsPerSec)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", s.Label, fmtClusters(s.Clusters), s.Figure.EventsPerCPUS,
+			s.Figure.CPUMicrosPerEv, s.Figure.EventsPerSec, idle, peak, vs)
 	}
 	tw.Flush()
-	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ratio (events per CPU-second, or wall events/s for clusters; taken within each round)\tmedian\tmin\tmax\t")
-	for _, r := range p.Ratios {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.Name, fmtRatio(r.Median), fmtRatio(r.Min), fmtRatio(r.Max))
+	writeRoundStats(out, "ratio (events per CPU-second, or wall events/s for clusters; taken within each round)", p.Ratios, fmtRatio)
+	writeRoundStats(out, "difference (CPU-µs per event, taken within each round)", p.Differences, fmtDiff)
+	fmt.Fprintln(out)
+}
+
+func writePaced(out io.Writer, p *pacedResult) {
+	fmt.Fprintf(out, "Paced (%d shards, MESSAGE_CREATE at a fixed total rate sent by the fake, caches off; %s, one %g s window per party and rate in each; medians):\n",
+		p.Shards, plural(p.Rounds, "round"), p.WindowS)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "party\tclusters\tasked ev/s\tsent ev/s\treceived ev/s\tuser µs/ev\tsys µs/ev\tCPU-µs/ev\tfake cores\t")
+	for _, s := range p.Series {
+		f := s.Figure
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Label, fmtClusters(s.Clusters), s.Rate, f.SentPerS, f.ReceivedPerS,
+			f.UserMicros, f.SysMicros, f.TotalMicros, f.FakeCPUCores)
+	}
+	fmt.Fprintf(tw, "%s, full rate\t-\t\t\t\t\t\t%.2f\t\t\n", p.Reference.Label, p.Reference.Figure.CPUMicrosPerEv)
+	tw.Flush()
+	writeRoundStats(out, "ratio (disgo's CPU per event ÷ Megane's, taken within each round)", p.Ratios, fmtRatio)
+	writeRoundStats(out, "difference (CPU-µs per event, Megane paced − the reference, within each round)", p.Differences, fmtDiff)
+	fmt.Fprintln(out)
+}
+
+// writeRoundStats prints per-round figures: median, min and max.
+func writeRoundStats(out io.Writer, title string, xs []roundStat, format func(float64) string) {
+	if len(xs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tmedian\tmin\tmax\t\n", title)
+	for _, x := range xs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", x.Name, format(x.Median), format(x.Min), format(x.Max))
+	}
+	tw.Flush()
+}
+
+// plural prints n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func fmtDiff(x float64) string { return fmt.Sprintf("%.2f", x) }
+
+// fmtClusters prints a cluster count, or "-" for a party without any.
+func fmtClusters(n int) string {
+	if n > 0 {
+		return fmt.Sprint(n)
+	}
+	return "-"
+}
+
+// writeMemory prints the cache-memory table: live heap and RSS.
+func writeMemory(out io.Writer, cells []memCell) {
+	fmt.Fprintln(out, "Cache memory (added per guild after all GUILD_CREATEs; 100 members, 50 channels, 20 roles each; medians):")
+	fmt.Fprintln(out, "  heap = live heap after two GCs, less before Run; RSS = VmRSS after a GC and debug.FreeOSMemory, less VmRSS before Run;")
+	fmt.Fprintln(out, "  RSS/cached guild = RSS/guild less the same party's caches-off row (the bot's fixed cost);")
+	fmt.Fprintln(out, "  start peak = VmHWM from before Run until every guild arrived; settled = VmRSS after that, a GC and debug.FreeOSMemory")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "configuration\tguilds\theap KB/guild\treps\tRSS KB/guild\tRSS KB/cached guild\tstart peak MiB\tsettled MiB\tpeak÷settled\t")
+	for _, c := range cells {
+		if c.Err != "" {
+			fmt.Fprintf(tw, "%s\t%d\terror: %s\t\t\t\t\t\t\t\n", c.Label, c.Guilds, c.Err)
+			continue
+		}
+		cached := "-"
+		if c.CachedRSSPerGuildKB != 0 {
+			cached = fmt.Sprintf("%.1f", c.CachedRSSPerGuildKB)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%.1f\t%s\t%.1f\t%.1f\t%s\t\n", c.Label, c.Guilds, c.PerGuildKB, fmtFloats(c.RepsKB, "%.1f"),
+			c.RSSPerGuildKB, cached, c.StartPeakKB/1024, c.SettledKB/1024, fmtRatio(c.PeakVsSettled))
 	}
 	tw.Flush()
 	fmt.Fprintln(out)
+}
+
+// fmtMicros prints CPU-µs, or "n/a" for 0 (not measured).
+func fmtMicros(x float64) string {
+	if x == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f µs", x)
 }
 
 // metOrMissed names a target's outcome.

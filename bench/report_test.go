@@ -142,7 +142,7 @@ func TestNiceCeilAndHumanCount(t *testing.T) {
 func TestPairedRatiosWinOverTheMatrix(t *testing.T) {
 	t.Parallel()
 	r := syntheticReport()
-	r.Paired = &pairedResult{Rounds: 3, Ratios: []pairedRatio{
+	r.Paired = &pairedResult{Rounds: 3, Ratios: []roundStat{
 		{Name: ratioVsLimit, Median: 0.61}, {Name: ratioVsDispatch, Median: 0.78},
 		{Name: ratioVsDisgo, Median: 7.5}, {Name: ratioTwoVsOne, Median: 1.1}, {Name: ratioTwoVsOneWorking, Median: 1.6},
 	}, HandlerWorkUS: 19.5}

@@ -25,9 +25,13 @@ type mode struct {
 	memGuilds     int
 	memShards     int
 	startWindowMs float64
+	slowStartReps int // repetitions of the 64-shard max_concurrency 1 startup cell, about 10 s each in quick mode
 	reps          int
 	microTime     string
 	pairedRounds  int // rounds of the paired headline
+	pacedRounds   int // rounds of the paced section (0: none)
+	pacedWindowS  float64
+	pacedRampS    float64
 }
 
 func quickMode() mode {
@@ -35,7 +39,8 @@ func quickMode() mode {
 		name: "quick", shards: []int{16}, clusters: clusterCounts(), compressions: []string{"none"},
 		plan:        benchPlan{WarmupPerShard: 300, RepSeconds: 0.5, MinPerShard: 200, Reps: 3, MixedWindowS: 0.4},
 		limitFrames: 4000, limitRep: 0.25,
-		memGuilds: 200, memShards: 2, startWindowMs: 10, reps: 3, microTime: "100ms", pairedRounds: 7,
+		memGuilds: 200, memShards: 2, startWindowMs: 10, slowStartReps: 1, reps: 3, microTime: "100ms", pairedRounds: 7,
+		pacedRounds: 1, pacedWindowS: 3, pacedRampS: 0.5,
 	}
 }
 
@@ -45,7 +50,8 @@ func fullMode() mode {
 		compressions: []string{"none", "zlib-stream", "zstd-stream"},
 		plan:         benchPlan{WarmupPerShard: 300, RepSeconds: 1.5, MinPerShard: 100, Reps: 3, MixedWindowS: 1},
 		limitFrames:  10000, limitRep: 1,
-		memGuilds: 1000, memShards: 4, startWindowMs: 100, reps: 3, microTime: "1s", pairedRounds: 15,
+		memGuilds: 1000, memShards: 4, startWindowMs: 100, slowStartReps: 3, reps: 3, microTime: "1s", pairedRounds: 15,
+		pacedRounds: 3, pacedWindowS: 10, pacedRampS: 1,
 	}
 }
 
@@ -73,7 +79,10 @@ type tpCell struct {
 	StartupS    float64 `json:"startup_s"`
 	Msg         figure  `json:"message_create"`
 	Mixed       figure  `json:"mixed"`
-	Err         string  `json:"error,omitempty"`
+	// RSS is the bot's resident memory idle before the MESSAGE_CREATE
+	// stream and its peak during it.
+	RSS rssPhase `json:"rss_stream"`
+	Err string   `json:"error,omitempty"`
 }
 
 // limitCell is the decode-only limit for one compression.
@@ -145,7 +154,7 @@ func (r *runner) measureBot(ctx context.Context, ct contender, spec partySpec) t
 		err = ct.exe.run(cctx, "bot", spec, &res)
 		cancel()
 		if err == nil {
-			cell.StartupS, cell.Msg, cell.Mixed = res.StartupS, res.Msg, res.Mixed
+			cell.StartupS, cell.Msg, cell.Mixed, cell.RSS = res.StartupS, res.Msg, res.Mixed, res.RSS
 			return cell
 		}
 		r.progress("%s failed (attempt %d): %v", ct.label, attempt+1, firstLine(err.Error()))
@@ -218,20 +227,34 @@ func (r *runner) isHeadline(shards int, comp string) bool {
 	return comp == "none" && shards == headlineShards
 }
 
-// memCell is one cache-memory configuration.
+// memCell is one cache-memory configuration: medians over the
+// repetitions.
 type memCell struct {
 	Label      string    `json:"label"`
 	Party      string    `json:"party"`
 	Guilds     int       `json:"guilds"`
-	PerGuildKB float64   `json:"kb_per_guild"`
+	PerGuildKB float64   `json:"kb_per_guild"` // live heap
 	RepsKB     []float64 `json:"reps_kb_per_guild"`
-	Err        string    `json:"error,omitempty"`
+	// Resident memory (see memResult): per guild, the peak during the
+	// start and the settled RSS after it.
+	RSSPerGuildKB float64   `json:"rss_kb_per_guild"`
+	RepsRSSKB     []float64 `json:"reps_rss_kb_per_guild"`
+	StartPeakKB   float64   `json:"rss_start_peak_kb"`
+	SettledKB     float64   `json:"rss_settled_kb"`
+	PeakVsSettled float64   `json:"rss_start_peak_vs_settled"`
+	PeakReset     bool      `json:"rss_peak_reset"`
+	// CachedRSSPerGuildKB is RSSPerGuildKB less that of the same party
+	// with caches off (see netOfCachesOff); 0 for a caches-off row.
+	CachedRSSPerGuildKB float64 `json:"rss_kb_per_cached_guild,omitempty"`
+	CachesOff           bool    `json:"caches_off,omitempty"`
+	Err                 string  `json:"error,omitempty"`
 }
 
 // The memory rows the key ratio compares.
 const (
 	memCompactLabel = "megane, compact cache (package cache), guilds+channels+roles+members"
 	memDisgoLabel   = "disgo, default cache implementation (FlagsAll)"
+	memDefaultLabel = "megane default (DefaultCacheFlags: +members, compact caches)" // the start-peak target's row
 )
 
 // runMemory measures heap per guild for each cache configuration.
@@ -252,12 +275,15 @@ func (r *runner) runMemory(ctx context.Context) {
 	}{
 		{"megane, caches off", partyMegane, engineFast, cacheDisgo, nil},
 		{"megane, guilds+channels+roles (disgo caches)", partyMegane, engineFast, cacheDisgo, gcr},
-		{"megane default (DefaultCacheFlags: +members, compact caches)", partyMegane, engineFast, cacheMegane, nil},
+		{memDefaultLabel, partyMegane, engineFast, cacheMegane, nil},
 		{memCompactLabel, partyMegane, engineFast, cacheCompact, gcrm},
+		{"disgo, caches off", partyDisgo, engineStd, cacheDisgo, nil},
 		{memDisgoLabel, partyDisgo, engineStd, cacheDisgo, []int{int(cache.FlagsAll)}},
 	}
 	for _, cfg := range configs {
-		cell := memCell{Label: cfg.label, Party: cfg.party, Guilds: md.memGuilds}
+		cell := memCell{Label: cfg.label, Party: cfg.party, Guilds: md.memGuilds, PeakReset: true,
+			CachesOff: len(cfg.caches) == 0 && cfg.impl == cacheDisgo}
+		var peaks, settled, peakVs []float64
 		for range md.reps {
 			r.progress("memory: %s, %d guilds", cfg.label, md.memGuilds)
 			spec := partySpec{Party: cfg.party, Engine: cfg.engine, Shards: md.memShards, Clusters: 1,
@@ -272,10 +298,35 @@ func (r *runner) runMemory(ctx context.Context) {
 				break
 			}
 			cell.RepsKB = append(cell.RepsKB, res.PerGuildKB)
+			if res.RSS.Err != "" {
+				r.rep.Notes = appendOnce(r.rep.Notes, "memory: no RSS figures: "+res.RSS.Err)
+				continue
+			}
+			cell.RepsRSSKB = append(cell.RepsRSSKB, res.RSSPerGuildKB)
+			peaks, settled = append(peaks, float64(res.RSS.PeakKB)), append(settled, float64(res.SettledRSSKB))
+			peakVs = append(peakVs, ratio(float64(res.RSS.PeakKB), float64(res.SettledRSSKB)))
+			cell.PeakReset = cell.PeakReset && res.RSS.PeakReset
 		}
 		cell.PerGuildKB = median(cell.RepsKB)
+		cell.RSSPerGuildKB, cell.StartPeakKB, cell.SettledKB = median(cell.RepsRSSKB), median(peaks), median(settled)
+		cell.PeakVsSettled = median(peakVs)
+		if !cell.PeakReset {
+			r.rep.Notes = appendOnce(r.rep.Notes, noteNoPeakReset)
+		}
 		r.rep.Memory = append(r.rep.Memory, cell)
 	}
+	netOfCachesOff(r.rep.Memory)
+}
+
+// noteNoPeakReset says what a peak means when VmHWM could not be reset.
+const noteNoPeakReset = "RSS: VmHWM could not be reset here (/proc/self/clear_refs), so a peak is the child's peak since it started"
+
+// appendOnce appends note unless notes has it already.
+func appendOnce(notes []string, note string) []string {
+	if slices.Contains(notes, note) {
+		return notes
+	}
+	return append(notes, note)
 }
 
 // startupCell is the startup (and, with a scaled window, the restarts)
@@ -319,12 +370,12 @@ type startupSpec struct {
 const scaledMarginMs = 50
 
 // startupSpecs are the startup cells of a mode: 64 shards at
-// max_concurrency 1 and 16 with a scaled window, with every restart; and,
-// except in quick mode, 16 shards at 4 and 1 with Discord's real 5 s
-// window, start only, once each (about 20 s and 80 s).
+// max_concurrency 1 (md.slowStartReps times) and 16 with a scaled window,
+// with every restart; and, except in quick mode, 16 shards at 4 and 1 with
+// Discord's real 5 s window, start only, once each (about 20 s and 80 s).
 func startupSpecs(md mode) []startupSpec {
 	specs := []startupSpec{
-		{shards: 64, mc: 1, reps: md.reps, windowMs: md.startWindowMs, marginMs: scaledMarginMs},
+		{shards: 64, mc: 1, reps: md.slowStartReps, windowMs: md.startWindowMs, marginMs: scaledMarginMs},
 		{shards: 64, mc: 16, reps: md.reps, windowMs: md.startWindowMs, marginMs: scaledMarginMs},
 	}
 	if md.name != "quick" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 )
@@ -25,6 +26,10 @@ type botResult struct {
 	StartupS float64 `json:"startup_s"`
 	Msg      figure  `json:"message_create"`
 	Mixed    figure  `json:"mixed"`
+	// RSS is the resident memory just before the MESSAGE_CREATE stream
+	// (idle, after startup and a GC) and its peak during the warm-up and
+	// the repetitions (not the mixed windows).
+	RSS rssPhase `json:"rss_stream"`
 }
 
 // runBotChild runs one party against the fake and measures its
@@ -60,6 +65,8 @@ func runBotChild(spec partySpec) (botResult, error) {
 		msgs = append(msgs, s)
 	}
 	res.Msg = summarize(msgs)
+	b.rss.endPhase()
+	res.RSS = b.rss
 
 	if plan.MixedWindowS > 0 {
 		mixed, err := measureMixed(b.ctl, b.c, plan)
@@ -71,15 +78,23 @@ func runBotChild(spec partySpec) (botResult, error) {
 	return res, nil
 }
 
-// runBotStepped is the stepped bot child of the paired headline: one
-// MESSAGE_CREATE repetition per request.
+// runBotStepped is the stepped bot child of the paired headline and the
+// paced rounds: one MESSAGE_CREATE repetition or one paced window per
+// request (see preparedBot.step).
 func runBotStepped(spec partySpec) error {
 	b, err := prepareBot(spec)
 	if err != nil {
 		return err
 	}
 	defer b.p.stop()
-	return serveSteps(botResult{StartupS: b.startupS}, func() (any, error) { return b.rep() })
+	return serveSteps(botResult{StartupS: b.startupS}, b.step)
+}
+
+// botStep is a stepped bot's answer to "rep": the repetition and its
+// resident memory so far (the peak since just before the warm-up).
+type botStep struct {
+	sample
+	RSS rssPhase `json:"rss_stream"`
 }
 
 // preparedBot is a bot child that is ready, warmed up, and knows the size
@@ -91,10 +106,13 @@ type preparedBot struct {
 	perShard int
 	shards   int
 	startupS float64
+	rss      rssPhase // from just before the warm-up
 }
 
 // prepareBot starts the bot of spec, waits until it is ready, warms it up
-// and calibrates the repetition size from the warm-up's rate.
+// and calibrates the repetition size from the warm-up's rate. Between the
+// start and the warm-up it collects garbage, reads its idle RSS and resets
+// its peak, so that b.rss measures the full-rate stream.
 func prepareBot(spec partySpec) (*preparedBot, error) {
 	installEngine(spec.Engine)
 	ctx := context.Background()
@@ -113,6 +131,8 @@ func prepareBot(spec partySpec) (*preparedBot, error) {
 		return nil, err
 	}
 	b.startupS = time.Since(begin).Seconds()
+	runtime.GC()
+	b.rss = beginPhase()
 	plan := spec.Bench
 	warm := int64(plan.WarmupPerShard * spec.Shards)
 	m := startMeter()

@@ -22,6 +22,11 @@ const socketEvents uint32 = syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRD
 const (
 	readEvents  uint32 = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR
 	writeEvents uint32 = syscall.EPOLLOUT | syscall.EPOLLHUP | syscall.EPOLLERR
+	// hangupEvents are those after which a read(2) never answers EAGAIN
+	// again: the peer's FIN (a reset sets it too) or a socket error. Not
+	// EPOLLHUP alone: a socket registered before connect(2) reports it
+	// while it is still unconnected.
+	hangupEvents uint32 = syscall.EPOLLRDHUP | syscall.EPOLLERR
 )
 
 // stopID is the epoll data of a pacer's stop pipe; conn ids are never 0.
@@ -219,6 +224,9 @@ func (p *pacer) run() {
 				continue // the stop pipe, or a conn detached since
 			}
 			c.events++
+			if ev.Events&hangupEvents != 0 {
+				c.hangup.Store(true) // before the token: see conn.hangup
+			}
 			if ev.Events&readEvents != 0 {
 				notify(c.rready)
 			}

@@ -54,6 +54,10 @@ type pacer struct {
 
 	mu    sync.Mutex
 	conns map[uint32]*conn
+
+	// Tests only: onQuit is called by forget once quit is closed, under
+	// pacers.mu.
+	onQuit func()
 }
 
 // pacers holds the running pacer of each period. Its lock is taken before
@@ -118,11 +122,16 @@ func (p *pacer) forget(c *conn) {
 	if pacers.byTime[p.period] == p {
 		delete(pacers.byTime, p.period)
 	}
-	close(p.quit)
-	// The pipe has room: it is written once. If the write failed, the
-	// pacer would sleep in epoll_wait forever; it cannot fail on a pipe
-	// of ours with an open read end.
+	// The pipe is written before quit is closed: once quit is closed the
+	// pacer may exit and close the pipe, and its number may then belong
+	// to another file of the process. The pipe has room: it is written
+	// once. If the write failed, the pacer would sleep in epoll_wait
+	// forever; it cannot fail on a pipe of ours with an open read end.
 	_, _ = syscall.Write(p.stopW, []byte{1})
+	close(p.quit)
+	if p.onQuit != nil {
+		p.onQuit()
+	}
 }
 
 // startPacer makes the epoll set and the stop pipe of a new pacer and

@@ -49,55 +49,50 @@ func corkedClose(t *testing.T, peer net.Conn, what string) {
 	}
 }
 
-// TestEOFAfterLastData: when the peer's last data and its FIN arrive in
-// one event (one segment, or two during one sleep of the pacer), the Read
-// that takes the data reads short; the next Read must still see the end
-// of the stream. No event comes after it, so a Read that waits for one
-// (the drained shortcut) waits forever.
-func TestEOFAfterLastData(t *testing.T) {
+// TestEndAfterLastData: when the peer's last data and its FIN (or a
+// reset) arrive in one event (one segment, or two during one sleep of the
+// pacer), the Read that takes the data reads short; the next Read must
+// still see the end of the stream. No event comes after it, so a Read
+// that waits for one (the drained shortcut) waits forever.
+func TestEndAfterLastData(t *testing.T) {
 	t.Parallel()
-	for _, period := range periods {
-		t.Run(period.String(), func(t *testing.T) {
-			t.Parallel()
-			c, peer := pair(t, period)
-			waiting := watch(c).read
-			first := readAsync(c)
-			recv(t, waiting, "waiting read")
-			corkedClose(t, peer, "bye")
-			if r := recv(t, first, "read of the data"); r.err != nil || r.data != "bye" {
-				t.Fatalf("first Read = %q, %v; want bye, nil", r.data, r.err)
-			}
-			if r := recv(t, readAsync(c), "read of the EOF"); r.err != io.EOF {
-				t.Fatalf("second Read = %q, %v; want io.EOF", r.data, r.err)
-			}
-		})
-	}
-}
-
-// TestResetAfterLastData: as TestEOFAfterLastData, for a peer that resets
-// the connection right after its last data: the Reads end with
-// ECONNRESET, not with a wait for an event that came already.
-func TestResetAfterLastData(t *testing.T) {
-	t.Parallel()
-	for _, period := range periods {
-		t.Run(period.String(), func(t *testing.T) {
-			t.Parallel()
-			c, peer := pair(t, period)
-			waiting := watch(c).read
-			first := readAsync(c)
-			recv(t, waiting, "waiting read")
+	ends := []struct {
+		name     string
+		end      func(t *testing.T, peer net.Conn) // sends "bye", then ends
+		want     error
+		wantData string // "": the reset may discard the data
+	}{
+		{"fin", func(t *testing.T, peer net.Conn) { corkedClose(t, peer, "bye") }, io.EOF, "bye"},
+		{"reset", func(t *testing.T, peer net.Conn) {
 			if _, err := peer.Write([]byte("bye")); err != nil {
 				t.Fatal(err)
 			}
 			_ = peer.(*net.TCPConn).SetLinger(0) // close sends RST
 			_ = peer.Close()
-			r := recv(t, first, "first read")
-			for r.err == nil {
-				r = recv(t, readAsync(c), "read after the reset")
-			}
-			if !errors.Is(r.err, syscall.ECONNRESET) {
-				t.Fatalf("last Read error = %v, want ECONNRESET", r.err)
-			}
-		})
+		}, syscall.ECONNRESET, ""},
+	}
+	for _, e := range ends {
+		for _, period := range periods {
+			t.Run(e.name+"/"+period.String(), func(t *testing.T) {
+				t.Parallel()
+				c, peer := pair(t, period)
+				waiting := watch(c).read
+				first := readAsync(c)
+				recv(t, waiting, "waiting read")
+				e.end(t, peer)
+				var got string
+				r := recv(t, first, "first read")
+				for r.err == nil {
+					got += r.data
+					r = recv(t, readAsync(c), "read after the data")
+				}
+				if !errors.Is(r.err, e.want) || e.want == io.EOF && r.err != io.EOF {
+					t.Fatalf("last Read error = %v, want %v", r.err, e.want)
+				}
+				if e.wantData != "" && got != e.wantData {
+					t.Fatalf("read %q, want %q", got, e.wantData)
+				}
+			})
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -35,7 +36,13 @@ type conn struct {
 	// answered EAGAIN, or fewer bytes than asked): the socket has nothing
 	// until its next event. rmu.
 	drained bool
-	events  uint64 // epoll events reported for the socket; pacer.mu
+	// hangup is set by the pacer, before the token of the event, once it
+	// has reported the peer's end of stream or a socket error (see
+	// hangupEvents). A read(2) then answers at once (0 or the error), and
+	// no event may follow, so a short read no longer proves that the next
+	// one must wait.
+	hangup atomic.Bool
+	events uint64 // epoll events reported for the socket; pacer.mu
 
 	closing  chan struct{} // closed by the first Close: waits end
 	closed   chan struct{} // closed once fd is closed and detached
@@ -96,8 +103,11 @@ func (c *conn) Read(b []byte) (int, error) {
 		case err == nil && n > 0:
 			// A short read emptied the receive queue: whatever comes
 			// next brings an event, so the next Read waits for its
-			// token instead of asking read(2) to answer EAGAIN.
-			c.drained = n < len(b)
+			// token instead of asking read(2) to answer EAGAIN. Not
+			// after a hang-up: the FIN or the reset may have come in
+			// the event of the data just read, and the next read(2)
+			// reports it without another event.
+			c.drained = n < len(b) && !c.hangup.Load()
 			return n, nil
 		case err == nil:
 			return 0, io.EOF

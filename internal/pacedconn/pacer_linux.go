@@ -22,6 +22,11 @@ const socketEvents uint32 = syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRD
 const (
 	readEvents  uint32 = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR
 	writeEvents uint32 = syscall.EPOLLOUT | syscall.EPOLLHUP | syscall.EPOLLERR
+	// hangupEvents are those after which a read(2) never answers EAGAIN
+	// again: the peer's FIN (a reset sets it too) or a socket error. Not
+	// EPOLLHUP alone: a socket registered before connect(2) reports it
+	// while it is still unconnected.
+	hangupEvents uint32 = syscall.EPOLLRDHUP | syscall.EPOLLERR
 )
 
 // stopID is the epoll data of a pacer's stop pipe; conn ids are never 0.
@@ -49,6 +54,10 @@ type pacer struct {
 
 	mu    sync.Mutex
 	conns map[uint32]*conn
+
+	// Tests only: onQuit is called by forget once quit is closed, under
+	// pacers.mu.
+	onQuit func()
 }
 
 // pacers holds the running pacer of each period. Its lock is taken before
@@ -113,11 +122,16 @@ func (p *pacer) forget(c *conn) {
 	if pacers.byTime[p.period] == p {
 		delete(pacers.byTime, p.period)
 	}
-	close(p.quit)
-	// The pipe has room: it is written once. If the write failed, the
-	// pacer would sleep in epoll_wait forever; it cannot fail on a pipe
-	// of ours with an open read end.
+	// The pipe is written before quit is closed: once quit is closed the
+	// pacer may exit and close the pipe, and its number may then belong
+	// to another file of the process. The pipe has room: it is written
+	// once. If the write failed, the pacer would sleep in epoll_wait
+	// forever; it cannot fail on a pipe of ours with an open read end.
 	_, _ = syscall.Write(p.stopW, []byte{1})
+	close(p.quit)
+	if p.onQuit != nil {
+		p.onQuit()
+	}
 }
 
 // startPacer makes the epoll set and the stop pipe of a new pacer and
@@ -219,6 +233,9 @@ func (p *pacer) run() {
 				continue // the stop pipe, or a conn detached since
 			}
 			c.events++
+			if ev.Events&hangupEvents != 0 {
+				c.hangup.Store(true) // before the token: see conn.hangup
+			}
 			if ev.Events&readEvents != 0 {
 				notify(c.rready)
 			}

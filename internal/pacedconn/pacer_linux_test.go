@@ -102,3 +102,78 @@ func TestPacerIdlesOnUnreadSockets(t *testing.T) {
 		t.Fatalf("the idle socket was reported %d times during %d round trips on another", n, trips)
 	}
 }
+
+// TestStopWritesNoReusedFD: the pacer closes its stop pipe when it exits,
+// and the kernel gives the number to the next file opened; the write that
+// stops the pacer must not land in that file. The test lets the pacer
+// exit as soon as quit is closed (a pipe of its own in the pacer's epoll
+// set ends any wait), opens socket pairs until one takes the number of
+// the stop pipe's write end, and checks that nothing was written to it.
+// Not parallel: no other test may open a file meanwhile.
+func TestStopWritesNoReusedFD(t *testing.T) {
+	const period = 4*time.Millisecond + 13*time.Microsecond // no other test's
+	// pair, not an echo server: the peer's goroutine opens no file (an
+	// echo's splice opens pipes) while the test takes the fd numbers.
+	c, _ := pair(t, period)
+	p := c.pacer
+	var wake [2]int
+	if err := syscall.Pipe2(wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = syscall.Close(wake[0]); _ = syscall.Close(wake[1]) }()
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: -1} // an id no conn has
+	if err := syscall.EpollCtl(p.ep, syscall.EPOLL_CTL_ADD, wake[0], &ev); err != nil {
+		t.Fatal(err)
+	}
+	stopW := p.stopW
+	var opened []int
+	defer func() {
+		for _, fd := range opened {
+			_ = syscall.Close(fd)
+		}
+	}()
+	victim := -1 // the other end of the socket pair that took stopW
+	pacers.mu.Lock()
+	p.onQuit = func() {
+		_, _ = syscall.Write(wake[1], []byte{1})
+		select {
+		case <-p.done:
+		case <-time.After(hangGuard):
+			t.Errorf("the pacer did not exit in %v", hangGuard)
+			return
+		}
+		for range 64 {
+			sp, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Errorf("socketpair: %v", err)
+				return
+			}
+			opened = append(opened, sp[0], sp[1])
+			switch stopW {
+			case sp[0]:
+				victim = sp[1]
+			case sp[1]:
+				victim = sp[0]
+			default:
+				continue
+			}
+			return
+		}
+	}
+	pacers.mu.Unlock()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if t.Failed() {
+		return
+	}
+	if victim < 0 {
+		t.Fatalf("no new socket took fd %d, the stop pipe's write end (opened %v)", stopW, opened)
+	}
+	buf := make([]byte, 8)
+	if n, err := syscall.Read(victim, buf); n > 0 {
+		t.Fatalf("the pacer's stop wrote %q into a socket opened after the pacer exited (fd %d)", buf[:n], stopW)
+	} else if err != syscall.EAGAIN {
+		t.Fatalf("read of the socket pair: %d, %v; want EAGAIN", n, err)
+	}
+}

@@ -88,8 +88,8 @@ func TestExecutorBoundsQueuedBytes(t *testing.T) {
 			t.Fatal("tap queued a batch beyond the byte budget")
 		default:
 		}
-		if e.waiting() != 2 {
-			t.Fatalf("waiting = %d, want the 2 queued events", e.waiting())
+		if e.waiting() != 3 {
+			t.Fatalf("waiting = %d, want the 2 queued events and the one waiting for room", e.waiting())
 		}
 		go e.run()
 		<-ran
@@ -124,5 +124,43 @@ func TestExecutorAbandonEndsByteWait(t *testing.T) {
 		if e.waiting() != 1 {
 			t.Fatalf("waiting = %d, want only the first batch's event", e.waiting())
 		}
+	})
+}
+
+// TestExecutorWaitingCountsByteWait checks that events whose read loop
+// waits for the byte budget count as waiting, as those waiting for a
+// queue slot do: the watchdog restarts a cluster whose executor is stuck
+// while events wait, and a listener stuck on the one batch that holds the
+// whole budget must not hide them.
+func TestExecutorWaitingCountsByteWait(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := newExecutor(64, 100, []int{0}, nil)
+		stuck, unstick := make(chan struct{}), make(chan struct{})
+		e.handle = func(item) {
+			stuck <- struct{}{}
+			<-unstick
+		}
+		e.onPanic = func(r any, _ []byte) { t.Errorf("panic: %v", r) }
+		s := shard.New("t", 0, 1, nil)
+		big := []shard.Dispatch{{Seq: 1, Size: 100, Type: gateway.EventTypeGuildCreate, Data: gateway.EventGuildCreate{}}}
+		go e.run()
+		e.tap(s, big)
+		<-stuck // the executor runs the batch that holds the budget
+		tapped := make(chan struct{})
+		go func() {
+			e.tap(s, []shard.Dispatch{{Seq: 2, Size: 10, Type: gateway.EventTypeGuildCreate, Data: gateway.EventGuildCreate{}}})
+			close(tapped)
+		}()
+		synctest.Wait()
+		if e.waiting() != 1 {
+			t.Fatalf("waiting = %d while a read loop waits for the budget, want 1", e.waiting())
+		}
+		unstick <- struct{}{}
+		<-tapped
+		<-stuck
+		unstick <- struct{}{}
+		e.abandon()
+		<-e.done
 	})
 }

@@ -202,12 +202,16 @@ func (e *executor) tap(s *shard.Shard, ds []shard.Dispatch) {
 		b.items = append(b.items, item{g: s, t: d.Type, seq: d.Seq, ev: d.Data})
 		b.size += int64(d.Size)
 	}
+	// Counted before the waits: events that wait for the budget, like
+	// those that wait for a slot, are waiting for the executor (the
+	// watchdog's measure).
+	n := int64(len(b.items))
+	e.queued.Add(n)
 	if !e.budget.acquire(b.size, e.abandoned) {
+		e.queued.Add(-n)
 		b.release()
 		return
 	}
-	n := int64(len(b.items))
-	e.queued.Add(n)
 	select {
 	case e.ch <- b:
 		return

@@ -178,7 +178,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 			start[id] = st.Seq
 		}
 	}
-	a.exec = newExecutor(c.cfg.dispatchBuffer, c.shardIDs, start)
+	a.exec = newExecutor(c.cfg.dispatchBuffer, c.cfg.dispatchBytes, c.shardIDs, start)
 	a.ready = newReadiness(c.shardIDs)
 	a.shards = shard.NewManager(c.token, c.shardIDs, c.shardCount, a.managerOptions(states)...)
 

@@ -118,8 +118,12 @@ type item struct {
 }
 
 // batch is what one shard's read loop hands over at once: the events of
-// every frame it had read (at most 64), or one swap. Batches are pooled.
-type batch struct{ items []item }
+// every frame it had read (at most 64), or one swap, and the size of their
+// data (see byteBudget). Batches are pooled.
+type batch struct {
+	items []item
+	size  int64
+}
 
 var batchPool = sync.Pool{New: func() any { return &batch{items: make([]item, 0, 64)} }}
 
@@ -129,7 +133,7 @@ func newBatch() *batch { return batchPool.Get().(*batch) }
 // afterwards.
 func (b *batch) release() {
 	clear(b.items)
-	b.items = b.items[:0]
+	b.items, b.size = b.items[:0], 0
 	batchPool.Put(b)
 }
 
@@ -138,7 +142,9 @@ func (b *batch) release() {
 // put batches of decoded events into its bounded queue (tap); when the
 // queue is full they wait (backpressure), unless the executor was
 // abandoned. One hand-over, and at most one wake-up of the executor, serves
-// a whole batch.
+// a whole batch. The data the queued batches hold is bounded too (see
+// byteBudget): decoded GUILD_CREATEs wait in the kernel's socket buffers,
+// not in the heap.
 //
 // Abandon stops the executor from taking more events. The events it never
 // took are not counted as delivered, so a resume from the delivered
@@ -146,6 +152,7 @@ func (b *batch) release() {
 // forever only holds the executor goroutine, never a shard or a restart.
 type executor struct {
 	ch        chan *batch
+	budget    *byteBudget
 	abandoned chan struct{}
 	stopped   atomic.Bool  // abandoned, read before every item
 	queued    atomic.Int64 // events handed over and not taken yet (the watchdog's "waiting")
@@ -164,10 +171,12 @@ type executor struct {
 	_        [128]byte
 }
 
-// newExecutor makes an executor whose queue holds size batches.
-func newExecutor(size int, shardIDs []int, start map[int]int) *executor {
+// newExecutor makes an executor whose queue holds size batches, and at
+// most about maxBytes of their data (0: no bound).
+func newExecutor(size int, maxBytes int64, shardIDs []int, start map[int]int) *executor {
 	e := &executor{
 		ch:        make(chan *batch, size),
+		budget:    newByteBudget(maxBytes),
 		abandoned: make(chan struct{}),
 		done:      make(chan struct{}),
 		delivered: make(map[int]*atomic.Int64, len(shardIDs)),
@@ -181,7 +190,8 @@ func newExecutor(size int, shardIDs []int, start map[int]int) *executor {
 }
 
 // tap is the shards' batch handler (shard.WithBatchHandler). It runs on a
-// shard's read loop and blocks while the queue is full, unless abandoned.
+// shard's read loop and blocks while the queue is full or its byte budget
+// spent, unless abandoned.
 //
 // The common case, a queue with room, takes a non-blocking send, which is
 // cheaper than a two-way select. A batch that lands in the queue after
@@ -190,9 +200,18 @@ func (e *executor) tap(s *shard.Shard, ds []shard.Dispatch) {
 	b := newBatch()
 	for _, d := range ds {
 		b.items = append(b.items, item{g: s, t: d.Type, seq: d.Seq, ev: d.Data})
+		b.size += int64(d.Size)
 	}
+	// Counted before the waits: events that wait for the budget, like
+	// those that wait for a slot, are waiting for the executor (the
+	// watchdog's measure).
 	n := int64(len(b.items))
 	e.queued.Add(n)
+	if !e.budget.acquire(b.size, e.abandoned) {
+		e.queued.Add(-n)
+		b.release()
+		return
+	}
 	select {
 	case e.ch <- b:
 		return
@@ -283,6 +302,7 @@ func (e *executor) run() {
 			}
 		}
 		ok := e.runBatch(b)
+		e.budget.release(b.size)
 		b.release()
 		if !ok {
 			return

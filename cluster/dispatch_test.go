@@ -122,7 +122,7 @@ func TestReadinessChangeRightAfterCheck(t *testing.T) {
 func TestForwarder(t *testing.T) {
 	t.Parallel()
 	client, other := &bot.Client{}, &bot.Client{}
-	a := &attempt{client: client, crashc: make(chan error, 1), exec: newExecutor(1, nil, nil)}
+	a := &attempt{client: client, crashc: make(chan error, 1), exec: newExecutor(1, 0, nil, nil)}
 	var f forwarder
 	inc := newIncarnation(context.Background(), a, nil)
 	var got []int

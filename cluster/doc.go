@@ -28,8 +28,9 @@
 // # Dispatch
 //
 // The shards hand their dispatches to one executor goroutine per attempt
-// through a bounded queue ([WithDispatchBuffer]); when it is full they wait,
-// so backpressure reaches the shards' own bounded queues and nothing is
+// through a queue bounded in batches ([WithDispatchBuffer]) and in bytes of
+// event data ([WithDispatchBytes]); when it is full they wait, so
+// backpressure reaches the shards' own bounded queues and nothing is
 // dropped. The executor feeds the disgo client, whose one permanent listener
 // (ours) forwards each event to the listeners of the current worker
 // incarnation. A worker-only reload swaps that incarnation on the executor

@@ -30,6 +30,7 @@ type config struct {
 	shutdownTimeout time.Duration
 	drainTimeout    time.Duration
 	dispatchBuffer  int
+	dispatchBytes   int64
 	restarter       Restarter
 	rest            rest.Client
 	bus             *bus.Bus
@@ -48,6 +49,7 @@ func defaultConfig() config {
 		shutdownTimeout: 10 * time.Second,
 		drainTimeout:    10 * time.Second,
 		dispatchBuffer:  64,
+		dispatchBytes:   DefaultDispatchBytes,
 	}
 }
 
@@ -197,6 +199,24 @@ func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drain
 // (backpressure: they read nothing meanwhile, while their heartbeats go
 // on); nothing is dropped while the cluster runs.
 func WithDispatchBuffer(n int) Option { return func(c *config) { c.dispatchBuffer = n } }
+
+// DefaultDispatchBytes is the default of [WithDispatchBytes]: 1 MiB, about
+// 20 GUILD_CREATEs of 100 members (50 KiB each) or 900 MESSAGE_CREATEs
+// (1.15 KB each), enough to keep the executor busy while the shards read
+// on.
+const DefaultDispatchBytes = 1 << 20
+
+// WithDispatchBytes bounds the data of the events waiting in the queue
+// between the shards and the executor (see [WithDispatchBuffer]) to about
+// n bytes, counted as received (default [DefaultDispatchBytes]; 0 or less:
+// only the batch count bounds the queue). Decoded events take about one
+// to three times their size in the heap, and the garbage collector lets
+// the heap grow to twice what is live, so this bounds the memory a start
+// (every guild's GUILD_CREATE at once) or a burst of traffic adds. When
+// it is spent the shards' read loops wait, as when the queue is full; a
+// batch larger than n still goes through once the queue's data falls
+// under n.
+func WithDispatchBytes(n int64) Option { return func(c *config) { c.dispatchBytes = n } }
 
 // WithRestarter sets how Cluster.Restart reaches other clusters; the
 // megane Manager sets itself.

@@ -18,6 +18,7 @@ type cacheLinePad [128]byte
 // dispatchItem is one decoded dispatch on its way to the handler.
 type dispatchItem struct {
 	seq  int
+	size int // bytes of the data as received
 	typ  gateway.EventType
 	data gateway.EventData
 }
@@ -44,7 +45,7 @@ func newDispatchQueue(cfg config) chan dispatchItem {
 func (s *Shard) hand(ss *session, item dispatchItem) bool {
 	c := ss.c
 	if s.cfg.batchHandler != nil {
-		s.collect(ss, Dispatch{Seq: item.seq, Type: item.typ, Data: item.data})
+		s.collect(ss, Dispatch{Seq: item.seq, Size: item.size, Type: item.typ, Data: item.data})
 		return true
 	}
 	if s.dispatch != nil {

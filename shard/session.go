@@ -44,8 +44,10 @@ type session struct {
 	// dispatch is decoded before the next frame is read, and its result
 	// never aliases the buffer, so one buffer serves the connection.
 	frame []byte
-	// pending is the batch a batch handler gets next (WithBatchHandler).
-	pending []Dispatch
+	// pending is the batch a batch handler gets next (WithBatchHandler),
+	// and pendingSize the sum of its events' Size.
+	pending     []Dispatch
+	pendingSize int
 	// answer is the ready timeout's timer (see expectAnswer); phase
 	// tells its callback whether it was disarmed since it was armed.
 	answer *time.Timer
@@ -432,7 +434,7 @@ func (s *Shard) handleDispatch(ss *session, env wire.Envelope) error {
 		s.log.Debug("duplicate dispatch dropped", slog.Int("seq", env.Seq), slog.String("type", string(env.Type)))
 		return nil
 	}
-	item := dispatchItem{seq: env.Seq, typ: env.Type}
+	item := dispatchItem{seq: env.Seq, size: len(env.D), typ: env.Type}
 	switch env.Type {
 	case gateway.EventTypeReady:
 		data, err := wire.DecodeUnchecked(env.Type, env.D)

@@ -426,7 +426,14 @@ func (r *runner) runStartupCell(ctx context.Context, sp startupSpec) {
 	defer fake.stop()
 	per := map[string][]restartTiming{}
 	cell.Met = true
-	for range sp.reps {
+	for i := range sp.reps {
+		if i > 0 {
+			// The fake keeps its buckets from the previous repetition,
+			// whose last identifies (a rolling full restart) were just
+			// sent, as Discord would: a new bot started at once would
+			// breach the window it cannot know of. Let it pass.
+			time.Sleep(time.Duration((cell.WindowMs + cell.MarginMs) * float64(time.Millisecond)))
+		}
 		r.progress("startup: %d shards, max_concurrency %d, window %gms, margin %gms", sp.shards, sp.mc, sp.windowMs, cell.MarginMs)
 		spec := partySpec{Party: partyMegane, Engine: engineFast, Shards: sp.shards, Clusters: cell.Clusters,
 			Guilds: 4 * sp.shards, Fake: addr,

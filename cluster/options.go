@@ -109,8 +109,9 @@ func WithCaches(factory func() cache.Caches) Option {
 // DefaultReadCoalescing is how long a cluster's shards let incoming data
 // wait so that one wake-up reads every shard's frames
 // (shard.WithReadCoalescing), unless WithShardOptions sets another period.
-// At a gateway's paced traffic it cuts the CPU per event by about a third
-// (bench/RESULTS.md); the cost is up to 5 ms more delivery latency per
+// At a gateway's paced traffic it cuts the CPU spent reading frames by more
+// than half (go run ./internal/pacedconn/cmd/pacedfloor; the README's
+// Benchmarks section); the cost is up to 5 ms more delivery latency per
 // event, and up to 5 ms more in each heartbeat's measured latency.
 // shard.WithReadCoalescing(0) turns it off.
 const DefaultReadCoalescing = 5 * time.Millisecond

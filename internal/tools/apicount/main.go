@@ -6,6 +6,7 @@
 //
 //	go run ./internal/tools/apicount          # one line per package and the total
 //	go run ./internal/tools/apicount -json    # the same as JSON
+//	go run ./internal/tools/apicount -list    # every counted name, one per line
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -26,10 +28,13 @@ type count struct {
 	Package string `json:"package"`
 	Names   int    `json:"names"`  // top-level names, methods and interface methods
 	Fields  int    `json:"fields"` // exported fields of exported struct types
+
+	names []string // the counted names, sorted
 }
 
 func main() {
 	asJSON := flag.Bool("json", false, "print JSON")
+	list := flag.Bool("list", false, "print every counted name as package.Name")
 	root := flag.String("root", ".", "module root")
 	flag.Parse()
 	counts, err := countModule(*root)
@@ -41,6 +46,14 @@ func main() {
 	for _, c := range counts {
 		total.Names += c.Names
 		total.Fields += c.Fields
+	}
+	if *list {
+		for _, c := range counts {
+			for _, n := range c.names {
+				fmt.Printf("%s.%s\n", c.Package, n)
+			}
+		}
+		return
 	}
 	if *asJSON {
 		_ = json.NewEncoder(os.Stdout).Encode(append(counts, total))
@@ -118,7 +131,12 @@ func countDir(root, dir string) (count, bool, error) {
 	if rel == "." {
 		rel = pkg
 	}
-	return count{Package: filepath.ToSlash(rel), Names: len(names), Fields: len(fields)}, true, nil
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	slices.Sort(sorted)
+	return count{Package: filepath.ToSlash(rel), Names: len(names), Fields: len(fields), names: sorted}, true, nil
 }
 
 // collect adds a file's exported names and fields.

@@ -186,7 +186,7 @@ func TestCancelDuringStartup(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- m.Run(ctx) }()
-		tl.waitFor(t, "shard 0 ready", func(tl *tally) bool { return tl.count(ShardReady, -1) == 1 })
+		tl.waitFor(t, "shard 0 ready", func(tl *tally) bool { return tl.count(cluster.EventShardReady, -1) == 1 })
 		cancel()
 		if err := waitRun(t, done); err != nil {
 			t.Fatalf("Run = %v", err)
@@ -266,7 +266,7 @@ func TestCancelMidReshard(t *testing.T) {
 		waitAllReady(t, gt.tally)
 		resharded := make(chan error, 1)
 		go func() { resharded <- m.Reshard(context.Background(), 2) }()
-		gt.waitFor(t, "the re-shard to start", func(t *tally) bool { return t.count(ReshardStarted, -1) == 1 })
+		gt.waitFor(t, "the re-shard to start", func(t *tally) bool { return t.count(cluster.EventReshardStarted, -1) == 1 })
 		cancel()
 		if err := waitRun(t, done); err != nil {
 			t.Fatalf("Run = %v", err)

@@ -143,7 +143,7 @@ func TestManagerBus(t *testing.T) {
 	// Restart cluster 1; its new worker waits on the gate meanwhile.
 	restarted := make(chan error, 1)
 	go func() { restarted <- m.Restart(ctxFor(t), 1, RestartFull) }()
-	tl.waitFor(t, "cluster 1 restarting", func(tl *tally) bool { return tl.count(ClusterRestarted, 1) == 1 })
+	tl.waitFor(t, "cluster 1 restarting", func(tl *tally) bool { return tl.count(cluster.EventRestarted, 1) == 1 })
 	if _, err := bus.Request[int](ctxFor(t), b, bus.Manager(), bus.Cluster(1), "id", nil); !errors.Is(err, bus.ErrTargetStopped) {
 		t.Fatalf("mid-restart: err = %v, want ErrTargetStopped", err)
 	}
@@ -156,14 +156,14 @@ func TestManagerBus(t *testing.T) {
 	// are unreachable.
 	c0, _ := m.Cluster(0)
 	g0, _ := c0.Client().Caches.Guild(fake.GuildIDs(0, 4)[0])
-	if u, err := m.FetchUser(ctxFor(t), g0.OwnerID); err != nil || u.ID != g0.OwnerID {
+	if u, err := cluster.FetchUser(ctxFor(t), m.Bus(), bus.Manager(), g0.OwnerID); err != nil || u.ID != g0.OwnerID {
 		t.Fatalf("FetchUser mid-restart = %+v, %v", u, err)
 	}
-	var nf *NotFoundError
-	if _, err := m.FetchUser(ctxFor(t), 99); !errors.As(err, &nf) || !errors.Is(err, bus.ErrTargetStopped) {
+	var nf *cluster.NotFoundError
+	if _, err := cluster.FetchUser(ctxFor(t), m.Bus(), bus.Manager(), 99); !errors.As(err, &nf) || !errors.Is(err, bus.ErrTargetStopped) {
 		t.Fatalf("FetchUser(unknown) mid-restart: err = %v, want not found with cluster 1 unreachable", err)
 	}
-	if _, err := m.FetchGuild(ctxFor(t), fake.GuildIDs(3, 4)[0]); !errors.Is(err, bus.ErrTargetStopped) {
+	if _, err := cluster.FetchGuild(ctxFor(t), m.Bus(), bus.Manager(), fake.GuildIDs(3, 4)[0]); !errors.Is(err, bus.ErrTargetStopped) {
 		t.Fatalf("FetchGuild of cluster 1 mid-restart: err = %v", err)
 	}
 	close(gate)
@@ -206,11 +206,11 @@ func TestManagerFetch(t *testing.T) {
 	gid := fake.GuildIDs(3, 4)[0] // owned by cluster 1
 	cached, _ := c1.Client().Caches.Guild(gid)
 
-	plain, err := m.FetchGuild(ctx, gid)
+	plain, err := cluster.FetchGuild(ctx, m.Bus(), bus.Manager(), gid)
 	if err != nil || plain.Guild.ID != gid || plain.Members != nil || plain.Messages != nil || len(plain.Channels) != 2 {
 		t.Fatalf("FetchGuild = %+v, %v", plain, err)
 	}
-	full, err := FetchGuild(ctx, m.Bus(), gid, WithMembers())
+	full, err := cluster.FetchGuild(ctx, m.Bus(), bus.Address{}, gid, cluster.WithMembers())
 	if err != nil || len(full.Members) != 2 {
 		t.Fatalf("FetchGuild with members = %+v, %v", full, err)
 	}
@@ -218,39 +218,39 @@ func TestManagerFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back FetchedGuild
+	var back cluster.FetchedGuild
 	if err := json.Unmarshal(data, &back); err != nil || back.Guild.ID != gid || len(back.Members) != 2 || len(back.Channels) != 2 {
 		t.Fatalf("JSON round trip = %+v, %v", back, err)
 	}
 
 	chID := plain.Channels[1].ID()
-	ch, err := m.FetchChannel(ctx, chID)
+	ch, err := cluster.FetchChannel(ctx, m.Bus(), bus.Manager(), chID)
 	if err != nil || ch.Channel.ID() != chID || ch.Messages != nil {
 		t.Fatalf("FetchChannel = %+v, %v", ch, err)
 	}
-	owner, err := m.FetchUser(ctx, cached.OwnerID)
+	owner, err := cluster.FetchUser(ctx, m.Bus(), bus.Manager(), cached.OwnerID)
 	if err != nil || owner.ID != cached.OwnerID {
 		t.Fatalf("FetchUser = %+v, %v", owner, err)
 	}
 	g0 := fake.GuildIDs(0, 4)[0]
 	c0, _ := m.Cluster(0)
 	cached0, _ := c0.Client().Caches.Guild(g0)
-	users, err := m.FetchUsers(ctx, cached.OwnerID, cached0.OwnerID, 99)
+	users, err := cluster.FetchUsers(ctx, m.Bus(), bus.Manager(), cached.OwnerID, cached0.OwnerID, 99)
 	if err != nil || len(users) != 2 || users[0].ID != cached.OwnerID || users[1].ID != cached0.OwnerID {
 		t.Fatalf("FetchUsers = %+v, %v", users, err)
 	}
 
-	var nf *NotFoundError
-	if _, err := m.FetchGuild(ctx, 12345<<22); !errors.As(err, &nf) || nf.Kind != "guild" {
+	var nf *cluster.NotFoundError
+	if _, err := cluster.FetchGuild(ctx, m.Bus(), bus.Manager(), 12345<<22); !errors.As(err, &nf) || nf.Kind != "guild" {
 		t.Fatalf("unknown guild: %v", err)
 	}
-	if _, err := FetchUser(ctx, m.Bus(), 99); !errors.Is(err, ErrNotFound) {
+	if _, err := cluster.FetchUser(ctx, m.Bus(), bus.Address{}, 99); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("unknown user: %v", err)
 	}
-	if _, err := FetchChannel(ctx, m.Bus(), 99); !errors.Is(err, ErrNotFound) {
+	if _, err := cluster.FetchChannel(ctx, m.Bus(), bus.Address{}, 99); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("unknown channel: %v", err)
 	}
-	us, err := FetchUsers(ctx, m.Bus(), snowflake.ID(99))
+	us, err := cluster.FetchUsers(ctx, m.Bus(), bus.Address{}, snowflake.ID(99))
 	if err != nil || len(us) != 0 {
 		t.Fatalf("FetchUsers(unknown) = %v, %v", us, err)
 	}

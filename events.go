@@ -6,57 +6,18 @@ import (
 	"github.com/megane-go/megane/cluster"
 )
 
-// Event is one lifecycle event of the Manager or a cluster. It is a plain
-// value; see [cluster.Event] for its fields.
-type Event = cluster.Event
-
-// EventKind says what an [Event] is about.
-type EventKind = cluster.EventKind
-
-// PanicError is a recovered panic with its stack, as carried by
-// ClusterCrashed events.
-type PanicError = cluster.PanicError
-
-// The lifecycle event kinds.
-const (
-	ClusterSpawned    = cluster.EventSpawned
-	ClusterReady      = cluster.EventReady
-	AllClustersReady  = cluster.EventAllReady
-	ShardConnected    = cluster.EventShardConnected
-	ShardReady        = cluster.EventShardReady
-	ShardResumed      = cluster.EventShardResumed
-	ShardDisconnected = cluster.EventShardDisconnected
-	ClusterCrashed    = cluster.EventCrashed
-	ClusterRestarted  = cluster.EventRestarted
-	ClusterStalled    = cluster.EventStalled
-	Error             = cluster.EventError
-	// ServiceStateChanged: a service changed state (Event.Service,
-	// Event.State).
-	ServiceStateChanged = cluster.EventServiceState
-	// StatsUpdated: a new stats snapshot was collected (LatestStats).
-	StatsUpdated = cluster.EventStatsUpdated
-	// ReshardStarted: a re-shard began (Event.OldShards, Event.NewShards,
-	// Event.Generation of the new set).
-	ReshardStarted = cluster.EventReshardStarted
-	// ReshardCompleted: the new shard set serves and the old one stopped.
-	ReshardCompleted = cluster.EventReshardCompleted
-	// ReshardFailed: the new shard set did not become ready; it was
-	// stopped and the old one keeps serving (Event.Err says why).
-	ReshardFailed = cluster.EventReshardFailed
-)
-
 // Events returns the Manager's bounded event channel (WithEventBuffer,
 // default 256). It is never closed. When it is full, the oldest event is
 // dropped to make room for the newest, and DroppedEvents counts it: a
 // reader that falls behind loses old events, never the latest state. Every
 // event is also logged and handed to the WithEventHandler function.
-func (m *Manager) Events() <-chan Event { return m.events }
+func (m *Manager) Events() <-chan cluster.Event { return m.events }
 
 // DroppedEvents returns how many events the full Events channel dropped.
 func (m *Manager) DroppedEvents() uint64 { return m.dropped.Load() }
 
 // emit delivers an event: to the handler, then into the channel.
-func (m *Manager) emit(e Event) {
+func (m *Manager) emit(e cluster.Event) {
 	m.emitMu.Lock()
 	defer m.emitMu.Unlock()
 	if m.cfg.handler != nil {
@@ -78,13 +39,13 @@ func (m *Manager) emit(e Event) {
 
 // emitOwn logs and delivers an event of the Manager itself (cluster events
 // are logged by their cluster).
-func (m *Manager) emitOwn(e Event) {
+func (m *Manager) emitOwn(e cluster.Event) {
 	m.log.LogAttrs(context.Background(), levelOf(e), "manager event", e.LogAttrs()...)
 	m.emit(e)
 }
 
 // onClusterEvent is every cluster's event hook.
-func (m *Manager) onClusterEvent(e Event) {
+func (m *Manager) onClusterEvent(e cluster.Event) {
 	m.emit(e)
 	if e.Kind != cluster.EventReady || e.Standby {
 		return

@@ -44,8 +44,8 @@ func runManager(fake *discordtest.Server, clusters int, opts ...megane.Option) (
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
 		megane.WithQueueOptions(shard.WithIdentifyWindow(exampleWindow), shard.WithIdentifyMargin(exampleMargin)),
-		megane.WithEventHandler(func(e megane.Event) {
-			if e.Kind == megane.AllClustersReady {
+		megane.WithEventHandler(func(e cluster.Event) {
+			if e.Kind == cluster.EventAllReady {
 				close(ready)
 			}
 		}),
@@ -78,18 +78,18 @@ func ExampleWithService() {
 	// Run: <nil>
 }
 
-func ExampleManager_FetchGuild() {
+func Example_fetchGuild() {
 	fake := startFake(2)
 	defer fake.Close()
 	m, stop := runManager(fake, 2)
 
 	ctx := context.Background()
 	id := fake.GuildIDs(1, 2)[0] // a guild of shard 1, so of cluster 1
-	g, err := m.FetchGuild(ctx, id)
+	g, err := cluster.FetchGuild(ctx, m.Bus(), bus.Manager(), id)
 	fmt.Println(g.Guild.Name, "has members:", g.Members != nil, err)
-	g, err = m.FetchGuild(ctx, id, megane.WithMembers())
+	g, err = cluster.FetchGuild(ctx, m.Bus(), bus.Manager(), id, cluster.WithMembers())
 	fmt.Println(g.Guild.Name, "members:", len(g.Members), err)
-	_, err = m.FetchGuild(ctx, 12345<<22)
+	_, err = cluster.FetchGuild(ctx, m.Bus(), bus.Manager(), 12345<<22)
 	fmt.Println(err)
 	fmt.Println("Run:", stop())
 	// Output:

@@ -51,8 +51,8 @@ func newManager(fake *discordtest.Server, clusters int, ready chan<- struct{}) *
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
 		megane.WithQueueOptions(shard.WithIdentifyWindow(exampleWindow), shard.WithIdentifyMargin(exampleMargin)),
-		megane.WithEventHandler(func(e megane.Event) {
-			if e.Kind == megane.AllClustersReady {
+		megane.WithEventHandler(func(e cluster.Event) {
+			if e.Kind == cluster.EventAllReady {
 				close(ready)
 			}
 		}),

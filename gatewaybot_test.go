@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 )
 
@@ -72,7 +73,7 @@ func TestGatewayBotUnusableURL(t *testing.T) {
 			}
 			tl.mu.Lock()
 			defer tl.mu.Unlock()
-			if n := tl.count(ShardConnected, -1) + tl.count(ClusterSpawned, -1); n != 0 {
+			if n := tl.count(cluster.EventShardConnected, -1) + tl.count(cluster.EventSpawned, -1); n != 0 {
 				t.Fatalf("%d shard or cluster events: something started", n)
 			}
 		})

@@ -6,7 +6,7 @@ import (
 
 	"github.com/disgoorg/disgo/rest"
 
-	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -30,7 +30,7 @@ type runState struct {
 type generation struct {
 	no       int
 	plan     shard.Plan
-	clusters []*cluster.Cluster
+	clusters []*engine.Cluster
 	cancel   context.CancelFunc
 	done     chan struct{} // closed once every cluster's Serve returned
 
@@ -91,10 +91,10 @@ func (m *Manager) startGeneration(rt *runState, plan shard.Plan, no int, standby
 		return nil, ErrNotRunning
 	}
 	opts := append(m.clusterOptions(rt.gatewayURL, rt.queue, rt.rest),
-		cluster.WithGeneration(no), cluster.WithStandby(standby))
-	g.clusters = make([]*cluster.Cluster, len(plan.Clusters))
+		engine.WithGeneration(no), engine.WithStandby(standby))
+	g.clusters = make([]*engine.Cluster, len(plan.Clusters))
 	for i, ids := range plan.Clusters {
-		g.clusters[i] = cluster.New(m.token, i, ids, plan.Count, m.cfg.worker, opts...)
+		g.clusters[i] = engine.New(m.token, i, ids, plan.Count, m.cfg.worker, opts...)
 	}
 	rt.gens[g] = struct{}{}
 	m.mu.Unlock()

@@ -40,7 +40,7 @@ type tally struct {
 	mu      sync.Mutex
 	msgs    map[int]int          // cluster → MESSAGE_CREATE count
 	seqs    map[int]map[int]bool // shard → seqs received (any event)
-	events  []Event
+	events  []cluster.Event
 	changed chan struct{}
 }
 
@@ -53,7 +53,7 @@ func (t *tally) notify() {
 	t.changed = make(chan struct{})
 }
 
-func (t *tally) event(e Event) {
+func (t *tally) event(e cluster.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.events = append(t.events, e)
@@ -111,7 +111,7 @@ func (t *tally) trace() string {
 	return b.String()
 }
 
-func (t *tally) count(kind EventKind, clusterID int) int {
+func (t *tally) count(kind cluster.EventKind, clusterID int) int {
 	n := 0
 	for _, e := range t.events {
 		if e.Kind == kind && (clusterID < 0 || e.Cluster == clusterID) {
@@ -188,5 +188,5 @@ func baseOpts(fake *discordtest.Server, tl *tally) []Option {
 // waitAllReady waits for the AllClustersReady event.
 func waitAllReady(t *testing.T, tl *tally) {
 	t.Helper()
-	tl.waitFor(t, "all clusters ready", func(tl *tally) bool { return tl.count(AllClustersReady, -1) == 1 })
+	tl.waitFor(t, "all clusters ready", func(tl *tally) bool { return tl.count(cluster.EventAllReady, -1) == 1 })
 }

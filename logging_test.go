@@ -35,9 +35,11 @@ func TestLogLinesHaveEachKeyOnce(t *testing.T) {
 	if err := fake.Emit(0, 1); err != nil {
 		t.Fatal(err)
 	}
-	tl.waitFor(t, "the crash", func(tl *tally) bool { return tl.count(ClusterCrashed, -1) > 0 })
+	tl.waitFor(t, "the crash", func(tl *tally) bool { return tl.count(cluster.EventCrashed, -1) > 0 })
 	// Each fault on a shard that has a session again after the last one.
-	back := func(tl *tally) int { return tl.count(ShardResumed, -1) + tl.count(ShardReady, -1) }
+	back := func(tl *tally) int {
+		return tl.count(cluster.EventShardResumed, -1) + tl.count(cluster.EventShardReady, -1)
+	}
 	for _, fault := range []func() error{
 		func() error { return fake.SendMalformed(1) },
 		func() error { return fake.Reconnect(0) },

@@ -17,6 +17,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
@@ -78,14 +79,14 @@ type Manager struct {
 	cfg   config
 	log   *slog.Logger
 
-	events  chan Event // bounded; full: drop oldest (see Events)
+	events  chan cluster.Event // bounded; full: drop oldest (see Events)
 	dropped atomic.Uint64
 	emitMu  sync.Mutex
 	running atomic.Bool
 
 	mu       sync.RWMutex // guards the fields below
 	plan     shard.Plan
-	clusters []*cluster.Cluster
+	clusters []*engine.Cluster
 	rt       *runState   // while Run runs, else nil
 	active   *generation // the shard set serving now
 	lastGen  int         // the newest generation number handed out
@@ -93,7 +94,7 @@ type Manager struct {
 	// id's counters never go back (see shardHistory): retiring holds the
 	// clusters of a set being stopped, retired the final counters of the
 	// sets stopped.
-	retiring []*cluster.Cluster
+	retiring []*engine.Cluster
 	retired  map[int]shard.Stats
 
 	// reshardSem (capacity 1) is held by the one re-shard that runs.
@@ -159,7 +160,7 @@ func New(token string, opts ...Option) (*Manager, error) {
 		token:      token,
 		cfg:        cfg,
 		log:        cfg.logger,
-		events:     make(chan Event, cfg.eventBuffer),
+		events:     make(chan cluster.Event, cfg.eventBuffer),
 		readySet:   map[int]struct{}{},
 		allReady:   make(chan struct{}, 1),
 		reshardSem: make(chan struct{}, 1),
@@ -353,7 +354,7 @@ func (m *Manager) loop(runCtx context.Context, cancel context.CancelFunc, notify
 		}
 	}()
 	fail := func(err error) error {
-		m.emitOwn(Event{Kind: cluster.EventError, Cluster: -1, Shard: -1, Err: err, At: time.Now()})
+		m.emitOwn(cluster.Event{Kind: cluster.EventError, Cluster: -1, Shard: -1, Err: err, At: time.Now()})
 		cancel()
 		return err
 	}
@@ -391,7 +392,7 @@ func (m *Manager) loop(runCtx context.Context, cancel context.CancelFunc, notify
 				go func() { autoDone <- m.checkReshard(runCtx) }()
 			}
 		case <-m.allReady:
-			m.emitOwn(Event{Kind: cluster.EventAllReady, Cluster: -1, Shard: -1, At: time.Now()})
+			m.emitOwn(cluster.Event{Kind: cluster.EventAllReady, Cluster: -1, Shard: -1, At: time.Now()})
 			m.mu.RLock()
 			clusters := m.clusters
 			m.mu.RUnlock()
@@ -432,7 +433,7 @@ func (m *Manager) newPlan(gb *discord.GatewayBot) (shard.Plan, error) {
 }
 
 // clusterOptions returns the options of every cluster.
-func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.Client) []cluster.Option {
+func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.Client) []engine.Option {
 	shardOpts := []shard.Option{}
 	if len(m.cfg.intents) > 0 {
 		shardOpts = append(shardOpts, shard.WithIntents(m.cfg.intents...))
@@ -441,28 +442,31 @@ func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.C
 		shardOpts = append(shardOpts, shard.WithCompression(m.cfg.compression))
 	}
 	shardOpts = append(shardOpts, m.cfg.shardOpts...)
-	opts := []cluster.Option{
-		cluster.WithAPIURL(m.cfg.apiURL),
-		cluster.WithGatewayURL(gatewayURL),
-		cluster.WithQueue(queue),
-		cluster.WithCaches(m.cfg.cacheFactory()),
-		cluster.WithClientOpts(m.cfg.clientOpts...),
-		cluster.WithShardOptions(shardOpts...),
-		cluster.WithLogger(m.log),
-		cluster.WithEventHook(m.onClusterEvent),
-		cluster.WithRestartPolicy(m.cfg.policy),
-		cluster.WithReadyTimeout(m.cfg.readyTimeout),
-		cluster.WithWatchdog(m.cfg.watchdog),
-		cluster.WithRestarter(m),
-		cluster.WithRESTClient(rc),
-		cluster.WithBus(m.bus),
-		cluster.WithStore(m.store),
+	opts := []engine.Option{
+		engine.WithAPIURL(m.cfg.apiURL),
+		engine.WithGatewayURL(gatewayURL),
+		engine.WithQueue(queue),
+		engine.WithCaches(m.cfg.cacheFactory()),
+		engine.WithClientOpts(m.cfg.clientOpts...),
+		engine.WithShardOptions(shardOpts...),
+		engine.WithLogger(m.log),
+		engine.WithEventHook(m.onClusterEvent),
+		engine.WithRestartPolicy(m.cfg.policy),
+		engine.WithReadyTimeout(m.cfg.readyTimeout),
+		engine.WithWatchdog(m.cfg.watchdog),
+		engine.WithRestarter(m),
+		engine.WithRESTClient(rc),
+		engine.WithBus(m.bus),
+		engine.WithStore(m.store),
 	}
-	return append(opts, m.cfg.clusterOpts...)
+	if m.cfg.dispatchBytes != nil {
+		opts = append(opts, engine.WithDispatchBytes(*m.cfg.dispatchBytes))
+	}
+	return opts
 }
 
 // levelOf is the slog level of a Manager event.
-func levelOf(e Event) slog.Level {
+func levelOf(e cluster.Event) slog.Level {
 	switch e.Kind {
 	case cluster.EventError:
 		return slog.LevelError

@@ -117,7 +117,7 @@ func TestPanicOtherClustersKeepReceiving(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl.waitFor(t, "cluster 0 crashed and ready again", func(tl *tally) bool {
-		return tl.count(ClusterCrashed, 0) == 1 && tl.count(ClusterReady, 0) == 2
+		return tl.count(cluster.EventCrashed, 0) == 1 && tl.count(cluster.EventReady, 0) == 2
 	})
 	// While and after cluster 0 restarts, cluster 1 receives.
 	tl.waitFor(t, "cluster 1 messages", func(tl *tally) bool { return tl.msgs[1] == 2 })
@@ -145,10 +145,10 @@ func TestPanicOtherClustersKeepReceiving(t *testing.T) {
 		})
 	}
 	tl.mu.Lock()
-	crashes1 := tl.count(ClusterCrashed, 1)
-	var crash Event
+	crashes1 := tl.count(cluster.EventCrashed, 1)
+	var crash cluster.Event
 	for _, e := range tl.events {
-		if e.Kind == ClusterCrashed {
+		if e.Kind == cluster.EventCrashed {
 			crash = e
 		}
 	}
@@ -238,7 +238,7 @@ func TestRollingRestartOrder(t *testing.T) {
 	tl.mu.Lock()
 	var seq []string
 	for _, e := range tl.events[from:] {
-		if e.Kind == ClusterRestarted || e.Kind == ClusterReady {
+		if e.Kind == cluster.EventRestarted || e.Kind == cluster.EventReady {
 			seq = append(seq, e.Kind.String()+"/"+string(rune('0'+e.Cluster)))
 		}
 	}
@@ -384,9 +384,9 @@ func TestEventsChannelDropsOldest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.emit(Event{Kind: ClusterSpawned, Cluster: 0})
-	m.emit(Event{Kind: ClusterReady, Cluster: 0})
-	if got := <-m.Events(); got.Kind != ClusterReady {
+	m.emit(cluster.Event{Kind: cluster.EventSpawned, Cluster: 0})
+	m.emit(cluster.Event{Kind: cluster.EventReady, Cluster: 0})
+	if got := <-m.Events(); got.Kind != cluster.EventReady {
 		t.Fatalf("kept %v, want the newest", got.Kind)
 	}
 	if m.DroppedEvents() != 1 {

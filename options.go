@@ -16,6 +16,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	mcache "github.com/megane-go/megane/cache"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/internal/wire"
 	"github.com/megane-go/megane/service"
@@ -30,7 +31,7 @@ const AutoShards = 0
 // RestartPolicy is a cluster supervisor's backoff and restart cap. Zero
 // fields take defaults (100ms to 30s, doubling, more than 5 crashes a minute
 // give up); see the field docs.
-type RestartPolicy = cluster.RestartPolicy
+type RestartPolicy = engine.RestartPolicy
 
 // DefaultRestartPolicy returns the default restart policy.
 func DefaultRestartPolicy() RestartPolicy { return supervise.DefaultPolicy() }
@@ -70,11 +71,11 @@ type config struct {
 	readyTimeout      time.Duration
 	policy            RestartPolicy
 	watchdog          time.Duration
-	handler           func(Event)
+	handler           func(cluster.Event)
 	eventBuffer       int
 	shardOpts         []shard.Option
 	queueOpts         []shard.QueueOption
-	clusterOpts       []cluster.Option
+	dispatchBytes     *int64 // WithDispatchBytes; nil keeps the engine's 1 MiB
 	services          []serviceSpec
 	statsInterval     time.Duration
 	statsHandler      func(stats.Snapshot)
@@ -152,7 +153,7 @@ func (c *config) validate() error {
 		opts any
 	}{
 		{"WithClientOpts", c.clientOpts}, {"WithShardOptions", c.shardOpts},
-		{"WithQueueOptions", c.queueOpts}, {"WithClusterOptions", c.clusterOpts},
+		{"WithQueueOptions", c.queueOpts},
 		{"WithBusOptions", c.busOpts},
 	} {
 		if hasNil(o.opts) {
@@ -342,7 +343,7 @@ func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog 
 // order, one at a time (nil: none). It runs on internal goroutines while holding the
 // event lock, so it must return quickly and must not call the Manager's
 // blocking methods (Restart and the like).
-func WithEventHandler(h func(Event)) Option { return func(c *config) { c.handler = h } }
+func WithEventHandler(h func(cluster.Event)) Option { return func(c *config) { c.handler = h } }
 
 // WithEventBuffer sets the capacity of the Events channel (default 256).
 // New rejects n below 1.
@@ -351,7 +352,7 @@ func WithEventBuffer(n int) Option { return func(c *config) { c.eventBuffer = n 
 // WithShardOptions adds options to every shard (protocol times for tests,
 // presence, dispatch buffer, ...). New rejects a nil option here and in
 // the other option lists (WithClientOpts, WithQueueOptions,
-// WithClusterOptions, WithBusOptions).
+// WithBusOptions).
 func WithShardOptions(opts ...shard.Option) Option {
 	return func(c *config) { c.shardOpts = append(c.shardOpts, opts...) }
 }
@@ -363,12 +364,15 @@ func WithQueueOptions(opts ...shard.QueueOption) Option {
 	return func(c *config) { c.queueOpts = append(c.queueOpts, opts...) }
 }
 
-// WithClusterOptions adds low-level options to every cluster (drain and
-// shutdown timeouts, dispatch buffer). The Manager's own settings are
-// applied first.
-func WithClusterOptions(opts ...cluster.Option) Option {
-	return func(c *config) { c.clusterOpts = append(c.clusterOpts, opts...) }
-}
+// WithDispatchBytes bounds the data of the events waiting between each
+// cluster's shards and the goroutine that hands them to its disgo client
+// to about n bytes, counted as received (default 1 MiB, about 20
+// GUILD_CREATEs of 100 members or 900 MESSAGE_CREATEs; 0 or less: only
+// the queue's 64 batches bound it). When it is spent the shards' read
+// loops wait (their heartbeats go on) and nothing is dropped. It bounds
+// the memory a start, with every guild's GUILD_CREATE at once, or a burst
+// of traffic adds; see "Memory" in the README.
+func WithDispatchBytes(n int64) Option { return func(c *config) { c.dispatchBytes = &n } }
 
 // WithService registers a service under name, to be started by Run
 // (before the clusters) and supervised beside them: panics recovered,

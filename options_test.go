@@ -46,7 +46,6 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{WithClientOpts(nil), "WithClientOpts"},
 		{WithShardOptions(shard.WithIntents(), nil), "WithShardOptions"},
 		{WithQueueOptions(nil), "WithQueueOptions"},
-		{WithClusterOptions(nil), "WithClusterOptions"},
 		{WithBusOptions(nil), "WithBusOptions"},
 		{nil, "New option 1"},
 	}
@@ -174,7 +173,7 @@ func TestNilWorkerIsFatal(t *testing.T) {
 			}
 			tl.mu.Lock()
 			defer tl.mu.Unlock()
-			if n := tl.count(ClusterRestarted, -1); n > 1 {
+			if n := tl.count(cluster.EventRestarted, -1); n > 1 {
 				t.Fatalf("%d restarts: the nil worker was retried", n)
 			}
 		})

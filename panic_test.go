@@ -96,7 +96,7 @@ func TestManagerPanicsKeepClustersRunning(t *testing.T) {
 		}
 	}
 	tl.mu.Lock()
-	crashed, restarted := tl.count(ClusterCrashed, -1), tl.count(ClusterRestarted, -1)
+	crashed, restarted := tl.count(cluster.EventCrashed, -1), tl.count(cluster.EventRestarted, -1)
 	tl.mu.Unlock()
 	if crashed != 0 || restarted != 0 {
 		t.Errorf("%d ClusterCrashed and %d ClusterRestarted events, want none", crashed, restarted)

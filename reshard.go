@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -231,11 +232,11 @@ func (m *Manager) reshard(ctx context.Context, rt *runState, old *generation, pl
 	m.lastGen++
 	no := m.lastGen
 	m.mu.Unlock()
-	ev := func(kind EventKind, err error) Event {
-		return Event{Kind: kind, Cluster: -1, Shard: -1, Generation: no, OldShards: old.plan.Count,
+	ev := func(kind cluster.EventKind, err error) cluster.Event {
+		return cluster.Event{Kind: kind, Cluster: -1, Shard: -1, Generation: no, OldShards: old.plan.Count,
 			NewShards: plan.Count, Err: err, At: time.Now()}
 	}
-	m.emitOwn(ev(ReshardStarted, nil))
+	m.emitOwn(ev(cluster.EventReshardStarted, nil))
 	g, err := m.startGeneration(rt, plan, no, true)
 	if err == nil {
 		err = m.awaitStandby(ctx, rt, g)
@@ -245,11 +246,11 @@ func (m *Manager) reshard(ctx context.Context, rt *runState, old *generation, pl
 	}
 	if err != nil {
 		rerr := &ReshardError{OldShards: old.plan.Count, NewShards: plan.Count, Err: err}
-		m.emitOwn(ev(ReshardFailed, rerr))
+		m.emitOwn(ev(cluster.EventReshardFailed, rerr))
 		return rerr
 	}
 	m.switchOver(rt, old, g)
-	m.emitOwn(ev(ReshardCompleted, nil))
+	m.emitOwn(ev(cluster.EventReshardCompleted, nil))
 	return nil
 }
 

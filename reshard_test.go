@@ -61,10 +61,10 @@ func (w *genWorker) Launch(_ context.Context, c *cluster.Cluster) error {
 }
 
 // kinds returns the events of the given kind.
-func (t *genTally) kinds(kind EventKind) []Event {
+func (t *genTally) kinds(kind cluster.EventKind) []cluster.Event {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var out []Event
+	var out []cluster.Event
 	for _, e := range t.events {
 		if e.Kind == kind {
 			out = append(out, e)
@@ -156,8 +156,8 @@ func TestReshardExplicit(t *testing.T) {
 	)
 	// The event handler runs on the re-shard's goroutine while it holds
 	// the re-shard, so these calls see one in progress, deterministically.
-	onEvent := func(e Event) {
-		if e.Kind == ReshardStarted {
+	onEvent := func(e cluster.Event) {
+		if e.Kind == cluster.EventReshardStarted {
 			duringMu.Lock()
 			duringErrs = append(duringErrs,
 				m.Reshard(context.Background(), 8),
@@ -167,7 +167,7 @@ func TestReshardExplicit(t *testing.T) {
 			duringMu.Unlock()
 		}
 	}
-	m = reshardManager(t, fake, gt, WithClusters(2), WithEventHandler(func(e Event) { onEvent(e); gt.event(e) }))
+	m = reshardManager(t, fake, gt, WithClusters(2), WithEventHandler(func(e cluster.Event) { onEvent(e); gt.event(e) }))
 	if err := m.Reshard(context.Background(), 4); !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("Reshard before Run = %v, want ErrNotRunning", err)
 	}
@@ -184,7 +184,7 @@ func TestReshardExplicit(t *testing.T) {
 	if err := m.Reshard(ctx, 2); err != nil {
 		t.Fatalf("Reshard to the same count = %v", err)
 	}
-	if n := len(gt.kinds(ReshardStarted)); n != 0 {
+	if n := len(gt.kinds(cluster.EventReshardStarted)); n != 0 {
 		t.Fatalf("a re-shard to the same count started (%d events)", n)
 	}
 	if err := m.Reshard(ctx, 4); err != nil {
@@ -240,7 +240,7 @@ func TestReshardExplicit(t *testing.T) {
 	}
 	gt.waitFor(t, "AllClustersReady of both sets", func(*tally) bool { return gt.allReady[0] == 2 && gt.allReady[1] == 2 })
 
-	started, done := gt.kinds(ReshardStarted), gt.kinds(ReshardCompleted)
+	started, done := gt.kinds(cluster.EventReshardStarted), gt.kinds(cluster.EventReshardCompleted)
 	if len(started) != 1 || len(done) != 1 || started[0].OldShards != 2 || started[0].NewShards != 4 ||
 		done[0].Generation != 1 || done[0].NewShards != 4 {
 		t.Fatalf("re-shard events: started %+v, completed %+v", started, done)
@@ -248,7 +248,7 @@ func TestReshardExplicit(t *testing.T) {
 	// Every shard of the new set became ready in standby first, then its
 	// clusters went live; the AllClustersReady of the run came once.
 	standbyShards := map[int]bool{}
-	for _, e := range gt.kinds(ShardReady) {
+	for _, e := range gt.kinds(cluster.EventShardReady) {
 		if e.Generation == 1 {
 			if !e.Standby {
 				t.Fatalf("shard %d of the new set was READY outside standby", e.Shard)
@@ -259,7 +259,7 @@ func TestReshardExplicit(t *testing.T) {
 	if len(standbyShards) != 4 {
 		t.Fatalf("new shards READY in standby: %v", standbyShards)
 	}
-	if n := len(gt.kinds(AllClustersReady)); n != 1 {
+	if n := len(gt.kinds(cluster.EventAllReady)); n != 1 {
 		t.Fatalf("%d AllClustersReady events", n)
 	}
 	if c := fake.Counters(); c.BucketBreaches != 0 || c.ShardingRequired != 0 {
@@ -322,7 +322,7 @@ func TestReshardOn4011(t *testing.T) {
 			}
 			stop, _ := run(t, m)
 			waitAllReady(t, gt.tally)
-			gt.waitFor(t, "the re-shard", func(t *tally) bool { return t.count(ReshardCompleted, -1) == 1 })
+			gt.waitFor(t, "the re-shard", func(t *tally) bool { return t.count(cluster.EventReshardCompleted, -1) == 1 })
 			checkRouting(t, m, fake, tt.wantShards)
 			if err := fake.Emit(discordtest.AllShards, 2); err != nil {
 				t.Fatal(err)
@@ -331,7 +331,7 @@ func TestReshardOn4011(t *testing.T) {
 			if c := fake.Counters(); c.ShardingRequired == 0 || c.BucketBreaches != 0 {
 				t.Fatalf("fake counters: %+v", c)
 			}
-			done := gt.kinds(ReshardCompleted)
+			done := gt.kinds(cluster.EventReshardCompleted)
 			if len(done) != 1 || done[0].OldShards != 1 || done[0].NewShards != tt.wantShards {
 				t.Fatalf("completed events: %+v", done)
 			}
@@ -351,11 +351,11 @@ func TestReshardCheck(t *testing.T) {
 	m := reshardManager(t, fake, gt, WithClusters(2), WithReshardCheck(2*time.Millisecond))
 	stop, _ := run(t, m)
 	waitAllReady(t, gt.tally)
-	if n := len(gt.kinds(ReshardStarted)); n != 0 {
+	if n := len(gt.kinds(cluster.EventReshardStarted)); n != 0 {
 		t.Fatalf("re-sharded without a higher recommendation (%d)", n)
 	}
 	fake.SetRecommendedShards(3)
-	gt.waitFor(t, "the re-shard", func(t *tally) bool { return t.count(ReshardCompleted, -1) == 1 })
+	gt.waitFor(t, "the re-shard", func(t *tally) bool { return t.count(cluster.EventReshardCompleted, -1) == 1 })
 	checkRouting(t, m, fake, 3)
 	if err := fake.Emit(discordtest.AllShards, 1); err != nil {
 		t.Fatal(err)
@@ -364,7 +364,7 @@ func TestReshardCheck(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if n := len(gt.kinds(ReshardStarted)); n != 1 {
+	if n := len(gt.kinds(cluster.EventReshardStarted)); n != 1 {
 		t.Fatalf("%d re-shards started, want 1", n)
 	}
 }
@@ -390,8 +390,8 @@ func TestReshardFailureKeepsOldSet(t *testing.T) {
 			gt := newGenTally()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			m := reshardManager(t, fake, gt, WithClusters(2), WithEventHandler(func(e Event) {
-				if e.Kind == ReshardStarted && tt.cancel {
+			m := reshardManager(t, fake, gt, WithClusters(2), WithEventHandler(func(e cluster.Event) {
+				if e.Kind == cluster.EventReshardStarted && tt.cancel {
 					cancel()
 				}
 				gt.event(e)
@@ -406,8 +406,8 @@ func TestReshardFailureKeepsOldSet(t *testing.T) {
 				rerr.OldShards != 2 || rerr.NewShards != tt.count {
 				t.Fatalf("Reshard = %v, want a ReshardError matching %v", err, tt.want)
 			}
-			failed := gt.kinds(ReshardFailed)
-			if len(failed) != 1 || !errors.Is(failed[0].Err, tt.want) || len(gt.kinds(ReshardCompleted)) != 0 {
+			failed := gt.kinds(cluster.EventReshardFailed)
+			if len(failed) != 1 || !errors.Is(failed[0].Err, tt.want) || len(gt.kinds(cluster.EventReshardCompleted)) != 0 {
 				t.Fatalf("failed events %+v", failed)
 			}
 			// The old set still serves, with its routing, and takes
@@ -450,13 +450,13 @@ func TestReshardCheckFailure(t *testing.T) {
 	stop, _ := run(t, m)
 	waitAllReady(t, gt.tally)
 	fake.SetRecommendedShards(3)
-	gt.waitFor(t, "the first failure", func(t *tally) bool { return t.count(ReshardFailed, -1) == 1 })
+	gt.waitFor(t, "the first failure", func(t *tally) bool { return t.count(cluster.EventReshardFailed, -1) == 1 })
 	fake.SetRecommendedShards(4)
-	gt.waitFor(t, "the second failure", func(t *tally) bool { return t.count(ReshardFailed, -1) == 2 })
-	failed := gt.kinds(ReshardFailed)
-	if len(gt.kinds(ReshardStarted)) != 2 || failed[0].NewShards != 3 || failed[1].NewShards != 4 ||
+	gt.waitFor(t, "the second failure", func(t *tally) bool { return t.count(cluster.EventReshardFailed, -1) == 2 })
+	failed := gt.kinds(cluster.EventReshardFailed)
+	if len(gt.kinds(cluster.EventReshardStarted)) != 2 || failed[0].NewShards != 3 || failed[1].NewShards != 4 ||
 		!errors.Is(failed[0].Err, context.DeadlineExceeded) {
-		t.Fatalf("failed re-shards %+v; started %d", failed, len(gt.kinds(ReshardStarted)))
+		t.Fatalf("failed re-shards %+v; started %d", failed, len(gt.kinds(cluster.EventReshardStarted)))
 	}
 	checkRouting(t, m, fake, 2)
 	if err := fake.Emit(discordtest.AllShards, 1); err != nil {

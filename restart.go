@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/engine"
 )
 
 // RestartKind says what a restart keeps; see the constants.
@@ -39,7 +40,7 @@ func (e *NoClusterError) Error() string { return fmt.Sprintf("megane: no cluster
 func (e *NoClusterError) Unwrap() error { return ErrNoCluster }
 
 // cluster returns cluster id of the running Manager.
-func (m *Manager) cluster(id int) (*cluster.Cluster, error) {
+func (m *Manager) cluster(id int) (*engine.Cluster, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.clusters == nil {
@@ -52,7 +53,7 @@ func (m *Manager) cluster(id int) (*cluster.Cluster, error) {
 }
 
 // all returns the clusters of the running Manager.
-func (m *Manager) all() ([]*cluster.Cluster, error) {
+func (m *Manager) all() ([]*engine.Cluster, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.clusters == nil {
@@ -66,7 +67,7 @@ func (m *Manager) all() ([]*cluster.Cluster, error) {
 // *NoClusterError (errors.Is ErrNoCluster) for an unknown ID and
 // ErrNotRunning before Run has planned the clusters, and
 // ErrReshardInProgress while a re-shard runs (see Reshard). It implements
-// cluster.Restarter, so a worker can restart another cluster through its
+// engine.Restarter, so a worker can restart another cluster through its
 // Cluster; it must not be called from the cluster's own listeners (that
 // would wait for itself: use Cluster.Restart there).
 func (m *Manager) Restart(ctx context.Context, clusterID int, kind RestartKind) error {
@@ -126,4 +127,4 @@ func (m *Manager) RollingRestart(ctx context.Context, kind RestartKind) error {
 	return nil
 }
 
-var _ cluster.Restarter = (*Manager)(nil)
+var _ engine.Restarter = (*Manager)(nil)

@@ -40,7 +40,13 @@ func (m *Manager) Clusters() []ClusterInfo {
 
 // Cluster returns the running cluster with the given ID, or a
 // *NoClusterError.
-func (m *Manager) Cluster(id int) (*cluster.Cluster, error) { return m.cluster(id) }
+func (m *Manager) Cluster(id int) (*cluster.Cluster, error) {
+	c, err := m.cluster(id)
+	if err != nil {
+		return nil, err
+	}
+	return c.Handle(), nil
+}
 
 // ShardCount returns the planned shard count, or 0 before Run planned it.
 func (m *Manager) ShardCount() int {

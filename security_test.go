@@ -50,7 +50,7 @@ func (e *evidence) err(what string, err error) {
 
 // event records an Event every way it may be printed, with its error and
 // its panic's value and stack.
-func (e *evidence) event(ev Event) {
+func (e *evidence) event(ev cluster.Event) {
 	e.add("%v | %+v", ev, ev)
 	if ev.Err != nil {
 		e.err("event err", ev.Err)
@@ -121,7 +121,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		tl := newTally()
 		stuck := &stuckService{release: make(chan struct{})}
 		m, err := New(leakToken, append(baseOpts(fake, tl), WithLogger(log), WithClusters(2),
-			WithEventHandler(func(e Event) { tl.event(e); ev.event(e) }),
+			WithEventHandler(func(e cluster.Event) { tl.event(e); ev.event(e) }),
 			WithShardOptions(shard.WithBackoff(time.Millisecond, 10*time.Millisecond)),
 			WithService("stuck", stuck, service.MailboxCapacity(1)),
 			WithWorker(func() cluster.Worker { return &leakyWorker{t: tl, panicked: &sync.Once{}} }))...)
@@ -137,7 +137,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		tl.waitFor(t, "the listener panic and the restart", func(tl *tally) bool {
-			return tl.count(ClusterCrashed, 0) == 1 && tl.count(ClusterReady, 0) == 2
+			return tl.count(cluster.EventCrashed, 0) == 1 && tl.count(cluster.EventReady, 0) == 2
 		})
 
 		// A failing command and eval on the clusters, an unknown eval
@@ -194,7 +194,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		}
 		tl.waitFor(t, "the zombie disconnect", func(tl *tally) bool {
 			for _, e := range tl.events {
-				if e.Kind == ShardDisconnected && errors.Is(e.Err, shard.ErrZombie) {
+				if e.Kind == cluster.EventShardDisconnected && errors.Is(e.Err, shard.ErrZombie) {
 					return true
 				}
 			}
@@ -202,9 +202,9 @@ func TestTokenNeverLeaks(t *testing.T) {
 		})
 		tl.waitFor(t, "the resume after the zombie", func(tl *tally) bool {
 			for i, e := range tl.events {
-				if e.Kind == ShardDisconnected && errors.Is(e.Err, shard.ErrZombie) {
+				if e.Kind == cluster.EventShardDisconnected && errors.Is(e.Err, shard.ErrZombie) {
 					for _, later := range tl.events[i:] {
-						if later.Kind == ShardResumed && later.Shard == 0 {
+						if later.Kind == cluster.EventShardResumed && later.Shard == 0 {
 							return true
 						}
 					}
@@ -252,7 +252,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		fake := newFake(t, 1, fakeOpts...)
 		tl := newTally()
 		m, err := New(leakToken, append(baseOpts(fake, tl), WithLogger(log), WithWorker(workerOf(tl)),
-			WithEventHandler(func(e Event) { tl.event(e); ev.event(e) }))...)
+			WithEventHandler(func(e cluster.Event) { tl.event(e); ev.event(e) }))...)
 		if err != nil {
 			t.Fatal(err)
 		}

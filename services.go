@@ -113,7 +113,7 @@ func (m *Manager) onServiceEvent(e service.Event) {
 	if e.Panic == nil {
 		errors.As(e.Err, &e.Panic)
 	}
-	m.emit(Event{
+	m.emit(cluster.Event{
 		Kind:    cluster.EventServiceState,
 		Cluster: -1,
 		Shard:   -1,

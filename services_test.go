@@ -72,7 +72,7 @@ var (
 func serviceStates(tl *tally, name, state string) int {
 	n := 0
 	for _, e := range tl.events {
-		if e.Kind == ServiceStateChanged && e.Service == name && e.State == state {
+		if e.Kind == cluster.EventServiceState && e.Service == name && e.State == state {
 			n++
 		}
 	}
@@ -127,9 +127,9 @@ func TestManagerServices(t *testing.T) {
 		return serviceStates(tl, "counter", "backoff") == 1 && serviceStates(tl, "counter", "ready") == 2
 	})
 	tl.mu.Lock()
-	var crash Event
+	var crash cluster.Event
 	for _, e := range tl.events {
-		if e.Kind == ServiceStateChanged && e.State == "backoff" {
+		if e.Kind == cluster.EventServiceState && e.State == "backoff" {
 			crash = e
 		}
 	}

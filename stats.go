@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
 )
@@ -74,7 +75,7 @@ func (m *Manager) onStats(s stats.Snapshot) {
 	if m.cfg.statsHandler != nil {
 		m.cfg.statsHandler(s)
 	}
-	m.emit(Event{Kind: cluster.EventStatsUpdated, Cluster: -1, Shard: -1, At: s.Time})
+	m.emit(cluster.Event{Kind: cluster.EventStatsUpdated, Cluster: -1, Shard: -1, At: s.Time})
 }
 
 // clusterStats is the collector's cluster source: every running cluster,
@@ -123,7 +124,7 @@ func (m *Manager) shardHistory(ctx context.Context) map[int]shard.Stats {
 
 // retire moves the counters of a stopped shard set's clusters from
 // retiring to retired.
-func (m *Manager) retire(clusters []*cluster.Cluster) {
+func (m *Manager) retire(clusters []*engine.Cluster) {
 	final := make([][]shard.Stats, len(clusters))
 	for i, c := range clusters {
 		final[i] = c.Stats(context.Background()).Shards // stopped: no attempt, no request
@@ -138,7 +139,7 @@ func (m *Manager) retire(clusters []*cluster.Cluster) {
 			m.retired[s.ShardID] = s.Add(m.retired[s.ShardID])
 		}
 	}
-	m.retiring = slices.DeleteFunc(m.retiring, func(c *cluster.Cluster) bool { return slices.Contains(clusters, c) })
+	m.retiring = slices.DeleteFunc(m.retiring, func(c *engine.Cluster) bool { return slices.Contains(clusters, c) })
 }
 
 // serviceStats is the collector's service source: every registered

@@ -127,7 +127,7 @@ func TestManagerStats(t *testing.T) {
 	case <-ctxFor(t).Done():
 		t.Fatal("the stats handler never ran")
 	}
-	tl.waitFor(t, "a StatsUpdated event", func(tl *tally) bool { return tl.count(StatsUpdated, -1) > 0 })
+	tl.waitFor(t, "a StatsUpdated event", func(tl *tally) bool { return tl.count(cluster.EventStatsUpdated, -1) > 0 })
 	if latest, ok := m.LatestStats(); !ok || latest.Seq < snap.Seq {
 		t.Fatalf("LatestStats = %d, %v", latest.Seq, ok)
 	}

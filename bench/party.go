@@ -300,7 +300,7 @@ func startParty(ctx context.Context, spec partySpec, c *counter) (*party, error)
 }
 
 // startMegane runs a megane.Manager; hook, when set, sees its events.
-func startMegane(ctx context.Context, spec partySpec, c *counter, log *slog.Logger, hook func(megane.Event)) (*party, error) {
+func startMegane(ctx context.Context, spec partySpec, c *counter, log *slog.Logger, hook func(cluster.Event)) (*party, error) {
 	clusters := spec.Clusters
 	if clusters <= 0 {
 		clusters = runtime.GOMAXPROCS(0)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 )
 
@@ -48,8 +49,8 @@ func runStartupChild(spec partySpec) (startupResult, error) {
 	installEngine(spec.Engine)
 	ready := make(chan struct{})
 	var once sync.Once
-	hook := func(e megane.Event) {
-		if e.Kind == megane.AllClustersReady {
+	hook := func(e cluster.Event) {
+		if e.Kind == cluster.EventAllReady {
 			once.Do(func() { close(ready) })
 		}
 	}

@@ -2,187 +2,78 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"slices"
-	"strconv"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/disgoorg/disgo/bot"
-	"github.com/disgoorg/disgo/rest"
 
 	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/internal/supervise"
-	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/internal/clusterlink"
 	"github.com/megane-go/megane/store"
 )
 
-// Cluster is one supervised group of shards with its own disgo client and
-// the user's [Worker]. Each start (and full or resume restart) of a cluster
-// is one attempt of a supervisor: it builds the shards and the client,
-// launches a new worker, opens the shards, becomes ready, and runs until its
-// context ends or it crashes. A crash (an error from Launch, a panic in a
-// listener, a stalled dispatch) is restarted with backoff; the restart
-// resumes the sessions and keeps the cache, like [RestartResume].
-//
-// Cluster 0 is an ordinary cluster. Build one with [New]; the zero value is
-// not usable and a Cluster must not be copied. All methods are safe for
-// concurrent use.
-//
-// While an attempt is ready the cluster answers bus messages at
-// bus.Cluster(id) (see [Cluster.Bus] and the Topic constants); between
-// attempts (a restart, a crash's backoff) requests to it fail with
-// bus.ErrTargetStopped, and once Serve has returned with bus.ErrNoTarget.
-type Cluster struct {
-	id         int
-	shardIDs   []int
-	shardCount int
-	token      string
-	factory    func() Worker
-	cfg        config
-	log        *slog.Logger
-	unit       *supervise.Unit
-	fwd        forwarder
-	cmds       chan *command // bounded (8); see Restart
-	rest       rest.Client   // shared by every attempt; see WithRESTClient
-	ownRest    bool          // rest was built by Serve and is closed by it
-	served     atomic.Bool
-	done       chan struct{} // closed when Serve returns
-	bus        *bus.Bus
-	store      *store.Store
-	standby    atomic.Bool   // no worker, off the bus (WithStandby); Activate clears it
-	activate   chan struct{} // closed by Activate
-	live       chan struct{} // closed once a worker runs and the mailbox is attached
-	liveOnce   sync.Once
+// Cluster is one cluster as its worker sees it: a group of shards under
+// one disgo client, run by Megane's engine, which owns all of its state.
+// Every (re)start of the cluster hands the new [Worker] the same *Cluster;
+// its methods read the engine and are safe for concurrent use. A Cluster
+// is made only by Megane (a [megane.Manager] makes one per cluster of each
+// shard plan); the zero value is not usable.
+type Cluster struct{ e engine }
 
-	mu       sync.Mutex   // guards the fields below
-	released bool         // ReleaseBus was called: never attach again
-	mailbox  *bus.Mailbox // the attached mailbox of the running attempt, if any
-	att      *attempt     // the running attempt, nil between attempts
-	attempts int
-	// A restart has two ends: the attempt it cancels, if one runs, and the
-	// attempt it starts. Each reads its own field, since the new attempt
-	// may read its kind before the old one is torn down, or a second
-	// restart may come before the first one's attempt has read it.
-	startKind RestartKind     // the kind of the restart that starts the next attempt, 0 after a crash
-	endKind   RestartKind     // the kind of the restart that cancels the running attempt
-	serveCtx  context.Context // Serve's: once it ends, an attempt's end is the cluster's stop
-	saved     *savedSession   // what the next attempt resumes from
-	waiters   []*command      // restarts waiting for the next ready attempt
-	launching *incarnation    // the incarnation whose Launch runs now
-	reloading bool            // a worker-only reload runs
-	ready     bool            // the current attempt is ready
-	readyCh   chan struct{}   // closed when ready becomes true; replaced when false
-	// past holds each shard's counters over the attempts that ended (see
-	// Stats).
-	past map[int]shard.Stats
-
-	hooks testHooks // nil functions outside tests
+// engine is what a Cluster reads: the engine's cluster implements it.
+type engine interface {
+	ID() int
+	ShardIDs() []int
+	ShardCount() int
+	Generation() int
+	Logger() *slog.Logger
+	Client() *bot.Client
+	AddEventListeners(listeners ...bot.EventListener)
+	RemoveEventListeners(listeners ...bot.EventListener)
+	Bus() *bus.Bus
+	Store() *store.Store
+	Address() bus.Address
+	Status() Status
+	Restarts() int
+	Crashes() int
+	LastError() error
+	Ready() <-chan struct{}
+	WaitReady(ctx context.Context) error
+	RestartAndWait(ctx context.Context, kind RestartKind) error
+	RestartCluster(ctx context.Context, id int, kind RestartKind) error
+	Stats(ctx context.Context) Stats
+	Worker() Worker
+	Done() <-chan struct{}
+	String() string
+	GoString() string
+	LogValue() slog.Value
 }
 
-// testHooks let a test stop the cluster at a point of a race; they are
-// set before Serve and never in production.
-type testHooks struct {
-	runStart      func() // an attempt's runner begins, before it reads its start kind
-	restartQueued func() // handle set a restart's kinds and is about to restart the unit
-}
-
-// command is a restart request for the cluster's owner goroutine. reply
-// (capacity 1) gets the result of starting the restart; ready is closed
-// once the cluster is ready again after it.
-type command struct {
-	kind  RestartKind
-	reply chan error
-	ready chan struct{}
-}
-
-// newCommand returns a restart command of kind with a one-shot reply
-// channel (capacity 1) and an open ready channel.
-func newCommand(kind RestartKind) *command {
-	return &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
-}
-
-// New returns a cluster that will run the given shards (IDs out of
-// shardCount) with token. factory is called for every (re)start and must
-// return a new Worker each time. New does no I/O; call [Cluster.Serve].
-// The token is only handed to the shards and the disgo client; it never
-// appears in a log line, an error or an event.
-func New(token string, id int, shardIDs []int, shardCount int, factory func() Worker, opts ...Option) *Cluster {
-	cfg := defaultConfig()
-	cfg.apply(opts)
-	c := &Cluster{
-		id:         id,
-		shardIDs:   slices.Clone(shardIDs),
-		shardCount: shardCount,
-		token:      token,
-		factory:    factory,
-		cfg:        cfg,
-		log:        cfg.logger.With(slog.Int("cluster", id)),
-		cmds:       make(chan *command, 8),
-		done:       make(chan struct{}),
-		readyCh:    make(chan struct{}),
-		rest:       cfg.rest,
-		bus:        cfg.bus,
-		store:      cfg.store,
-		activate:   make(chan struct{}),
-		live:       make(chan struct{}),
-		past:       make(map[int]shard.Stats),
-	}
-	if cfg.standby {
-		c.standby.Store(true)
-	} else {
-		close(c.activate)
-	}
-	if c.bus == nil {
-		c.bus = bus.New(bus.WithLogger(c.log))
-	}
-	c.unit = supervise.New("cluster-"+strconv.Itoa(id), supervise.RunnerFunc(c.run),
-		supervise.WithPolicy(cfg.policy),
-		supervise.WithLogger(c.log),
-		supervise.WithFatal(IsFatal),
-	)
-	return c
+func init() {
+	clusterlink.Wrap = func(e any) any { return &Cluster{e: e.(engine)} }
 }
 
 // ID returns the cluster's ID (0-based; 0 is an ordinary cluster).
-func (c *Cluster) ID() int { return c.id }
+func (c *Cluster) ID() int { return c.e.ID() }
 
 // ShardIDs returns a copy of the IDs of the shards this cluster runs.
-func (c *Cluster) ShardIDs() []int { return slices.Clone(c.shardIDs) }
+func (c *Cluster) ShardIDs() []int { return c.e.ShardIDs() }
+
+// Generation returns the number of the shard plan this cluster belongs to:
+// 0 for the plan Run starts with, one more for each re-shard.
+func (c *Cluster) Generation() int { return c.e.Generation() }
 
 // ShardCount returns the total shard count of the bot.
-func (c *Cluster) ShardCount() int { return c.shardCount }
-
-// Generation returns the shard set the cluster belongs to (see
-// [WithGeneration]); 0 for the set a Manager starts first.
-func (c *Cluster) Generation() int { return c.cfg.generation }
+func (c *Cluster) ShardCount() int { return c.e.ShardCount() }
 
 // Logger returns the cluster's logger, which carries the "cluster"
 // attribute.
-func (c *Cluster) Logger() *slog.Logger { return c.log }
+func (c *Cluster) Logger() *slog.Logger { return c.e.Logger() }
 
 // Client returns the disgo client of the current attempt, or nil between
 // attempts. A full or resume restart replaces the client, so do not keep it
 // across restarts: listeners get theirs from the event (e.Client()), and a
 // worker gets it in Launch.
-func (c *Cluster) Client() *bot.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.att == nil {
-		return nil
-	}
-	return c.att.client
-}
-
-// Worker returns the current incarnation's worker, or nil.
-func (c *Cluster) Worker() Worker {
-	if inc := c.fwd.cur.Load(); inc != nil {
-		return inc.worker
-	}
-	return nil
-}
+func (c *Cluster) Client() *bot.Client { return c.e.Client() }
 
 // AddEventListeners registers listeners for the current worker
 // incarnation (during Launch: the one being launched). They receive every
@@ -190,363 +81,97 @@ func (c *Cluster) Worker() Worker {
 // the cluster's one dispatch goroutine. A panic in a listener crashes the
 // cluster (it is restarted with backoff); disgo would only log it.
 func (c *Cluster) AddEventListeners(listeners ...bot.EventListener) {
-	if inc := c.listenerTarget(); inc != nil {
-		inc.add(listeners)
-	}
+	c.e.AddEventListeners(listeners...)
 }
 
 // RemoveEventListeners removes listeners of the current incarnation.
 func (c *Cluster) RemoveEventListeners(listeners ...bot.EventListener) {
-	if inc := c.listenerTarget(); inc != nil {
-		inc.remove(listeners)
-	}
+	c.e.RemoveEventListeners(listeners...)
 }
 
-// listenerTarget is the incarnation whose listeners Add/RemoveEventListeners
-// change: the one being launched, else the running one, else nil.
-func (c *Cluster) listenerTarget() *incarnation {
-	c.mu.Lock()
-	inc := c.launching
-	c.mu.Unlock()
-	if inc == nil {
-		inc = c.fwd.cur.Load()
-	}
-	return inc
-}
+// Bus returns the message bus the cluster's mailbox is attached to, the
+// Manager's; it is never nil. The cluster's own address is
+// [Cluster.Address]. To call another cluster or a service, use the bus
+// package with it, for example:
+//
+//	n, err := bus.Request[int](ctx, c.Bus(), c.Address(), bus.Service("counter"), "incr", 1)
+//	res := bus.Broadcast[string](ctx, c.Bus(), c.Address(), bus.AllClusters(), "ping", nil)
+//
+// or the typed fetch calls:
+//
+//	g, err := cluster.FetchGuild(ctx, c.Bus(), c.Address(), guildID)
+func (c *Cluster) Bus() *bus.Bus { return c.e.Bus() }
 
-// Status is where a cluster is in its life.
-type Status int
+// Store returns the central store shared by the process. Values in it are shared, not copied.
+func (c *Cluster) Store() *store.Store { return c.e.Store() }
 
-// The statuses of a [Cluster]. The zero value is StatusIdle.
-const (
-	StatusIdle       Status = iota // Serve not called yet
-	StatusStarting                 // an attempt is connecting
-	StatusReady                    // every shard is ready
-	StatusReloading                // a worker-only reload runs
-	StatusRestarting               // a full or resume restart runs
-	StatusBackoff                  // crashed; waiting to restart
-	StatusStopping                 // shutting down
-	StatusStopped                  // Serve returned nil
-	StatusFailed                   // Serve returned an error
-)
-
-var statusNames = [...]string{"idle", "starting", "ready", "reloading", "restarting", "backoff", "stopping", "stopped", "failed"}
-
-// String returns the lower-case name of the status.
-func (s Status) String() string {
-	if s >= 0 && int(s) < len(statusNames) {
-		return statusNames[s]
-	}
-	return "status(" + strconv.Itoa(int(s)) + ")"
-}
+// Address returns the cluster's bus address, bus.Cluster(ID()).
+func (c *Cluster) Address() bus.Address { return c.e.Address() }
 
 // Status returns the cluster's status. It never blocks.
-func (c *Cluster) Status() Status {
-	c.mu.Lock()
-	ready, reloading := c.ready, c.reloading
-	c.mu.Unlock()
-	switch c.unit.State() {
-	case supervise.Idle:
-		return StatusIdle
-	case supervise.Starting, supervise.Running, supervise.Ready:
-		// The unit learns of MarkHealthy asynchronously; the cluster's own
-		// flags are authoritative.
-		switch {
-		case reloading:
-			return StatusReloading
-		case ready:
-			return StatusReady
-		}
-		return StatusStarting
-	case supervise.Backoff:
-		return StatusBackoff
-	case supervise.Restarting:
-		return StatusRestarting
-	case supervise.Stopping:
-		return StatusStopping
-	case supervise.Stopped:
-		return StatusStopped
-	}
-	return StatusFailed
-}
+func (c *Cluster) Status() Status { return c.e.Status() }
 
 // Restarts returns how many attempts started after the first, for any
 // reason. Worker-only reloads are not counted.
-func (c *Cluster) Restarts() int { return c.unit.Restarts() }
+func (c *Cluster) Restarts() int { return c.e.Restarts() }
 
 // Crashes returns how many attempts ended with an error or a panic.
-func (c *Cluster) Crashes() int { return c.unit.Status().Crashes }
+func (c *Cluster) Crashes() int { return c.e.Crashes() }
 
 // LastError returns the most recent crash or fatal error, or nil.
-func (c *Cluster) LastError() error { return c.unit.LastError() }
-
-// Done returns a channel closed once Serve has returned.
-func (c *Cluster) Done() <-chan struct{} { return c.done }
+func (c *Cluster) LastError() error { return c.e.LastError() }
 
 // Ready returns a channel that is closed while the cluster is ready. It is
 // replaced when the cluster stops being ready, so take it again after a
 // restart.
-func (c *Cluster) Ready() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.readyCh
-}
+func (c *Cluster) Ready() <-chan struct{} { return c.e.Ready() }
 
 // WaitReady blocks until the cluster is ready, ctx ends, or the cluster
-// stops (ErrStopped).
-func (c *Cluster) WaitReady(ctx context.Context) error {
-	select {
-	case <-c.Ready():
-		return nil
-	case <-c.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Serve runs the cluster and blocks until ctx ends (it then returns nil
-// once every shard is closed and every goroutine of the cluster has exited)
-// or the cluster failed: a fatal error (see [IsFatal]) or too many crashes
-// (supervise.ErrTooManyRestarts wrapping the last crash). The calling
-// goroutine owns the cluster's restarts. Serve may be called once.
-func (c *Cluster) Serve(ctx context.Context) error {
-	if !c.served.CompareAndSwap(false, true) {
-		return ErrAlreadyServed
-	}
-	defer close(c.done)
-	if c.factory == nil {
-		return ErrNoWorker
-	}
-	if !c.standby.Load() {
-		if err := c.announce(); err != nil {
-			return err
-		}
-	}
-	defer c.forgetBus()
-	if c.rest == nil {
-		c.rest = newRESTClient(c.token, c.cfg.apiURL, c.log)
-		c.ownRest = true
-	}
-	if c.ownRest {
-		defer func() {
-			closeCtx, cancel := context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
-			defer cancel()
-			c.rest.Close(closeCtx)
-		}()
-	}
-	c.mu.Lock()
-	c.serveCtx = ctx
-	c.mu.Unlock()
-	errc := c.unit.ServeBackground(ctx)
-	for {
-		select {
-		case err := <-errc:
-			c.releaseWaiters()
-			return err
-		case cmd := <-c.cmds:
-			c.handle(ctx, cmd)
-		}
-	}
-}
-
-// releaseWaiters drops the waiting restarts (they see c.done).
-func (c *Cluster) releaseWaiters() {
-	c.mu.Lock()
-	c.waiters = nil
-	c.mu.Unlock()
-}
-
-// handle runs one restart command on the owner goroutine.
-func (c *Cluster) handle(ctx context.Context, cmd *command) {
-	if c.inStandby() {
-		cmd.reply <- ErrStandby
-		return
-	}
-	if cmd.kind == RestartWorker {
-		c.mu.Lock()
-		a := c.att
-		c.mu.Unlock()
-		if a != nil {
-			err := a.exec.requestSwap(ctx, a.stop)
-			if !errors.Is(err, errAttemptEnded) {
-				cmd.reply <- err
-				if err == nil {
-					close(cmd.ready)
-				}
-				return
-			}
-			// The attempt ended (a crash, a stall) before the swap ran:
-			// the next attempt brings a new worker; wait for it.
-			c.mu.Lock()
-			c.waiters = append(c.waiters, cmd)
-			c.mu.Unlock()
-			cmd.reply <- nil
-			return
-		}
-		// No attempt runs (backoff): the next attempt brings a new worker
-		// anyway; start it now.
-	}
-	c.mu.Lock()
-	switch cmd.kind {
-	case RestartWorker:
-		// No attempt was found running: the next one brings a new worker
-		// and keeps the sessions; one that started meanwhile, cancelled
-		// below, keeps them too.
-		c.startKind, c.endKind = RestartResume, RestartResume
-	default:
-		c.startKind, c.endKind = cmd.kind, cmd.kind
-	}
-	c.waiters = append(c.waiters, cmd)
-	c.mu.Unlock()
-	if c.hooks.restartQueued != nil {
-		c.hooks.restartQueued()
-	}
-	if err := c.unit.Restart(ctx); err != nil {
-		c.mu.Lock()
-		c.waiters = slices.DeleteFunc(c.waiters, func(w *command) bool { return w == cmd })
-		c.mu.Unlock()
-		if errors.Is(err, supervise.ErrStopped) {
-			err = ErrStopped
-		}
-		cmd.reply <- err
-		return
-	}
-	cmd.reply <- nil
-}
-
-// Restart restarts cluster id with the given kind. For another cluster it
-// asks the [Restarter] (the Manager) and returns once that cluster is
-// ready again. For its own cluster it only schedules the restart and
-// returns at once, because a listener that waited for its own cluster's
-// restart would wait for itself; watch the events, or use the Manager, to
-// learn when it is done. ErrRestartPending means earlier requests are still
-// queued.
-func (c *Cluster) Restart(ctx context.Context, id int, kind RestartKind) error {
-	if !kind.valid() {
-		return ErrInvalidRestartKind
-	}
-	if id != c.id {
-		if c.cfg.restarter == nil {
-			return ErrNoRestarter
-		}
-		return c.cfg.restarter.Restart(ctx, id, kind)
-	}
-	if err := c.selfRestartable(); err != nil {
-		return err
-	}
-	cmd := newCommand(kind)
-	select {
-	case c.cmds <- cmd:
-		return nil
-	case <-c.done:
-		return ErrStopped
-	default:
-		return ErrRestartPending
-	}
-}
-
-// selfRestartable returns why this cluster cannot take a restart of its
-// own now (ErrNotServing, ErrStandby), or nil.
-func (c *Cluster) selfRestartable() error {
-	if !c.served.Load() {
-		return ErrNotServing
-	}
-	if c.standby.Load() {
-		return ErrStandby
-	}
-	return nil
-}
+// stops ([ErrStopped]).
+func (c *Cluster) WaitReady(ctx context.Context) error { return c.e.WaitReady(ctx) }
 
 // RestartAndWait restarts this cluster with the given kind and returns once
-// it is ready again, or ctx ends, or the cluster stops (ErrStopped). It must
+// it is ready again, or ctx ends, or the cluster stops ([ErrStopped]). It must
 // not be called from this cluster's own listeners (use Restart there).
 func (c *Cluster) RestartAndWait(ctx context.Context, kind RestartKind) error {
-	if !kind.valid() {
-		return ErrInvalidRestartKind
-	}
-	if err := c.selfRestartable(); err != nil {
-		return err
-	}
-	cmd := newCommand(kind)
-	select {
-	case c.cmds <- cmd:
-	case <-c.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-cmd.reply:
-		if err != nil {
-			return err
-		}
-	case <-c.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-cmd.ready:
-		return nil
-	case <-c.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c.e.RestartAndWait(ctx, kind)
 }
 
-// NotifyAllReady calls the current worker's AllClustersReady, if it has
-// one. The Manager calls it once per run.
-func (c *Cluster) NotifyAllReady(ctx context.Context) {
-	inc := c.fwd.cur.Load()
-	if inc == nil {
-		return
-	}
-	if n, ok := inc.worker.(AllClustersReadyNotifiee); ok {
-		n.AllClustersReady(ctx)
-	}
+// RestartCluster restarts cluster id with the given kind. For another
+// cluster it asks the Manager and returns once that cluster is ready
+// again. For its own cluster it only schedules the restart and
+// returns at once, because a listener that waited for its own cluster's
+// restart would wait for itself; watch the events, or use the Manager, to
+// learn when it is done. [ErrRestartPending] means earlier requests are still
+// queued.
+func (c *Cluster) RestartCluster(ctx context.Context, id int, kind RestartKind) error {
+	return c.e.RestartCluster(ctx, id, kind)
 }
 
-// emit logs an event and hands it to the hook.
-func (c *Cluster) emit(e Event) {
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	e.Cluster = c.id
-	e.Generation = c.cfg.generation
-	// The event's attributes name the cluster: log them on the logger
-	// without the cluster's own attribute, so that it appears once.
-	c.cfg.logger.LogAttrs(context.Background(), e.level(), "cluster event", e.LogAttrs()...)
-	if c.cfg.hook != nil {
-		c.cfg.hook(e)
-	}
-}
+// Stats returns the cluster's figures. The worker's Stats method is asked
+// through the cluster's mailbox (so it runs on the mailbox goroutine, one
+// message at a time with commands; a panic in it is logged at error level
+// with its stack, and Custom stays nil); ctx bounds that wait. Everything
+// else is read directly and never blocks for long. Counting Users costs one
+// pass over the member cache.
+// Stats is safe for concurrent use.
+func (c *Cluster) Stats(ctx context.Context) Stats { return c.e.Stats(ctx) }
 
-// setReady records readiness and wakes waiters.
-func (c *Cluster) setReady(ready bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ready == c.ready {
-		return
-	}
-	c.ready = ready
-	if ready {
-		close(c.readyCh)
-	} else {
-		c.readyCh = make(chan struct{})
-	}
-}
+// Worker returns the current incarnation's worker, or nil.
+func (c *Cluster) Worker() Worker { return c.e.Worker() }
 
-// newRESTClient builds a disgo REST client for the API URL (Discord's when
-// empty).
-//
-// disgo's rest.NewRateLimiter starts a cleanup goroutine that never stops,
-// so a REST client must be built once and shared, never once per restart.
-func newRESTClient(token, apiURL string, log *slog.Logger) rest.Client {
-	opts := []rest.ClientConfigOpt{rest.WithLogger(log)}
-	if apiURL != "" {
-		opts = append(opts, rest.WithURL(apiURL))
-	}
-	return rest.NewClient(token, opts...)
-}
+// Done returns a channel closed once Serve has returned.
+func (c *Cluster) Done() <-chan struct{} { return c.e.Done() }
+
+// String describes the cluster as "cluster ID (shards [...] of COUNT)".
+// Printing a *Cluster with fmt (%v, %+v, %s) or slog shows only this: the
+// token it holds never reaches a log line or panic message that way.
+func (c *Cluster) String() string { return c.e.String() }
+
+// GoString implements fmt.GoStringer for %#v, with the same redaction as
+// String.
+func (c *Cluster) GoString() string { return c.e.GoString() }
+
+// LogValue implements slog.LogValuer: the cluster's id, shard ids and
+// shard count.
+func (c *Cluster) LogValue() slog.Value { return c.e.LogValue() }

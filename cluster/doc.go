@@ -1,10 +1,14 @@
-// Package cluster runs one group of a bot's shards as a supervised unit:
-// one disgo bot.Client over our own shards (package shard), plus the
-// user's Worker.
+// Package cluster is what a worker's author writes against: a [Worker]
+// (with its optional interfaces [CommandHandler], [StatsProvider],
+// [Shutdowner] and [AllClustersReadyNotifiee]), the [*Cluster] it runs in,
+// the [RestartKind]s, the lifecycle [Event]s, and the cross-cluster fetch
+// calls. A cluster is one group of a bot's shards under one disgo
+// bot.Client; Megane's engine (internal, driven by a megane.Manager) runs
+// it, supervises it and owns its state.
 //
 // # Life of a cluster
 //
-// [Cluster.Serve] hands the cluster to a supervisor (internal/supervise).
+// The Manager hands each cluster to a supervisor of its own.
 // Each attempt builds the shards and the client, makes a new Worker with
 // the user's factory and calls its Launch, opens the shards through the
 // process-wide identify queue, and becomes ready once every shard has its
@@ -16,7 +20,7 @@
 // stalled dispatch seen by the watchdog, or a fatal shard error. The
 // supervisor restarts a crashed cluster with exponential backoff; the
 // restart resumes the sessions and keeps the cache. A fatal gateway error
-// (invalid token, disallowed intents, ...) stops it for good and Serve
+// (invalid token, disallowed intents, ...) stops it for good and Manager.Run
 // returns it.
 //
 // # Restarts
@@ -25,41 +29,14 @@
 // survives; see their docs. [Cluster.RestartAndWait] returns once the
 // cluster is ready again.
 //
-// # Dispatch
-//
-// The shards hand their dispatches to one executor goroutine per attempt
-// through a queue bounded in batches ([WithDispatchBuffer]) and in bytes of
-// event data ([WithDispatchBytes]); when it is full they wait, so
-// backpressure reaches the shards' own bounded queues and nothing is
-// dropped. The executor feeds the disgo client, whose one permanent listener
-// (ours) forwards each event to the listeners of the current worker
-// incarnation. A worker-only reload swaps that incarnation on the executor
-// itself, so the events that arrive meanwhile wait in the queues and go to
-// the new worker.
-//
-// When an attempt ends, the executor is abandoned: it takes no more
-// events, and each shard's saved sequence number is the last one the
-// executor took, so a resume gets every other event replayed. A listener
-// that never returns therefore holds only the executor's goroutine (which
-// exits once it returns), never a shard or a restart.
-//
-// # Standby (re-sharding)
-//
-// A cluster built [WithStandby] runs its shards and fills its cache but
-// launches no worker and stays off the bus until [Cluster.Activate]; the
-// Manager uses it to start a new shard set beside the running one and
-// switch over once it is ready. [Cluster.ReleaseBus] hands a cluster's bus
-// address to its successor of the same ID. [WithGeneration] labels the
-// events of each set.
-//
 // # Bus, store and cross-cluster calls
 //
-// A cluster answers bus messages at bus.Cluster(id) ([WithBus]; the Manager
-// shares one bus over every cluster and service). Its mailbox is attached
+// A cluster answers bus messages at bus.Cluster(id) ([Cluster.Address]; the
+// Manager shares one bus over every cluster and service). Its mailbox is attached
 // when an attempt becomes ready and detached when the attempt ends, so a
 // request to a restarting cluster fails at once with bus.ErrTargetStopped,
 // and a broadcast reports that cluster as stopped while the others answer.
-// Once Serve has returned the address is forgotten (bus.ErrNoTarget). A
+// Once the cluster has stopped the address is forgotten (bus.ErrNoTarget). A
 // worker-only reload keeps the mailbox attached; a command that arrives
 // while the worker is being swapped fails with a *bus.HandlerError that
 // matches bus.ErrTargetStopped. The

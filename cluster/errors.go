@@ -16,11 +16,6 @@ var (
 	// ErrStopped is returned by restarts and waits when the cluster has
 	// stopped (its Serve returned) or stops meanwhile.
 	ErrStopped = errors.New("cluster: stopped")
-	// ErrNotServing is returned by restarts before Serve was called.
-	ErrNotServing = errors.New("cluster: not serving")
-	// ErrNoRestarter is returned by Cluster.Restart for another cluster's
-	// ID when no Restarter was configured.
-	ErrNoRestarter = errors.New("cluster: no restarter configured")
 	// ErrRestartPending is returned by Cluster.Restart of its own cluster
 	// when earlier restart requests have not been taken yet.
 	ErrRestartPending = errors.New("cluster: restart already pending")
@@ -30,18 +25,11 @@ var (
 	// ErrBadToken is the fatal error when the disgo client rejects the
 	// token's format (it must start with the base64 application ID).
 	ErrBadToken = errors.New("cluster: malformed bot token")
-	// ErrNoWorker is returned by Serve when New got a nil worker factory.
-	ErrNoWorker = errors.New("cluster: no worker factory")
-	// ErrAlreadyServed is returned by Serve when it was called before.
-	ErrAlreadyServed = errors.New("cluster: already served")
 	// ErrLaunchTimeout is the crash recorded when a worker's Launch did
 	// not return within the ready timeout (WithReadyTimeout). Like any
 	// crash it is restarted with backoff; a Launch that ignores its
 	// context keeps its goroutine until it returns.
 	ErrLaunchTimeout = errors.New("cluster: worker Launch did not return within the ready timeout")
-	// ErrStandby is returned by restarts of a cluster in standby (see
-	// WithStandby): it has no worker yet, and the Manager owns it.
-	ErrStandby = errors.New("cluster: in standby")
 )
 
 // StalledError is the crash recorded when the watchdog saw no dispatch

@@ -122,12 +122,12 @@ type Event struct {
 	// At is when the event happened.
 	At time.Time
 	// Generation is the shard set the cluster belongs to: 0 for the set
-	// Run started, then one more for each re-shard (see [WithGeneration]).
+	// Run started, then one more for each re-shard.
 	// For the re-shard events it is the new set's.
 	Generation int
 	// Standby is true for the events of a cluster whose shard set is
 	// starting beside the active one during a re-shard and whose worker is
-	// not launched yet (see [WithStandby]). An EventReady with Standby
+	// not launched yet. An EventReady with Standby
 	// means ready in standby; the cluster sends another, without Standby,
 	// once it is activated.
 	Standby bool
@@ -172,17 +172,4 @@ func (e Event) LogAttrs() []slog.Attr {
 		attrs = append(attrs, slog.String("stack", string(e.Panic.Stack)))
 	}
 	return attrs
-}
-
-// level is the slog level the event is logged at.
-func (e Event) level() slog.Level {
-	switch e.Kind {
-	case EventCrashed, EventStalled, EventError:
-		return slog.LevelError
-	case EventShardDisconnected, EventReshardFailed:
-		return slog.LevelWarn
-	case EventShardConnected:
-		return slog.LevelDebug
-	}
-	return slog.LevelInfo
 }

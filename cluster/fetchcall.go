@@ -139,23 +139,3 @@ func isNotFound(err error) bool {
 func isNotFoundMsg(msg string) bool {
 	return strings.HasPrefix(msg, "cluster: ") && strings.HasSuffix(msg, " not found")
 }
-
-// FetchGuild is [FetchGuild] from this cluster (sender c.Address()).
-func (c *Cluster) FetchGuild(ctx context.Context, id snowflake.ID, opts ...FetchOption) (FetchedGuild, error) {
-	return FetchGuild(ctx, c.bus, c.Address(), id, opts...)
-}
-
-// FetchChannel is [FetchChannel] from this cluster.
-func (c *Cluster) FetchChannel(ctx context.Context, id snowflake.ID, opts ...FetchOption) (FetchedChannel, error) {
-	return FetchChannel(ctx, c.bus, c.Address(), id, opts...)
-}
-
-// FetchUser is [FetchUser] from this cluster.
-func (c *Cluster) FetchUser(ctx context.Context, id snowflake.ID) (discord.User, error) {
-	return FetchUser(ctx, c.bus, c.Address(), id)
-}
-
-// FetchUsers is [FetchUsers] from this cluster.
-func (c *Cluster) FetchUsers(ctx context.Context, ids ...snowflake.ID) ([]discord.User, error) {
-	return FetchUsers(ctx, c.bus, c.Address(), ids...)
-}

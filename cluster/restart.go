@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"strconv"
 )
 
@@ -47,14 +46,4 @@ func (k RestartKind) String() string {
 		return "worker"
 	}
 	return "restart(" + strconv.Itoa(int(k)) + ")"
-}
-
-// valid reports whether k is one of the declared kinds.
-func (k RestartKind) valid() bool { return k >= RestartFull && k <= RestartWorker }
-
-// Restarter restarts a cluster by ID and returns once it is ready again.
-// The megane Manager implements it; a [Cluster] reaches it through
-// [WithRestarter] so that a worker can restart another cluster.
-type Restarter interface {
-	Restart(ctx context.Context, clusterID int, kind RestartKind) error
 }

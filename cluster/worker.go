@@ -17,7 +17,7 @@ import (
 // by the worker must stop on it. An error from Launch, or a panic, is a
 // crash of the cluster: its supervisor restarts it with backoff.
 //
-// In a cluster started in standby by a re-shard ([WithStandby]), Launch
+// In a cluster started in standby by a re-shard, Launch
 // runs only at the activation, on the dispatch goroutine, with the shards
 // already ready and the cache full; the listeners it adds get every event
 // from the next one on.
@@ -65,7 +65,7 @@ type StatsProvider interface {
 // Shutdowner is implemented by a worker that must clean up when its
 // incarnation ends (any restart kind, or shutdown). Shutdown runs after
 // dispatch to the worker has stopped; ctx carries the shutdown timeout
-// ([WithShutdownTimeout]). Its error is logged, not treated as a crash.
+// (10 s). Its error is logged, not treated as a crash.
 type Shutdowner interface {
 	Shutdown(ctx context.Context) error
 }

@@ -182,11 +182,11 @@ func TestREADMEFakeDiscord(t *testing.T) {
 		megane.WithQueueOptions(shard.WithIdentifyWindow(time.Millisecond), // the fake's window, scaled down
 			shard.WithIdentifyMargin(20*time.Millisecond)),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
-		megane.WithEventHandler(func(e megane.Event) {
+		megane.WithEventHandler(func(e cluster.Event) {
 			switch e.Kind {
-			case megane.AllClustersReady:
+			case cluster.EventAllReady:
 				close(ready)
-			case megane.ShardResumed:
+			case cluster.EventShardResumed:
 				select { // never block the Manager's event delivery
 				case resumed <- e.Shard:
 				default:
@@ -259,8 +259,8 @@ func TestREADMERestarts(t *testing.T) {
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithQueueOptions(shard.WithIdentifyWindow(time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
-		megane.WithEventHandler(func(e megane.Event) {
-			if e.Kind == megane.AllClustersReady {
+		megane.WithEventHandler(func(e cluster.Event) {
+			if e.Kind == cluster.EventAllReady {
 				close(ready)
 			}
 		}),

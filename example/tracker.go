@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/megane-go/megane"
+	"github.com/megane-go/megane/cluster"
 )
 
 // tracker follows the Manager's lifecycle events for the moment all
@@ -30,8 +30,8 @@ func newTracker(events func() uint64, hook func()) *tracker {
 }
 
 // handle records one lifecycle event.
-func (t *tracker) handle(e megane.Event) {
-	if e.Kind == megane.AllClustersReady {
+func (t *tracker) handle(e cluster.Event) {
+	if e.Kind == cluster.EventAllReady {
 		t.once.Do(func() {
 			t.mu.Lock()
 			t.at, t.atN = e.At, t.events()

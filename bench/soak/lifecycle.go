@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane"
+	"github.com/megane-go/megane/cluster"
 )
 
 // restartEvent is one ClusterRestarted event.
@@ -35,22 +36,22 @@ func newLifecycle(book *panicBook) *lifecycle {
 }
 
 // handle records one lifecycle event.
-func (l *lifecycle) handle(e megane.Event) {
+func (l *lifecycle) handle(e cluster.Event) {
 	l.book.observe(e)
-	if e.Kind == megane.AllClustersReady {
+	if e.Kind == cluster.EventAllReady {
 		l.once.Do(func() { close(l.allReady) })
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	name := e.Kind.String()
-	if e.Kind == megane.ServiceStateChanged {
+	if e.Kind == cluster.EventServiceState {
 		name += ":" + e.State
 	}
 	l.counts[name]++
 	switch e.Kind {
-	case megane.ClusterRestarted:
+	case cluster.EventRestarted:
 		l.restarts = append(l.restarts, restartEvent{cluster: e.Cluster, kind: e.Restart, at: e.At})
-	case megane.ShardReady:
+	case cluster.EventShardReady:
 		l.shardReady[e.Shard] = append(l.shardReady[e.Shard], e.At)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/megane-go/megane"
+	"github.com/megane-go/megane/cluster"
 )
 
 // soakPanic is the value of every panic the soak injects. Its ID names the
@@ -68,7 +68,7 @@ func (b *panicBook) reportedToCaller(id int) {
 }
 
 // observe records the injections a lifecycle event reports.
-func (b *panicBook) observe(e megane.Event) {
+func (b *panicBook) observe(e cluster.Event) {
 	id := 0
 	if e.Panic != nil {
 		if p, ok := e.Panic.Value.(soakPanic); ok {
@@ -79,7 +79,7 @@ func (b *panicBook) observe(e megane.Event) {
 	if id == 0 && errors.As(e.Err, &se) {
 		id = se.ID
 	}
-	if id == 0 || (e.Kind != megane.ClusterCrashed && e.Kind != megane.ServiceStateChanged) {
+	if id == 0 || (e.Kind != cluster.EventCrashed && e.Kind != cluster.EventServiceState) {
 		return
 	}
 	b.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/megane-go/megane"
+	"github.com/megane-go/megane/cluster"
 )
 
 // TestPanicBook: an injection counts once it fired, is reported by its
@@ -23,14 +24,14 @@ func TestPanicBook(t *testing.T) {
 	armed := b.newID(kindListenerPanic)    // never fired
 	other := b.newID(kindCommandPanic)     // fired; only an unrelated event names it
 
-	b.observe(megane.Event{Kind: megane.ClusterCrashed, Panic: &megane.PanicError{Value: b.fire(listener)}})
+	b.observe(cluster.Event{Kind: cluster.EventCrashed, Panic: &cluster.PanicError{Value: b.fire(listener)}})
 	b.fire(eval)
 	b.reportedToCaller(eval)
 	b.fire(lost)
 	b.fire(svcErr)
-	b.observe(megane.Event{Kind: megane.ServiceStateChanged, Err: fmt.Errorf("run: %w", &soakError{ID: svcErr})})
-	b.observe(megane.Event{Kind: megane.ShardDisconnected, Panic: &megane.PanicError{Value: b.fire(other)}})
-	b.observe(megane.Event{Kind: megane.ClusterCrashed, Err: errors.New("not ours")})
+	b.observe(cluster.Event{Kind: cluster.EventServiceState, Err: fmt.Errorf("run: %w", &soakError{ID: svcErr})})
+	b.observe(cluster.Event{Kind: cluster.EventShardDisconnected, Panic: &cluster.PanicError{Value: b.fire(other)}})
+	b.observe(cluster.Event{Kind: cluster.EventCrashed, Err: errors.New("not ours")})
 	_ = armed
 
 	tallies, escaped := b.tally()
@@ -54,13 +55,13 @@ func TestPanicBook(t *testing.T) {
 func TestSessionEnds(t *testing.T) {
 	t.Parallel()
 	life := newLifecycle(newPanicBook())
-	for _, e := range []megane.Event{
-		{Kind: megane.ClusterRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(2)},
-		{Kind: megane.ClusterRestarted, Cluster: 1, Restart: megane.RestartResume, At: at(2.5)}, // not full
-		{Kind: megane.ClusterRestarted, Cluster: 0, Restart: megane.RestartFull, At: at(2.6)},   // other cluster
-		{Kind: megane.ClusterRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(9)},     // after the call
-		{Kind: megane.ClusterRestarted, Cluster: 0, Restart: megane.RestartFull, At: at(21)},
-		{Kind: megane.ClusterRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(22)},
+	for _, e := range []cluster.Event{
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(2)},
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartResume, At: at(2.5)}, // not full
+		{Kind: cluster.EventRestarted, Cluster: 0, Restart: megane.RestartFull, At: at(2.6)},   // other cluster
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(9)},     // after the call
+		{Kind: cluster.EventRestarted, Cluster: 0, Restart: megane.RestartFull, At: at(21)},
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(22)},
 	} {
 		life.handle(e)
 	}

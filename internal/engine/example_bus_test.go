@@ -1,4 +1,4 @@
-package cluster_test
+package engine_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -36,14 +37,14 @@ func ExampleFetchGuild() {
 	// One bus for the process; every guild belongs to cluster 0 here.
 	b := bus.New(bus.WithGuildResolver(func(uint64) (int, bool) { return 0, true }))
 
-	c := cluster.New(fake.Token(), 0, []int{0}, 1,
+	c := engine.New(fake.Token(), 0, []int{0}, 1,
 		func() cluster.Worker { return &Pinger{} },
-		cluster.WithBus(b),
-		cluster.WithAPIURL(fake.APIURL()),
-		cluster.WithGatewayURL(fake.GatewayURL()),
-		cluster.WithQueue(queue),
-		cluster.WithLogger(slog.New(slog.DiscardHandler)),
-		cluster.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds|cache.FlagChannels|cache.FlagMembers))),
+		engine.WithBus(b),
+		engine.WithAPIURL(fake.APIURL()),
+		engine.WithGatewayURL(fake.GatewayURL()),
+		engine.WithQueue(queue),
+		engine.WithLogger(slog.New(slog.DiscardHandler)),
+		engine.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds|cache.FlagChannels|cache.FlagMembers))),
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/testutil"
 )
 
@@ -140,7 +141,7 @@ func TestBusDetachedWhileRestarting(t *testing.T) {
 	}, WithBus(b))
 	h.start()
 	// The first Launch waits on its gate: the cluster is known, not ready.
-	h.rec.waitFor(t, "spawned", func(r *recorder) bool { return r.count(EventSpawned) == 1 })
+	h.rec.waitFor(t, "spawned", func(r *recorder) bool { return r.count(cluster.EventSpawned) == 1 })
 	if _, err := request[int](t, b, bus.Cluster(0), "gen", nil); !errors.Is(err, bus.ErrTargetStopped) {
 		t.Fatalf("before ready: err = %v, want ErrTargetStopped", err)
 	}
@@ -150,10 +151,10 @@ func TestBusDetachedWhileRestarting(t *testing.T) {
 		t.Fatalf("ready: got %d, %v", got, err)
 	}
 
-	if err := h.c.Restart(context.Background(), 0, RestartResume); err != nil {
+	if err := h.c.RestartCluster(context.Background(), 0, cluster.RestartResume); err != nil {
 		t.Fatal(err)
 	}
-	h.rec.waitFor(t, "restarted", func(r *recorder) bool { return r.count(EventRestarted) == 1 })
+	h.rec.waitFor(t, "restarted", func(r *recorder) bool { return r.count(cluster.EventRestarted) == 1 })
 	// The second Launch waits on its gate: mid-restart.
 	if _, err := request[int](t, b, bus.Cluster(0), "gen", nil); !errors.Is(err, bus.ErrTargetStopped) {
 		t.Fatalf("mid-restart: err = %v, want ErrTargetStopped", err)
@@ -207,11 +208,11 @@ func TestBusPanicKeepsClusterRunning(t *testing.T) {
 		{"HandleCommand", func(t *testing.T, b *bus.Bus) error {
 			_, err := request[int](t, b, bus.Cluster(0), "boom", nil)
 			return err
-		}, "boom", "cluster.panicInHandler"},
+		}, "boom", "engine.panicInHandler"},
 		{"Stats", func(t *testing.T, b *bus.Bus) error {
-			_, err := request[map[string]any](t, b, bus.Cluster(0), TopicStats, nil)
+			_, err := request[map[string]any](t, b, bus.Cluster(0), cluster.TopicStats, nil)
 			return err
-		}, TopicStats, "cluster.panicInStats"},
+		}, cluster.TopicStats, "engine.panicInStats"},
 		{"Eval", func(t *testing.T, b *bus.Bus) error {
 			res, err := bus.Eval(t.Context(), b, bus.Manager(), bus.AllClusters(), func(context.Context, any) (int, error) {
 				panicInEval()
@@ -221,7 +222,7 @@ func TestBusPanicKeepsClusterRunning(t *testing.T) {
 				t.Fatalf("Eval = %+v, %v; want one result", res, err)
 			}
 			return res[0].Err
-		}, bus.EvalTopic, "cluster.panicInEval"},
+		}, bus.EvalTopic, "engine.panicInEval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,10 +248,10 @@ func TestBusPanicKeepsClusterRunning(t *testing.T) {
 				t.Errorf("Restarts = %d, want 0", n)
 			}
 			h.rec.mu.Lock()
-			crashes := h.rec.count(EventCrashed)
+			crashes := h.rec.count(cluster.EventCrashed)
 			h.rec.mu.Unlock()
 			if crashes != 0 || h.c.Crashes() != 0 {
-				t.Errorf("%d EventCrashed, Crashes() = %d; want none", crashes, h.c.Crashes())
+				t.Errorf("%d cluster.EventCrashed, Crashes() = %d; want none", crashes, h.c.Crashes())
 			}
 			if err := h.stop(); err != nil {
 				t.Fatal(err)
@@ -275,7 +276,7 @@ func TestStatsPanicIsLogged(t *testing.T) {
 		t.Fatalf("stats = %+v, want ready without Custom", st)
 	}
 	lines := logs.Lines("level=ERROR", "worker Stats panicked")
-	if len(lines) != 1 || !strings.Contains(lines[0], "cluster.panicInStats") || strings.Count(lines[0], " cluster=") != 1 {
+	if len(lines) != 1 || !strings.Contains(lines[0], "engine.panicInStats") || strings.Count(lines[0], " cluster=") != 1 {
 		t.Fatalf("want one error line with the stack and one cluster attribute; log:\n%s", logs.String())
 	}
 	if got, err := request[int](t, b, bus.Cluster(0), "gen", nil); err != nil || got != 1 {
@@ -299,7 +300,7 @@ func TestEvalGetsCluster(t *testing.T) {
 	res, err := bus.Eval(context.Background(), b, bus.Manager(), bus.AllClusters(),
 		func(_ context.Context, target any) ([]int, error) {
 			ran.Add(1)
-			return target.(*Cluster).ShardIDs(), nil
+			return target.(*cluster.Cluster).ShardIDs(), nil
 		})
 	if err != nil || len(res) != 1 || res[0].Err != nil || len(res[0].Value) != 2 || ran.Load() != 1 {
 		t.Fatalf("eval = %+v, %v", res, err)
@@ -316,7 +317,7 @@ func TestClusterStats(t *testing.T) {
 		return &cmdWorker{testWorker: testWorker{gen: gen, rec: rec}, stats: map[string]any{"gen": gen}}
 	}, WithBus(b), WithClientOpts(allCaches()))
 	idle := h.c.Stats(context.Background())
-	if idle.Status != StatusIdle || idle.Ready || idle.Custom != nil || len(idle.Shards) != 0 {
+	if idle.Status != cluster.StatusIdle || idle.Ready || idle.Custom != nil || len(idle.Shards) != 0 {
 		t.Fatalf("idle stats = %+v", idle)
 	}
 	h.start()

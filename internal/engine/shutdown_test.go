@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/disgoorg/disgo/bot"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 )
 
@@ -31,7 +32,7 @@ type shutdownWorker struct {
 
 var errPanicShutdown = errors.New("panic in Shutdown")
 
-func (w *shutdownWorker) Launch(_ context.Context, c *Cluster) error {
+func (w *shutdownWorker) Launch(_ context.Context, c *cluster.Cluster) error {
 	c.AddEventListeners(listenerFunc(func(bot.Event) {
 		w.log.mu.Lock()
 		defer w.log.mu.Unlock()
@@ -62,7 +63,7 @@ func (w *shutdownWorker) Shutdown(ctx context.Context) error {
 // ends, whatever ends it (each restart kind, and the end of Serve), after
 // the last event was handed to it, with a context bounded by the
 // shutdown timeout. An error or a panic from it is reported as
-// EventError, never as a crash.
+// cluster.EventError, never as a crash.
 func TestShutdowner(t *testing.T) {
 	t.Parallel()
 	const timeout = 5 * time.Second
@@ -84,7 +85,7 @@ func TestShutdowner(t *testing.T) {
 			}, WithShutdownTimeout(timeout))
 			h.start()
 			h.waitReady()
-			for _, kind := range []RestartKind{RestartWorker, RestartResume, RestartFull} {
+			for _, kind := range []RestartKind{cluster.RestartWorker, cluster.RestartResume, cluster.RestartFull} {
 				h.restartAndWait(kind)
 			}
 			if err := h.stop(); err != nil {
@@ -105,18 +106,18 @@ func TestShutdowner(t *testing.T) {
 			}
 			h.rec.mu.Lock()
 			defer h.rec.mu.Unlock()
-			if n := h.rec.count(EventCrashed); n != 0 {
+			if n := h.rec.count(cluster.EventCrashed); n != 0 {
 				t.Fatalf("%d crash events: a failed Shutdown is not a crash", n)
 			}
 			wantErrors := 0
 			if tc.fail != nil {
 				wantErrors = 4
 			}
-			if n := h.rec.count(EventError); n != wantErrors {
+			if n := h.rec.count(cluster.EventError); n != wantErrors {
 				t.Fatalf("%d error events, want %d", n, wantErrors)
 			}
 			for _, e := range h.rec.events {
-				if e.Kind != EventError {
+				if e.Kind != cluster.EventError {
 					continue
 				}
 				var pe *PanicError

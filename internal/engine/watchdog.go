@@ -1,6 +1,10 @@
-package cluster
+package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/megane-go/megane/cluster"
+)
 
 // watchdog restarts the attempt when its dispatch made no progress for the
 // watchdog timeout while events were waiting in the executor's queue. It
@@ -47,7 +51,7 @@ func (a *attempt) watchdog() {
 			}
 			waiting := a.exec.waiting() + a.shards.QueueDepth()
 			err := &StalledError{Cluster: a.c.id, Timeout: timeout, Waiting: waiting}
-			e := a.ev(EventStalled)
+			e := a.ev(cluster.EventStalled)
 			e.Err = err
 			a.c.emit(e)
 			a.crash(err)

@@ -1,8 +1,9 @@
-package cluster
+package engine
 
 import (
 	"errors"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -54,17 +55,17 @@ func (a *attempt) shardEvent(se shard.Event) {
 	e.Shard = se.Shard()
 	switch se := se.(type) {
 	case shard.Connected:
-		e.Kind = EventShardConnected
+		e.Kind = cluster.EventShardConnected
 	case shard.Ready:
-		e.Kind = EventShardReady
+		e.Kind = cluster.EventShardReady
 	case shard.Resumed:
 		a.ready.resumed(se.ShardID)
-		e.Kind = EventShardResumed
+		e.Kind = cluster.EventShardResumed
 	case shard.Disconnected:
 		if errors.Is(se.Err, shard.ErrClosed) {
 			return // our own close: teardown or shutdown
 		}
-		e.Kind, e.Err = EventShardDisconnected, se.Err
+		e.Kind, e.Err = cluster.EventShardDisconnected, se.Err
 	case shard.Fatal:
 		a.crash(&ShardError{Cluster: a.c.id, Shard: se.ShardID, Err: se.Err})
 		return

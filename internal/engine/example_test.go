@@ -1,4 +1,4 @@
-package cluster_test
+package engine_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -36,13 +37,13 @@ func ExampleNew() {
 	queue := shard.NewQueue(shard.WithIdentifyWindow(10*time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)) // the fake's window
 	defer queue.Close()
 
-	c := cluster.New(fake.Token(), 0, []int{0, 1}, 2,
+	c := engine.New(fake.Token(), 0, []int{0, 1}, 2,
 		func() cluster.Worker { return &Greeter{} },
-		cluster.WithAPIURL(fake.APIURL()),
-		cluster.WithGatewayURL(fake.GatewayURL()),
-		cluster.WithQueue(queue),
-		cluster.WithLogger(slog.New(slog.DiscardHandler)),
-		cluster.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds))),
+		engine.WithAPIURL(fake.APIURL()),
+		engine.WithGatewayURL(fake.GatewayURL()),
+		engine.WithQueue(queue),
+		engine.WithLogger(slog.New(slog.DiscardHandler)),
+		engine.WithClientOpts(bot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds))),
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

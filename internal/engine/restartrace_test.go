@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/disgoorg/disgo/events"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/supervise"
 )
 
@@ -30,7 +31,7 @@ func TestRestartRaceKeepsSessions(t *testing.T) {
 	fake := newFake(t, 1)
 	crash := make(chan struct{}, 1)
 	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
-		return &testWorker{gen: gen, rec: rec, onMsg: func(context.Context, *Cluster, int, *events.MessageCreate) {
+		return &testWorker{gen: gen, rec: rec, onMsg: func(context.Context, *cluster.Cluster, int, *events.MessageCreate) {
 			select {
 			case <-crash:
 				panic("listener bug")
@@ -56,15 +57,15 @@ func TestRestartRaceKeepsSessions(t *testing.T) {
 	if err := fake.Emit(0, 1); err != nil {
 		t.Fatal(err)
 	}
-	h.rec.waitFor(t, "the crash", func(r *recorder) bool { return r.count(EventCrashed) == 1 })
+	h.rec.waitFor(t, "the crash", func(r *recorder) bool { return r.count(cluster.EventCrashed) == 1 })
 	identifies := fake.Counters().Identifies
 
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	first, second := make(chan error, 1), make(chan error, 1)
-	go func() { first <- h.c.RestartAndWait(ctx, RestartResume) }() // starts A, held at its start
+	go func() { first <- h.c.RestartAndWait(ctx, cluster.RestartResume) }() // starts A, held at its start
 	<-queued
-	go func() { second <- h.c.RestartAndWait(ctx, RestartResume) }() // cancels A
+	go func() { second <- h.c.RestartAndWait(ctx, cluster.RestartResume) }() // cancels A
 	<-queued
 	close(holdA) // A reads its start kind only now, after restart 2 set it
 	for _, ch := range []chan error{first, second} {
@@ -78,7 +79,7 @@ func TestRestartRaceKeepsSessions(t *testing.T) {
 	h.rec.mu.Lock()
 	defer h.rec.mu.Unlock()
 	for _, e := range h.rec.events {
-		if e.Kind == EventRestarted && e.Restart != RestartResume {
+		if e.Kind == cluster.EventRestarted && e.Restart != cluster.RestartResume {
 			t.Fatalf("attempt %d restarted as %v, want resume", e.Attempt, e.Restart)
 		}
 	}
@@ -94,7 +95,7 @@ func TestCrashDuringRestartIsReported(t *testing.T) {
 		if gen == 1 {
 			return &testWorker{gen: gen, rec: rec}
 		}
-		return WorkerFunc(func(ctx context.Context, _ *Cluster) error {
+		return WorkerFunc(func(ctx context.Context, _ *cluster.Cluster) error {
 			if gen == 2 {
 				<-ctx.Done() // ended by the second restart
 				panic("launch bug on the way out")
@@ -109,10 +110,10 @@ func TestCrashDuringRestartIsReported(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	first := make(chan error, 1)
-	go func() { first <- h.c.RestartAndWait(ctx, RestartResume) }() // gen 2 launches and waits
+	go func() { first <- h.c.RestartAndWait(ctx, cluster.RestartResume) }() // gen 2 launches and waits
 	<-queued
-	h.rec.waitFor(t, "gen 2's attempt", func(r *recorder) bool { return r.count(EventRestarted) == 1 })
-	if err := h.c.RestartAndWait(ctx, RestartResume); err != nil {
+	h.rec.waitFor(t, "gen 2's attempt", func(r *recorder) bool { return r.count(cluster.EventRestarted) == 1 })
+	if err := h.c.RestartAndWait(ctx, cluster.RestartResume); err != nil {
 		t.Fatal(err)
 	}
 	<-first
@@ -120,7 +121,7 @@ func TestCrashDuringRestartIsReported(t *testing.T) {
 	defer h.rec.mu.Unlock()
 	var pe *PanicError
 	for _, e := range h.rec.events {
-		if e.Kind == EventCrashed && errors.As(e.Err, &pe) && e.Panic != nil {
+		if e.Kind == cluster.EventCrashed && errors.As(e.Err, &pe) && e.Panic != nil {
 			return
 		}
 	}

@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/disgoorg/disgo/events"
 	"github.com/disgoorg/disgo/gateway"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/shard"
 )
@@ -33,7 +34,7 @@ func TestClusterReadyDeliversAndStops(t *testing.T) {
 			h := newHarness(t, fake, tt.shards, tt.count, plainWorker)
 			h.start()
 			h.waitReady()
-			if got := h.c.Status(); got != StatusReady {
+			if got := h.c.Status(); got != cluster.StatusReady {
 				t.Fatalf("Status = %v, want ready", got)
 			}
 			// Every guild of the cluster's shards is in the cache once ready.
@@ -53,16 +54,16 @@ func TestClusterReadyDeliversAndStops(t *testing.T) {
 			if err := h.stop(); err != nil {
 				t.Fatalf("Serve = %v, want nil", err)
 			}
-			if got := h.c.Status(); got != StatusStopped {
+			if got := h.c.Status(); got != cluster.StatusStopped {
 				t.Fatalf("Status after stop = %v", got)
 			}
 			h.rec.mu.Lock()
 			defer h.rec.mu.Unlock()
-			if h.rec.count(EventSpawned) != 1 || h.rec.count(EventReady) != 1 {
-				t.Fatalf("events: spawned %d ready %d", h.rec.count(EventSpawned), h.rec.count(EventReady))
+			if h.rec.count(cluster.EventSpawned) != 1 || h.rec.count(cluster.EventReady) != 1 {
+				t.Fatalf("events: spawned %d ready %d", h.rec.count(cluster.EventSpawned), h.rec.count(cluster.EventReady))
 			}
-			if h.rec.count(EventShardReady) != len(tt.shards) {
-				t.Fatalf("shard ready events = %d", h.rec.count(EventShardReady))
+			if h.rec.count(cluster.EventShardReady) != len(tt.shards) {
+				t.Fatalf("shard ready events = %d", h.rec.count(cluster.EventShardReady))
 			}
 		})
 	}
@@ -75,13 +76,13 @@ func TestClusterFatalIntents(t *testing.T) {
 		WithShardOptions(shard.WithIntents(gateway.IntentGuilds, gateway.IntentGuildMembers)))
 	h.start()
 	err := h.stopWhenDone()
-	if !isErr(err, shard.ErrDisallowedIntents) || !IsFatal(err) {
+	if !isErr(err, shard.ErrDisallowedIntents) || !cluster.IsFatal(err) {
 		t.Fatalf("Serve = %v, want ErrDisallowedIntents", err)
 	}
 	if n := h.c.Restarts(); n != 0 {
 		t.Fatalf("restarts = %d, want 0 (no retry)", n)
 	}
-	if got := h.c.Status(); got != StatusFailed {
+	if got := h.c.Status(); got != cluster.StatusFailed {
 		t.Fatalf("Status = %v, want failed", got)
 	}
 	if strings.Contains(err.Error(), fake.Token()) {
@@ -105,17 +106,17 @@ func (h *harness) stopWhenDone() error {
 
 func TestClusterSelfRestartFromListener(t *testing.T) {
 	t.Parallel()
-	for _, kind := range []RestartKind{RestartWorker, RestartResume, RestartFull} {
+	for _, kind := range []RestartKind{cluster.RestartWorker, cluster.RestartResume, cluster.RestartFull} {
 		t.Run(kind.String(), func(t *testing.T) {
 			t.Parallel()
 			fake := newFake(t, 1)
 			var asked atomic.Bool
 			h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
-				return &testWorker{gen: gen, rec: rec, onMsg: func(ctx context.Context, c *Cluster, gen int, e *events.MessageCreate) {
+				return &testWorker{gen: gen, rec: rec, onMsg: func(ctx context.Context, c *cluster.Cluster, gen int, e *events.MessageCreate) {
 					if gen == 1 && asked.CompareAndSwap(false, true) {
 						// Waiting here would wait for itself; Restart of
 						// its own cluster only schedules.
-						if err := c.Restart(ctx, c.ID(), kind); err != nil {
+						if err := c.RestartCluster(ctx, c.ID(), kind); err != nil {
 							t.Errorf("Restart = %v", err)
 						}
 					}
@@ -127,19 +128,19 @@ func TestClusterSelfRestartFromListener(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.rec.waitFor(t, "the restart", func(r *recorder) bool {
-				return r.count(EventRestarted) == 1 && r.count(EventReady) == 2
+				return r.count(cluster.EventRestarted) == 1 && r.count(cluster.EventReady) == 2
 			})
 			if err := fake.Emit(0, 5); err != nil {
 				t.Fatal(err)
 			}
 			h.rec.waitFor(t, "later messages at gen 2", func(r *recorder) bool { return r.msgs[2] >= 5 })
-			if kind != RestartFull {
+			if kind != cluster.RestartFull {
 				h.waitCovered(0) // nothing lost
 			}
 			h.rec.mu.Lock()
 			var restarted Event
 			for _, e := range h.rec.events {
-				if e.Kind == EventRestarted {
+				if e.Kind == cluster.EventRestarted {
 					restarted = e
 				}
 			}
@@ -156,18 +157,18 @@ func TestClusterSelfRestartFromListener(t *testing.T) {
 
 func TestClusterRestartErrors(t *testing.T) {
 	t.Parallel()
-	c := New("x", 3, []int{0}, 1, func() Worker { return WorkerFunc(func(context.Context, *Cluster) error { return nil }) })
+	c := New("x", 3, []int{0}, 1, func() Worker { return WorkerFunc(func(context.Context, *cluster.Cluster) error { return nil }) })
 	ctx := context.Background()
 	tests := []struct {
 		name string
 		err  error
 		want error
 	}{
-		{"invalid kind", c.RestartAndWait(ctx, 0), ErrInvalidRestartKind},
-		{"not serving", c.RestartAndWait(ctx, RestartFull), ErrNotServing},
-		{"self not serving", c.Restart(ctx, 3, RestartResume), ErrNotServing},
-		{"other without restarter", c.Restart(ctx, 1, RestartFull), ErrNoRestarter},
-		{"invalid kind other", c.Restart(ctx, 1, RestartKind(9)), ErrInvalidRestartKind},
+		{"invalid kind", c.RestartAndWait(ctx, 0), cluster.ErrInvalidRestartKind},
+		{"not serving", c.RestartAndWait(ctx, cluster.RestartFull), ErrNotServing},
+		{"self not serving", c.RestartCluster(ctx, 3, cluster.RestartResume), ErrNotServing},
+		{"other without restarter", c.RestartCluster(ctx, 1, cluster.RestartFull), ErrNoRestarter},
+		{"invalid kind other", c.RestartCluster(ctx, 1, RestartKind(9)), cluster.ErrInvalidRestartKind},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,10 +194,10 @@ func TestClusterRestartOtherUsesRestarter(t *testing.T) {
 	t.Parallel()
 	r := &fakeRestarter{id: -1}
 	c := New("x", 0, []int{0}, 2, nil, WithRestarter(r))
-	if err := c.Restart(context.Background(), 1, RestartResume); err != nil {
+	if err := c.RestartCluster(context.Background(), 1, cluster.RestartResume); err != nil {
 		t.Fatal(err)
 	}
-	if r.id != 1 || r.kind != RestartResume {
+	if r.id != 1 || r.kind != cluster.RestartResume {
 		t.Fatalf("restarter got %d %v", r.id, r.kind)
 	}
 }
@@ -204,15 +205,15 @@ func TestClusterRestartOtherUsesRestarter(t *testing.T) {
 func TestNames(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ got, want string }{
-		{RestartFull.String(), "full"},
-		{RestartResume.String(), "resume"},
-		{RestartWorker.String(), "worker"},
+		{cluster.RestartFull.String(), "full"},
+		{cluster.RestartResume.String(), "resume"},
+		{cluster.RestartWorker.String(), "worker"},
 		{RestartKind(0).String(), "restart(0)"},
-		{StatusReady.String(), "ready"},
-		{StatusBackoff.String(), "backoff"},
+		{cluster.StatusReady.String(), "ready"},
+		{cluster.StatusBackoff.String(), "backoff"},
 		{Status(99).String(), "status(99)"},
-		{EventReady.String(), "cluster_ready"},
-		{EventCrashed.String(), "cluster_crashed"},
+		{cluster.EventReady.String(), "cluster_ready"},
+		{cluster.EventCrashed.String(), "cluster_crashed"},
 		{EventKind(0).String(), "event(0)"},
 	}
 	for _, tt := range tests {
@@ -241,7 +242,7 @@ func TestClusterAccessors(t *testing.T) {
 	if c.ID() != 2 || c.ShardCount() != 8 || c.ShardIDs()[0] != 4 {
 		t.Fatalf("accessors: %d %d %v", c.ID(), c.ShardCount(), c.ShardIDs())
 	}
-	if c.Client() != nil || c.Worker() != nil || c.Status() != StatusIdle {
+	if c.Client() != nil || c.Worker() != nil || c.Status() != cluster.StatusIdle {
 		t.Fatal("an unserved cluster has a client, worker or status")
 	}
 	if c.Logger() == nil {

@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/disgoorg/disgo/events"
+	"github.com/megane-go/megane/cluster"
 )
 
 // TestListenerPanicRestarts proves a panic in a listener (which disgo
@@ -19,7 +20,7 @@ func TestListenerPanicRestarts(t *testing.T) {
 	fake := newFake(t, 1)
 	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
 		n := 0
-		return &testWorker{gen: gen, rec: rec, onMsg: func(context.Context, *Cluster, int, *events.MessageCreate) {
+		return &testWorker{gen: gen, rec: rec, onMsg: func(context.Context, *cluster.Cluster, int, *events.MessageCreate) {
 			n++
 			if gen == 1 && n == 3 {
 				panicInListener()
@@ -33,7 +34,7 @@ func TestListenerPanicRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.rec.waitFor(t, "restart after the panic", func(r *recorder) bool {
-		return r.count(EventCrashed) == 1 && r.count(EventReady) == 2
+		return r.count(cluster.EventCrashed) == 1 && r.count(cluster.EventReady) == 2
 	})
 	if err := fake.Emit(0, 5); err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func TestListenerPanicRestarts(t *testing.T) {
 	h.rec.mu.Lock()
 	var crash Event
 	for _, e := range h.rec.events {
-		if e.Kind == EventCrashed {
+		if e.Kind == cluster.EventCrashed {
 			crash = e
 		}
 	}
@@ -84,7 +85,7 @@ func TestWatchdogRestartsStalledCluster(t *testing.T) {
 	release := make(chan struct{})
 	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
 		n := 0
-		return &testWorker{gen: gen, rec: rec, onMsg: func(context.Context, *Cluster, int, *events.MessageCreate) {
+		return &testWorker{gen: gen, rec: rec, onMsg: func(context.Context, *cluster.Cluster, int, *events.MessageCreate) {
 			n++
 			if gen == 1 && n == 2 {
 				<-release // ignores every context
@@ -98,7 +99,7 @@ func TestWatchdogRestartsStalledCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.rec.waitFor(t, "stall and restart", func(r *recorder) bool {
-		return r.count(EventStalled) >= 1 && r.count(EventReady) >= 2
+		return r.count(cluster.EventStalled) >= 1 && r.count(cluster.EventReady) >= 2
 	})
 	if err := fake.Emit(0, 5); err != nil {
 		t.Fatal(err)
@@ -108,14 +109,14 @@ func TestWatchdogRestartsStalledCluster(t *testing.T) {
 	h.rec.mu.Lock()
 	var stall Event
 	for _, e := range h.rec.events {
-		if e.Kind == EventStalled {
+		if e.Kind == cluster.EventStalled {
 			stall = e
 		}
 	}
 	gen1 := h.rec.msgs[1]
 	h.rec.mu.Unlock()
 	var se *StalledError
-	if !errors.As(stall.Err, &se) || !errors.Is(stall.Err, ErrStalled) || se.Waiting == 0 {
+	if !errors.As(stall.Err, &se) || !errors.Is(stall.Err, cluster.ErrStalled) || se.Waiting == 0 {
 		t.Fatalf("stall event error = %v", stall.Err)
 	}
 	if gen1 != 2 {

@@ -1,10 +1,11 @@
-package cluster
+package engine
 
 import (
 	"context"
 	"testing"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 )
 
@@ -12,7 +13,7 @@ import (
 func requestStats(b *bus.Bus) error {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	_, err := bus.Request[map[string]any](ctx, b, bus.Address{}, bus.Cluster(0), TopicStats, nil)
+	_, err := bus.Request[map[string]any](ctx, b, bus.Address{}, bus.Cluster(0), cluster.TopicStats, nil)
 	return err
 }
 
@@ -40,10 +41,10 @@ func TestStandbyThenActivate(t *testing.T) {
 	if err := requestStats(b); !isErr(err, bus.ErrNoTarget) {
 		t.Fatalf("request in standby = %v, want ErrNoTarget", err)
 	}
-	if err := h.c.RestartAndWait(context.Background(), RestartFull); !isErr(err, ErrStandby) {
+	if err := h.c.RestartAndWait(context.Background(), cluster.RestartFull); !isErr(err, ErrStandby) {
 		t.Fatalf("RestartAndWait in standby = %v, want ErrStandby", err)
 	}
-	if err := h.c.Restart(context.Background(), 0, RestartWorker); !isErr(err, ErrStandby) {
+	if err := h.c.RestartCluster(context.Background(), 0, cluster.RestartWorker); !isErr(err, ErrStandby) {
 		t.Fatalf("Restart in standby = %v, want ErrStandby", err)
 	}
 	select {
@@ -79,7 +80,7 @@ func TestStandbyThenActivate(t *testing.T) {
 		if e.Generation != 3 {
 			t.Errorf("event %v has generation %d", e.Kind, e.Generation)
 		}
-		if e.Kind == EventReady {
+		if e.Kind == cluster.EventReady {
 			if e.Standby {
 				standbyReady++
 			} else {

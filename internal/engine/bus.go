@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -11,31 +11,9 @@ import (
 	"sync"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/store"
-)
-
-// Topics that a cluster's mailbox answers itself. Every topic starting with
-// [ReservedTopicPrefix] belongs to Megane; any other topic is a command for
-// the worker's [CommandHandler].
-const (
-	// ReservedTopicPrefix starts every topic that Megane handles itself.
-	ReservedTopicPrefix = "megane."
-	// TopicStats asks for the worker's [StatsProvider] figures; the reply
-	// is a map[string]any (nil when the worker adds none).
-	TopicStats = "megane.cluster.stats"
-	// TopicFetchGuild asks for a guild from the cache; the payload is a
-	// [FetchRequest] and the reply a [FetchedGuild]. See [FetchGuild].
-	TopicFetchGuild = "megane.fetch.guild"
-	// TopicFetchChannel asks for a guild channel from the cache; the reply
-	// is a [FetchedChannel]. See [FetchChannel].
-	TopicFetchChannel = "megane.fetch.channel"
-	// TopicFetchUser asks for a user from the cache; the reply is a
-	// discord.User. See [FetchUser].
-	TopicFetchUser = "megane.fetch.user"
-	// TopicFetchUsers asks for several users; the reply is the
-	// []discord.User this cluster has. See [FetchUsers].
-	TopicFetchUsers = "megane.fetch.users"
 )
 
 // Bus returns the message bus the cluster's mailbox is attached to (see
@@ -74,7 +52,7 @@ func (c *Cluster) announce() error {
 // goroutine as the attempt becomes ready; teardown detaches it.
 func (a *attempt) attachMailbox(wg *sync.WaitGroup) error {
 	c := a.c
-	opts := []bus.MailboxOption{bus.WithEvalTarget(c)}
+	opts := []bus.MailboxOption{bus.WithEvalTarget(c.face)}
 	if c.cfg.mailboxCapacity > 0 {
 		opts = append(opts, bus.WithCapacity(c.cfg.mailboxCapacity))
 	}
@@ -127,16 +105,16 @@ var _ bus.Handler = busHandler{}
 func (h busHandler) HandleMessage(ctx context.Context, msg *bus.Message) (any, error) {
 	c := h.c
 	switch msg.Topic {
-	case TopicStats:
+	case cluster.TopicStats:
 		return c.workerStats()
-	case TopicFetchGuild, TopicFetchChannel, TopicFetchUser, TopicFetchUsers:
+	case cluster.TopicFetchGuild, cluster.TopicFetchChannel, cluster.TopicFetchUser, cluster.TopicFetchUsers:
 		req, err := decodePayload[FetchRequest](msg)
 		if err != nil {
 			return nil, err
 		}
 		return c.answerFetch(msg.Topic, req)
 	}
-	if strings.HasPrefix(msg.Topic, ReservedTopicPrefix) {
+	if strings.HasPrefix(msg.Topic, cluster.ReservedTopicPrefix) {
 		return nil, fmt.Errorf("%w: %q at %s", bus.ErrUnknownTopic, msg.Topic, c.Address())
 	}
 	w, err := c.liveWorker()

@@ -1,7 +1,9 @@
-package cluster
+package engine
 
 import (
 	"sync"
+
+	"github.com/megane-go/megane/cluster"
 )
 
 // Standby and activation: how a re-shard runs a new shard set beside the
@@ -12,7 +14,7 @@ import (
 // update the cache and are dropped there. When it is ready it waits for
 // Activate; the activation then launches the worker on the executor
 // goroutine (so no event falls between the cache and the new listeners),
-// attaches the mailbox and sends a second EventReady, without Standby.
+// attaches the mailbox and sends a second cluster.EventReady, without Standby.
 
 // Standby reports whether the cluster is in standby (see [WithStandby]):
 // built with it and not yet activated.
@@ -103,7 +105,7 @@ func (a *attempt) goLive(wg *sync.WaitGroup) error {
 		return err
 	}
 	a.live.Store(true)
-	c.emit(a.ev(EventReady))
+	c.emit(a.ev(cluster.EventReady))
 	c.markLive()
 	return nil
 }

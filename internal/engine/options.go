@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"log/slog"
@@ -158,7 +158,7 @@ func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.poli
 // WithReadyTimeout bounds each step of a start that waits on someone
 // else, so that no start hangs:
 //   - the worker's Launch: if it has not returned, the attempt crashes
-//     with ErrLaunchTimeout;
+//     with cluster.ErrLaunchTimeout;
 //   - the gateway's answers (shard.WithReadyTimeout): HELLO, and READY or
 //     RESUMED after the IDENTIFY or RESUME was written; if one does not
 //     come, the attempt crashes with an error matching
@@ -176,8 +176,8 @@ func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.ready
 // WithWatchdog sets the watchdog timeout: when a cluster's dispatch makes
 // no progress for d while events wait in its dispatch queue (behind a
 // listener that does not return), the cluster is restarted (a crash,
-// resumed like RestartResume: the waiting events are replayed to the next
-// worker) and EventStalled is sent. Zero or negative disables the watchdog.
+// resumed like cluster.RestartResume: the waiting events are replayed to the next
+// worker) and cluster.EventStalled is sent. Zero or negative disables the watchdog.
 // Default two minutes; keep it well above the longest a listener may
 // legitimately run.
 func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog = d } }

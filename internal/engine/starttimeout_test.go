@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
 )
@@ -18,7 +19,7 @@ import (
 // hangingWorker's Launch never returns before its context ends.
 type hangingWorker struct{}
 
-func (hangingWorker) Launch(ctx context.Context, _ *Cluster) error {
+func (hangingWorker) Launch(ctx context.Context, _ *cluster.Cluster) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -32,7 +33,7 @@ func failedStarts() supervise.Policy {
 }
 
 // TestLaunchTimeout: a Launch that never returns used to hang the start
-// forever. It must crash the attempt with ErrLaunchTimeout after the ready
+// forever. It must crash the attempt with cluster.ErrLaunchTimeout after the ready
 // timeout, be retried, and end Serve after the failed-start cap.
 func TestLaunchTimeout(t *testing.T) {
 	t.Parallel()
@@ -46,17 +47,17 @@ func TestLaunchTimeout(t *testing.T) {
 	case <-time.After(testTimeout):
 		t.Fatal("Serve did not give up")
 	}
-	if !errors.Is(err, ErrLaunchTimeout) || !errors.Is(err, supervise.ErrTooManyRestarts) {
-		t.Fatalf("Serve = %v, want too many restarts of ErrLaunchTimeout", err)
+	if !errors.Is(err, cluster.ErrLaunchTimeout) || !errors.Is(err, supervise.ErrTooManyRestarts) {
+		t.Fatalf("Serve = %v, want too many restarts of cluster.ErrLaunchTimeout", err)
 	}
 	h.rec.mu.Lock()
 	defer h.rec.mu.Unlock()
-	if n := h.rec.count(EventCrashed); n != 3 {
+	if n := h.rec.count(cluster.EventCrashed); n != 3 {
 		t.Fatalf("%d crash events, want 3 (2 failed starts allowed, the 3rd gives up)", n)
 	}
 	for _, e := range h.rec.events {
-		if e.Kind == EventCrashed && !errors.Is(e.Err, ErrLaunchTimeout) {
-			t.Fatalf("crash event %v, want ErrLaunchTimeout", e.Err)
+		if e.Kind == cluster.EventCrashed && !errors.Is(e.Err, cluster.ErrLaunchTimeout) {
+			t.Fatalf("crash event %v, want cluster.ErrLaunchTimeout", e.Err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/events"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/internal/testutil"
@@ -175,13 +176,13 @@ func (r *recorder) missing(shardID, last int) []int {
 type testWorker struct {
 	gen      int
 	rec      *recorder
-	onMsg    func(ctx context.Context, c *Cluster, gen int, e *events.MessageCreate)
+	onMsg    func(ctx context.Context, c *cluster.Cluster, gen int, e *events.MessageCreate)
 	gate     <-chan struct{}
 	launched chan<- int
 	shutdown *atomic.Int32
 }
 
-func (w *testWorker) Launch(ctx context.Context, c *Cluster) error {
+func (w *testWorker) Launch(ctx context.Context, c *cluster.Cluster) error {
 	if w.gate != nil {
 		select {
 		case <-w.gate:

@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 )
 
 // allCaches enables every disgo cache, messages included.
@@ -97,22 +98,22 @@ func TestFetchGuild(t *testing.T) {
 	owner := g.OwnerID
 	tests := []struct {
 		name     string
-		opts     []FetchOption
+		opts     []cluster.FetchOption
 		members  int // -1: Members must be nil
 		messages int // messages expected in msgCh; 0: Messages must be nil
 	}{
 		{"plain: no members, no messages", nil, -1, 0},
-		{"all members", []FetchOption{WithMembers()}, 2, 0},
-		{"one member", []FetchOption{WithMembers(owner)}, 1, 0},
-		{"unknown member left out", []FetchOption{WithMembers(snowflake.ID(42))}, 0, 0},
-		{"messages of every channel", []FetchOption{WithMessages(10)}, -1, 3},
-		{"two newest messages of one channel", []FetchOption{WithMessages(2, f.msgCh)}, -1, 2},
-		{"members and messages", []FetchOption{WithMembers(), WithMessages(1)}, 2, 1},
+		{"all members", []cluster.FetchOption{cluster.WithMembers()}, 2, 0},
+		{"one member", []cluster.FetchOption{cluster.WithMembers(owner)}, 1, 0},
+		{"unknown member left out", []cluster.FetchOption{cluster.WithMembers(snowflake.ID(42))}, 0, 0},
+		{"messages of every channel", []cluster.FetchOption{cluster.WithMessages(10)}, -1, 3},
+		{"two newest messages of one channel", []cluster.FetchOption{cluster.WithMessages(2, f.msgCh)}, -1, 2},
+		{"members and messages", []cluster.FetchOption{cluster.WithMembers(), cluster.WithMessages(1)}, 2, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fg, err := f.c.FetchGuild(fetchCtx(t), f.msgG, tt.opts...)
+			fg, err := cluster.FetchGuild(fetchCtx(t), f.c.Bus(), f.c.Address(), f.msgG, tt.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,13 +125,13 @@ func TestFetchGuild(t *testing.T) {
 					t.Fatalf("channels = %v", got.Channels)
 				}
 				if tt.members < 0 && got.Members != nil {
-					t.Fatalf("members present without WithMembers: %v", got.Members)
+					t.Fatalf("members present without cluster.WithMembers: %v", got.Members)
 				}
 				if tt.members >= 0 && len(got.Members) != tt.members {
 					t.Fatalf("%d members, want %d", len(got.Members), tt.members)
 				}
 				if tt.messages == 0 && got.Messages != nil {
-					t.Fatalf("messages present without WithMessages: %v", got.Messages)
+					t.Fatalf("messages present without cluster.WithMessages: %v", got.Messages)
 				}
 				if tt.messages > 0 {
 					ms := got.Messages[f.msgCh]
@@ -159,19 +160,19 @@ func TestFetchGuildErrors(t *testing.T) {
 		id   snowflake.ID
 		want error
 	}{
-		{"not cached", 12345 << 22, ErrNotFound},
+		{"not cached", 12345 << 22, cluster.ErrNotFound},
 		{"no owner", guildNoOwner, bus.ErrNoTarget},
 		{"owner not running", guildUnknownOwner, bus.ErrNoTarget},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := FetchGuild(fetchCtx(t), f.b, bus.Address{}, tt.id)
+			_, err := cluster.FetchGuild(fetchCtx(t), f.b, bus.Address{}, tt.id)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 			var nf *NotFoundError
-			if errors.Is(tt.want, ErrNotFound) && (!errors.As(err, &nf) || nf.Kind != "guild" || nf.ID != tt.id || nf.Unreachable != nil) {
+			if errors.Is(tt.want, cluster.ErrNotFound) && (!errors.As(err, &nf) || nf.Kind != "guild" || nf.ID != tt.id || nf.Unreachable != nil) {
 				t.Fatalf("err = %#v, want a *NotFoundError", err)
 			}
 		})
@@ -185,11 +186,11 @@ func TestFetchChannelAndUsers(t *testing.T) {
 	g, _ := f.c.Client().Caches.Guild(f.msgG)
 	self, _ := f.c.Client().Caches.SelfUser()
 
-	fc, err := f.c.FetchChannel(ctx, f.msgCh)
+	fc, err := cluster.FetchChannel(ctx, f.c.Bus(), f.c.Address(), f.msgCh)
 	if err != nil || fc.Channel.ID() != f.msgCh || fc.Messages != nil {
 		t.Fatalf("FetchChannel = %+v, %v", fc, err)
 	}
-	fc, err = FetchChannel(ctx, f.b, bus.Address{}, f.msgCh, WithMessages(2))
+	fc, err = cluster.FetchChannel(ctx, f.b, bus.Address{}, f.msgCh, cluster.WithMessages(2))
 	if err != nil || len(fc.Messages) != 2 {
 		t.Fatalf("FetchChannel with messages = %+v, %v", fc, err)
 	}
@@ -198,12 +199,12 @@ func TestFetchChannelAndUsers(t *testing.T) {
 		len(back.Messages) != 2 || back.Messages[0].ID != fc.Messages[0].ID {
 		t.Fatalf("channel after a JSON round trip = %+v", back)
 	}
-	if _, err := f.c.FetchChannel(ctx, 99); !errors.Is(err, ErrNotFound) {
+	if _, err := cluster.FetchChannel(ctx, f.c.Bus(), f.c.Address(), 99); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("unknown channel: err = %v", err)
 	}
 
 	for _, id := range []snowflake.ID{g.OwnerID, self.ID} {
-		u, err := f.c.FetchUser(ctx, id)
+		u, err := cluster.FetchUser(ctx, f.c.Bus(), f.c.Address(), id)
 		if err != nil || u.ID != id || u.Username == "" {
 			t.Fatalf("FetchUser(%v) = %+v, %v", id, u, err)
 		}
@@ -212,15 +213,15 @@ func TestFetchChannelAndUsers(t *testing.T) {
 		}
 	}
 	var nf *NotFoundError
-	if _, err := f.c.FetchUser(ctx, 77); !errors.As(err, &nf) || nf.Kind != "user" || nf.ID != 77 {
+	if _, err := cluster.FetchUser(ctx, f.c.Bus(), f.c.Address(), 77); !errors.As(err, &nf) || nf.Kind != "user" || nf.ID != 77 {
 		t.Fatalf("unknown user: err = %v", err)
 	}
 
-	users, err := f.c.FetchUsers(ctx, self.ID, 77, g.OwnerID, self.ID)
+	users, err := cluster.FetchUsers(ctx, f.c.Bus(), f.c.Address(), self.ID, 77, g.OwnerID, self.ID)
 	if err != nil || len(users) != 2 || users[0].ID != self.ID || users[1].ID != g.OwnerID {
 		t.Fatalf("FetchUsers = %+v, %v", users, err)
 	}
-	if users, err := FetchUsers(ctx, f.b, bus.Address{}); err != nil || len(users) != 0 {
+	if users, err := cluster.FetchUsers(ctx, f.b, bus.Address{}); err != nil || len(users) != 0 {
 		t.Fatalf("FetchUsers() = %v, %v", users, err)
 	}
 }
@@ -232,16 +233,16 @@ func TestFetchWithoutClusters(t *testing.T) {
 	t.Parallel()
 	b := newBus(0)
 	ctx := fetchCtx(t)
-	if _, err := FetchChannel(ctx, b, bus.Address{}, 1); !errors.Is(err, bus.ErrNoTarget) {
+	if _, err := cluster.FetchChannel(ctx, b, bus.Address{}, 1); !errors.Is(err, bus.ErrNoTarget) {
 		t.Fatalf("FetchChannel: %v", err)
 	}
-	if _, err := FetchUser(ctx, b, bus.Address{}, 1); !errors.Is(err, bus.ErrNoTarget) {
+	if _, err := cluster.FetchUser(ctx, b, bus.Address{}, 1); !errors.Is(err, bus.ErrNoTarget) {
 		t.Fatalf("FetchUser: %v", err)
 	}
-	if _, err := FetchUsers(ctx, b, bus.Address{}, 1); !errors.Is(err, bus.ErrNoTarget) {
+	if _, err := cluster.FetchUsers(ctx, b, bus.Address{}, 1); !errors.Is(err, bus.ErrNoTarget) {
 		t.Fatalf("FetchUsers: %v", err)
 	}
-	if _, err := FetchGuild(ctx, b, bus.Address{}, 1<<22); !errors.Is(err, bus.ErrNoTarget) {
+	if _, err := cluster.FetchGuild(ctx, b, bus.Address{}, 1<<22); !errors.Is(err, bus.ErrNoTarget) {
 		t.Fatalf("FetchGuild: %v", err)
 	}
 }
@@ -267,7 +268,7 @@ func TestDecodePayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := decodePayload[FetchRequest](&bus.Message{Topic: TopicFetchGuild, Payload: tt.payload})
+			got, err := decodePayload[FetchRequest](&bus.Message{Topic: cluster.TopicFetchGuild, Payload: tt.payload})
 			if (err != nil) != tt.err || !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got %+v, %v", got, err)
 			}

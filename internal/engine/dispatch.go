@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/gateway"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -265,7 +266,7 @@ func (e *executor) requestCall(ctx context.Context, stop <-chan struct{}, fn fun
 	}
 	select {
 	case err := <-reply:
-		if errors.Is(err, ErrStopped) {
+		if errors.Is(err, cluster.ErrStopped) {
 			return errAttemptEnded
 		}
 		return err
@@ -312,7 +313,7 @@ func (e *executor) run() {
 
 // runBatch runs a batch's items in order. It reports false once abandoned
 // or after a panic outside a listener; the swaps it did not run are
-// answered with ErrStopped.
+// answered with cluster.ErrStopped.
 func (e *executor) runBatch(b *batch) bool {
 	for i, it := range b.items {
 		if e.stopped.Load() {
@@ -331,7 +332,7 @@ func (e *executor) runBatch(b *batch) bool {
 func failSwaps(items []item) {
 	for _, it := range items {
 		if it.swap != nil {
-			it.swap <- ErrStopped
+			it.swap <- cluster.ErrStopped
 		}
 	}
 }
@@ -342,7 +343,7 @@ func (e *executor) step(it item) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			if it.swap != nil {
-				it.swap <- ErrStopped
+				it.swap <- cluster.ErrStopped
 			}
 			e.onPanic(r, debug.Stack())
 			ok = false

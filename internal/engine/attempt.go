@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/disgoorg/disgo/cache"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
 )
@@ -96,7 +97,7 @@ func (c *Cluster) run(ctx context.Context) (err error) {
 		standby: c.standby.Load()}
 	kind, saved := c.startKind, c.saved
 	c.startKind, c.saved = 0, nil
-	if kind == RestartFull {
+	if kind == cluster.RestartFull {
 		saved = nil // a full restart discards what a crash may have kept
 	}
 	waiters := c.waiters
@@ -115,9 +116,9 @@ func (c *Cluster) run(ctx context.Context) (err error) {
 			err = nil
 		}
 		if err != nil {
-			e := a.ev(EventCrashed)
-			e.Err, e.Restart = err, RestartResume
-			if errors.Is(err, supervise.ErrFatal) || IsFatal(err) {
+			e := a.ev(cluster.EventCrashed)
+			e.Err, e.Restart = err, cluster.RestartResume
+			if errors.Is(err, supervise.ErrFatal) || cluster.IsFatal(err) {
 				e.Restart = 0 // no restart follows
 			}
 			errors.As(err, &e.Panic)
@@ -133,15 +134,15 @@ func (c *Cluster) run(ctx context.Context) (err error) {
 	}()
 
 	if a.no == 1 {
-		c.emit(a.ev(EventSpawned))
+		c.emit(a.ev(cluster.EventSpawned))
 	} else {
-		e := a.ev(EventRestarted)
+		e := a.ev(cluster.EventRestarted)
 		e.Restart = kind
 		if kind == 0 {
-			e.Restart = RestartResume // after a crash
+			e.Restart = cluster.RestartResume // after a crash
 		}
-		if saved == nil && e.Restart == RestartResume {
-			e.Restart = RestartFull // nothing to resume from
+		if saved == nil && e.Restart == cluster.RestartResume {
+			e.Restart = cluster.RestartFull // nothing to resume from
 		}
 		c.emit(e)
 	}
@@ -193,7 +194,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	if err != nil {
 		a.shards.CloseWithCode(context.Background(), 1000, "unused")
 		// disgo's error may quote part of the token; never pass it on.
-		return supervise.Fatal(ErrBadToken)
+		return supervise.Fatal(cluster.ErrBadToken)
 	}
 	a.client = client
 	client.AddEventListeners(&c.fwd)
@@ -267,7 +268,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 				}
 				supervise.MarkHealthy(a.ctx)
 				c.setReady(true)
-				c.emit(a.ev(EventReady))
+				c.emit(a.ev(cluster.EventReady))
 				if !a.standby {
 					c.markLive()
 				}
@@ -300,7 +301,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 				if errors.As(err, &se) {
 					se.Cluster = c.id
 				}
-				if IsFatal(err) {
+				if cluster.IsFatal(err) {
 					err = supervise.Fatal(err)
 				}
 				return a.teardown(&wg, err)
@@ -313,7 +314,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 }
 
 // launch runs a worker's Launch with panic recovery, and gives up on it
-// after the ready timeout (ErrLaunchTimeout): the incarnation's context
+// after the ready timeout (cluster.ErrLaunchTimeout): the incarnation's context
 // ends and its goroutine is left to return by itself.
 func (a *attempt) launch(inc *incarnation) (err error) {
 	c := a.c
@@ -337,7 +338,7 @@ func (a *attempt) launch(inc *incarnation) (err error) {
 				done <- &PanicError{Value: r, Stack: debug.Stack()}
 			}
 		}()
-		done <- inc.worker.Launch(inc.ctx, c)
+		done <- inc.worker.Launch(inc.ctx, c.face)
 	}()
 	var expired <-chan time.Time
 	if d := c.cfg.readyTimeout; d > 0 {
@@ -349,7 +350,7 @@ func (a *attempt) launch(inc *incarnation) (err error) {
 	case err := <-done:
 		return err
 	case <-expired:
-		return fmt.Errorf("%w (%v)", ErrLaunchTimeout, c.cfg.readyTimeout)
+		return fmt.Errorf("%w (%v)", cluster.ErrLaunchTimeout, c.cfg.readyTimeout)
 	}
 }
 
@@ -374,7 +375,7 @@ func (a *attempt) shutdown(inc *incarnation) {
 			return s.Shutdown(ctx)
 		}()
 		if err != nil {
-			e := a.ev(EventError)
+			e := a.ev(cluster.EventError)
 			e.Err = fmt.Errorf("cluster %d: worker shutdown: %w", a.c.id, err)
 			a.c.emit(e)
 		}
@@ -404,18 +405,18 @@ func (a *attempt) swapWorker() error {
 		return err
 	}
 	c.fwd.cur.Store(inc)
-	e := a.ev(EventRestarted)
-	e.Restart = RestartWorker
+	e := a.ev(cluster.EventRestarted)
+	e.Restart = cluster.RestartWorker
 	c.emit(e)
 	c.setReady(true)
-	c.emit(a.ev(EventReady))
+	c.emit(a.ev(cluster.EventReady))
 	return nil
 }
 
 // teardown ends the attempt. How depends on why:
-//   - a restart with RestartFull, a fatal error, or the end of Serve's
+//   - a restart with cluster.RestartFull, a fatal error, or the end of Serve's
 //     context: shards close with 1000 and nothing is kept;
-//   - a restart with RestartResume, or a crash: shards close with 4000 and
+//   - a restart with cluster.RestartResume, or a crash: shards close with 4000 and
 //     their sessions (at the last event handed to the worker) and the cache
 //     are kept for the next attempt.
 //
@@ -430,12 +431,12 @@ func (a *attempt) teardown(wg *sync.WaitGroup, cause error) error {
 	resume := false
 	switch {
 	case cause != nil:
-		resume = !errors.Is(cause, supervise.ErrFatal) && !IsFatal(cause)
+		resume = !errors.Is(cause, supervise.ErrFatal) && !cluster.IsFatal(cause)
 	case stopping:
 		// Serve's context ended: the cluster stops and its sessions end.
 	case a.ctx.Err() != nil:
 		// A restart cancelled the attempt: only a full one ends the sessions.
-		resume = ending != RestartFull
+		resume = ending != cluster.RestartFull
 	}
 
 	close(a.stop)

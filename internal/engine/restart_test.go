@@ -1,10 +1,11 @@
-package cluster
+package engine
 
 import (
 	"context"
 	"testing"
 
 	"github.com/disgoorg/disgo/events"
+	"github.com/megane-go/megane/cluster"
 )
 
 // restartAndWait restarts the harness's cluster with kind.
@@ -27,7 +28,7 @@ func TestRestartFull(t *testing.T) {
 	caches := h.c.Client().Caches
 	sessions := len(fake.Ledger().Sessions(0))
 
-	h.restartAndWait(RestartFull)
+	h.restartAndWait(cluster.RestartFull)
 
 	after := fake.Counters()
 	if got := after.Identifies - before.Identifies; got != 2 {
@@ -71,7 +72,7 @@ func TestRestartResume(t *testing.T) {
 	blocked := make(chan int, 1)
 	h := newHarness(t, fake, []int{0, 1}, 2, func(gen int, rec *recorder) Worker {
 		n := 0
-		return &testWorker{gen: gen, rec: rec, onMsg: func(ctx context.Context, _ *Cluster, gen int, e *events.MessageCreate) {
+		return &testWorker{gen: gen, rec: rec, onMsg: func(ctx context.Context, _ *cluster.Cluster, gen int, e *events.MessageCreate) {
 			n++
 			if gen == 1 && n == 3 {
 				blocked <- e.ShardID()
@@ -96,7 +97,7 @@ func TestRestartResume(t *testing.T) {
 		h.waitLedger(id, 1+len(fake.GuildIDs(id, 2))+20)
 	}
 
-	h.restartAndWait(RestartResume)
+	h.restartAndWait(cluster.RestartResume)
 
 	after := fake.Counters()
 	if got := after.Identifies - before.Identifies; got != 0 {
@@ -154,11 +155,11 @@ func TestRestartWorker(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
-		done <- h.c.RestartAndWait(ctx, RestartWorker)
+		done <- h.c.RestartAndWait(ctx, cluster.RestartWorker)
 	}()
 	// While the new worker's Launch is held, events arrive.
 	<-creating // the old worker is shut down; the new one is being made
-	if got := h.c.Status(); got != StatusReloading {
+	if got := h.c.Status(); got != cluster.StatusReloading {
 		t.Fatalf("Status during the swap = %v, want reloading", got)
 	}
 	if err := fake.Emit(0, 6); err != nil {
@@ -202,7 +203,7 @@ func TestRestartWhileStarting(t *testing.T) {
 	never := make(chan struct{})
 	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
 		if gen == 1 {
-			return WorkerFunc(func(ctx context.Context, c *Cluster) error {
+			return WorkerFunc(func(ctx context.Context, c *cluster.Cluster) error {
 				close(launching)
 				select {
 				case <-never:
@@ -215,15 +216,15 @@ func TestRestartWhileStarting(t *testing.T) {
 	})
 	h.start()
 	<-launching
-	h.restartAndWait(RestartFull)
-	if got := h.c.Status(); got != StatusReady {
+	h.restartAndWait(cluster.RestartFull)
+	if got := h.c.Status(); got != cluster.StatusReady {
 		t.Fatalf("Status = %v", got)
 	}
 	if h.c.Crashes() != 0 {
 		t.Fatalf("crashes = %d, want 0", h.c.Crashes())
 	}
 	h.rec.mu.Lock()
-	crashed := h.rec.count(EventCrashed)
+	crashed := h.rec.count(cluster.EventCrashed)
 	h.rec.mu.Unlock()
 	if crashed != 0 {
 		t.Fatal("a cancelled Launch was reported as a crash")

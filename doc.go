@@ -6,6 +6,44 @@
 // services share a typed in-process message bus (package bus), a lock-free
 // central store (package store) and automatic statistics (package stats).
 //
+// # Quick start
+//
+// A bot is a [cluster.Worker]: Megane makes a new one for each (re)start of
+// a cluster and calls its Launch with the [*cluster.Cluster] it runs in,
+// whose Client is the cluster's disgo bot.Client. [New] checks the token
+// and the options; [Manager.Run] plans the shards, starts the clusters and
+// blocks until its context ends or a fatal error (such as
+// [ErrInvalidToken]) stops the bot.
+//
+//	type Bot struct{}
+//
+//	func (*Bot) Launch(ctx context.Context, c *cluster.Cluster) error {
+//		c.AddEventListeners(bot.NewListenerFunc(func(e *events.MessageCreate) {
+//			c.Logger().Info("message", slog.String("content", e.Message.Content))
+//		}))
+//		return nil
+//	}
+//
+//	func main() {
+//		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//		defer stop()
+//		m, err := megane.New(os.Getenv("DISCORD_TOKEN"),
+//			megane.WithWorker(func() cluster.Worker { return &Bot{} }),
+//			megane.WithIntents(gateway.IntentGuildMessages, gateway.IntentMessageContent))
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		if err := m.Run(ctx); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
+//
+// While it runs, [Manager.Restart] restarts one cluster (the others keep
+// serving), [Manager.RollingRestart] all of them one by one, and
+// [Manager.Bus], [Manager.Store] and [Manager.Stats] reach what the
+// clusters and services share. Services ([WithService]) are plain structs
+// supervised beside the clusters (package service).
+//
 // # Re-sharding
 //
 // A bot that outgrows its shard count is moved to a new one without

@@ -66,8 +66,8 @@
 // routing switch to the new set, and only then is the old set stopped
 // (its sessions closed with 1000). No event is lost; one that arrives
 // between the activation and the old set's end may be delivered twice,
-// once per set. Events [ReshardStarted], [ReshardCompleted] and
-// [ReshardFailed] tell the story; cluster events carry the set's
+// once per set. Events [cluster.EventReshardStarted],
+// [cluster.EventReshardCompleted] and [cluster.EventReshardFailed] tell the story; cluster events carry the set's
 // Generation, and Standby while it waits.
 //
 // If the new set does not become ready (a fatal error of one of its

@@ -73,7 +73,7 @@ var (
 // central store ([Manager.Store]), the services ([WithService],
 // [Manager.AddService]) and the stats ([Manager.Stats],
 // [Manager.PrometheusCollector]). Cross-cluster fetches
-// ([Manager.FetchGuild] and the others) go through the bus.
+// ([cluster.FetchGuild] and the others) go through the bus.
 type Manager struct {
 	token string
 	cfg   config

@@ -90,7 +90,7 @@ func TestManagerServices(t *testing.T) {
 	counter := newCounter()
 	factory, _ := gatedFactory(tl, 0)
 	m, err := New(fake.Token(), append(baseOpts(fake, tl), WithClusters(2), WithWorker(factory),
-		WithService("counter", counter, service.RestartPolicy(service.Policy{MaxRestarts: -1})))...)
+		WithService("counter", counter, service.WithRestartPolicy(service.Policy{MaxRestarts: -1})))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func Example() {
 				}
 			}
 		}))
-	if err := reg.Add("twitch", &Twitch{}, service.ReadyTimeout(time.Minute)); err != nil {
+	if err := reg.Add("twitch", &Twitch{}, service.WithReadyTimeout(time.Minute)); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -173,7 +173,7 @@ func TestBeforeServe(t *testing.T) {
 	}
 }
 
-// A run whose ReadyTimeout has fired is already being torn down: a Ready it
+// A run whose ready timeout has fired is already being torn down: a Ready it
 // calls afterwards (a slow start that ignores ctx) must not make the service
 // ready, reset its backoff, or start its mailbox. Before the fix, such a
 // service flapped Running → Ready → Backoff and always restarted after
@@ -188,7 +188,7 @@ func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		}}
-		if err := h.reg.Add("late", s, ReadyTimeout(time.Second), RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("late", s, WithReadyTimeout(time.Second), WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -221,7 +221,7 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 			}
 			return readyServe(ctx, sc, run)
 		}}
-		if err := h.reg.Add("fatal", s, RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("fatal", s, WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -241,7 +241,7 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 	})
 }
 
-// MailboxCapacity bounds the commands that wait for a service that is not
+// WithMailboxCapacity bounds the commands that wait for a service that is not
 // ready yet; beyond it a fire-and-forget send fails with bus.ErrMailboxFull.
 func TestMailboxCapacity(t *testing.T) {
 	t.Parallel()
@@ -251,7 +251,7 @@ func TestMailboxCapacity(t *testing.T) {
 			<-ctx.Done() // never ready: the mailbox is never drained
 			return nil
 		}}
-		if err := h.reg.Add("small", s, MailboxCapacity(2)); err != nil {
+		if err := h.reg.Add("small", s, WithMailboxCapacity(2)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()

@@ -67,7 +67,7 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		}}
-		if err := h.reg.Add("slow", s, ReadyTimeout(time.Second), RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("slow", s, WithReadyTimeout(time.Second), WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
@@ -107,7 +107,7 @@ func TestPanicRestartsWithBackoff(t *testing.T) {
 			}
 			return readyServe(ctx, sc, run)
 		}
-		if err := h.reg.Add("crashy", e, RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("crashy", e, WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -280,7 +280,7 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		e := newEcho()
-		if err := h.reg.Add("echo", e, RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("echo", e, WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -359,7 +359,7 @@ func TestDetachedWhileRestarting(t *testing.T) {
 		}
 		pol := fastPolicy
 		pol.MinBackoff = time.Minute
-		if err := h.reg.Add("flaky", e, RestartPolicy(pol)); err != nil {
+		if err := h.reg.Add("flaky", e, WithRestartPolicy(pol)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -420,7 +420,7 @@ func TestRestartRevivesFailedService(t *testing.T) {
 		}
 		pol := fastPolicy
 		pol.MaxRestarts = 1
-		if err := h.reg.Add("cfg", e, RestartPolicy(pol)); err != nil {
+		if err := h.reg.Add("cfg", e, WithRestartPolicy(pol)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()

@@ -26,7 +26,7 @@ type run struct {
 	mu       sync.Mutex
 	ready    bool
 	ended    bool          // end has run: no more Ready
-	timedOut bool          // ReadyTimeout fired: the run is being torn down, no more Ready
+	timedOut bool          // the ready timeout fired: the run is being torn down, no more Ready
 	mbDone   chan struct{} // non-nil once the mailbox goroutine started
 }
 
@@ -117,7 +117,7 @@ func (r *run) markReady() {
 	supervise.MarkHealthy(r.ctx)
 }
 
-// timeout fires ReadyTimeout: a run that is not ready yet is cancelled with
+// timeout fires the ready timeout (WithReadyTimeout): a run that is not ready yet is cancelled with
 // a *ReadyTimeoutError as the cause, and a Ready it calls later is ignored
 // (it would otherwise reset the backoff of a run that is already a crash).
 func (r *run) timeout(d time.Duration) {

@@ -85,10 +85,10 @@ func (c *Context) Bus() *bus.Bus { return c.bus }
 // made without one.
 func (c *Context) Store() *store.Store { return c.store }
 
-// Ready tells the registry that this run is ready: its ReadyTimeout is
+// Ready tells the registry that this run is ready: its ready timeout is
 // disarmed, its backoff is reset (a later crash restarts quickly), and its
 // mailbox starts handling commands. Ready is idempotent, never blocks, and
-// does nothing after the run has ended or its ReadyTimeout has fired.
+// does nothing after the run has ended or its ready timeout (WithReadyTimeout) has fired.
 func (c *Context) Ready() { c.run.markReady() }
 
 // The states of a service, as reported by [Registry.States]. State is the

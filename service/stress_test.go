@@ -42,7 +42,7 @@ func TestParallelStress(t *testing.T) {
 				for i := range rounds {
 					// Neighbouring workers share names, so operations race.
 					name := fmt.Sprintf("s%d", (w+i)%(workers/2))
-					errs <- check("add", h.reg.Add(name, newEcho(), RestartPolicy(fastPolicy)))
+					errs <- check("add", h.reg.Add(name, newEcho(), WithRestartPolicy(fastPolicy)))
 					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 					_, err := request[greeting](ctx, h, name, "greet", map[string]string{"Name": name})
 					if err == nil {

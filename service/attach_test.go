@@ -55,7 +55,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 			}
 			done := reg.ServeBackground(ctx)
 			synctest.Wait() // run 1 fails for good
-			if st := reg.States()[0]; st.State != StateFailed {
+			if st := reg.Stats(ctx)[0]; st.State != StateFailed {
 				return done, fmt.Errorf("state %v before Restart, want failed", st.State)
 			}
 			return done, reg.Restart(ctx, "echo")

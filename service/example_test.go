@@ -66,7 +66,7 @@ func Example() {
 	// What a cluster does: a typed request to the service's address.
 	live, err := service.Command[LiveStatus](ctx, b, bus.Cluster(0), "twitch", "isLive", map[string]string{"Channel": "megane"})
 	fmt.Println(live, err)
-	st := reg.States()[0]
+	st := reg.Stats(ctx)[0]
 	fmt.Println(st.Name, st.State, st.Restarts)
 
 	// Stopping removes the service from the bus.

@@ -28,9 +28,6 @@ func TestStop(t *testing.T) {
 		if _, err := request[greeting](t.Context(), h, "a", "greet", nil); !errors.Is(err, bus.ErrNoTarget) {
 			t.Errorf("stopped service: %v, want bus.ErrNoTarget", err)
 		}
-		if st := h.reg.States(); len(st) != 1 || st[0].Name != "b" {
-			t.Errorf("States after Stop = %+v", st)
-		}
 		if st := h.reg.Stats(t.Context()); len(st) != 1 || st[0].Name != "b" {
 			t.Errorf("Stats after Stop = %+v", st)
 		}
@@ -57,8 +54,8 @@ func TestStopBeforeServe(t *testing.T) {
 	if err := h.reg.Stop(t.Context(), "a"); err != nil {
 		t.Fatal(err)
 	}
-	if st := h.reg.States(); len(st) != 0 {
-		t.Errorf("States = %+v", st)
+	if st := h.reg.Stats(t.Context()); len(st) != 0 {
+		t.Errorf("Stats = %+v", st)
 	}
 }
 
@@ -129,7 +126,7 @@ func TestAdd(t *testing.T) {
 		if err := h.reg.Serve(t.Context()); !errors.Is(err, ErrAlreadyServed) {
 			t.Errorf("second Serve = %v, want ErrAlreadyServed", err)
 		}
-		if st := h.reg.States()[0]; st.State != StateStopped {
+		if st := h.reg.Stats(t.Context())[0]; st.State != StateStopped {
 			t.Errorf("after Serve returned: %+v", st)
 		}
 	})
@@ -230,7 +227,7 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 			t.Fatalf("failure event = %+v, want running → failed with the config error", ev)
 		}
 		synctest.Wait()
-		st := h.reg.States()[0]
+		st := h.reg.Stats(t.Context())[0]
 		if st.State != StateFailed || st.Restarts != 0 || !errors.Is(st.LastError, errConfig) || s.runs.Load() != 1 {
 			t.Fatalf("after a fatal error: %+v, %d runs", st, s.runs.Load())
 		}

@@ -419,14 +419,3 @@ func (r *Registry) takeOver() (*registryState, error) {
 		return nil, ErrAlreadyServed
 	}
 }
-
-// States returns the status of every registered service, sorted by name
-// (Custom is nil). It runs no service code and never blocks.
-func (r *Registry) States() []Status {
-	view := *r.view.Load()
-	out := make([]Status, len(view))
-	for i, v := range view {
-		out[i] = v.status()
-	}
-	return out
-}

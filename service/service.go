@@ -91,7 +91,7 @@ func (c *Context) Store() *store.Store { return c.store }
 // does nothing after the run has ended or its ready timeout (WithReadyTimeout) has fired.
 func (c *Context) Ready() { c.run.markReady() }
 
-// The states of a service, as reported by [Registry.States]. State is the
+// The states of a service, as reported by [Registry.Stats]. State is the
 // supervisor's state type; its String method gives the lower-case name
 // ("ready", "backoff", ...).
 type State = supervise.State

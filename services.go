@@ -62,7 +62,7 @@ func (m *Manager) StopService(ctx context.Context, name string) error {
 // Services returns the status of every registered service, sorted by
 // name, with the figures of each ready service's Stats (see
 // service.Registry.Stats, which bounds them by ctx).
-func (m *Manager) Services(ctx context.Context) []service.Status {
+func (m *Manager) Services(ctx context.Context) []service.Info {
 	_, reg, err := m.shared()
 	if err != nil {
 		return nil

@@ -71,7 +71,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 				e := newEcho()
 				e.serve = func(ctx context.Context, sc *Context, run int) error {
 					if run == tc.failRun {
-						return Fatal(errors.New("bad config"))
+						return NoRestart(errors.New("bad config"))
 					}
 					return readyServe(ctx, sc, run)
 				}

@@ -205,7 +205,7 @@ func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
 	})
 }
 
-// A run that returns Fatal(err) stops the service for good (no backoff, no
+// A run that returns NoRestart(err) stops the service for good (no backoff, no
 // restart) with err visible; Restart revives it.
 func TestFatalStopsWithoutRestart(t *testing.T) {
 	t.Parallel()
@@ -214,7 +214,7 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 		errConfig := errors.New("bad config")
 		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
 			if run == 1 {
-				return Fatal(errConfig)
+				return NoRestart(errConfig)
 			}
 			return readyServe(ctx, sc, run)
 		}}

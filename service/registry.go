@@ -54,8 +54,9 @@ type Registry struct {
 	view      atomic.Pointer[[]entryView]
 }
 
-// Status describes one service at one moment.
-type Status struct {
+// Info describes one service at one moment: its supervisor state, restart
+// counts and last error, and the figures of its Stats. It is a plain value.
+type Info struct {
 	// Name is the service's name.
 	Name string
 	// State is the service's supervisor state.
@@ -273,11 +274,11 @@ func (r *Registry) Stop(ctx context.Context, name string) error {
 // panics gets no Custom and a log line at error level with the stack.
 // Everything but Custom is read from snapshots and never blocks; with ctx
 // already done, Stats runs no service code.
-func (r *Registry) Stats(ctx context.Context) []Status {
+func (r *Registry) Stats(ctx context.Context) []Info {
 	view := *r.view.Load()
-	out := make([]Status, len(view))
+	out := make([]Info, len(view))
 	for i, v := range view {
-		out[i] = v.status()
+		out[i] = v.info()
 	}
 	if ctx.Err() != nil {
 		return out

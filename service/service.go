@@ -17,7 +17,7 @@ import (
 // alive means the service finished (it is not restarted unless its Policy
 // says RestartOnSuccess); returning an error, or panicking, is a crash and
 // the service is restarted after a backoff. An error wrapping
-// supervise's fatal marker (see Fatal) stops it for good.
+// supervise's fatal marker (see NoRestart) stops it for good.
 //
 // The same Service value is used for every run, so Serve must not assume
 // fresh fields: reset what it needs at the start of each call.
@@ -126,6 +126,6 @@ type Event = supervise.Event
 // and the stack. Error() is one line without the stack.
 type PanicError = supervise.PanicError
 
-// Fatal wraps err so that a service returning it stops without restarting
-// (state Failed).
-func Fatal(err error) error { return supervise.Fatal(err) }
+// NoRestart wraps err so that a service returning it stops without
+// restarting (state Failed).
+func NoRestart(err error) error { return supervise.Fatal(err) }

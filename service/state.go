@@ -60,13 +60,13 @@ type entryView struct {
 	prevErr      error
 }
 
-func (v entryView) status() Status {
+func (v entryView) info() Info {
 	st := v.unit.Status()
 	last := st.LastError
 	if last == nil {
 		last = v.prevErr
 	}
-	return Status{
+	return Info{
 		Name:      v.e.name,
 		State:     st.State,
 		Ready:     st.State == StateReady,

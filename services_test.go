@@ -149,6 +149,10 @@ func TestManagerServices(t *testing.T) {
 	if sts := m.Services(ctxFor(t)); len(sts) != 1 || sts[0].Name != "counter" || sts[0].Restarts != 2 {
 		t.Fatalf("Services = %+v", sts)
 	}
+	// Services carries the service's own Stats figures, as the stats do.
+	if sts := m.Services(ctxFor(t)); len(sts) != 1 || sts[0].Custom["count"] != int64(3) {
+		t.Fatalf("Services = %+v, want counter's Custom count 3", sts)
+	}
 
 	// Add one after start, see both in the stats, stop it.
 	if err := m.AddService("second", newCounter()); err != nil {

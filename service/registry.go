@@ -22,27 +22,32 @@ import (
 // Who owns what:
 //
 //   - The registry's state (which services exist, which are stopping, each
-//     service's supervisor, whether the registry serves) has exactly one
-//     holder at a time. While Serve runs, that is Serve's goroutine, the
-//     owner: Add, Restart, Stop and NotifyAllClustersReady are commands it
-//     applies one at a time, each answered on its own one-shot buffered
-//     reply channel. Before Serve, and after it has returned, there is no
-//     owner: the state waits in a channel of capacity 1 and a method call
-//     takes it, applies its command on the caller's goroutine, and puts it
-//     back. Serve's hand-over is taking the state out of that channel; it
-//     puts it back when it returns. NewRegistry starts no goroutine.
+//     service's supervisor, whether the registry serves, who has been told
+//     that all clusters are ready) has exactly one holder at a time. While
+//     Serve runs, that is Serve's goroutine, the owner. Add, Restart, Stop
+//     and NotifyAllClustersReady are commands (as are a run's Ready and a
+//     unit's end). The owner applies them one at a time and answers each one
+//     on its own one-shot buffered reply channel.
+//   - Before Serve, and after it has returned, there is no owner. The state
+//     waits in a channel of capacity 1, and a method call takes it, applies
+//     its command on the caller's goroutine, and puts it back. Serve's
+//     hand-over is taking the state out of that channel; it puts the state
+//     back when it returns, even if it panics. NewRegistry starts no
+//     goroutine.
+//   - Sending a command therefore selects on the owner's command channel
+//     and that idle channel, one of which is always ready promptly. The owner
+//     never waits for service code. Waiting for a reply also watches the
+//     owner's liveness channel. Callers' contexts bound only what follows:
+//     waiting for a unit to restart or a service to stop.
 //   - Each service runs under its own supervisor (a supervise.Unit) on a
 //     goroutine that Serve starts and waits for. The unit owns the service's
-//     run state; when it ends, its goroutine reports that to the owner as a
-//     command.
-//   - Reads (Stats) never go through the owner: the state's holder publishes
-//     an immutable list of the services after every change, and each
-//     service's supervisor publishes its own status atomically. A read costs
-//     one atomic load per service (plus the Stats calls, see Stats), never
-//     waits for a busy owner, and works before Serve and after it.
-//
-// No command waits for service code: the owner never blocks on a service,
-// so a command is accepted as soon as the owner finishes the one before.
+//     run state.
+//   - Reads (Stats) do not go through the owner. After every change, the
+//     state's holder publishes an immutable list of the services, and each
+//     service's supervisor publishes its own status atomically. So a read
+//     costs one atomic load per service (plus the Stats calls of the
+//     services, see Stats). It never waits behind a command or a busy owner,
+//     and it works before Serve and after it, when there is no owner to ask.
 type Registry struct {
 	bus   *bus.Bus
 	store *store.Store
@@ -132,9 +137,7 @@ func (r *Registry) Add(name string, svc Service, opts ...Option) error {
 		log:  r.cfg.logger.With(slog.String("service", name)),
 	}
 	reply := make(chan error, 1)
-	if err := r.send(context.Background(), addCmd{e: e, reply: reply}); err != nil {
-		return err
-	}
+	r.send(addCmd{e: e, reply: reply})
 	err, lost := await(r, reply)
 	if lost != nil {
 		return fmt.Errorf("service %q: %w", name, lost)
@@ -210,9 +213,7 @@ func (r *Registry) serve(ctx context.Context, started chan<- struct{}) error {
 func (r *Registry) Restart(ctx context.Context, name string) error {
 	for {
 		reply := make(chan restartReply, 1)
-		if err := r.send(ctx, restartCmd{name: name, reply: reply}); err != nil {
-			return fmt.Errorf("service %q: restart: %w", name, err)
-		}
+		r.send(restartCmd{name: name, reply: reply})
 		rep, lost := await(r, reply)
 		switch {
 		case lost != nil:
@@ -247,9 +248,7 @@ func (r *Registry) Restart(ctx context.Context, name string) error {
 // name may be added again once the old service has stopped.
 func (r *Registry) Stop(ctx context.Context, name string) error {
 	reply := make(chan stopReply, 1)
-	if err := r.send(ctx, stopCmd{name: name, reply: reply}); err != nil {
-		return fmt.Errorf("service %q: stop: %w", name, err)
-	}
+	r.send(stopCmd{name: name, reply: reply})
 	rep, lost := await(r, reply)
 	switch {
 	case lost != nil:
@@ -325,9 +324,7 @@ func (r *Registry) customStats(ctx context.Context, e *entry) map[string]any {
 // returns when the calls made now have returned.
 func (r *Registry) NotifyAllClustersReady(ctx context.Context) {
 	reply := make(chan []*entry, 1)
-	if r.send(ctx, allReadyCmd{reply: reply}) != nil {
-		return
-	}
+	r.send(allReadyCmd{reply: reply})
 	due, _ := await(r, reply)
 	var wg sync.WaitGroup
 	for _, e := range due {
@@ -341,9 +338,7 @@ func (r *Registry) NotifyAllClustersReady(ctx context.Context) {
 // by the run's mailbox goroutine, which Serve waits for, so an owner exists.
 func (r *Registry) firstReady(e *entry) bool {
 	reply := make(chan bool, 1)
-	if r.send(context.Background(), readyCmd{e: e, reply: reply}) != nil {
-		return false
-	}
+	r.send(readyCmd{e: e, reply: reply})
 	deliver, _ := await(r, reply)
 	return deliver
 }
@@ -365,21 +360,20 @@ func (e *entry) callAllReady(ctx context.Context) {
 
 // send hands cmd to the state's holder. While Serve runs the owner takes
 // it; otherwise the caller takes the idle state, applies cmd itself and
-// puts the state back. One of the two is always ready at once (the owner
-// reads commands in every phase of Serve, and only finishes a command or
-// its start-up before it reads again), so send waits only for the command
-// before; it fails only if ctx ends first. The reply is then in cmd's
-// reply channel, or will be shortly (see await).
-func (r *Registry) send(ctx context.Context, cmd command) error {
+// puts the state back. One of the two is always ready promptly: the owner
+// reads commands in every phase of Serve and only finishes the command (or
+// the start-up) before it reads again, and when the owner ends, for any
+// reason, its deferred hand-over puts the state back in idle. So idle is
+// the liveness path of every send, and send takes no context: a command is
+// applied whatever the caller's ctx, exactly as when the registry held a
+// mutex (ctx only bounds the waits that follow, for a unit or a service).
+// The reply is then in cmd's reply channel, or will be shortly (see await).
+func (r *Registry) send(cmd command) {
 	select {
 	case r.cmds <- cmd:
-		return nil
 	case st := <-r.idle:
 		cmd.apply(st)
 		r.idle <- st // never blocks: capacity 1, and we emptied it
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -402,8 +396,9 @@ func await[T any](r *Registry, reply <-chan T) (T, error) {
 	}
 }
 
-// takeOver is Serve's hand-over: it takes the idle state for good, or
-// fails with ErrAlreadyServed if the registry is or was served.
+// takeOver is Serve's hand-over: it takes the idle state, which Serve puts
+// back when it returns, or fails with ErrAlreadyServed if the registry is or
+// was served (a second Serve that finds an owner asks it, see serveCmd).
 func (r *Registry) takeOver() (*registryState, error) {
 	reply := make(chan error, 1)
 	select {

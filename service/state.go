@@ -141,7 +141,7 @@ func (st *registryState) start(e *entry) {
 			ur.first = nil
 			mb.Detach()
 		}
-		_ = r.send(context.Background(), exitedCmd{e: e, done: done})
+		r.send(exitedCmd{e: e, done: done})
 	}()
 }
 

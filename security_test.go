@@ -123,7 +123,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		m, err := New(leakToken, append(baseOpts(fake, tl), WithLogger(log), WithClusters(2),
 			WithEventHandler(func(e cluster.Event) { tl.event(e); ev.event(e) }),
 			WithShardOptions(shard.WithBackoff(time.Millisecond, 10*time.Millisecond)),
-			WithService("stuck", stuck, service.MailboxCapacity(1)),
+			WithService("stuck", stuck, service.WithMailboxCapacity(1)),
 			WithWorker(func() cluster.Worker { return &leakyWorker{t: tl, panicked: &sync.Once{}} }))...)
 		if err != nil {
 			t.Fatal(err)

@@ -60,13 +60,14 @@ func (m *Manager) StopService(ctx context.Context, name string) error {
 }
 
 // Services returns the status of every registered service, sorted by
-// name. It never blocks for long.
-func (m *Manager) Services() []service.Status {
+// name, with the figures of each ready service's Stats (see
+// service.Registry.Stats, which bounds them by ctx).
+func (m *Manager) Services(ctx context.Context) []service.Info {
 	_, reg, err := m.shared()
 	if err != nil {
 		return nil
 	}
-	return reg.States()
+	return reg.Stats(ctx)
 }
 
 // shared returns the store and the service registry, making them (and

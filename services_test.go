@@ -90,7 +90,7 @@ func TestManagerServices(t *testing.T) {
 	counter := newCounter()
 	factory, _ := gatedFactory(tl, 0)
 	m, err := New(fake.Token(), append(baseOpts(fake, tl), WithClusters(2), WithWorker(factory),
-		WithService("counter", counter, service.RestartPolicy(service.Policy{MaxRestarts: -1})))...)
+		WithService("counter", counter, service.WithRestartPolicy(service.Policy{MaxRestarts: -1})))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestManagerServices(t *testing.T) {
 	if _, err := service.Command[int](ctxFor(t), b, bus.Manager(), "counter", "panic", nil); !errors.Is(err, bus.ErrHandlerPanic) {
 		t.Fatalf("panic: err = %v, want ErrHandlerPanic", err)
 	}
-	if sts := m.Services(); len(sts) != 1 || !sts[0].Ready || sts[0].Restarts != 0 || sts[0].Crashes != 0 {
+	if sts := m.Services(ctxFor(t)); len(sts) != 1 || !sts[0].Ready || sts[0].Restarts != 0 || sts[0].Crashes != 0 {
 		t.Fatalf("after a panicking command: Services = %+v, want counter ready, never restarted", sts)
 	}
 
@@ -146,8 +146,12 @@ func TestManagerServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl.waitFor(t, "ready after RestartService", func(tl *tally) bool { return serviceStates(tl, "counter", "ready") == 3 })
-	if sts := m.Services(); len(sts) != 1 || sts[0].Name != "counter" || sts[0].Restarts != 2 {
+	if sts := m.Services(ctxFor(t)); len(sts) != 1 || sts[0].Name != "counter" || sts[0].Restarts != 2 {
 		t.Fatalf("Services = %+v", sts)
+	}
+	// Services carries the service's own Stats figures, as the stats do.
+	if sts := m.Services(ctxFor(t)); len(sts) != 1 || sts[0].Custom["count"] != int64(3) {
+		t.Fatalf("Services = %+v, want counter's Custom count 3", sts)
 	}
 
 	// Add one after start, see both in the stats, stop it.
@@ -228,8 +232,8 @@ func TestNewValidatesServices(t *testing.T) {
 			}
 			// A Manager that never runs: its store is made on first use
 			// and released by Close.
-			if m.Store() == nil || len(m.Services()) != 2 {
-				t.Fatalf("store %v, services %+v", m.Store(), m.Services())
+			if m.Store() == nil || len(m.Services(ctxFor(t))) != 2 {
+				t.Fatalf("store %v, services %+v", m.Store(), m.Services(ctxFor(t)))
 			}
 			m.Close()
 			if err := m.Run(context.Background()); !errors.Is(err, ErrAlreadyRunning) {

@@ -121,7 +121,7 @@ func Example_service() {
 				}
 			}
 		}))
-	if err := reg.Add("counter", &Counter{}, service.ReadyTimeout(time.Minute)); err != nil {
+	if err := reg.Add("counter", &Counter{}, service.WithReadyTimeout(time.Minute)); err != nil {
 		panic(err)
 	}
 	done := reg.ServeBackground(ctx)

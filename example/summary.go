@@ -93,7 +93,9 @@ func (c *collector) collect() summary {
 			s.EventsPerSecond = round1(float64(totals.events-before) / up)
 		}
 	}
-	for _, st := range c.m.Services() {
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, st := range c.m.Services(sctx) {
 		s.Services++
 		if st.Ready {
 			s.ServicesReady++

@@ -55,7 +55,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 			}
 			done := reg.ServeBackground(ctx)
 			synctest.Wait() // run 1 fails for good
-			if st := reg.States()[0]; st.State != StateFailed {
+			if st := reg.Stats(ctx)[0]; st.State != StateFailed {
 				return done, fmt.Errorf("state %v before Restart, want failed", st.State)
 			}
 			return done, reg.Restart(ctx, "echo")
@@ -71,7 +71,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 				e := newEcho()
 				e.serve = func(ctx context.Context, sc *Context, run int) error {
 					if run == tc.failRun {
-						return Fatal(errors.New("bad config"))
+						return NoRestart(errors.New("bad config"))
 					}
 					return readyServe(ctx, sc, run)
 				}

@@ -25,7 +25,7 @@
 // mailbox only once it has called Ready, so commands sent meanwhile wait
 // (bounded by the mailbox's capacity and the requester's deadline) and are
 // never handled by a service that is not ready. When the run ends (a crash,
-// a restart, ReadyTimeout) the mailbox is detached: requests waiting in it
+// a restart, the ready timeout) the mailbox is detached: requests waiting in it
 // and requests sent until the next run attaches fail at once with
 // bus.ErrTargetStopped. That is deliberate: a crashed service may wait out
 // a backoff of up to 30 s or fail for good, and a requester is better told

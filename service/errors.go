@@ -34,11 +34,11 @@ var (
 )
 
 // ReadyTimeoutError is the crash recorded when a run does not call Ready
-// within its ReadyTimeout. The run's context is cancelled, and once Serve
+// within its ready timeout (WithReadyTimeout). The run's context is cancelled, and once Serve
 // has returned the service is restarted like after any crash.
 type ReadyTimeoutError struct {
 	Service string        // the service's name
-	Timeout time.Duration // the ReadyTimeout that elapsed
+	Timeout time.Duration // the ready timeout that elapsed
 }
 
 // Error implements error.

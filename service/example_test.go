@@ -54,7 +54,7 @@ func Example() {
 				}
 			}
 		}))
-	if err := reg.Add("twitch", &Twitch{}, service.ReadyTimeout(time.Minute)); err != nil {
+	if err := reg.Add("twitch", &Twitch{}, service.WithReadyTimeout(time.Minute)); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -66,7 +66,7 @@ func Example() {
 	// What a cluster does: a typed request to the service's address.
 	live, err := service.Command[LiveStatus](ctx, b, bus.Cluster(0), "twitch", "isLive", map[string]string{"Channel": "megane"})
 	fmt.Println(live, err)
-	st := reg.States()[0]
+	st := reg.Stats(ctx)[0]
 	fmt.Println(st.Name, st.State, st.Restarts)
 
 	// Stopping removes the service from the bus.

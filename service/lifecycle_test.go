@@ -28,9 +28,6 @@ func TestStop(t *testing.T) {
 		if _, err := request[greeting](t.Context(), h, "a", "greet", nil); !errors.Is(err, bus.ErrNoTarget) {
 			t.Errorf("stopped service: %v, want bus.ErrNoTarget", err)
 		}
-		if st := h.reg.States(); len(st) != 1 || st[0].Name != "b" {
-			t.Errorf("States after Stop = %+v", st)
-		}
 		if st := h.reg.Stats(t.Context()); len(st) != 1 || st[0].Name != "b" {
 			t.Errorf("Stats after Stop = %+v", st)
 		}
@@ -57,8 +54,8 @@ func TestStopBeforeServe(t *testing.T) {
 	if err := h.reg.Stop(t.Context(), "a"); err != nil {
 		t.Fatal(err)
 	}
-	if st := h.reg.States(); len(st) != 0 {
-		t.Errorf("States = %+v", st)
+	if st := h.reg.Stats(t.Context()); len(st) != 0 {
+		t.Errorf("Stats = %+v", st)
 	}
 }
 
@@ -129,7 +126,7 @@ func TestAdd(t *testing.T) {
 		if err := h.reg.Serve(t.Context()); !errors.Is(err, ErrAlreadyServed) {
 			t.Errorf("second Serve = %v, want ErrAlreadyServed", err)
 		}
-		if st := h.reg.States()[0]; st.State != StateStopped {
+		if st := h.reg.Stats(t.Context())[0]; st.State != StateStopped {
 			t.Errorf("after Serve returned: %+v", st)
 		}
 	})
@@ -173,7 +170,7 @@ func TestBeforeServe(t *testing.T) {
 	}
 }
 
-// A run whose ReadyTimeout has fired is already being torn down: a Ready it
+// A run whose ready timeout has fired is already being torn down: a Ready it
 // calls afterwards (a slow start that ignores ctx) must not make the service
 // ready, reset its backoff, or start its mailbox. Before the fix, such a
 // service flapped Running → Ready → Backoff and always restarted after
@@ -188,7 +185,7 @@ func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		}}
-		if err := h.reg.Add("late", s, ReadyTimeout(time.Second), RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("late", s, WithReadyTimeout(time.Second), WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -208,7 +205,7 @@ func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
 	})
 }
 
-// A run that returns Fatal(err) stops the service for good (no backoff, no
+// A run that returns NoRestart(err) stops the service for good (no backoff, no
 // restart) with err visible; Restart revives it.
 func TestFatalStopsWithoutRestart(t *testing.T) {
 	t.Parallel()
@@ -217,11 +214,11 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 		errConfig := errors.New("bad config")
 		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
 			if run == 1 {
-				return Fatal(errConfig)
+				return NoRestart(errConfig)
 			}
 			return readyServe(ctx, sc, run)
 		}}
-		if err := h.reg.Add("fatal", s, RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("fatal", s, WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -230,7 +227,7 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 			t.Fatalf("failure event = %+v, want running → failed with the config error", ev)
 		}
 		synctest.Wait()
-		st := h.reg.States()[0]
+		st := h.reg.Stats(t.Context())[0]
 		if st.State != StateFailed || st.Restarts != 0 || !errors.Is(st.LastError, errConfig) || s.runs.Load() != 1 {
 			t.Fatalf("after a fatal error: %+v, %d runs", st, s.runs.Load())
 		}
@@ -241,7 +238,7 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 	})
 }
 
-// MailboxCapacity bounds the commands that wait for a service that is not
+// WithMailboxCapacity bounds the commands that wait for a service that is not
 // ready yet; beyond it a fire-and-forget send fails with bus.ErrMailboxFull.
 func TestMailboxCapacity(t *testing.T) {
 	t.Parallel()
@@ -251,7 +248,7 @@ func TestMailboxCapacity(t *testing.T) {
 			<-ctx.Done() // never ready: the mailbox is never drained
 			return nil
 		}}
-		if err := h.reg.Add("small", s, MailboxCapacity(2)); err != nil {
+		if err := h.reg.Add("small", s, WithMailboxCapacity(2)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()

@@ -18,11 +18,11 @@ func defaultServiceConfig() serviceConfig {
 	return serviceConfig{policy: DefaultPolicy()}
 }
 
-// ReadyTimeout bounds how long each run may take to call Ready. A run that
+// WithReadyTimeout bounds how long each run may take to call Ready. A run that
 // is not ready within d has its context cancelled and, once Serve returns,
 // counts as a crash (a *ReadyTimeoutError) and is restarted with backoff.
 // Zero (the default) means no bound.
-func ReadyTimeout(d time.Duration) Option {
+func WithReadyTimeout(d time.Duration) Option {
 	return func(c *serviceConfig) {
 		if d >= 0 {
 			c.readyTimeout = d
@@ -30,15 +30,15 @@ func ReadyTimeout(d time.Duration) Option {
 	}
 }
 
-// RestartPolicy sets the service's restart policy (default DefaultPolicy()).
-func RestartPolicy(p Policy) Option {
+// WithRestartPolicy sets the service's restart policy (default DefaultPolicy()).
+func WithRestartPolicy(p Policy) Option {
 	return func(c *serviceConfig) { c.policy = p }
 }
 
-// MailboxCapacity sets how many commands wait in the service's mailbox
+// WithMailboxCapacity sets how many commands wait in the service's mailbox
 // (default: the bus's mailbox size). Values < 1 are ignored. See package bus
 // for what happens when it is full.
-func MailboxCapacity(n int) Option {
+func WithMailboxCapacity(n int) Option {
 	return func(c *serviceConfig) {
 		if n >= 1 {
 			c.capacity = n

@@ -1,12 +1,10 @@
 package service
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,57 +17,51 @@ import (
 // Registry holds and supervises the services of one process.
 //
 // Create it with NewRegistry; the zero value is not usable and a Registry
-// must not be copied. All methods are safe for concurrent use. Each service
-// runs under its own supervisor goroutine, owned by the registry and stopped
-// by Serve's context or by Stop. The registry's own bookkeeping (which
-// services exist) sits behind one mutex that is never held while a service
-// runs user code or while the registry waits for a service.
+// must not be copied. All methods are safe for concurrent use.
+//
+// Who owns what:
+//
+//   - The registry's state (which services exist, which are stopping, each
+//     service's supervisor, whether the registry serves, who has been told
+//     that all clusters are ready) has exactly one holder at a time. While
+//     Serve runs, that is Serve's goroutine, the owner. Add, Restart, Stop
+//     and NotifyAllClustersReady are commands (as are a run's Ready and a
+//     unit's end). The owner applies them one at a time and answers each one
+//     on its own one-shot buffered reply channel.
+//   - Before Serve, and after it has returned, there is no owner. The state
+//     waits in a channel of capacity 1, and a method call takes it, applies
+//     its command on the caller's goroutine, and puts it back. Serve's
+//     hand-over is taking the state out of that channel; it puts the state
+//     back when it returns, even if it panics. NewRegistry starts no
+//     goroutine.
+//   - Sending a command therefore selects on the owner's command channel
+//     and that idle channel, one of which is always ready promptly. The owner
+//     never waits for service code. Waiting for a reply also watches the
+//     owner's liveness channel. Callers' contexts bound only what follows:
+//     waiting for a unit to restart or a service to stop.
+//   - Each service runs under its own supervisor (a supervise.Unit) on a
+//     goroutine that Serve starts and waits for. The unit owns the service's
+//     run state.
+//   - Reads (Stats) do not go through the owner. After every change, the
+//     state's holder publishes an immutable list of the services, and each
+//     service's supervisor publishes its own status atomically. So a read
+//     costs one atomic load per service (plus the Stats calls of the
+//     services, see Stats). It never waits behind a command or a busy owner,
+//     and it works before Serve and after it, when there is no owner to ask.
 type Registry struct {
-	bus      *bus.Bus
-	store    *store.Store
-	cfg      registryConfig
-	allReady atomic.Bool
-	wg       sync.WaitGroup // one per running supervisor goroutine
+	bus   *bus.Bus
+	store *store.Store
+	cfg   registryConfig
 
-	mu       sync.Mutex
-	entries  map[string]*entry
-	stopping map[string]*entry // removed by Stop, still shutting down
-	runCtx   context.Context   // non-nil while Serve runs
-	served   bool
-	closed   bool
+	idle      chan *registryState // capacity 1: holds the state while no owner runs
+	cmds      chan command        // unbuffered: read by the owner while Serve runs
+	ownerDone chan struct{}       // closed once Serve has returned (liveness of the owner)
+	view      atomic.Pointer[[]entryView]
 }
 
-// entry is one registered service.
-type entry struct {
-	reg  *Registry
-	name string
-	addr bus.Address
-	svc  Service
-	cfg  serviceConfig
-	log  *slog.Logger
-
-	everReady    atomic.Bool // some run called Ready
-	allReadySent atomic.Bool // AllClustersReady was delivered
-
-	// preattached is the mailbox startLocked attached for the unit's first
-	// run, so that commands sent as soon as the service is started queue
-	// instead of failing. The first Run takes it (Swap(nil)); if the unit
-	// stops before any Run, startLocked's goroutine detaches it.
-	preattached atomic.Pointer[bus.Mailbox]
-
-	// Guarded by reg.mu.
-	unit         *supervise.Unit
-	prevRestarts int   // restarts counted by earlier units (Restart after Failed)
-	prevCrashes  int   // crashes counted by earlier units
-	prevErr      error // last error of earlier units
-	done         chan struct{}
-	cancel       context.CancelFunc
-	exited       bool // the unit's Serve returned
-	removed      bool // Stop removed the entry
-}
-
-// Status describes one service at one moment.
-type Status struct {
+// Info describes one service at one moment: its supervisor state, restart
+// counts and last error, and the figures of its Stats. It is a plain value.
+type Info struct {
 	// Name is the service's name.
 	Name string
 	// State is the service's supervisor state.
@@ -86,9 +78,8 @@ type Status struct {
 	LastError error
 	// Since is when the service entered State.
 	Since time.Time
-	// Custom holds the service's Stats() figures; it is set only by
-	// Registry.Stats, and only for ready services implementing
-	// StatsProvider.
+	// Custom holds the service's Stats() figures: set only for ready
+	// services implementing StatsProvider that answered in time.
 	Custom map[string]any
 }
 
@@ -103,13 +94,17 @@ func NewRegistry(b *bus.Bus, st *store.Store, opts ...RegistryOption) *Registry 
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	return &Registry{
-		bus:      b,
-		store:    st,
-		cfg:      cfg,
-		entries:  map[string]*entry{},
-		stopping: map[string]*entry{},
+	r := &Registry{
+		bus:       b,
+		store:     st,
+		cfg:       cfg,
+		idle:      make(chan *registryState, 1),
+		cmds:      make(chan command),
+		ownerDone: make(chan struct{}),
 	}
+	r.view.Store(&[]entryView{})
+	r.idle <- &registryState{r: r, entries: map[string]*entry{}, stopping: map[string]*entry{}}
+	return r
 }
 
 // Add registers svc under name. If the registry is serving, the service
@@ -141,33 +136,13 @@ func (r *Registry) Add(name string, svc Service, opts ...Option) error {
 		cfg:  cfg,
 		log:  r.cfg.logger.With(slog.String("service", name)),
 	}
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return fmt.Errorf("service %q: %w", name, ErrClosed)
+	reply := make(chan error, 1)
+	r.send(addCmd{e: e, reply: reply})
+	err, lost := await(r, reply)
+	if lost != nil {
+		return fmt.Errorf("service %q: %w", name, lost)
 	}
-	if _, ok := r.entries[name]; ok {
-		return fmt.Errorf("service %q: %w", name, ErrDuplicate)
-	}
-	if _, ok := r.stopping[name]; ok {
-		return fmt.Errorf("service %q: %w (still stopping)", name, ErrDuplicate)
-	}
-	// Make the address known to the bus right away, so that a command sent
-	// before the first run attaches fails with the retryable
-	// bus.ErrTargetStopped rather than bus.ErrNoTarget; this also finds an
-	// address held by someone else.
-	mb, err := r.bus.Attach(addr, nil)
-	if err != nil {
-		return fmt.Errorf("service %q: %w: %w", name, ErrDuplicate, err)
-	}
-	mb.Detach()
-	e.unit = r.newUnit(e)
-	r.entries[name] = e
-	if r.runCtx != nil {
-		r.startLocked(e)
-	}
-	return nil
+	return err
 }
 
 // Serve runs every registered service, and every service added later,
@@ -176,6 +151,8 @@ func (r *Registry) Add(name string, svc Service, opts ...Option) error {
 // crashes, a fatal error) stays registered in state StateFailed and does not
 // stop the others; Restart revives it. Serve may be called once; a second
 // call returns ErrAlreadyServed.
+//
+// The calling goroutine becomes the registry's owner (see Registry).
 func (r *Registry) Serve(ctx context.Context) error {
 	return r.serve(ctx, nil)
 }
@@ -207,27 +184,22 @@ func (r *Registry) serve(ctx context.Context, started chan<- struct{}) error {
 			close(started)
 		}
 	}
-	r.mu.Lock()
-	if r.served {
-		r.mu.Unlock()
+	st, err := r.takeOver()
+	if err != nil {
 		signal()
-		return ErrAlreadyServed
+		return err
 	}
-	r.served = true
-	r.runCtx = ctx
-	for _, e := range r.sortedLocked() {
-		r.startLocked(e)
+	// Deferred in this order so that the state is back in idle before
+	// ownerDone tells waiters the owner has gone.
+	defer close(r.ownerDone)
+	defer func() { r.idle <- st }()
+	st.served = true
+	st.runCtx = ctx
+	for _, e := range st.sorted() {
+		st.start(e)
 	}
-	r.mu.Unlock()
 	signal()
-
-	<-ctx.Done()
-
-	r.mu.Lock()
-	r.runCtx = nil
-	r.closed = true
-	r.mu.Unlock()
-	r.wg.Wait()
+	st.own(ctx)
 	return nil
 }
 
@@ -240,32 +212,18 @@ func (r *Registry) serve(ctx context.Context, started chan<- struct{}) error {
 // still happen).
 func (r *Registry) Restart(ctx context.Context, name string) error {
 	for {
-		r.mu.Lock()
-		e, ok := r.entries[name]
+		reply := make(chan restartReply, 1)
+		r.send(restartCmd{name: name, reply: reply})
+		rep, lost := await(r, reply)
 		switch {
-		case !ok:
-			r.mu.Unlock()
-			return fmt.Errorf("service %q: %w", name, ErrNotFound)
-		case r.runCtx == nil:
-			r.mu.Unlock()
+		case lost != nil:
 			return fmt.Errorf("service %q: restart: %w", name, ErrNotServing)
-		case e.exited:
-			old := e.unit.Status()
-			e.prevRestarts += old.Restarts + 1
-			e.prevCrashes += old.Crashes
-			if old.LastError != nil {
-				e.prevErr = old.LastError
-			}
-			e.unit = r.newUnit(e)
-			r.startLocked(e)
-			r.mu.Unlock()
-			e.log.Info("service started again after it had stopped")
-			return nil
+		case rep.err != nil:
+			return rep.err
+		case rep.unit == nil:
+			return nil // it had stopped and was started again
 		}
-		u, done := e.unit, e.done
-		r.mu.Unlock()
-
-		err := u.Restart(ctx)
+		err := rep.unit.Restart(ctx)
 		if !errors.Is(err, supervise.ErrStopped) {
 			if err != nil {
 				return fmt.Errorf("service %q: restart: %w", name, err)
@@ -273,9 +231,9 @@ func (r *Registry) Restart(ctx context.Context, name string) error {
 			return nil
 		}
 		// The unit stopped meanwhile (it failed, or the registry is
-		// stopping): wait until it is marked so, then look again.
+		// stopping): wait until the owner has marked it so, then look again.
 		select {
-		case <-done:
+		case <-rep.done:
 		case <-ctx.Done():
 			return fmt.Errorf("service %q: restart: %w", name, ctx.Err())
 		}
@@ -284,107 +242,79 @@ func (r *Registry) Restart(ctx context.Context, name string) error {
 
 // Stop removes the service: its run's context is cancelled, and once its
 // Serve has returned its bus address is forgotten (requests then fail with
-// bus.ErrNoTarget) and it disappears from States and Stats. Stop returns
+// bus.ErrNoTarget) and it disappears from Stats. Stop returns
 // when that is done, or with ctx's error if ctx ends first (the removal then
 // completes in the background). Unknown names fail with ErrNotFound. The
 // name may be added again once the old service has stopped.
 func (r *Registry) Stop(ctx context.Context, name string) error {
-	r.mu.Lock()
-	e, ok := r.entries[name]
-	if !ok {
-		r.mu.Unlock()
-		return fmt.Errorf("service %q: %w", name, ErrNotFound)
+	reply := make(chan stopReply, 1)
+	r.send(stopCmd{name: name, reply: reply})
+	rep, lost := await(r, reply)
+	switch {
+	case lost != nil:
+		return fmt.Errorf("service %q: stop: %w", name, lost)
+	case rep.err != nil || rep.done == nil:
+		return rep.err
 	}
-	delete(r.entries, name)
-	e.removed = true
-	if e.done == nil || e.exited {
-		r.finishRemovalLocked(e)
-		r.mu.Unlock()
-		return nil
-	}
-	r.stopping[name] = e
-	cancel, done := e.cancel, e.done
-	r.mu.Unlock()
-
-	cancel()
 	select {
-	case <-done:
+	case <-rep.done:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("service %q: stop: %w", name, ctx.Err())
 	}
 }
 
-// States returns the status of every registered service, sorted by name
-// (Custom is nil). It runs no service code and never blocks for long.
-func (r *Registry) States() []Status {
-	r.mu.Lock()
-	es := r.sortedLocked()
-	out := make([]Status, len(es))
-	for i, e := range es {
-		st := e.unit.Status()
-		last := st.LastError
-		if last == nil {
-			last = e.prevErr
-		}
-		out[i] = Status{
-			Name:      e.name,
-			State:     st.State,
-			Ready:     st.State == StateReady,
-			Restarts:  e.prevRestarts + st.Restarts,
-			Crashes:   e.prevCrashes + st.Crashes,
-			LastError: last,
-			Since:     st.Since,
-		}
+// Stats returns the status of every registered service, sorted by name,
+// with Custom filled in from the Stats method of every ready service that
+// implements StatsProvider. Each Stats call runs on its service's mailbox
+// goroutine (after any command being handled), all services concurrently,
+// so Stats can take until ctx ends; a service that does not answer before
+// ctx ends, or that stops meanwhile, gets no Custom, and one whose Stats
+// panics gets no Custom and a log line at error level with the stack.
+// Everything but Custom is read from snapshots and never blocks; with ctx
+// already done, Stats runs no service code.
+func (r *Registry) Stats(ctx context.Context) []Info {
+	view := *r.view.Load()
+	out := make([]Info, len(view))
+	for i, v := range view {
+		out[i] = v.info()
 	}
-	r.mu.Unlock()
-	return out
-}
-
-// Stats returns States with Custom filled in from the Stats method of every
-// ready service that implements StatsProvider. Each Stats call runs on its
-// service's mailbox goroutine (after any command being handled), all
-// services concurrently; a service that does not answer before ctx ends, or
-// that stops meanwhile, gets no Custom, and one whose Stats panics gets no
-// Custom and a log line at error level with the stack.
-func (r *Registry) Stats(ctx context.Context) []Status {
-	out := r.States()
+	if ctx.Err() != nil {
+		return out
+	}
 	var wg sync.WaitGroup
 	for i := range out {
-		if !out[i].Ready {
+		e := view[i].e
+		if _, ok := e.svc.(StatsProvider); !ok || !out[i].Ready {
 			continue
 		}
-		r.mu.Lock()
-		e := r.entries[out[i].Name]
-		r.mu.Unlock()
-		if e == nil {
-			continue
-		}
-		if _, ok := e.svc.(StatsProvider); !ok {
-			continue
-		}
-		wg.Go(func() {
-			res, err := bus.Eval(ctx, r.bus, bus.Address{}, e.addr, func(_ context.Context, target any) (map[string]any, error) {
-				sp, ok := target.(StatsProvider)
-				if !ok {
-					return nil, nil
-				}
-				return sp.Stats(), nil
-			})
-			if err != nil || len(res) != 1 {
-				return
-			}
-			var he *bus.HandlerError
-			switch {
-			case res[0].Err == nil:
-				out[i].Custom = res[0].Value
-			case errors.As(res[0].Err, &he) && len(he.Stack) > 0:
-				e.log.Error("service Stats panicked", slog.String("panic", he.Msg), slog.String("stack", string(he.Stack)))
-			}
-		})
+		wg.Go(func() { out[i].Custom = r.customStats(ctx, e) })
 	}
 	wg.Wait()
 	return out
+}
+
+// customStats evaluates e's Stats on its mailbox goroutine; nil if it does
+// not answer, stopped, or panicked (logged).
+func (r *Registry) customStats(ctx context.Context, e *entry) map[string]any {
+	res, err := bus.Eval(ctx, r.bus, bus.Address{}, e.addr, func(_ context.Context, target any) (map[string]any, error) {
+		sp, ok := target.(StatsProvider)
+		if !ok {
+			return nil, nil
+		}
+		return sp.Stats(), nil
+	})
+	if err != nil || len(res) != 1 {
+		return nil
+	}
+	var he *bus.HandlerError
+	switch {
+	case res[0].Err == nil:
+		return res[0].Value
+	case errors.As(res[0].Err, &he) && len(he.Stack) > 0:
+		e.log.Error("service Stats panicked", slog.String("panic", he.Msg), slog.String("stack", string(he.Stack)))
+	}
+	return nil
 }
 
 // NotifyAllClustersReady tells the services that every cluster is ready.
@@ -393,24 +323,31 @@ func (r *Registry) Stats(ctx context.Context) []Status {
 // right after their first Ready. Each service gets it at most once. It
 // returns when the calls made now have returned.
 func (r *Registry) NotifyAllClustersReady(ctx context.Context) {
-	r.allReady.Store(true)
-	r.mu.Lock()
-	es := r.sortedLocked()
-	r.mu.Unlock()
+	reply := make(chan []*entry, 1)
+	r.send(allReadyCmd{reply: reply})
+	due, _ := await(r, reply)
 	var wg sync.WaitGroup
-	for _, e := range es {
-		if _, ok := e.svc.(AllClustersReadyHandler); ok && e.everReady.Load() {
-			wg.Go(func() { r.deliverAllReady(ctx, e) })
-		}
+	for _, e := range due {
+		wg.Go(func() { e.callAllReady(ctx) })
 	}
 	wg.Wait()
 }
 
-// deliverAllReady calls e's AllClustersReady if all clusters are ready, e
-// has been ready, and it has not been called yet.
-func (r *Registry) deliverAllReady(ctx context.Context, e *entry) {
+// firstReady tells the state's holder that a run of e called Ready, and
+// reports whether that run must deliver AllClustersReady now. It is called
+// by the run's mailbox goroutine, which Serve waits for, so an owner exists.
+func (r *Registry) firstReady(e *entry) bool {
+	reply := make(chan bool, 1)
+	r.send(readyCmd{e: e, reply: reply})
+	deliver, _ := await(r, reply)
+	return deliver
+}
+
+// callAllReady calls e's AllClustersReady, recovering a panic. The caller
+// has claimed the one delivery (see allReadyCmd and readyCmd).
+func (e *entry) callAllReady(ctx context.Context) {
 	h, ok := e.svc.(AllClustersReadyHandler)
-	if !ok || !r.allReady.Load() || !e.everReady.Load() || !e.allReadySent.CompareAndSwap(false, true) {
+	if !ok {
 		return
 	}
 	defer func() {
@@ -421,75 +358,60 @@ func (r *Registry) deliverAllReady(ctx context.Context, e *entry) {
 	h.AllClustersReady(ctx)
 }
 
-// newUnit builds the supervisor of e. Called with r.mu held.
-func (r *Registry) newUnit(e *entry) *supervise.Unit {
-	opts := []supervise.Option{
-		supervise.WithPolicy(e.cfg.policy),
-		supervise.WithLogger(e.log),
+// send hands cmd to the state's holder. While Serve runs the owner takes
+// it; otherwise the caller takes the idle state, applies cmd itself and
+// puts the state back. One of the two is always ready promptly: the owner
+// reads commands in every phase of Serve and only finishes the command (or
+// the start-up) before it reads again, and when the owner ends, for any
+// reason, its deferred hand-over puts the state back in idle. So idle is
+// the liveness path of every send, and send takes no context: a command is
+// applied whatever the caller's ctx, exactly as when the registry held a
+// mutex (ctx only bounds the waits that follow, for a unit or a service).
+// The reply is then in cmd's reply channel, or will be shortly (see await).
+func (r *Registry) send(cmd command) {
+	select {
+	case r.cmds <- cmd:
+	case st := <-r.idle:
+		cmd.apply(st)
+		r.idle <- st // never blocks: capacity 1, and we emptied it
 	}
-	for _, h := range r.cfg.hooks {
-		opts = append(opts, supervise.WithEventHook(h))
-	}
-	return supervise.New(e.name, e, opts...)
 }
 
-// startLocked attaches the mailbox of e's first run and starts e's
-// supervisor goroutine. Called with r.mu held and r.runCtx set.
-//
-// Attaching here, rather than when the supervisor gets to Run, is what lets
-// ServeBackground, Add and Restart promise that a command sent once they
-// return queues for the new run (see the package doc). If the attach fails
-// (the address was taken meanwhile) the run attaches itself and reports the
-// error as its crash.
-func (r *Registry) startLocked(e *entry) {
-	if mb, err := r.bus.Attach(e.addr, e, e.mailboxOptions()...); err == nil {
-		if old := e.preattached.Swap(mb); old != nil {
-			old.Detach() // cannot happen: the previous unit has exited
+// await waits for the reply to a command that send has handed over. The
+// owner answers every command it receives before it takes the next, so the
+// wait is short and takes no context; ownerDone only guards against an
+// owner that died in between, which await reports as ErrClosed.
+func await[T any](r *Registry, reply <-chan T) (T, error) {
+	select {
+	case v := <-reply:
+		return v, nil
+	case <-r.ownerDone:
+		select {
+		case v := <-reply:
+			return v, nil
+		default:
+			var zero T
+			return zero, ErrClosed
 		}
-	} else {
-		e.log.Debug("pre-attaching the mailbox failed; the run will retry", slog.Any("err", err))
 	}
-	ctx, cancel := context.WithCancel(r.runCtx)
-	u, done := e.unit, make(chan struct{})
-	e.cancel, e.done, e.exited = cancel, done, false
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		err := u.Serve(ctx)
-		cancel()
-		if err != nil {
-			e.log.Error("service stopped for good", slog.Any("err", err))
-		}
-		r.mu.Lock()
-		// The unit stopped before its first Run took the mailbox: detach
-		// it, so queued requests fail with bus.ErrTargetStopped.
-		if mb := e.preattached.Swap(nil); mb != nil {
-			mb.Detach()
-		}
-		e.exited = true
-		if e.removed {
-			r.finishRemovalLocked(e)
-		}
-		r.mu.Unlock()
-		close(done)
-	}()
 }
 
-// finishRemovalLocked forgets a removed service's address. Called with r.mu
-// held, once e's supervisor has returned (or never ran).
-func (r *Registry) finishRemovalLocked(e *entry) {
-	if r.stopping[e.name] == e {
-		delete(r.stopping, e.name)
+// takeOver is Serve's hand-over: it takes the idle state, which Serve puts
+// back when it returns, or fails with ErrAlreadyServed if the registry is or
+// was served (a second Serve that finds an owner asks it, see serveCmd).
+func (r *Registry) takeOver() (*registryState, error) {
+	reply := make(chan error, 1)
+	select {
+	case st := <-r.idle:
+		if st.served {
+			r.idle <- st
+			return nil, ErrAlreadyServed
+		}
+		return st, nil
+	case r.cmds <- serveCmd{reply: reply}:
+		if err, lost := await(r, reply); lost == nil {
+			return nil, err
+		}
+		return nil, ErrAlreadyServed
 	}
-	r.bus.Forget(e.addr)
-	e.log.Info("service removed")
-}
-
-func (r *Registry) sortedLocked() []*entry {
-	es := make([]*entry, 0, len(r.entries))
-	for _, e := range r.entries {
-		es = append(es, e)
-	}
-	slices.SortFunc(es, func(a, b *entry) int { return cmp.Compare(a.name, b.name) })
-	return es
 }

@@ -23,14 +23,14 @@ func TestServiceReady(t *testing.T) {
 		if err := h.reg.Add("echo", e); err != nil {
 			t.Fatal(err)
 		}
-		if st := h.reg.States(); len(st) != 1 || st[0].State != StateIdle {
+		if st := h.reg.Stats(t.Context()); len(st) != 1 || st[0].State != StateIdle {
 			t.Fatalf("before Serve: %+v", st)
 		}
 		h.serve()
 		h.waitFor("echo", StateReady)
-		st := h.reg.States()
+		st := h.reg.Stats(t.Context())
 		if len(st) != 1 || st[0].Name != "echo" || !st[0].Ready || st[0].Restarts != 0 || st[0].LastError != nil {
-			t.Errorf("States = %+v", st)
+			t.Errorf("Stats = %+v", st)
 		}
 	})
 }
@@ -67,7 +67,7 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		}}
-		if err := h.reg.Add("slow", s, ReadyTimeout(time.Second), RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("slow", s, WithReadyTimeout(time.Second), WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
@@ -84,13 +84,13 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 		if got := time.Since(start); got != time.Second+fastPolicy.MinBackoff {
 			t.Errorf("ready after %v (virtual), want 1.1s", got)
 		}
-		st := h.reg.States()[0]
+		st := h.reg.Stats(t.Context())[0]
 		if st.Restarts != 1 || st.Crashes != 1 || !errors.Is(st.LastError, ErrReadyTimeout) {
 			t.Errorf("status = %+v", st)
 		}
 		// A ready run is not cut by the timeout later.
 		time.Sleep(5 * time.Second)
-		if st := h.reg.States()[0]; st.State != StateReady || st.Restarts != 1 {
+		if st := h.reg.Stats(t.Context())[0]; st.State != StateReady || st.Restarts != 1 {
 			t.Errorf("after the timeout elapsed again: %+v", st)
 		}
 	})
@@ -107,7 +107,7 @@ func TestPanicRestartsWithBackoff(t *testing.T) {
 			}
 			return readyServe(ctx, sc, run)
 		}
-		if err := h.reg.Add("crashy", e, RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("crashy", e, WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -126,7 +126,7 @@ func TestPanicRestartsWithBackoff(t *testing.T) {
 			t.Errorf("after recovery: %+v, %v", g, err)
 		}
 		var pe *PanicError
-		if st := h.reg.States()[0]; st.Crashes != 2 || !errors.As(st.LastError, &pe) {
+		if st := h.reg.Stats(t.Context())[0]; st.Crashes != 2 || !errors.As(st.LastError, &pe) {
 			t.Errorf("status = %+v", st)
 		}
 	})
@@ -280,7 +280,7 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		e := newEcho()
-		if err := h.reg.Add("echo", e, RestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("echo", e, WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -298,9 +298,9 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 		if g, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "y"}); err != nil || g.Run != 1 {
 			t.Fatalf("after the panic: %+v, %v; want the first run", g, err)
 		}
-		st := h.reg.States()
+		st := h.reg.Stats(t.Context())
 		if len(st) != 1 || st[0].State != StateReady || st[0].Restarts != 0 || st[0].Crashes != 0 {
-			t.Fatalf("States = %+v, want echo ready, never restarted", st)
+			t.Fatalf("Stats = %+v, want echo ready, never restarted", st)
 		}
 	})
 }
@@ -339,8 +339,8 @@ func TestStatsPanicIsLogged(t *testing.T) {
 		if g, err := Command[greeting](t.Context(), b, bus.Cluster(0), "echo", "greet", map[string]string{"Name": "z"}); err != nil || g.Run != 1 {
 			t.Fatalf("after the panic: %+v, %v; want the first run", g, err)
 		}
-		if st := reg.States(); st[0].Restarts != 0 || st[0].Crashes != 0 {
-			t.Fatalf("States = %+v, want no restart", st)
+		if st := reg.Stats(t.Context()); st[0].Restarts != 0 || st[0].Crashes != 0 {
+			t.Fatalf("Stats = %+v, want no restart", st)
 		}
 	})
 }
@@ -359,7 +359,7 @@ func TestDetachedWhileRestarting(t *testing.T) {
 		}
 		pol := fastPolicy
 		pol.MinBackoff = time.Minute
-		if err := h.reg.Add("flaky", e, RestartPolicy(pol)); err != nil {
+		if err := h.reg.Add("flaky", e, WithRestartPolicy(pol)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -398,7 +398,7 @@ func TestRestartByName(t *testing.T) {
 		if g, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "r"}); err != nil || g.Run != 2 {
 			t.Errorf("after Restart: %+v, %v", g, err)
 		}
-		if st := h.reg.States()[0]; st.Restarts != 1 || st.Crashes != 0 {
+		if st := h.reg.Stats(t.Context())[0]; st.Restarts != 1 || st.Crashes != 0 {
 			t.Errorf("status after Restart = %+v (a restart is not a crash)", st)
 		}
 		if err := h.reg.Restart(t.Context(), "ghost"); !errors.Is(err, ErrNotFound) {
@@ -420,13 +420,13 @@ func TestRestartRevivesFailedService(t *testing.T) {
 		}
 		pol := fastPolicy
 		pol.MaxRestarts = 1
-		if err := h.reg.Add("cfg", e, RestartPolicy(pol)); err != nil {
+		if err := h.reg.Add("cfg", e, WithRestartPolicy(pol)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
 		h.waitFor("cfg", StateFailed)
 		// Failed services stay listed and are not addressable.
-		if st := h.reg.States()[0]; st.State != StateFailed || st.LastError == nil {
+		if st := h.reg.Stats(t.Context())[0]; st.State != StateFailed || st.LastError == nil {
 			t.Errorf("failed status = %+v", st)
 		}
 		if _, err := request[greeting](t.Context(), h, "cfg", "greet", nil); !errors.Is(err, bus.ErrTargetStopped) {
@@ -436,7 +436,7 @@ func TestRestartRevivesFailedService(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitFor("cfg", StateReady)
-		st := h.reg.States()[0]
+		st := h.reg.Stats(t.Context())[0]
 		if st.Restarts != 2 || st.Crashes != 2 || st.LastError == nil {
 			t.Errorf("revived status = %+v", st)
 		}

@@ -14,8 +14,9 @@ import (
 )
 
 // run is one run (supervised attempt) of a service: its context, its
-// mailbox, and whether it called Ready. It lives from entry.Run's start to
-// its return.
+// mailbox, and whether it called Ready. It lives from unitRunner.Run's
+// start to its return. mu orders Ready, the ready timeout and the run's end,
+// which come from Serve, a timer goroutine and Run.
 type run struct {
 	e      *entry
 	ctx    context.Context
@@ -25,18 +26,34 @@ type run struct {
 	mu       sync.Mutex
 	ready    bool
 	ended    bool          // end has run: no more Ready
-	timedOut bool          // ReadyTimeout fired: the run is being torn down, no more Ready
+	timedOut bool          // the ready timeout fired: the run is being torn down, no more Ready
 	mbDone   chan struct{} // non-nil once the mailbox goroutine started
 }
 
+// unitRunner is what one supervise.Unit of a service runs (its
+// supervise.Runner). A service gets a new unit, and so a new runner, each
+// time it is started (Serve, Add while serving, Restart after it stopped).
+type unitRunner struct {
+	e *entry
+	// first is the mailbox that registryState.start attached for the
+	// unit's first run, so that commands sent as soon as the service is
+	// started queue instead of failing. start sets it before the unit's
+	// goroutine starts; then only the unit's runs touch it, one after
+	// another (the first takes it), and once the unit's Serve has returned
+	// its goroutine detaches it if no run took it.
+	first *bus.Mailbox
+}
+
 // Run is one attempt of the service; it implements supervise.Runner. It
-// takes the mailbox attached by Registry.startLocked (the first run after a
+// takes the mailbox attached by registryState.start (the first run after a
 // start) or attaches a new one (a run after a crash or Restart), arms the
 // ready timeout, runs Serve, and on return stops the mailbox goroutine and
 // detaches the mailbox.
-func (e *entry) Run(ctx context.Context) error {
+func (ur *unitRunner) Run(ctx context.Context) error {
+	e := ur.e
 	rctx, cancel := context.WithCancelCause(ctx)
-	mb := e.preattached.Swap(nil)
+	mb := ur.first
+	ur.first = nil
 	if mb == nil {
 		var err error
 		mb, err = e.reg.bus.Attach(e.addr, e, e.mailboxOptions()...)
@@ -100,7 +117,7 @@ func (r *run) markReady() {
 	supervise.MarkHealthy(r.ctx)
 }
 
-// timeout fires ReadyTimeout: a run that is not ready yet is cancelled with
+// timeout fires the ready timeout (WithReadyTimeout): a run that is not ready yet is cancelled with
 // a *ReadyTimeoutError as the cause, and a Ready it calls later is ignored
 // (it would otherwise reset the backoff of a run that is already a crash).
 func (r *run) timeout(d time.Duration) {
@@ -131,8 +148,9 @@ func (r *run) serveMailbox(done chan<- struct{}) {
 			r.cancel(pe)
 		}
 	}()
-	r.e.everReady.Store(true)
-	r.e.reg.deliverAllReady(r.ctx, r.e)
+	if r.e.reg.firstReady(r.e) {
+		r.e.callAllReady(r.ctx)
+	}
 	_ = r.mb.Serve(r.ctx)
 }
 

@@ -17,7 +17,7 @@ import (
 // alive means the service finished (it is not restarted unless its Policy
 // says RestartOnSuccess); returning an error, or panicking, is a crash and
 // the service is restarted after a backoff. An error wrapping
-// supervise's fatal marker (see Fatal) stops it for good.
+// supervise's fatal marker (see NoRestart) stops it for good.
 //
 // The same Service value is used for every run, so Serve must not assume
 // fresh fields: reset what it needs at the start of each call.
@@ -85,13 +85,13 @@ func (c *Context) Bus() *bus.Bus { return c.bus }
 // made without one.
 func (c *Context) Store() *store.Store { return c.store }
 
-// Ready tells the registry that this run is ready: its ReadyTimeout is
+// Ready tells the registry that this run is ready: its ready timeout is
 // disarmed, its backoff is reset (a later crash restarts quickly), and its
 // mailbox starts handling commands. Ready is idempotent, never blocks, and
-// does nothing after the run has ended or its ReadyTimeout has fired.
+// does nothing after the run has ended or its ready timeout (WithReadyTimeout) has fired.
 func (c *Context) Ready() { c.run.markReady() }
 
-// The states of a service, as reported by [Registry.States]. State is the
+// The states of a service, as reported by [Registry.Stats]. State is the
 // supervisor's state type; its String method gives the lower-case name
 // ("ready", "backoff", ...).
 type State = supervise.State
@@ -126,6 +126,6 @@ type Event = supervise.Event
 // and the stack. Error() is one line without the stack.
 type PanicError = supervise.PanicError
 
-// Fatal wraps err so that a service returning it stops without restarting
-// (state Failed).
-func Fatal(err error) error { return supervise.Fatal(err) }
+// NoRestart wraps err so that a service returning it stops without
+// restarting (state Failed).
+func NoRestart(err error) error { return supervise.Fatal(err) }

@@ -42,7 +42,7 @@ func TestParallelStress(t *testing.T) {
 				for i := range rounds {
 					// Neighbouring workers share names, so operations race.
 					name := fmt.Sprintf("s%d", (w+i)%(workers/2))
-					errs <- check("add", h.reg.Add(name, newEcho(), RestartPolicy(fastPolicy)))
+					errs <- check("add", h.reg.Add(name, newEcho(), WithRestartPolicy(fastPolicy)))
 					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 					_, err := request[greeting](ctx, h, name, "greet", map[string]string{"Name": name})
 					if err == nil {
@@ -50,7 +50,6 @@ func TestParallelStress(t *testing.T) {
 					}
 					errs <- check("command", err)
 					errs <- check("restart", h.reg.Restart(ctx, name))
-					_ = h.reg.States()
 					_ = h.reg.Stats(ctx)
 					if i%3 == 0 {
 						errs <- check("stop", h.reg.Stop(ctx, name))
@@ -70,13 +69,13 @@ func TestParallelStress(t *testing.T) {
 			t.Error("no command was ever answered")
 		}
 		ctx := context.Background()
-		for _, st := range h.reg.States() {
+		for _, st := range h.reg.Stats(ctx) {
 			if err := h.reg.Stop(ctx, st.Name); err != nil {
 				t.Errorf("final Stop(%s) = %v", st.Name, err)
 			}
 		}
-		if st := h.reg.States(); len(st) != 0 {
-			t.Errorf("States after stopping all = %+v", st)
+		if st := h.reg.Stats(ctx); len(st) != 0 {
+			t.Errorf("Stats after stopping all = %+v", st)
 		}
 		// Drain events so the harness hook never drops any.
 		for len(h.events) > 0 {

@@ -122,7 +122,7 @@ func soak(ctx context.Context, cfg config, faults []fault, rep *report) error {
 		megane.WithRestartPolicy(cfg.policy),
 		megane.WithWatchdog(cfg.watchdog),
 		megane.WithEventHandler(life.handle),
-		megane.WithService(serviceName, newChaosService(book), service.RestartPolicy(cfg.policy)),
+		megane.WithService(serviceName, newChaosService(book), service.WithRestartPolicy(cfg.policy)),
 		megane.WithLogger(cfg.botLogger),
 	)
 	if err != nil {

@@ -2,8 +2,8 @@
 //
 // A Shard is one gateway connection: it implements disgo's gateway.Gateway,
 // handles the control opcodes (HELLO, heartbeats, RECONNECT, INVALID_SESSION)
-// on its read loop and hands dispatches to a bounded queue. A Manager runs a
-// set of shards.
+// on its read loop and hands dispatches to a bounded queue. Megane's engine
+// runs each cluster's shards as a set (internal/shardset).
 //
 // Around the connections, this package holds the rules that span shards:
 //

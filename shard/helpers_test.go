@@ -118,45 +118,17 @@ func countEvents[T Event](h *hooks) int {
 	return n
 }
 
-// eventually waits until cond holds, waking on the given channels and, as
-// a last resort for conditions nothing signals, on a short poll.
+// eventually waits until cond holds; see testutil.Eventually.
 func eventually(t testing.TB, what string, cond func() bool, wake ...<-chan struct{}) {
 	t.Helper()
-	deadline := time.NewTimer(testWait)
-	defer deadline.Stop()
-	poll := time.NewTicker(5 * time.Millisecond)
-	defer poll.Stop()
-	var w1, w2 <-chan struct{}
-	if len(wake) > 0 {
-		w1 = wake[0]
-	}
-	if len(wake) > 1 {
-		w2 = wake[1]
-	}
-	for !cond() {
-		select {
-		case <-w1:
-		case <-w2:
-		case <-poll.C:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testutil.Eventually(t, testWait, what, cond, wake...)
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// fakeOpts are the fake Discord settings most tests use: millisecond
-// windows and a 1 s heartbeat. The heartbeat is not shorter because an ACK
-// that a loaded 2-core machine under -race delivers later than the next
-// beat is, correctly, a zombie; tests about heartbeats set their own.
+// fakeOpts are testutil.FakeOptions, then extra.
 func fakeOpts(extra ...discordtest.Option) []discordtest.Option {
-	return append([]discordtest.Option{
-		discordtest.WithIdentifyWindow(testutil.IdentifyWindow),
-		discordtest.WithHeartbeatInterval(time.Second),
-		discordtest.WithGuilds(4),
-		discordtest.WithCloseGrace(100 * time.Millisecond),
-	}, extra...)
+	return append(testutil.FakeOptions(), extra...)
 }
 
 // shardOpts are the shard settings matching fakeOpts.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/shardset"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
 )
@@ -37,7 +38,7 @@ type attempt struct {
 	ctx    context.Context
 	log    *slog.Logger
 	client *bot.Client
-	shards *shard.Manager
+	shards *shardset.Set
 	exec   *executor
 	ready  *readiness
 	crashc chan error    // capacity 1: the first crash wins
@@ -181,7 +182,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	}
 	a.exec = newExecutor(c.cfg.dispatchBuffer, c.cfg.dispatchBytes, c.shardIDs, start)
 	a.ready = newReadiness(c.shardIDs)
-	a.shards = shard.NewManager(c.token, c.shardIDs, c.shardCount, a.managerOptions(states)...)
+	a.shards = shardset.New(c.token, c.shardIDs, c.shardCount, a.managerOptions(states)...)
 
 	opts := append([]bot.ConfigOpt{bot.WithLogger(a.log)}, c.cfg.clientOpts...)
 	opts = append(opts, bot.WithShardManager(a.shards), bot.WithRestClient(c.rest))

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/shardset"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -11,7 +12,7 @@ import (
 // user's shard options and the cluster's URL, then the cluster's queue,
 // logger, hook and the resume states the attempt starts from. Dispatches
 // go to the attempt's executor, which drops them once abandoned.
-func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOption {
+func (a *attempt) managerOptions(states map[int]shard.State) []shardset.Option {
 	c := a.c
 	// The cluster's ready timeout bounds the gateway's answers too (the
 	// user's shard options may set another). The shards hand their decoded
@@ -25,14 +26,14 @@ func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOpti
 	if c.cfg.gatewayURL != "" {
 		shardOpts = append(shardOpts, shard.WithURL(c.cfg.gatewayURL))
 	}
-	opts := []shard.ManagerOption{
-		shard.WithManagerShardOptions(shardOpts...),
-		shard.WithManagerLogger(a.log),
-		shard.WithManagerEventHook(a.shardEvent),
-		shard.WithManagerStates(states),
+	opts := []shardset.Option{
+		shardset.WithShardOptions(shardOpts...),
+		shardset.WithLogger(a.log),
+		shardset.WithEventHook(a.shardEvent),
+		shardset.WithStates(states),
 	}
 	if c.cfg.queue != nil {
-		opts = append(opts, shard.WithManagerQueue(c.cfg.queue))
+		opts = append(opts, shardset.WithQueue(c.cfg.queue))
 	}
 	return opts
 }
@@ -41,7 +42,7 @@ func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOpti
 // a *ShardError (its Cluster is set by the caller), or nil.
 func (a *attempt) openShards() error {
 	err := a.shards.OpenAll(a.ctx)
-	var oe *shard.OpenError
+	var oe *shardset.OpenError
 	if errors.As(err, &oe) {
 		return &ShardError{Shard: oe.ShardID, Err: oe.Err}
 	}

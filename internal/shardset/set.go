@@ -1,4 +1,8 @@
-package shard
+// Package shardset runs the shards of one cluster as a set: it builds them,
+// opens them through the process-wide identify queue, implements disgo's
+// sharding.ShardManager over them, and keeps their counters across the
+// shards it replaces. Only the cluster engine (internal/engine) uses it.
+package shardset
 
 import (
 	"context"
@@ -14,12 +18,14 @@ import (
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/disgo/sharding"
 	"github.com/disgoorg/snowflake/v2"
+
+	"github.com/megane-go/megane/shard"
 )
 
-var _ sharding.ShardManager = (*Manager)(nil)
+var _ sharding.ShardManager = (*Set)(nil)
 
-// OpenError is the failure of one shard of a Manager to open, as returned
-// by Manager.OpenAll, OpenShard and ResumeShard. Unwrap returns the shard's
+// OpenError is the failure of one shard of a Set to open, as returned
+// by Set.OpenAll, OpenShard and ResumeShard. Unwrap returns the shard's
 // error (a *CloseError or its sentinel, ErrClosed, ErrAlreadyOpen or the
 // context's error), so errors.Is(err, ErrInvalidToken) holds.
 type OpenError struct {
@@ -33,68 +39,68 @@ func (e *OpenError) Error() string { return fmt.Sprintf("shard %d: %v", e.ShardI
 // Unwrap returns the shard's error.
 func (e *OpenError) Unwrap() error { return e.Err }
 
-// managerConfig holds a Manager's settings.
-type managerConfig struct {
-	shardOpts []Option
-	queue     Queue
+// config holds a Set's settings.
+type config struct {
+	shardOpts []shard.Option
+	queue     shard.Queue
 	logger    *slog.Logger
-	states    map[int]State
+	states    map[int]shard.State
 	handler   gateway.EventHandlerFunc
-	hook      func(Event)
+	hook      func(shard.Event)
 }
 
-func defaultManagerConfig() managerConfig {
-	return managerConfig{logger: slog.Default()}
+func defaultConfig() config {
+	return config{logger: slog.Default()}
 }
 
-// ManagerOption configures a Manager.
-type ManagerOption func(*managerConfig)
+// Option configures a Set.
+type Option func(*config)
 
-// WithManagerShardOptions adds Options given to every shard the Manager
-// creates. The Manager's own queue, logger, hook (if set) and state options
+// WithShardOptions adds Options given to every shard the Set
+// creates. The Set's own queue, logger, hook (if set) and state options
 // are applied after them, so they win.
-func WithManagerShardOptions(opts ...Option) ManagerOption {
-	return func(c *managerConfig) { c.shardOpts = append(c.shardOpts, opts...) }
+func WithShardOptions(opts ...shard.Option) Option {
+	return func(c *config) { c.shardOpts = append(c.shardOpts, opts...) }
 }
 
-// WithManagerQueue sets the identify queue shared by all shards. Default: a
-// new NewQueue() shared by this Manager's shards. Give every Manager of a
+// WithQueue sets the identify queue shared by all shards. Default: a
+// new NewQueue() shared by this Set's shards. Give every Set of a
 // process the same Queue.
-func WithManagerQueue(queue Queue) ManagerOption {
-	return func(c *managerConfig) { c.queue = queue }
+func WithQueue(queue shard.Queue) Option {
+	return func(c *config) { c.queue = queue }
 }
 
-// WithManagerLogger sets the logger of the Manager and of its shards.
-func WithManagerLogger(logger *slog.Logger) ManagerOption {
-	return func(c *managerConfig) { c.logger = logger }
+// WithLogger sets the logger of the Set and of its shards.
+func WithLogger(logger *slog.Logger) Option {
+	return func(c *config) { c.logger = logger }
 }
 
-// WithManagerStates makes Open resume the shards that have a resumable
+// WithStates makes Open resume the shards that have a resumable
 // State instead of identifying them.
-func WithManagerStates(states map[int]State) ManagerOption {
-	return func(c *managerConfig) { c.states = maps.Clone(states) }
+func WithStates(states map[int]shard.State) Option {
+	return func(c *config) { c.states = maps.Clone(states) }
 }
 
-// WithManagerHandler sets the event handler. It can also be set later with
+// WithHandler sets the event handler. It can also be set later with
 // SetHandler (disgo builds its client after the shard manager).
-func WithManagerHandler(handler gateway.EventHandlerFunc) ManagerOption {
-	return func(c *managerConfig) { c.handler = handler }
+func WithHandler(handler gateway.EventHandlerFunc) Option {
+	return func(c *config) { c.handler = handler }
 }
 
-// WithManagerEventHook sets the lifecycle hook of every shard (see
+// WithEventHook sets the lifecycle hook of every shard (see
 // WithEventHook for the rules the hook must follow).
-func WithManagerEventHook(hook func(Event)) ManagerOption {
-	return func(c *managerConfig) { c.hook = hook }
+func WithEventHook(hook func(shard.Event)) Option {
+	return func(c *config) { c.hook = hook }
 }
 
-// Manager runs a fixed set of shards over one shared identify Queue and
+// Set runs a fixed set of shards over one shared identify Queue and
 // implements disgo's sharding.ShardManager, so a disgo bot.Client runs over
 // these shards (bot.WithShardManager). It never re-shards by itself: a
 // shard closed with 4011 stops with ErrShardingRequired and the caller
 // decides.
 //
-// NewManager builds every shard at once (without I/O), each from its
-// resume State if WithManagerStates gave one. Open and OpenAll open those
+// New builds every shard at once (without I/O), each from its
+// resume State if WithStates gave one. Open and OpenAll open those
 // shards; Close and CloseWithCode close them, including shards not opened
 // yet, so an OpenAll that races with a close fails with ErrClosed instead
 // of connecting a shard nobody will close. Only OpenShard and ResumeShard
@@ -105,28 +111,30 @@ func WithManagerEventHook(hook func(Event)) ManagerOption {
 // Every shard calls the handler from its own goroutine (see WithDispatchBuffer), so the
 // handler must be safe for concurrent use across shards.
 //
-// A Manager must not be copied. All methods are safe for concurrent use.
-type Manager struct {
+// A Set must not be copied. All methods are safe for concurrent use.
+type Set struct {
 	token      string
 	shardIDs   []int
 	shardCount int
-	cfg        managerConfig
-	queue      Queue
+	cfg        config
+	queue      shard.Queue
 	log        *slog.Logger
 	handler    atomic.Pointer[gateway.EventHandlerFunc]
 
 	mu     sync.Mutex
-	shards map[int]*Shard
+	shards map[int]*shard.Shard
 	// past holds, by shard id, the counters of the Shards that a new one
 	// replaced (OpenShard, ResumeShard) or that CloseShard removed, so
 	// that Stats never goes back.
-	past map[int]Stats
+	past map[int]shard.Stats
+	// opened holds the shards this Set has called Open on.
+	opened map[*shard.Shard]bool
 }
 
-// NewManager returns a Manager for shardIDs out of shardCount, with one
+// New returns a Set for shardIDs out of shardCount, with one
 // unopened Shard per id. It does no I/O; Open or OpenAll connects.
-func NewManager(token string, shardIDs []int, shardCount int, opts ...ManagerOption) *Manager {
-	cfg := defaultManagerConfig()
+func New(token string, shardIDs []int, shardCount int, opts ...Option) *Set {
+	cfg := defaultConfig()
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -135,17 +143,18 @@ func NewManager(token string, shardIDs []int, shardCount int, opts ...ManagerOpt
 	}
 	queue := cfg.queue
 	if queue == nil {
-		queue = NewQueue()
+		queue = shard.NewQueue()
 	}
-	m := &Manager{
+	m := &Set{
 		token:      token,
 		shardIDs:   slices.Clone(shardIDs),
 		shardCount: shardCount,
 		cfg:        cfg,
 		queue:      queue,
 		log:        cfg.logger,
-		shards:     make(map[int]*Shard, len(shardIDs)),
-		past:       make(map[int]Stats),
+		shards:     make(map[int]*shard.Shard, len(shardIDs)),
+		past:       make(map[int]shard.Stats),
+		opened:     make(map[*shard.Shard]bool, len(shardIDs)),
 	}
 	if cfg.handler != nil {
 		m.SetHandler(cfg.handler)
@@ -156,25 +165,25 @@ func NewManager(token string, shardIDs []int, shardCount int, opts ...ManagerOpt
 	return m
 }
 
-// String describes the Manager by its shards. Printing a *Manager with fmt
+// String describes the Set by its shards. Printing a *Set with fmt
 // or slog shows only this, never the token it holds.
-func (m *Manager) String() string {
-	return fmt.Sprintf("shard.Manager(shards %v of %d)", m.shardIDs, m.shardCount)
+func (m *Set) String() string {
+	return fmt.Sprintf("shardset.Set(shards %v of %d)", m.shardIDs, m.shardCount)
 }
 
 // GoString implements fmt.GoStringer for %#v, with the same redaction as
 // String.
-func (m *Manager) GoString() string { return m.String() }
+func (m *Set) GoString() string { return m.String() }
 
 // LogValue implements slog.LogValuer: the shard ids and count.
-func (m *Manager) LogValue() slog.Value {
+func (m *Set) LogValue() slog.Value {
 	return slog.GroupValue(slog.Any("shards", m.shardIDs), slog.Int("count", m.shardCount))
 }
 
 // SetHandler sets the function every shard hands its dispatches to. It may
 // be called at any time; dispatches handled before the first call are
 // discarded.
-func (m *Manager) SetHandler(handler gateway.EventHandlerFunc) {
+func (m *Set) SetHandler(handler gateway.EventHandlerFunc) {
 	if handler == nil {
 		m.handler.Store(nil)
 		return
@@ -182,33 +191,33 @@ func (m *Manager) SetHandler(handler gateway.EventHandlerFunc) {
 	m.handler.Store(&handler)
 }
 
-func (m *Manager) handle(g gateway.Gateway, t gateway.EventType, seq int, data gateway.EventData) {
+func (m *Set) handle(g gateway.Gateway, t gateway.EventType, seq int, data gateway.EventData) {
 	if h := m.handler.Load(); h != nil {
 		(*h)(g, t, seq, data)
 	}
 }
 
-// ShardIDs returns the shard ids this Manager runs, in the order given.
-func (m *Manager) ShardIDs() []int { return slices.Clone(m.shardIDs) }
+// ShardIDs returns the shard ids this Set runs, in the order given.
+func (m *Set) ShardIDs() []int { return slices.Clone(m.shardIDs) }
 
 // ShardCount returns the total shard count of the bot.
-func (m *Manager) ShardCount() int { return m.shardCount }
+func (m *Set) ShardCount() int { return m.shardCount }
 
-func (m *Manager) newShard(shardID int, state State) *Shard {
+func (m *Set) newShard(shardID int, state shard.State) *shard.Shard {
 	opts := slices.Clone(m.cfg.shardOpts)
-	opts = append(opts, WithQueue(m.queue), WithLogger(m.log))
+	opts = append(opts, shard.WithQueue(m.queue), shard.WithLogger(m.log))
 	if m.cfg.hook != nil {
-		opts = append(opts, WithEventHook(m.cfg.hook))
+		opts = append(opts, shard.WithEventHook(m.cfg.hook))
 	}
 	if state.Resumable() {
-		opts = append(opts, WithState(state))
+		opts = append(opts, shard.WithState(state))
 	}
-	return New(m.token, shardID, m.shardCount, m.handle, opts...)
+	return shard.New(m.token, shardID, m.shardCount, m.handle, opts...)
 }
 
 // Open implements sharding.ShardManager: it runs OpenAll and logs each
 // shard that failed (see also Get(id).Err).
-func (m *Manager) Open(ctx context.Context) {
+func (m *Set) Open(ctx context.Context) {
 	for _, err := range m.openAll(ctx) {
 		if err != nil {
 			var oe *OpenError
@@ -221,14 +230,14 @@ func (m *Manager) Open(ctx context.Context) {
 	}
 }
 
-// OpenAll opens the Manager's shards concurrently (the identify Queue
+// OpenAll opens the Set's shards concurrently (the identify Queue
 // orders their identifies) and returns once each is ready or failed. It
 // returns nil, or the failure of the lowest shard id as an *OpenError that
 // unwraps to the shard's error: a fatal close code, ctx's error, or
 // ErrClosed for a shard closed before it opened. A shard already open
 // counts as opened and is not waited for. A shard removed by CloseShard is
 // not reopened (use OpenShard).
-func (m *Manager) OpenAll(ctx context.Context) error {
+func (m *Set) OpenAll(ctx context.Context) error {
 	for _, err := range m.openAll(ctx) {
 		if err != nil {
 			return err
@@ -239,15 +248,20 @@ func (m *Manager) OpenAll(ctx context.Context) error {
 
 // openAll opens every shard and returns each one's *OpenError or nil, in
 // ascending shard id order.
-func (m *Manager) openAll(ctx context.Context) []error {
+func (m *Set) openAll(ctx context.Context) []error {
 	shards := m.snapshot()
+	m.mu.Lock()
+	for _, s := range shards {
+		m.opened[s] = true
+	}
+	m.mu.Unlock()
 	errs := make([]error, len(shards))
 	var wg sync.WaitGroup
 	for i, s := range shards {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Open(ctx); err != nil && !errors.Is(err, ErrAlreadyOpen) {
+			if err := s.Open(ctx); err != nil && !errors.Is(err, shard.ErrAlreadyOpen) {
 				errs[i] = &OpenError{ShardID: s.ShardID(), Err: err}
 			}
 		}()
@@ -258,18 +272,22 @@ func (m *Manager) openAll(ctx context.Context) []error {
 
 // open builds a new shard shardID from state in place of one that is not
 // running (never opened, or stopped) and opens it.
-func (m *Manager) open(ctx context.Context, shardID int, state State) error {
+func (m *Set) open(ctx context.Context, shardID int, state shard.State) error {
 	m.mu.Lock()
 	old, ok := m.shards[shardID]
-	if ok && old.running() {
+	if ok && m.running(old) {
 		m.mu.Unlock()
-		return &OpenError{ShardID: shardID, Err: ErrAlreadyOpen}
+		return &OpenError{ShardID: shardID, Err: shard.ErrAlreadyOpen}
 	}
 	if ok {
 		m.past[shardID] = old.Stats().Add(m.past[shardID])
 	}
+	if ok {
+		delete(m.opened, old)
+	}
 	s := m.newShard(shardID, state)
 	m.shards[shardID] = s
+	m.opened[s] = true
 	m.mu.Unlock()
 	if err := s.Open(ctx); err != nil {
 		return &OpenError{ShardID: shardID, Err: err}
@@ -277,16 +295,14 @@ func (m *Manager) open(ctx context.Context, shardID int, state State) error {
 	return nil
 }
 
-// running reports whether Open was called and the shard has not stopped.
-func (s *Shard) running() bool {
-	s.mu.Lock()
-	opened := s.opened
-	s.mu.Unlock()
-	if !opened {
+// running reports whether s was opened by m and has not stopped. It is
+// called with m.mu held.
+func (m *Set) running(s *shard.Shard) bool {
+	if !m.opened[s] {
 		return false
 	}
 	select {
-	case <-s.done:
+	case <-s.Done():
 		return false
 	default:
 		return true
@@ -297,29 +313,29 @@ func (s *Shard) running() bool {
 // a fresh identify, in place of a shard that is not running. It fails
 // with an *OpenError: ErrAlreadyOpen if the shard runs, or the shard's
 // error from Open.
-func (m *Manager) OpenShard(ctx context.Context, shardID int) error {
-	return m.open(ctx, shardID, State{})
+func (m *Set) OpenShard(ctx context.Context, shardID int) error {
+	return m.open(ctx, shardID, shard.State{})
 }
 
 // ResumeShard implements sharding.ShardManager: like OpenShard, but the new
 // shard resumes the given session (or identifies if state has no session
 // id).
-func (m *Manager) ResumeShard(ctx context.Context, shardID int, state sharding.ShardState) error {
-	return m.open(ctx, shardID, State{SessionID: state.SessionID, Seq: state.Sequence, ResumeURL: state.ResumeURL})
+func (m *Set) ResumeShard(ctx context.Context, shardID int, state sharding.ShardState) error {
+	return m.open(ctx, shardID, shard.State{SessionID: state.SessionID, Seq: state.Sequence, ResumeURL: state.ResumeURL})
 }
 
 // Close implements sharding.ShardManager: it closes every shard with code
 // 1000 (sessions end) and waits for them.
-func (m *Manager) Close(ctx context.Context) {
+func (m *Set) Close(ctx context.Context) {
 	m.CloseWithCode(ctx, 1000, "shutting down")
 }
 
 // CloseWithCode closes every shard with code and waits for them; shards
 // not opened yet are marked closed, so a later or concurrent Open leaves
 // them closed. A code other than 1000/1001 (for example 4000) keeps the
-// sessions resumable: States afterwards hands them to a new Manager
-// (WithManagerStates).
-func (m *Manager) CloseWithCode(ctx context.Context, code int, message string) {
+// sessions resumable: States afterwards hands them to a new Set
+// (WithStates).
+func (m *Set) CloseWithCode(ctx context.Context, code int, message string) {
 	var wg sync.WaitGroup
 	for _, s := range m.snapshot() {
 		wg.Add(1)
@@ -333,7 +349,7 @@ func (m *Manager) CloseWithCode(ctx context.Context, code int, message string) {
 
 // CloseShard implements sharding.ShardManager: it closes one shard with
 // code 1000 and forgets it.
-func (m *Manager) CloseShard(ctx context.Context, shardID int) {
+func (m *Set) CloseShard(ctx context.Context, shardID int) {
 	m.mu.Lock()
 	s, ok := m.shards[shardID]
 	delete(m.shards, shardID)
@@ -347,16 +363,16 @@ func (m *Manager) CloseShard(ctx context.Context, shardID int) {
 }
 
 // ShardByGuildID implements sharding.ShardManager: the shard that receives
-// the guild's events, or nil if this Manager does not run it.
-func (m *Manager) ShardByGuildID(guildID snowflake.ID) gateway.Gateway {
+// the guild's events, or nil if this Set does not run it.
+func (m *Set) ShardByGuildID(guildID snowflake.ID) gateway.Gateway {
 	if m.shardCount <= 0 {
 		return nil
 	}
-	return m.Shard(ShardOf(guildID, m.shardCount))
+	return m.Shard(shard.ShardOf(guildID, m.shardCount))
 }
 
 // Shard implements sharding.ShardManager: the shard with id shardID, or nil.
-func (m *Manager) Shard(shardID int) gateway.Gateway {
+func (m *Set) Shard(shardID int) gateway.Gateway {
 	if s := m.Get(shardID); s != nil {
 		return s
 	}
@@ -364,7 +380,7 @@ func (m *Manager) Shard(shardID int) gateway.Gateway {
 }
 
 // Get returns the *Shard with id shardID, or nil.
-func (m *Manager) Get(shardID int) *Shard {
+func (m *Set) Get(shardID int) *shard.Shard {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.shards[shardID]
@@ -372,7 +388,7 @@ func (m *Manager) Get(shardID int) *Shard {
 
 // Shards implements sharding.ShardManager: the shards, in ascending id
 // order, as a snapshot taken when iteration starts.
-func (m *Manager) Shards() iter.Seq[gateway.Gateway] {
+func (m *Set) Shards() iter.Seq[gateway.Gateway] {
 	return func(yield func(gateway.Gateway) bool) {
 		for _, s := range m.snapshot() {
 			if !yield(s) {
@@ -382,11 +398,11 @@ func (m *Manager) Shards() iter.Seq[gateway.Gateway] {
 	}
 }
 
-func (m *Manager) snapshot() []*Shard {
+func (m *Set) snapshot() []*shard.Shard {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ids := slices.Sorted(maps.Keys(m.shards))
-	out := make([]*Shard, 0, len(ids))
+	out := make([]*shard.Shard, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, m.shards[id])
 	}
@@ -395,8 +411,8 @@ func (m *Manager) snapshot() []*Shard {
 
 // States returns every shard's resume State by shard id. Shards without a
 // session are left out.
-func (m *Manager) States() map[int]State {
-	out := make(map[int]State)
+func (m *Set) States() map[int]shard.State {
+	out := make(map[int]shard.State)
 	for _, s := range m.snapshot() {
 		if st := s.State(); st.Resumable() {
 			out[s.ShardID()] = st
@@ -408,10 +424,10 @@ func (m *Manager) States() map[int]State {
 // QueueDepth returns the dispatches waiting in all the shards' dispatch
 // queues for the handler. It costs a snapshot of the shard list (one
 // mutex and one small allocation).
-func (m *Manager) QueueDepth() int {
+func (m *Set) QueueDepth() int {
 	n := 0
 	for _, s := range m.snapshot() {
-		n += len(s.dispatch)
+		n += s.Stats().QueueDepth
 	}
 	return n
 }
@@ -419,12 +435,12 @@ func (m *Manager) QueueDepth() int {
 // Stats returns each shard's Stats, in ascending shard id order. The
 // counters of a shard id include those of the Shards it replaced, so they
 // never go back.
-func (m *Manager) Stats() []Stats {
+func (m *Set) Stats() []shard.Stats {
 	shards := m.snapshot()
 	m.mu.Lock()
 	past := maps.Clone(m.past)
 	m.mu.Unlock()
-	out := make([]Stats, 0, len(shards))
+	out := make([]shard.Stats, 0, len(shards))
 	for _, s := range shards {
 		out = append(out, s.Stats().Add(past[s.ShardID()]))
 	}

@@ -1,4 +1,4 @@
-package shard
+package shardset
 
 import (
 	"context"
@@ -19,18 +19,20 @@ import (
 	"github.com/disgoorg/disgo/sharding"
 
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/testutil"
+	"github.com/megane-go/megane/shard"
 )
 
-// TestManagerWithDisgoClient runs a disgo bot.Client over a Manager and
+// TestManagerWithDisgoClient runs a disgo bot.Client over a Set and
 // checks that its listeners get GuildReady and MessageCreate.
 func TestManagerWithDisgoClient(t *testing.T) {
 	t.Parallel()
 	const shards = 2
 	srv := discordtest.New(t, fakeOpts(discordtest.WithShards(shards), discordtest.WithGuilds(6))...)
-	m := NewManager(srv.Token(), []int{0, 1}, shards,
-		WithManagerQueue(testQueue()),
-		WithManagerLogger(quietLogger()),
-		WithManagerShardOptions(shardOpts(srv)...))
+	m := New(srv.Token(), []int{0, 1}, shards,
+		WithQueue(testQueue()),
+		WithLogger(quietLogger()),
+		WithShardOptions(shardOpts(srv)...))
 
 	var guildsReady, messages atomic.Int64
 	wake := make(chan struct{}, 1)
@@ -85,19 +87,19 @@ func TestManagerWithDisgoClient(t *testing.T) {
 }
 
 // TestManagerRestartResumes closes all shards keeping the sessions, then
-// starts a new Manager from States: no identify is spent.
+// starts a new Set from States: no identify is spent.
 func TestManagerRestartResumes(t *testing.T) {
 	t.Parallel()
 	srv := discordtest.New(t, fakeOpts(discordtest.WithShards(3))...)
 	queue := testQueue()
-	opts := []ManagerOption{
-		WithManagerQueue(queue),
-		WithManagerLogger(quietLogger()),
-		WithManagerShardOptions(shardOpts(srv)...),
+	opts := []Option{
+		WithQueue(queue),
+		WithLogger(quietLogger()),
+		WithShardOptions(shardOpts(srv)...),
 	}
-	m := NewManager(srv.Token(), []int{0, 1, 2}, 3, opts...)
+	m := New(srv.Token(), []int{0, 1, 2}, 3, opts...)
 	m.Open(t.Context())
-	if err := m.OpenShard(t.Context(), 1); !errors.Is(err, ErrAlreadyOpen) {
+	if err := m.OpenShard(t.Context(), 1); !errors.Is(err, shard.ErrAlreadyOpen) {
 		t.Fatalf("OpenShard on a running shard = %v", err)
 	}
 	m.CloseWithCode(t.Context(), 4000, "restart")
@@ -108,7 +110,7 @@ func TestManagerRestartResumes(t *testing.T) {
 	identifies := srv.Counters().Identifies
 
 	r := newRecorder()
-	m2 := NewManager(srv.Token(), []int{0, 1, 2}, 3, append(opts, WithManagerStates(states), WithManagerHandler(r.handle))...)
+	m2 := New(srv.Token(), []int{0, 1, 2}, 3, append(opts, WithStates(states), WithHandler(r.handle))...)
 	m2.Open(t.Context())
 	defer m2.Close(context.Background())
 	if got := srv.Counters().Identifies; got != identifies {
@@ -144,19 +146,19 @@ func TestManagerOpenAll(t *testing.T) {
 		wantErr    error
 	}{
 		{name: "ready", token: srv.Token()},
-		{name: "invalid token", token: "not-the-token", wantShard: 0, wantErr: ErrInvalidToken},
-		{name: "closed before open", token: srv.Token(), closeFirst: true, wantShard: 0, wantErr: ErrClosed},
+		{name: "invalid token", token: "not-the-token", wantShard: 0, wantErr: shard.ErrInvalidToken},
+		{name: "closed before open", token: srv.Token(), closeFirst: true, wantShard: 0, wantErr: shard.ErrClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := NewManager(tt.token, []int{2, 0, 1}, 3,
-				WithManagerQueue(testQueue()),
-				WithManagerLogger(quietLogger()),
-				WithManagerShardOptions(shardOpts(srv)...))
+			m := New(tt.token, []int{2, 0, 1}, 3,
+				WithQueue(testQueue()),
+				WithLogger(quietLogger()),
+				WithShardOptions(shardOpts(srv)...))
 			defer m.Close(context.Background())
 			if st := m.Stats(); len(st) != 3 {
-				t.Fatalf("Stats before Open has %d shards, want 3 (built by NewManager)", len(st))
+				t.Fatalf("Stats before Open has %d shards, want 3 (built by New)", len(st))
 			}
 			if tt.closeFirst {
 				m.CloseWithCode(t.Context(), 4000, "restart")
@@ -206,11 +208,11 @@ func TestManagerQueueDepth(t *testing.T) {
 			<-release
 		}
 	}
-	m := NewManager(srv.Token(), []int{0, 1}, 2,
-		WithManagerQueue(testQueue()),
-		WithManagerLogger(quietLogger()),
-		WithManagerHandler(handler),
-		WithManagerShardOptions(shardOpts(srv)...))
+	m := New(srv.Token(), []int{0, 1}, 2,
+		WithQueue(testQueue()),
+		WithLogger(quietLogger()),
+		WithHandler(handler),
+		WithShardOptions(shardOpts(srv)...))
 	if err := m.OpenAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -230,14 +232,14 @@ func TestManagerQueueDepth(t *testing.T) {
 // history would go back on every restart).
 func TestStatsAddCoversEveryCounter(t *testing.T) {
 	t.Parallel()
-	var past Stats
+	var past shard.Stats
 	pv := reflect.ValueOf(&past).Elem()
 	for i := range pv.NumField() {
 		if f := pv.Field(i); f.Kind() == reflect.Uint64 {
 			f.SetUint(uint64(i + 1))
 		}
 	}
-	cur := Stats{ShardID: 3, Status: gateway.StatusReady, Latency: time.Second, EventsPerSecond: 7, QueueDepth: 2}
+	cur := shard.Stats{ShardID: 3, Status: gateway.StatusReady, Latency: time.Second, EventsPerSecond: 7, QueueDepth: 2}
 	got := cur.Add(past)
 	gv := reflect.ValueOf(got)
 	for i := range gv.NumField() {
@@ -260,8 +262,8 @@ func TestStatsAddCoversEveryCounter(t *testing.T) {
 func TestManagerStatsKeepReplacedShards(t *testing.T) {
 	t.Parallel()
 	srv := discordtest.New(t, fakeOpts()...)
-	m := NewManager(srv.Token(), []int{0}, 1, WithManagerQueue(testQueue()), WithManagerLogger(quietLogger()),
-		WithManagerShardOptions(shardOpts(srv)...))
+	m := New(srv.Token(), []int{0}, 1, WithQueue(testQueue()), WithLogger(quietLogger()),
+		WithShardOptions(shardOpts(srv)...))
 	if err := m.OpenAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -274,4 +276,12 @@ func TestManagerStatsKeepReplacedShards(t *testing.T) {
 	if len(st) != 1 || st[0].Identifies != 2 || st[0].Events < 2 {
 		t.Fatalf("stats after the shard was replaced = %+v, want 2 identifies and both READYs", st)
 	}
+}
+
+// TestPrintingKeepsTheTokenOut formats a Set every way a log line, test
+// failure or panic message might: the token must not show.
+func TestPrintingKeepsTheTokenOut(t *testing.T) {
+	t.Parallel()
+	const token = "MTIzNDU2.secret-token.value"
+	testutil.CheckPrinting(t, token, "16", "count=16", New(token, []int{2, 3}, 16))
 }

@@ -1,6 +1,7 @@
 package megane
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/disgoorg/disgo/cache"
@@ -41,7 +42,7 @@ func TestCacheChoice(t *testing.T) {
 				t.Fatal(err)
 			}
 			caches := c.Client().Caches
-			_, compact := caches.MemberCache().(*mcache.MemberCache)
+			compact := reflect.TypeOf(caches.MemberCache()) == reflect.TypeOf(mcache.NewMemberCache().MemberCache())
 			if compact != tt.wantCompact {
 				t.Errorf("compact member cache = %v, want %v", compact, tt.wantCompact)
 			}

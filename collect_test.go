@@ -134,21 +134,21 @@ func TestManagerStats(t *testing.T) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m.PrometheusCollector())
-	if n, err := testutil.GatherAndCount(reg, stats.MetricShardLatency); err != nil || n != 4 {
-		t.Fatalf("%s: %d series, %v", stats.MetricShardLatency, n, err)
+	if n, err := testutil.GatherAndCount(reg, "megane_shard_latency_seconds"); err != nil || n != 4 {
+		t.Fatalf("megane_shard_latency_seconds: %d series, %v", n, err)
 	}
 	checks := []struct {
 		name   string
 		labels map[string]string
 		want   float64
 	}{
-		{stats.MetricClusters, nil, 2},
-		{stats.MetricClustersReady, nil, 2},
-		{stats.MetricShardsReady, nil, 4},
-		{stats.MetricClusterGuilds, map[string]string{"cluster": "1"}, float64(snap.Clusters[1].Guilds)},
-		{stats.MetricCustom, map[string]string{"cluster": "1", "key": "cluster"}, 1},
-		{stats.MetricCustom, map[string]string{"cluster": "0", "key": "nested.ok"}, 1},
-		{stats.MetricServiceUp, map[string]string{"service": "counter"}, 1},
+		{"megane_clusters", nil, 2},
+		{"megane_clusters_ready", nil, 2},
+		{"megane_shards_ready", nil, 4},
+		{"megane_cluster_guilds", map[string]string{"cluster": "1"}, float64(snap.Clusters[1].Guilds)},
+		{"megane_custom", map[string]string{"cluster": "1", "key": "cluster"}, 1},
+		{"megane_custom", map[string]string{"cluster": "0", "key": "nested.ok"}, 1},
+		{"megane_service_up", map[string]string{"service": "counter"}, 1},
 	}
 	for _, c := range checks {
 		if got, ok := gauge(t, reg, c.name, c.labels); !ok || got != c.want {
@@ -212,7 +212,7 @@ func TestShardCountersNeverGoBack(t *testing.T) {
 		}
 		prev = got
 		// What Prometheus scrapes is the same history.
-		want0 := fmt.Sprintf(`%s{cluster="0",shard="0"} %d`, stats.MetricShardIdentifies, want[0][0])
+		want0 := fmt.Sprintf(`megane_shard_identifies_total{cluster="0",shard="0"} %d`, want[0][0])
 		var buf strings.Builder
 		mfs, err := reg.Gather()
 		if err != nil {
@@ -220,7 +220,7 @@ func TestShardCountersNeverGoBack(t *testing.T) {
 		}
 		for _, mf := range mfs {
 			for _, mt := range mf.GetMetric() {
-				if mf.GetName() == stats.MetricShardIdentifies && labelValue(mt, "shard") == "0" && labelValue(mt, "cluster") == "0" {
+				if mf.GetName() == "megane_shard_identifies_total" && labelValue(mt, "shard") == "0" && labelValue(mt, "cluster") == "0" {
 					fmt.Fprintf(&buf, `%s{cluster="0",shard="0"} %d`, mf.GetName(), int(mt.GetCounter().GetValue()))
 				}
 			}

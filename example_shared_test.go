@@ -43,7 +43,7 @@ func runManager(fake *discordtest.Server, clusters int, opts ...megane.Option) (
 		megane.WithClusters(clusters),
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
-		megane.WithQueueOptions(shard.WithIdentifyWindow(exampleWindow), shard.WithIdentifyMargin(exampleMargin)),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(exampleMargin)),
 		megane.WithEventHandler(func(e cluster.Event) {
 			if e.Kind == cluster.EventAllReady {
 				close(ready)

@@ -26,8 +26,8 @@ func (b *Bot) Launch(_ context.Context, c *cluster.Cluster) error {
 	return nil
 }
 
-// The scaled-down identify window of the examples: the fake Discord and
-// the Manager's queue use the same one, plus the queue's margin.
+// The scaled-down identify window of the examples, set on the fake Discord
+// (the Manager's queue takes it from the fake), and the queue's margin.
 const (
 	exampleWindow = 10 * time.Millisecond
 	exampleMargin = 20 * time.Millisecond
@@ -50,7 +50,7 @@ func newManager(fake *discordtest.Server, clusters int, ready chan<- struct{}) *
 		megane.WithClusters(clusters),
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
-		megane.WithQueueOptions(shard.WithIdentifyWindow(exampleWindow), shard.WithIdentifyMargin(exampleMargin)),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(exampleMargin)),
 		megane.WithEventHandler(func(e cluster.Event) {
 			if e.Kind == cluster.EventAllReady {
 				close(ready)

@@ -175,7 +175,7 @@ func baseOpts(fake *discordtest.Server, tl *tally) []Option {
 		WithAPIURL(fake.APIURL()),
 		WithLogger(slog.New(slog.DiscardHandler)),
 		WithEventHandler(tl.event),
-		WithQueueOptions(shard.WithIdentifyWindow(testutil.IdentifyWindow), shard.WithIdentifyMargin(testutil.IdentifyMargin)),
+		WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(testutil.IdentifyMargin)),
 		WithShardOptions(
 			shard.WithBackoff(time.Millisecond, 10*time.Millisecond),
 			shard.WithInvalidSessionWait(time.Millisecond, 2*time.Millisecond),

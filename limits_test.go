@@ -82,7 +82,7 @@ func TestSessionStartLimitFollowsDiscord(t *testing.T) {
 	waitAllReady(t, tl)
 
 	// Three identifies elsewhere: Discord has 1 left, the queue thinks 4.
-	elsewhere := shard.NewQueue(shard.WithIdentifyWindow(testutil.IdentifyWindow),
+	elsewhere := shard.NewQueue(shard.WithIdentifyWindow(fake.IdentifyWindow()),
 		shard.WithIdentifyMargin(testutil.IdentifyMargin), shard.WithQueueLogger(slog.New(slog.DiscardHandler)))
 	for id := 2; id < 5; id++ {
 		s := shard.New(fake.Token(), id, 5, nil, shard.WithURL(fake.GatewayURL()), shard.WithQueue(elsewhere),

@@ -9,48 +9,48 @@ import (
 	"unicode/utf8"
 )
 
-// Kind says what an [Address] names. The zero Kind is [KindNone].
-type Kind uint8
+// kind says what an [Address] names. The zero kind is kindNone.
+type kind uint8
 
-// The kinds of address. KindAllClusters, KindAllServices and KindGuildOwner
+// The kinds of address. kindAllClusters, kindAllServices and kindGuildOwner
 // are routing addresses: they resolve to concrete targets when a message is
-// sent. KindManager, KindCluster and KindService are concrete: a mailbox can
+// sent. kindManager, kindCluster and kindService are concrete: a mailbox can
 // be attached to them.
 const (
-	// KindNone is the zero Kind. An Address of this kind names nobody; it
+	// kindNone is the zero kind. An Address of this kind names nobody; it
 	// is accepted only as the sender of a message (an anonymous caller).
-	KindNone Kind = iota
-	// KindManager names the process-wide manager.
-	KindManager
-	// KindCluster names one cluster by its ID. ID 0 is an ordinary cluster.
-	KindCluster
-	// KindService names one service by its name.
-	KindService
-	// KindAllClusters names every known cluster.
-	KindAllClusters
-	// KindAllServices names every known service.
-	KindAllServices
-	// KindGuildOwner names the cluster that owns a guild, found through the
+	kindNone kind = iota
+	// kindManager names the process-wide manager.
+	kindManager
+	// kindCluster names one cluster by its ID. ID 0 is an ordinary cluster.
+	kindCluster
+	// kindService names one service by its name.
+	kindService
+	// kindAllClusters names every known cluster.
+	kindAllClusters
+	// kindAllServices names every known service.
+	kindAllServices
+	// kindGuildOwner names the cluster that owns a guild, found through the
 	// Bus's guild resolver when the message is sent.
-	KindGuildOwner
+	kindGuildOwner
 )
 
 // String returns the kind's name, such as "cluster".
-func (k Kind) String() string {
+func (k kind) String() string {
 	switch k {
-	case KindNone:
+	case kindNone:
 		return "none"
-	case KindManager:
+	case kindManager:
 		return "manager"
-	case KindCluster:
+	case kindCluster:
 		return "cluster"
-	case KindService:
+	case kindService:
 		return "service"
-	case KindAllClusters:
+	case kindAllClusters:
 		return "all-clusters"
-	case KindAllServices:
+	case kindAllServices:
 		return "all-services"
-	case KindGuildOwner:
+	case kindGuildOwner:
 		return "guild-owner"
 	default:
 		return "kind(" + strconv.Itoa(int(k)) + ")"
@@ -62,72 +62,74 @@ const maxServiceName = 128
 
 // Address names the target or the sender of a message. Build one with
 // [Manager], [Cluster], [Service], [AllClusters], [AllServices] or
-// [GuildOwner]; only the field that matches Kind is meaningful and the others
-// must be zero.
+// [GuildOwner]; the constructor sets the one field that it needs (ID for a
+// cluster, Name for a service, Guild for a guild's owner) and leaves the
+// others zero. A literal Address other than the zero one is invalid.
 //
-// Address is a small comparable value: copy it freely and use it as a map
-// key. The zero Address has [KindNone]. Its text form (used for JSON) is the
-// same as [Address.String]: "manager", "cluster/0", "service/twitch",
-// "cluster/*", "service/*", "guild/81384788765712384" or "none".
+// Address is a small comparable value: copy it freely, use it as a map key
+// and compare it with ==. The zero Address names nobody; it is accepted only
+// as the sender of a message. The text form (used for JSON) is the same as
+// [Address.String]: "manager", "cluster/0", "service/twitch", "cluster/*",
+// "service/*", "guild/81384788765712384" or "none".
 type Address struct {
-	Kind  Kind
-	ID    int    // cluster ID, for KindCluster; 0 is a valid cluster
-	Name  string // service name, for KindService
-	Guild uint64 // guild ID, for KindGuildOwner
+	kind  kind
+	ID    int    // cluster ID, for a Cluster address; 0 is a valid cluster
+	Name  string // service name, for a Service address
+	Guild uint64 // guild ID, for a GuildOwner address
 }
 
 // Manager returns the manager's address.
-func Manager() Address { return Address{Kind: KindManager} }
+func Manager() Address { return Address{kind: kindManager} }
 
 // Cluster returns the address of cluster id. Cluster 0 is an ordinary
 // cluster; a negative id is invalid.
-func Cluster(id int) Address { return Address{Kind: KindCluster, ID: id} }
+func Cluster(id int) Address { return Address{kind: kindCluster, ID: id} }
 
 // Service returns the address of the service called name.
-func Service(name string) Address { return Address{Kind: KindService, Name: name} }
+func Service(name string) Address { return Address{kind: kindService, Name: name} }
 
 // AllClusters returns the address that fans out to every known cluster.
-func AllClusters() Address { return Address{Kind: KindAllClusters} }
+func AllClusters() Address { return Address{kind: kindAllClusters} }
 
 // AllServices returns the address that fans out to every known service.
-func AllServices() Address { return Address{Kind: KindAllServices} }
+func AllServices() Address { return Address{kind: kindAllServices} }
 
 // GuildOwner returns the address of the cluster that owns guildID. It is
 // resolved when a message is sent, with the resolver given to [WithGuildResolver].
-func GuildOwner(guildID uint64) Address { return Address{Kind: KindGuildOwner, Guild: guildID} }
+func GuildOwner(guildID uint64) Address { return Address{kind: kindGuildOwner, Guild: guildID} }
 
 // String returns the address's text form, such as "cluster/0". It never fails,
 // even for an invalid address; use [Address.Validate] to check one.
 func (a Address) String() string {
-	switch a.Kind {
-	case KindNone:
+	switch a.kind {
+	case kindNone:
 		return "none"
-	case KindManager:
+	case kindManager:
 		return "manager"
-	case KindCluster:
+	case kindCluster:
 		return "cluster/" + strconv.Itoa(a.ID)
-	case KindService:
+	case kindService:
 		return "service/" + a.Name
-	case KindAllClusters:
+	case kindAllClusters:
 		return "cluster/*"
-	case KindAllServices:
+	case kindAllServices:
 		return "service/*"
-	case KindGuildOwner:
+	case kindGuildOwner:
 		return "guild/" + strconv.FormatUint(a.Guild, 10)
 	default:
-		return a.Kind.String()
+		return a.kind.String()
 	}
 }
 
-// IsConcrete reports whether a names one target that a mailbox can be
+// isConcrete reports whether a names one target that a mailbox can be
 // attached to: the manager, a cluster or a service.
-func (a Address) IsConcrete() bool {
-	return a.Kind == KindManager || a.Kind == KindCluster || a.Kind == KindService
+func (a Address) isConcrete() bool {
+	return a.kind == kindManager || a.kind == kindCluster || a.kind == kindService
 }
 
-// IsGroup reports whether a fans out to several targets.
-func (a Address) IsGroup() bool {
-	return a.Kind == KindAllClusters || a.Kind == KindAllServices
+// isGroup reports whether a fans out to several targets.
+func (a Address) isGroup() bool {
+	return a.kind == kindAllClusters || a.kind == kindAllServices
 }
 
 // Validate returns nil if a is well formed, or an [*AddressError]. The zero
@@ -136,26 +138,26 @@ func (a Address) Validate() error {
 	bad := func(reason string) error {
 		return &AddressError{Text: a.String(), Reason: reason}
 	}
-	switch a.Kind {
-	case KindNone, KindManager, KindAllClusters, KindAllServices:
+	switch a.kind {
+	case kindNone, kindManager, kindAllClusters, kindAllServices:
 		if a.ID != 0 || a.Name != "" || a.Guild != 0 {
-			return bad("unexpected field for kind " + a.Kind.String())
+			return bad("unexpected field for kind " + a.kind.String())
 		}
-	case KindCluster:
+	case kindCluster:
 		if a.ID < 0 {
 			return bad("negative cluster id")
 		}
 		if a.Name != "" || a.Guild != 0 {
 			return bad("unexpected field for kind cluster")
 		}
-	case KindService:
+	case kindService:
 		if reason := checkServiceName(a.Name); reason != "" {
 			return bad(reason)
 		}
 		if a.ID != 0 || a.Guild != 0 {
 			return bad("unexpected field for kind service")
 		}
-	case KindGuildOwner:
+	case kindGuildOwner:
 		if a.ID != 0 || a.Name != "" {
 			return bad("unexpected field for kind guild-owner")
 		}
@@ -184,11 +186,11 @@ func checkServiceName(name string) string {
 	return ""
 }
 
-// Compare orders addresses by kind, then cluster ID, service name and guild.
+// compare orders addresses by kind, then cluster ID, service name and guild.
 // It returns -1, 0 or +1. Results of a broadcast are sorted with it.
-func (a Address) Compare(b Address) int {
+func (a Address) compare(b Address) int {
 	return cmp.Or(
-		cmp.Compare(a.Kind, b.Kind),
+		cmp.Compare(a.kind, b.kind),
 		cmp.Compare(a.ID, b.ID),
 		strings.Compare(a.Name, b.Name),
 		cmp.Compare(a.Guild, b.Guild),
@@ -212,12 +214,12 @@ func ParseAddress(s string) (Address, error) {
 	case "service/*":
 		return AllServices(), nil
 	}
-	kind, rest, ok := strings.Cut(s, "/")
+	prefix, rest, ok := strings.Cut(s, "/")
 	if !ok {
 		return bad("unknown address")
 	}
 	var a Address
-	switch kind {
+	switch prefix {
 	case "cluster":
 		id, err := strconv.Atoi(rest)
 		if err != nil || strconv.Itoa(id) != rest {
@@ -264,10 +266,10 @@ func (a *Address) UnmarshalText(text []byte) error {
 // logAttr returns the log attribute that names a: "cluster" with the ID for a
 // cluster, "service" with the name for a service, else "target".
 func (a Address) logAttr() slog.Attr {
-	switch a.Kind {
-	case KindCluster:
+	switch a.kind {
+	case kindCluster:
 		return slog.Int("cluster", a.ID)
-	case KindService:
+	case kindService:
 		return slog.String("service", a.Name)
 	default:
 		return slog.String("target", a.String())

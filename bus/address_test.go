@@ -51,7 +51,7 @@ func TestAddressTextRoundTrip(t *testing.T) {
 func TestAddressClusterZeroIsACluster(t *testing.T) {
 	t.Parallel()
 	a := Cluster(0)
-	if a == (Address{}) || !a.IsConcrete() || a.Kind != KindCluster {
+	if a == (Address{}) || !a.isConcrete() || a.kind != kindCluster {
 		t.Fatalf("Cluster(0) = %#v must be a concrete cluster address, not the zero Address", a)
 	}
 	if err := a.Validate(); err != nil {
@@ -80,8 +80,8 @@ func TestParseAddressRejects(t *testing.T) {
 func TestAddressValidateAndMarshalRejects(t *testing.T) {
 	t.Parallel()
 	for _, a := range []Address{
-		Cluster(-1), Service(""), Service("*"), {Kind: KindCluster, Name: "x"},
-		{Kind: KindManager, ID: 3}, {Kind: 200}, {Kind: KindGuildOwner, ID: 1},
+		Cluster(-1), Service(""), Service("*"), {kind: kindCluster, Name: "x"},
+		{kind: kindManager, ID: 3}, {kind: 200}, {kind: kindGuildOwner, ID: 1},
 	} {
 		t.Run(a.String(), func(t *testing.T) {
 			t.Parallel()
@@ -106,7 +106,7 @@ func TestAddressCompare(t *testing.T) {
 			} else if i > j {
 				want = 1
 			}
-			if got := ordered[i].Compare(ordered[j]); got != want {
+			if got := ordered[i].compare(ordered[j]); got != want {
 				t.Errorf("Compare(%v, %v) = %d, want %d", ordered[i], ordered[j], got, want)
 			}
 		}

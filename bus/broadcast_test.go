@@ -229,7 +229,7 @@ func TestRunEnvelopeFromWire(t *testing.T) {
 	if err := RegisterFunc(b, "add", func(_ context.Context, target any, n int) (int, error) { return target.(int) + n, nil }); err != nil {
 		t.Fatal(err)
 	}
-	env, err := DecodeEnvelope([]byte(`{"func":"add","arg":5}`))
+	env, err := decodeEnvelope([]byte(`{"func":"add","arg":5}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ type transport interface {
 	deliver(ctx context.Context, msg *delivery, mode deliveryMode) error
 	// members returns the known concrete addresses of a group, sorted. The
 	// slice may be shared and must not be modified.
-	members(group Kind) []Address
+	members(group kind) []Address
 }
 
 var _ transport = (*localTransport)(nil)
@@ -151,7 +151,7 @@ func (b *Bus) Attach(addr Address, h Handler, opts ...MailboxOption) (*Mailbox, 
 	if err := addr.Validate(); err != nil {
 		return nil, err
 	}
-	if !addr.IsConcrete() {
+	if !addr.isConcrete() {
 		return nil, &AddressError{Text: addr.String(), Reason: "attach needs a concrete address"}
 	}
 	mc := mailboxConfig{capacity: b.cfg.mailboxSize}
@@ -177,30 +177,30 @@ func (b *Bus) Forget(addr Address) {
 	b.log.Debug("bus: forgotten", addr.logAttr())
 }
 
-// Members returns the known concrete targets that addr resolves to, sorted:
+// members returns the known concrete targets that addr resolves to, sorted:
 // every known cluster for [AllClusters] (attached or detached), every known
 // service for [AllServices], the owning cluster for a [GuildOwner] address,
 // and addr itself for a concrete address, known or not. The caller owns the
 // returned slice.
-func (b *Bus) Members(addr Address) ([]Address, error) {
+func (b *Bus) members(addr Address) ([]Address, error) {
 	m, err := b.resolve(addr)
 	return slices.Clone(m), err
 }
 
-// resolve is Members without the copy: the result may be shared and must not
+// resolve is members without the copy: the result may be shared and must not
 // be modified.
 func (b *Bus) resolve(addr Address) ([]Address, error) {
 	if err := addr.Validate(); err != nil {
 		return nil, err
 	}
-	switch addr.Kind {
-	case KindNone:
+	switch addr.kind {
+	case kindNone:
 		return nil, &AddressError{Text: addr.String(), Reason: "no target"}
-	case KindAllClusters:
-		return b.tr.members(KindCluster), nil
-	case KindAllServices:
-		return b.tr.members(KindService), nil
-	case KindGuildOwner:
+	case kindAllClusters:
+		return b.tr.members(kindCluster), nil
+	case kindAllServices:
+		return b.tr.members(kindService), nil
+	case kindGuildOwner:
 		a, err := b.resolveGuild(addr.Guild)
 		if err != nil {
 			return nil, err
@@ -228,9 +228,9 @@ func (b *Bus) single(to Address) (Address, error) {
 		return Address{}, err
 	}
 	switch {
-	case to.IsConcrete():
+	case to.isConcrete():
 		return to, nil
-	case to.Kind == KindGuildOwner:
+	case to.kind == kindGuildOwner:
 		return b.resolveGuild(to.Guild)
 	default:
 		return Address{}, &AddressError{Text: to.String(), Reason: "a request needs one target; use Broadcast for a group"}

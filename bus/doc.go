@@ -7,8 +7,8 @@
 //
 // An [Address] names the manager, cluster N, service NAME, all clusters, all
 // services, or the cluster that owns a guild. Cluster 0 is an ordinary
-// cluster everywhere; only the Kind field says whether an address names
-// anybody. Addresses are JSON-encodable ("cluster/0").
+// cluster everywhere; the zero Address, which names nobody, is not
+// Cluster(0). Addresses are JSON-encodable ("cluster/0").
 //
 // # Mailboxes
 //
@@ -59,7 +59,7 @@
 // sorted by address. They never fail as a whole because one target is
 // detached, full or failing: that target's Result carries the error.
 // Closures given to [Eval] are in-process only; functions registered with
-// [RegisterFunc] take a JSON argument carried in an [Envelope], so they can
+// [RegisterFunc] take a JSON argument carried in an envelope, so they can
 // cross hosts once a networked transport exists. Routing sits behind an
 // internal transport seam for that purpose. Eval never runs source text:
 // it runs a closure of this process or a function registered by name, and

@@ -13,14 +13,14 @@ func TestDecodeEnvelope(t *testing.T) {
 	cases := []struct {
 		name    string
 		in      string
-		want    Envelope
+		want    envelope
 		field   string // expected EnvelopeError.Field when failing
 		wantErr bool
 	}{
-		{name: "ok", in: `{"func":"guild.count","arg":{"a":1}}`, want: Envelope{Func: "guild.count", Arg: json.RawMessage(`{"a":1}`)}},
-		{name: "compacts arg", in: ` { "arg" : [ 1 , 2 ] , "func" : "f" } `, want: Envelope{Func: "f", Arg: json.RawMessage(`[1,2]`)}},
-		{name: "escapes html", in: `{"func":"f","arg":"<&>"}`, want: Envelope{Func: "f", Arg: json.RawMessage(`"\u003c\u0026\u003e"`)}},
-		{name: "missing arg is null", in: `{"func":"a/b:c-d_e"}`, want: Envelope{Func: "a/b:c-d_e", Arg: json.RawMessage(`null`)}},
+		{name: "ok", in: `{"func":"guild.count","arg":{"a":1}}`, want: envelope{Func: "guild.count", Arg: json.RawMessage(`{"a":1}`)}},
+		{name: "compacts arg", in: ` { "arg" : [ 1 , 2 ] , "func" : "f" } `, want: envelope{Func: "f", Arg: json.RawMessage(`[1,2]`)}},
+		{name: "escapes html", in: `{"func":"f","arg":"<&>"}`, want: envelope{Func: "f", Arg: json.RawMessage(`"\u003c\u0026\u003e"`)}},
+		{name: "missing arg is null", in: `{"func":"a/b:c-d_e"}`, want: envelope{Func: "a/b:c-d_e", Arg: json.RawMessage(`null`)}},
 		{name: "not json", in: `{"func":`, wantErr: true},
 		{name: "array", in: `["f",1]`, wantErr: true},
 		{name: "null", in: `null`, wantErr: true},
@@ -33,12 +33,12 @@ func TestDecodeEnvelope(t *testing.T) {
 		{name: "func empty", in: `{"func":""}`, field: "func", wantErr: true},
 		{name: "func bad char", in: `{"func":"a b"}`, field: "func", wantErr: true},
 		{name: "func too long", in: `{"func":"` + strings.Repeat("a", 129) + `"}`, field: "func", wantErr: true},
-		{name: "too large", in: `{"func":"f","arg":"` + strings.Repeat("a", MaxEnvelopeSize) + `"}`, wantErr: true},
+		{name: "too large", in: `{"func":"f","arg":"` + strings.Repeat("a", maxEnvelopeSize) + `"}`, wantErr: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := DecodeEnvelope([]byte(tc.in))
+			got, err := decodeEnvelope([]byte(tc.in))
 			if !tc.wantErr {
 				if err != nil {
 					t.Fatalf("DecodeEnvelope: %v", err)
@@ -61,7 +61,7 @@ func TestDecodeEnvelope(t *testing.T) {
 
 func TestNewEnvelope(t *testing.T) {
 	t.Parallel()
-	env, err := NewEnvelope("count", map[string]int{"x": 1})
+	env, err := newEnvelope("count", map[string]int{"x": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,17 +72,17 @@ func TestNewEnvelope(t *testing.T) {
 	if string(js) != `{"func":"count","arg":{"x":1}}` {
 		t.Fatalf("Marshal = %s", js)
 	}
-	back, err := DecodeEnvelope(js)
+	back, err := decodeEnvelope(js)
 	if err != nil || back.Func != env.Func || !bytes.Equal(back.Arg, env.Arg) {
 		t.Fatalf("DecodeEnvelope(%s) = %+v, %v", js, back, err)
 	}
-	if _, err := NewEnvelope("count", make(chan int)); !errors.Is(err, ErrInvalidEnvelope) {
+	if _, err := newEnvelope("count", make(chan int)); !errors.Is(err, ErrInvalidEnvelope) {
 		t.Fatalf("NewEnvelope(chan) error = %v, want ErrInvalidEnvelope", err)
 	}
-	if _, err := NewEnvelope("", 1); !errors.Is(err, ErrInvalidEnvelope) {
+	if _, err := newEnvelope("", 1); !errors.Is(err, ErrInvalidEnvelope) {
 		t.Fatalf("NewEnvelope(\"\") error = %v, want ErrInvalidEnvelope", err)
 	}
-	if err := (Envelope{Func: "f", Arg: json.RawMessage(`{`)}).Validate(); !errors.Is(err, ErrInvalidEnvelope) {
+	if err := (envelope{Func: "f", Arg: json.RawMessage(`{`)}).validate(); !errors.Is(err, ErrInvalidEnvelope) {
 		t.Fatalf("Validate(bad arg) = %v", err)
 	}
 }
@@ -95,21 +95,21 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		env, err := DecodeEnvelope(data)
+		env, err := decodeEnvelope(data)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidEnvelope) {
 				t.Fatalf("error %v does not match ErrInvalidEnvelope", err)
 			}
 			return
 		}
-		if err := env.Validate(); err != nil {
+		if err := env.validate(); err != nil {
 			t.Fatalf("decoded envelope fails Validate: %v", err)
 		}
 		js, err := json.Marshal(env)
 		if err != nil {
 			t.Fatalf("Marshal(%+v): %v", env, err)
 		}
-		back, err := DecodeEnvelope(js)
+		back, err := decodeEnvelope(js)
 		if err != nil {
 			t.Fatalf("DecodeEnvelope(Marshal(env)) = %v for %s", err, js)
 		}

@@ -115,8 +115,11 @@ func (e *AddressError) Error() string {
 // Is reports whether target is [ErrInvalidAddress].
 func (e *AddressError) Is(target error) bool { return target == ErrInvalidAddress }
 
-// EnvelopeError describes a wire [Envelope] that failed validation. It matches
-// [ErrInvalidEnvelope] and unwraps to the underlying decode error, if any.
+// EnvelopeError describes a named-function call that cannot be carried in its
+// wire form, {"func": name, "arg": <json>}: a malformed name given to
+// [RegisterFunc] or [EvalFunc], an argument that is not JSON-encodable, or
+// one that the target cannot decode into the function's argument type. It
+// matches [ErrInvalidEnvelope] and unwraps to the underlying error, if any.
 type EnvelopeError struct {
 	Field  string // the offending field ("func", "arg"), or "" for the whole envelope
 	Reason string // what is wrong

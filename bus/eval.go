@@ -19,9 +19,10 @@ type namedFunc struct {
 // RegisterFunc registers fn under name on b, so that [EvalFunc] can run it on
 // any target. fn runs on the target's [Mailbox.Serve] goroutine and receives
 // the target's eval value ([WithEvalTarget]) and the argument decoded from
-// JSON. Because the argument always travels in its JSON form (an [Envelope]),
-// a named function can be called across hosts once a networked transport
-// exists; Res should be JSON-encodable for the same reason.
+// JSON. Because the argument always travels in its JSON form (an envelope,
+// {"func": name, "arg": <json>}), a named function can be called across
+// hosts once a networked transport exists; Res should be JSON-encodable for
+// the same reason.
 //
 // name must be 1 to 128 bytes of letters, digits and "._:/-". Registering a
 // name twice fails with [ErrFuncExists]. RegisterFunc is safe for concurrent
@@ -58,7 +59,7 @@ func (b *Bus) lookupFunc(name string) *namedFunc {
 }
 
 // runEnvelope runs a named-function envelope on the receiving side.
-func (b *Bus) runEnvelope(ctx context.Context, target any, env Envelope) (any, error) {
+func (b *Bus) runEnvelope(ctx context.Context, target any, env envelope) (any, error) {
 	nf := b.lookupFunc(env.Func)
 	if nf == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownFunc, env.Func)
@@ -76,7 +77,7 @@ func (b *Bus) runEnvelope(ctx context.Context, target any, env Envelope) (any, e
 // name is malformed ([*EnvelopeError]), or to cannot be resolved
 // ([*AddressError], [ErrNoTarget] for a guild with no owner).
 func EvalFunc[Arg, Res any](ctx context.Context, b *Bus, from, to Address, name string, arg Arg) ([]Result[Res], error) {
-	env, err := NewEnvelope(name, arg)
+	env, err := newEnvelope(name, arg)
 	if err != nil {
 		return nil, err
 	}

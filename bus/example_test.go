@@ -144,12 +144,12 @@ func ExampleBus_Send() {
 func ExampleParseAddress() {
 	for _, s := range []string{"cluster/0", "service/twitch", "cluster/*", "guild/81384788765712384", "cluster/-1"} {
 		a, err := bus.ParseAddress(s)
-		fmt.Println(a, a.Kind, err != nil)
+		fmt.Println(a, err != nil)
 	}
 	// Output:
-	// cluster/0 cluster false
-	// service/twitch service false
-	// cluster/* all-clusters false
-	// guild/81384788765712384 guild-owner false
-	// none none true
+	// cluster/0 false
+	// service/twitch false
+	// cluster/* false
+	// guild/81384788765712384 false
+	// none true
 }

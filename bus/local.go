@@ -44,15 +44,15 @@ func (t *localTransport) update(fn func(routes map[Address]*Mailbox)) {
 	}
 	fn(d.routes)
 	for a := range d.routes {
-		switch a.Kind {
-		case KindCluster:
+		switch a.kind {
+		case kindCluster:
 			d.clusters = append(d.clusters, a)
-		case KindService:
+		case kindService:
 			d.services = append(d.services, a)
 		}
 	}
-	slices.SortFunc(d.clusters, Address.Compare)
-	slices.SortFunc(d.services, Address.Compare)
+	slices.SortFunc(d.clusters, Address.compare)
+	slices.SortFunc(d.services, Address.compare)
 	t.dir.Store(d)
 }
 
@@ -98,12 +98,12 @@ func (t *localTransport) deliver(ctx context.Context, msg *delivery, mode delive
 	return m.enqueue(ctx, msg, mode)
 }
 
-func (t *localTransport) members(group Kind) []Address {
+func (t *localTransport) members(group kind) []Address {
 	d := t.dir.Load()
 	switch group {
-	case KindCluster:
+	case kindCluster:
 		return d.clusters
-	case KindService:
+	case kindService:
 		return d.services
 	default:
 		return nil

@@ -94,9 +94,6 @@ func (m *Mailbox) Stats() MailboxStats {
 	}
 }
 
-// Done returns a channel that is closed once the mailbox is detached.
-func (m *Mailbox) Done() <-chan struct{} { return m.done }
-
 // Serve handles the mailbox's messages one at a time, in arrival order, on
 // the calling goroutine, until ctx ends (it returns ctx.Err()) or the mailbox
 // is detached (it returns nil). It follows suture's Serve contract: it starts

@@ -138,9 +138,9 @@ func TestDetachRejectsPending(t *testing.T) {
 			t.Fatalf("Stats after Detach = %+v", s)
 		}
 		select {
-		case <-m.Done():
+		case <-m.done:
 		default:
-			t.Fatal("Done not closed after Detach")
+			t.Fatal("done not closed after Detach")
 		}
 		if err := m.Serve(context.Background()); err != nil {
 			t.Fatalf("Serve after Detach = %v, want nil", err)
@@ -237,7 +237,7 @@ func TestMembers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := b.Members(tc.to)
+			got, err := b.members(tc.to)
 			if err != nil || len(got) != len(tc.want) {
 				t.Errorf("Members(%v) = %v, %v; want %v", tc.to, got, err, tc.want)
 				return

@@ -72,8 +72,8 @@ func (mux *Mux) HandleMessage(ctx context.Context, msg *Message) (any, error) {
 	return h(ctx, msg)
 }
 
-// Topics returns the registered topics, sorted.
-func (mux *Mux) Topics() []string {
+// topics returns the registered topics, sorted.
+func (mux *Mux) topics() []string {
 	mux.mu.RLock()
 	out := make([]string, 0, len(mux.routes))
 	for t := range mux.routes {

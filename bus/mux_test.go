@@ -16,7 +16,7 @@ func TestMux(t *testing.T) {
 	}
 	Handle(&mux, "b", func(_ context.Context, n int) (int, error) { return n + 1, nil })
 	Handle(&mux, "a", func(_ context.Context, p *int) (bool, error) { return p == nil, nil })
-	if got := mux.Topics(); !slices.Equal(got, []string{"a", "b"}) {
+	if got := mux.topics(); !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("Topics = %v", got)
 	}
 	v, err := mux.HandleMessage(context.Background(), &Message{Topic: "b", Payload: 41})
@@ -91,8 +91,8 @@ func TestAddressKinds(t *testing.T) {
 		{GuildOwner(1), false, false},
 	}
 	for _, tc := range cases {
-		if tc.a.IsConcrete() != tc.concrete || tc.a.IsGroup() != tc.group {
-			t.Errorf("%v: IsConcrete %v IsGroup %v", tc.a, tc.a.IsConcrete(), tc.a.IsGroup())
+		if tc.a.isConcrete() != tc.concrete || tc.a.isGroup() != tc.group {
+			t.Errorf("%v: IsConcrete %v IsGroup %v", tc.a, tc.a.isConcrete(), tc.a.isGroup())
 		}
 	}
 	b := New()
@@ -100,7 +100,7 @@ func TestAddressKinds(t *testing.T) {
 	if err != nil || m.Address() != Service("s") {
 		t.Fatalf("Attach = %v, %v", m, err)
 	}
-	if Kind(99).String() != "kind(99)" || (Address{Kind: 99}).String() != "kind(99)" {
+	if kind(99).String() != "kind(99)" || (Address{kind: 99}).String() != "kind(99)" {
 		t.Error("unknown kind String")
 	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // Result is one target's answer to a [Broadcast] or an eval: either Value or
-// Err is meaningful. Results come sorted by From ([Address.Compare]).
+// Err is meaningful. Results come sorted by From: clusters by ID, services by
+// name.
 type Result[T any] struct {
 	From  Address // the target that answered (or failed to)
 	Value T       // the reply, when Err is nil

@@ -30,10 +30,10 @@ func BenchmarkGuildCacheHeap(b *testing.B) {
 			var def, comp float64
 			for b.Loop() {
 				var err error
-				if def, err = MeasureHeapPerGuild(newDisgoAll, gs); err != nil {
+				if def, err = measureHeapPerGuild(newDisgoAll, gs); err != nil {
 					b.Fatal(err)
 				}
-				if comp, err = MeasureHeapPerGuild(newCompactAll, gs); err != nil {
+				if comp, err = measureHeapPerGuild(newCompactAll, gs); err != nil {
 					b.Fatal(err)
 				}
 			}

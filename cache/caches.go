@@ -4,9 +4,10 @@ import (
 	disgocache "github.com/disgoorg/disgo/cache"
 )
 
-// New returns disgo Caches whose member and role caches are the compact
-// [MemberCache] and [RoleCache], whose channel cache is the guild-indexed
-// [ChannelCache], and whose other caches are disgo's defaults.
+// New returns disgo Caches whose member and role caches are the compact ones
+// of [NewMemberCache] and [NewRoleCache], whose channel cache is the
+// guild-indexed one of [NewChannelCache], and whose other caches are disgo's
+// defaults.
 // Pass it to a client with bot.WithCaches.
 //
 // Everything disgo's cache.New accepts is honoured through

@@ -10,13 +10,27 @@ import (
 )
 
 var (
-	_ disgocache.ChannelCache                = (*ChannelCache)(nil)
-	_ disgocache.Cache[discord.GuildChannel] = (*ChannelCache)(nil)
+	_ disgocache.ChannelCache                = (*channelCache)(nil)
+	_ disgocache.Cache[discord.GuildChannel] = (*channelCache)(nil)
 )
 
-// ChannelCache is a disgo channel cache indexed by guild. It implements
-// both disgocache.ChannelCache and disgocache.Cache[discord.GuildChannel]
-// (its ChannelCache method returns itself).
+// channelCache is the channel cache indexed by guild that [NewChannelCache]
+// documents. It implements both disgocache.ChannelCache and
+// disgocache.Cache[discord.GuildChannel] (its ChannelCache method returns
+// itself). The zero value is not usable, and it must not be copied.
+type channelCache struct {
+	admit *admission[discord.GuildChannel]
+
+	mu      sync.RWMutex
+	byID    map[snowflake.ID]discord.GuildChannel
+	byGuild map[snowflake.ID][]snowflake.ID // keys of byID, by the channel's GuildID
+}
+
+// NewChannelCache returns an empty channel cache indexed by guild, for
+// disgocache.WithChannelCache. Its ChannelCache method returns the same cache
+// as a disgocache.Cache[discord.GuildChannel]. Without [WithConfigOpts] it
+// stores every channel it is given; with it, it honours disgo's FlagChannels
+// and channel cache policy.
 //
 // It stores disgo's channel values as they are: their fields are unexported
 // and only disgo's JSON decoder can set them, so rebuilding a channel from a
@@ -27,22 +41,9 @@ var (
 // writes by ID cost what disgo's default cache costs, plus one map lookup on
 // writes.
 //
-// A ChannelCache is safe for concurrent use. Iterators hold the read lock
-// while they run: the loop body must not write to this cache. Create one
-// with [NewChannelCache]; the zero value is not usable, and a ChannelCache
-// must not be copied.
-type ChannelCache struct {
-	admit *admission[discord.GuildChannel]
-
-	mu      sync.RWMutex
-	byID    map[snowflake.ID]discord.GuildChannel
-	byGuild map[snowflake.ID][]snowflake.ID // keys of byID, by the channel's GuildID
-}
-
-// NewChannelCache returns an empty channel cache. Without [WithConfigOpts]
-// it stores every channel it is given; with it, it honours disgo's
-// FlagChannels and channel cache policy.
-func NewChannelCache(opts ...Option) *ChannelCache {
+// The cache is safe for concurrent use. Iterators hold the read lock while
+// they run: the loop body must not write to this cache.
+func NewChannelCache(opts ...Option) disgocache.ChannelCache {
 	cfg := defaultConfig()
 	cfg.apply(opts)
 	if len(cfg.disgoOpts) == 0 {
@@ -59,8 +60,8 @@ func channelAdmission(probe disgocache.Caches, opts []disgocache.ConfigOpt) *adm
 	return newFlatAdmission(false, none, probe.ChannelCache())
 }
 
-func newChannelCache(a *admission[discord.GuildChannel]) *ChannelCache {
-	return &ChannelCache{
+func newChannelCache(a *admission[discord.GuildChannel]) *channelCache {
+	return &channelCache{
 		admit:   a,
 		byID:    make(map[snowflake.ID]discord.GuildChannel),
 		byGuild: make(map[snowflake.ID][]snowflake.ID),
@@ -68,19 +69,19 @@ func newChannelCache(a *admission[discord.GuildChannel]) *ChannelCache {
 }
 
 // ChannelCache returns c itself, as a disgocache.Cache.
-func (c *ChannelCache) ChannelCache() disgocache.Cache[discord.GuildChannel] { return c }
+func (c *channelCache) ChannelCache() disgocache.Cache[discord.GuildChannel] { return c }
 
 // Channel returns the channel with channelID.
-func (c *ChannelCache) Channel(channelID snowflake.ID) (discord.GuildChannel, bool) {
+func (c *channelCache) Channel(channelID snowflake.ID) (discord.GuildChannel, bool) {
 	return c.Get(channelID)
 }
 
 // Channels iterates over every channel, in no particular order.
-func (c *ChannelCache) Channels() iter.Seq[discord.GuildChannel] { return c.All() }
+func (c *channelCache) Channels() iter.Seq[discord.GuildChannel] { return c.All() }
 
 // ChannelsForGuild iterates over the channels of guildID, in the order they
 // were added. Cost: O(channels of the guild).
-func (c *ChannelCache) ChannelsForGuild(guildID snowflake.ID) iter.Seq[discord.GuildChannel] {
+func (c *channelCache) ChannelsForGuild(guildID snowflake.ID) iter.Seq[discord.GuildChannel] {
 	return func(yield func(discord.GuildChannel) bool) {
 		c.mu.RLock()
 		defer c.mu.RUnlock()
@@ -93,19 +94,19 @@ func (c *ChannelCache) ChannelsForGuild(guildID snowflake.ID) iter.Seq[discord.G
 }
 
 // ChannelsLen returns the number of channels. O(1).
-func (c *ChannelCache) ChannelsLen() int { return c.Len() }
+func (c *channelCache) ChannelsLen() int { return c.Len() }
 
 // AddChannel stores channel under channel.ID().
-func (c *ChannelCache) AddChannel(channel discord.GuildChannel) { c.Put(channel.ID(), channel) }
+func (c *channelCache) AddChannel(channel discord.GuildChannel) { c.Put(channel.ID(), channel) }
 
 // RemoveChannel removes the channel with channelID and returns it.
-func (c *ChannelCache) RemoveChannel(channelID snowflake.ID) (discord.GuildChannel, bool) {
+func (c *channelCache) RemoveChannel(channelID snowflake.ID) (discord.GuildChannel, bool) {
 	return c.Remove(channelID)
 }
 
 // RemoveChannelsByGuildID removes every channel of guildID. Cost:
 // O(channels of the guild).
-func (c *ChannelCache) RemoveChannelsByGuildID(guildID snowflake.ID) {
+func (c *channelCache) RemoveChannelsByGuildID(guildID snowflake.ID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range c.byGuild[guildID] {
@@ -115,7 +116,7 @@ func (c *ChannelCache) RemoveChannelsByGuildID(guildID snowflake.ID) {
 }
 
 // Get returns the channel stored under id.
-func (c *ChannelCache) Get(id snowflake.ID) (discord.GuildChannel, bool) {
+func (c *channelCache) Get(id snowflake.ID) (discord.GuildChannel, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	ch, ok := c.byID[id]
@@ -124,7 +125,7 @@ func (c *ChannelCache) Get(id snowflake.ID) (discord.GuildChannel, bool) {
 
 // Put stores entity under id when the flags and policy allow it. A nil
 // entity is ignored.
-func (c *ChannelCache) Put(id snowflake.ID, entity discord.GuildChannel) {
+func (c *channelCache) Put(id snowflake.ID, entity discord.GuildChannel) {
 	if entity == nil || !c.admit.allows(entity) {
 		return
 	}
@@ -144,7 +145,7 @@ func (c *ChannelCache) Put(id snowflake.ID, entity discord.GuildChannel) {
 
 // unindex removes id from guild gid's index, keeping the order. The caller
 // holds the write lock.
-func (c *ChannelCache) unindex(gid, id snowflake.ID) {
+func (c *channelCache) unindex(gid, id snowflake.ID) {
 	ids := c.byGuild[gid]
 	for i, v := range ids {
 		if v == id {
@@ -161,7 +162,7 @@ func (c *ChannelCache) unindex(gid, id snowflake.ID) {
 }
 
 // Remove removes the channel under id and returns it.
-func (c *ChannelCache) Remove(id snowflake.ID) (discord.GuildChannel, bool) {
+func (c *channelCache) Remove(id snowflake.ID) (discord.GuildChannel, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch, ok := c.byID[id]
@@ -175,7 +176,7 @@ func (c *ChannelCache) Remove(id snowflake.ID) (discord.GuildChannel, bool) {
 
 // RemoveIf removes every channel for which filterFunc returns true.
 // filterFunc runs under the write lock and must not use this cache.
-func (c *ChannelCache) RemoveIf(filterFunc disgocache.FilterFunc[discord.GuildChannel]) {
+func (c *channelCache) RemoveIf(filterFunc disgocache.FilterFunc[discord.GuildChannel]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for gid, ids := range c.byGuild {
@@ -197,14 +198,14 @@ func (c *ChannelCache) RemoveIf(filterFunc disgocache.FilterFunc[discord.GuildCh
 }
 
 // Len returns the number of channels. O(1).
-func (c *ChannelCache) Len() int {
+func (c *channelCache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.byID)
 }
 
 // All iterates over every channel, holding the read lock.
-func (c *ChannelCache) All() iter.Seq[discord.GuildChannel] {
+func (c *channelCache) All() iter.Seq[discord.GuildChannel] {
 	return func(yield func(discord.GuildChannel) bool) {
 		c.mu.RLock()
 		defer c.mu.RUnlock()

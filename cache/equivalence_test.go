@@ -186,7 +186,7 @@ func TestMemberRoundTripEdgeCases(t *testing.T) {
 			t.Parallel()
 			m := base()
 			edit(&m)
-			c := NewMemberCache()
+			c := NewMemberCache().MemberCache()
 			c.Put(gid, m.User.ID, m)
 			got, ok := c.Get(gid, m.User.ID)
 			if !ok || !reflect.DeepEqual(normMember(got), normMember(m)) {
@@ -207,7 +207,7 @@ func TestMemberRoundTripEdgeCases(t *testing.T) {
 // not the member's own user ID: reads by the key return the member as given.
 func TestMemberKeyDiffersFromUserID(t *testing.T) {
 	t.Parallel()
-	c := NewMemberCache()
+	c := NewMemberCache().MemberCache()
 	m := discord.Member{GuildID: 1, User: discord.User{ID: 2, Username: "x", Discriminator: "0"}}
 	c.Put(1, 3, m)
 	if got, ok := c.Get(1, 3); !ok || !reflect.DeepEqual(got, m) {
@@ -239,7 +239,7 @@ func TestRoleRoundTripEdgeCases(t *testing.T) {
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c := NewRoleCache()
+			c := NewRoleCache().RoleCache()
 			c.Put(gid, r.ID, r)
 			if got, ok := c.Get(gid, r.ID); !ok || !reflect.DeepEqual(got, r) {
 				t.Fatalf("Get = %+v, %v; want %+v", got, ok, r)
@@ -272,7 +272,7 @@ func TestChannelCacheIndex(t *testing.T) {
 		}
 		return out
 	}
-	c := NewChannelCache()
+	c := NewChannelCache().(*channelCache)
 	for i := range 6 {
 		c.AddChannel(ch(0, i))
 	}

@@ -46,32 +46,6 @@ func ExampleNew() {
 	// equal to disgo's: true
 }
 
-// MeasureHeapPerGuild compares caches on the same guilds. The figures vary
-// a little from run to run; their order does not.
-func ExampleMeasureHeapPerGuild() {
-	payloads := discordtest.GuildCreatePayloads(20, discordtest.GuildShape{Members: 100, Channels: 50, Roles: 20})
-	guilds := make([]gateway.EventGuildCreate, len(payloads))
-	for i, p := range payloads {
-		if err := json.Unmarshal(p, &guilds[i]); err != nil {
-			fmt.Println(err)
-			return
-		}
-	}
-	opts := disgocache.WithCaches(disgocache.FlagsAll)
-	disgoPerGuild, err := mcache.MeasureHeapPerGuild(func() disgocache.Caches { return disgocache.New(opts) }, guilds)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	compactPerGuild, err := mcache.MeasureHeapPerGuild(func() disgocache.Caches { return mcache.New(mcache.WithConfigOpts(opts)) }, guilds)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println("within 0.75 of disgo's heap:", compactPerGuild <= 0.75*disgoPerGuild)
-	// Output: within 0.75 of disgo's heap: true
-}
-
 // A member cache on its own stores every member it is given; it rebuilds
 // disgo's Member on every read.
 func ExampleNewMemberCache() {

@@ -29,7 +29,7 @@ func TestIDIndexMatchesMap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(1, tc.ids))
-			c := NewMemberCache()
+			c := NewMemberCache().(*memberCache)
 			want := map[uint64]bool{}
 			const gid = 5
 			for op := range tc.ops {
@@ -60,11 +60,11 @@ func TestIDIndexMatchesMap(t *testing.T) {
 	}
 }
 
-func (c *MemberCache) putID(gid, id uint64) {
+func (c *memberCache) putID(gid, id uint64) {
 	c.AddMember(memberFor(gid, id))
 }
 
-func (c *MemberCache) getID(gid, id uint64) (uint64, bool) {
+func (c *memberCache) getID(gid, id uint64) (uint64, bool) {
 	m, ok := c.Member(snowflakeID(gid), snowflakeID(id))
 	if ok && uint64(m.User.ID) != id {
 		panic("index returned the wrong member")
@@ -72,7 +72,7 @@ func (c *MemberCache) getID(gid, id uint64) (uint64, bool) {
 	return uint64(m.User.ID), ok
 }
 
-func (c *MemberCache) removeID(gid, id uint64) (uint64, bool) {
+func (c *memberCache) removeID(gid, id uint64) (uint64, bool) {
 	m, ok := c.RemoveMember(snowflakeID(gid), snowflakeID(id))
 	return uint64(m.User.ID), ok
 }

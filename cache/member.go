@@ -10,34 +10,15 @@ import (
 )
 
 var (
-	_ disgocache.MemberCache                  = (*MemberCache)(nil)
-	_ disgocache.GroupedCache[discord.Member] = (*MemberCache)(nil)
+	_ disgocache.MemberCache                  = (*memberCache)(nil)
+	_ disgocache.GroupedCache[discord.Member] = (*memberCache)(nil)
 )
 
-// MemberCache is a compact disgo member cache. It implements both
-// disgocache.MemberCache and disgocache.GroupedCache[discord.Member] (its
-// MemberCache method returns itself).
-//
-// Members are stored per guild as fixed-size records plus one packed string
-// each (see the package documentation), about a third of the heap of disgo's
-// default cache. Every read rebuilds a discord.Member that is equal to the
-// one stored, except that JoinedAt comes back in UTC (compare times with
-// Equal). Pointer fields that are rarely set (banners, premium_since,
-// timeouts, decorations, collectibles, primary guild) are shared with the
-// stored value, as disgo's default cache shares them; treat them as
-// read-only.
-//
-// Costs: a read rebuilds the member and allocates once or twice (one box
-// for the values its pointers point to, one string when it has avatar
-// hashes), a few hundred nanoseconds where disgo's default cache copies a
-// struct. A write encodes the member under the write lock and allocates its
-// packed string, unless an update leaves the packed fields unchanged.
-//
-// A MemberCache is safe for concurrent use. Iterators (Members, GroupAll,
-// All) hold the read lock while they run, as disgo's do: the loop body must
-// not write to this cache. Create one with [NewMemberCache]; the zero value
-// is not usable, and a MemberCache must not be copied.
-type MemberCache struct {
+// memberCache is the compact member cache that [NewMemberCache] documents.
+// It implements both disgocache.MemberCache and
+// disgocache.GroupedCache[discord.Member] (its MemberCache method returns
+// itself). The zero value is not usable, and it must not be copied.
+type memberCache struct {
 	admit *admission[discord.Member]
 
 	mu      sync.RWMutex
@@ -58,10 +39,31 @@ type memberGroup struct {
 	roles []snowflake.ID
 }
 
-// NewMemberCache returns an empty compact member cache. Without
-// [WithConfigOpts] it stores every member it is given; with it, it honours
-// disgo's FlagMembers and member cache policy.
-func NewMemberCache(opts ...Option) *MemberCache {
+// NewMemberCache returns an empty compact member cache, for
+// disgocache.WithMemberCache. Its MemberCache method returns the same cache
+// as a disgocache.GroupedCache[discord.Member]. Without [WithConfigOpts] it
+// stores every member it is given; with it, it honours disgo's FlagMembers
+// and member cache policy.
+//
+// Members are stored per guild as fixed-size records plus one packed string
+// each (see the package documentation), about a third of the heap of disgo's
+// default cache. Every read rebuilds a discord.Member that is equal to the
+// one stored, except that JoinedAt comes back in UTC (compare times with
+// Equal). Pointer fields that are rarely set (banners, premium_since,
+// timeouts, decorations, collectibles, primary guild) are shared with the
+// stored value, as disgo's default cache shares them; treat them as
+// read-only.
+//
+// Costs: a read rebuilds the member and allocates once or twice (one box
+// for the values its pointers point to, one string when it has avatar
+// hashes), a few hundred nanoseconds where disgo's default cache copies a
+// struct. A write encodes the member under the write lock and allocates its
+// packed string, unless an update leaves the packed fields unchanged.
+//
+// The cache is safe for concurrent use. Iterators (Members, and the
+// GroupedCache's GroupAll and All) hold the read lock while they run, as
+// disgo's do: the loop body must not write to this cache.
+func NewMemberCache(opts ...Option) disgocache.MemberCache {
 	cfg := defaultConfig()
 	cfg.apply(opts)
 	if len(cfg.disgoOpts) == 0 {
@@ -79,45 +81,45 @@ func memberAdmission(probe disgocache.Caches, opts []disgocache.ConfigOpt) *admi
 	return newAdmission(false, none, probe.MemberCache())
 }
 
-func newMemberCache(a *admission[discord.Member]) *MemberCache {
-	return &MemberCache{admit: a, groups: make(map[snowflake.ID]*memberGroup)}
+func newMemberCache(a *admission[discord.Member]) *memberCache {
+	return &memberCache{admit: a, groups: make(map[snowflake.ID]*memberGroup)}
 }
 
 // MemberCache returns c itself, as a disgocache.GroupedCache.
-func (c *MemberCache) MemberCache() disgocache.GroupedCache[discord.Member] { return c }
+func (c *memberCache) MemberCache() disgocache.GroupedCache[discord.Member] { return c }
 
 // Member returns the member of guildID with userID.
-func (c *MemberCache) Member(guildID, userID snowflake.ID) (discord.Member, bool) {
+func (c *memberCache) Member(guildID, userID snowflake.ID) (discord.Member, bool) {
 	return c.Get(guildID, userID)
 }
 
 // Members iterates over the members of guildID, in no particular order.
-func (c *MemberCache) Members(guildID snowflake.ID) iter.Seq[discord.Member] {
+func (c *memberCache) Members(guildID snowflake.ID) iter.Seq[discord.Member] {
 	return c.GroupAll(guildID)
 }
 
 // MembersAllLen returns the number of members in all guilds. O(1).
-func (c *MemberCache) MembersAllLen() int { return c.Len() }
+func (c *memberCache) MembersAllLen() int { return c.Len() }
 
 // MembersLen returns the number of members of guildID. O(1).
-func (c *MemberCache) MembersLen(guildID snowflake.ID) int { return c.GroupLen(guildID) }
+func (c *memberCache) MembersLen(guildID snowflake.ID) int { return c.GroupLen(guildID) }
 
 // AddMember stores member under member.GuildID and member.User.ID,
 // replacing any member stored there.
-func (c *MemberCache) AddMember(member discord.Member) {
+func (c *memberCache) AddMember(member discord.Member) {
 	c.Put(member.GuildID, member.User.ID, member)
 }
 
 // RemoveMember removes the member of guildID with userID and returns it.
-func (c *MemberCache) RemoveMember(guildID, userID snowflake.ID) (discord.Member, bool) {
+func (c *memberCache) RemoveMember(guildID, userID snowflake.ID) (discord.Member, bool) {
 	return c.Remove(guildID, userID)
 }
 
 // RemoveMembersByGuildID removes every member of guildID.
-func (c *MemberCache) RemoveMembersByGuildID(guildID snowflake.ID) { c.GroupRemove(guildID) }
+func (c *memberCache) RemoveMembersByGuildID(guildID snowflake.ID) { c.GroupRemove(guildID) }
 
 // Get returns the member stored under groupID (the guild) and id (the user).
-func (c *MemberCache) Get(groupID, id snowflake.ID) (discord.Member, bool) {
+func (c *memberCache) Get(groupID, id snowflake.ID) (discord.Member, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	g, i := c.findLocked(groupID, id)
@@ -129,7 +131,7 @@ func (c *MemberCache) Get(groupID, id snowflake.ID) (discord.Member, bool) {
 
 // findLocked returns the group of groupID and the index of member id in
 // it, or nil and -1. The caller holds the lock.
-func (c *MemberCache) findLocked(groupID, id snowflake.ID) (*memberGroup, int32) {
+func (c *memberCache) findLocked(groupID, id snowflake.ID) (*memberGroup, int32) {
 	g := c.groups[groupID]
 	if g == nil {
 		return nil, -1
@@ -142,7 +144,7 @@ func (c *MemberCache) findLocked(groupID, id snowflake.ID) (*memberGroup, int32)
 }
 
 // Put stores entity under groupID and id when the flags and policy allow it.
-func (c *MemberCache) Put(groupID, id snowflake.ID, entity discord.Member) {
+func (c *memberCache) Put(groupID, id snowflake.ID, entity discord.Member) {
 	if !c.admit.allows(entity) {
 		return
 	}
@@ -169,7 +171,7 @@ func (c *MemberCache) Put(groupID, id snowflake.ID, entity discord.Member) {
 
 // removeAt removes record i of g by moving the last record into its place.
 // The caller holds the write lock.
-func (c *MemberCache) removeAt(groupID snowflake.ID, g *memberGroup, i int32) {
+func (c *memberCache) removeAt(groupID snowflake.ID, g *memberGroup, i int32) {
 	last := int32(len(g.recs) - 1)
 	g.index.removing(g.recs, i)
 	if i != last {
@@ -184,7 +186,7 @@ func (c *MemberCache) removeAt(groupID snowflake.ID, g *memberGroup, i int32) {
 }
 
 // Remove removes the member under groupID and id and returns it.
-func (c *MemberCache) Remove(groupID, id snowflake.ID) (discord.Member, bool) {
+func (c *memberCache) Remove(groupID, id snowflake.ID) (discord.Member, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g, i := c.findLocked(groupID, id)
@@ -197,7 +199,7 @@ func (c *MemberCache) Remove(groupID, id snowflake.ID) (discord.Member, bool) {
 }
 
 // GroupRemove removes every member of groupID.
-func (c *MemberCache) GroupRemove(groupID snowflake.ID) {
+func (c *memberCache) GroupRemove(groupID snowflake.ID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if g := c.groups[groupID]; g != nil {
@@ -209,7 +211,7 @@ func (c *MemberCache) GroupRemove(groupID snowflake.ID) {
 // RemoveIf removes every member for which filterFunc returns true. It
 // decodes every member, so it costs a Get per member; filterFunc runs under
 // the write lock and must not use this cache.
-func (c *MemberCache) RemoveIf(filterFunc disgocache.GroupedFilterFunc[discord.Member]) {
+func (c *memberCache) RemoveIf(filterFunc disgocache.GroupedFilterFunc[discord.Member]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for gid, g := range c.groups {
@@ -219,7 +221,7 @@ func (c *MemberCache) RemoveIf(filterFunc disgocache.GroupedFilterFunc[discord.M
 
 // GroupRemoveIf removes every member of groupID for which filterFunc returns
 // true. filterFunc runs under the write lock and must not use this cache.
-func (c *MemberCache) GroupRemoveIf(groupID snowflake.ID, filterFunc disgocache.GroupedFilterFunc[discord.Member]) {
+func (c *memberCache) GroupRemoveIf(groupID snowflake.ID, filterFunc disgocache.GroupedFilterFunc[discord.Member]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if g := c.groups[groupID]; g != nil {
@@ -227,7 +229,7 @@ func (c *MemberCache) GroupRemoveIf(groupID snowflake.ID, filterFunc disgocache.
 	}
 }
 
-func (c *MemberCache) groupRemoveIf(gid snowflake.ID, g *memberGroup, f disgocache.GroupedFilterFunc[discord.Member]) {
+func (c *memberCache) groupRemoveIf(gid snowflake.ID, g *memberGroup, f disgocache.GroupedFilterFunc[discord.Member]) {
 	// Backwards, so that the record moved into a removed slot was already
 	// visited.
 	for i := int32(len(g.recs) - 1); i >= 0; i-- {
@@ -241,14 +243,14 @@ func (c *MemberCache) groupRemoveIf(gid snowflake.ID, g *memberGroup, f disgocac
 }
 
 // Len returns the number of members in all guilds. O(1).
-func (c *MemberCache) Len() int {
+func (c *memberCache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.total
 }
 
 // GroupLen returns the number of members of groupID. O(1).
-func (c *MemberCache) GroupLen(groupID snowflake.ID) int {
+func (c *memberCache) GroupLen(groupID snowflake.ID) int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if g := c.groups[groupID]; g != nil {
@@ -258,7 +260,7 @@ func (c *MemberCache) GroupLen(groupID snowflake.ID) int {
 }
 
 // All iterates over every member with its guild ID, holding the read lock.
-func (c *MemberCache) All() iter.Seq2[snowflake.ID, discord.Member] {
+func (c *memberCache) All() iter.Seq2[snowflake.ID, discord.Member] {
 	return func(yield func(snowflake.ID, discord.Member) bool) {
 		c.mu.RLock()
 		defer c.mu.RUnlock()
@@ -273,7 +275,7 @@ func (c *MemberCache) All() iter.Seq2[snowflake.ID, discord.Member] {
 }
 
 // GroupAll iterates over the members of groupID, holding the read lock.
-func (c *MemberCache) GroupAll(groupID snowflake.ID) iter.Seq[discord.Member] {
+func (c *memberCache) GroupAll(groupID snowflake.ID) iter.Seq[discord.Member] {
 	return func(yield func(discord.Member) bool) {
 		c.mu.RLock()
 		defer c.mu.RUnlock()

@@ -68,22 +68,22 @@ func TestNewHonoursFlagsAndPolicies(t *testing.T) {
 func TestNewUsesCompactCaches(t *testing.T) {
 	t.Parallel()
 	c := New(allFlags)
-	if _, ok := c.MemberCache().(*MemberCache); !ok {
-		t.Errorf("MemberCache() is %T, want *MemberCache", c.MemberCache())
+	if _, ok := c.MemberCache().(*memberCache); !ok {
+		t.Errorf("MemberCache() is %T, want *memberCache", c.MemberCache())
 	}
-	if _, ok := c.RoleCache().(*RoleCache); !ok {
-		t.Errorf("RoleCache() is %T, want *RoleCache", c.RoleCache())
+	if _, ok := c.RoleCache().(*roleCache); !ok {
+		t.Errorf("RoleCache() is %T, want *roleCache", c.RoleCache())
 	}
-	if _, ok := c.ChannelCache().(*ChannelCache); !ok {
-		t.Errorf("ChannelCache() is %T, want *ChannelCache", c.ChannelCache())
+	if _, ok := c.ChannelCache().(*channelCache); !ok {
+		t.Errorf("ChannelCache() is %T, want *channelCache", c.ChannelCache())
 	}
 	own := disgocache.NewMemberCache(disgocache.NewGroupedCache[discord.Member](disgocache.FlagsAll, disgocache.FlagMembers, nil))
 	c = New(allFlags, WithConfigOpts(disgocache.WithMemberCache(own)))
 	if c.MemberCache() != own.MemberCache() {
 		t.Errorf("MemberCache() is %T, want the one passed with disgocache.WithMemberCache", c.MemberCache())
 	}
-	if _, ok := c.RoleCache().(*RoleCache); !ok {
-		t.Errorf("RoleCache() is %T, want *RoleCache", c.RoleCache())
+	if _, ok := c.RoleCache().(*roleCache); !ok {
+		t.Errorf("RoleCache() is %T, want *roleCache", c.RoleCache())
 	}
 }
 
@@ -164,7 +164,7 @@ func TestPolicyDetection(t *testing.T) {
 			}
 		})
 	}
-	if a := New(allFlags).MemberCache().(*MemberCache).admit; !a.all || a.probe != nil {
+	if a := New(allFlags).MemberCache().(*memberCache).admit; !a.all || a.probe != nil {
 		t.Errorf("New with flags only: admission %+v, want admit-all without a probe", a)
 	}
 }

@@ -10,27 +10,15 @@ import (
 )
 
 var (
-	_ disgocache.RoleCache                  = (*RoleCache)(nil)
-	_ disgocache.GroupedCache[discord.Role] = (*RoleCache)(nil)
+	_ disgocache.RoleCache                  = (*roleCache)(nil)
+	_ disgocache.GroupedCache[discord.Role] = (*roleCache)(nil)
 )
 
-// RoleCache is a compact disgo role cache. It implements both
-// disgocache.RoleCache and disgocache.GroupedCache[discord.Role] (its
-// RoleCache method returns itself).
-//
-// A guild's roles are stored in one slice of 56-byte records (disgo's
-// discord.Role is 144 bytes, in a map of maps); a lookup scans the guild's slice,
-// which is fast for Discord's limit of 250 roles per guild. The colours
-// Discord now sends (primary = color, no secondary or tertiary) cost
-// nothing; rarer fields live behind a pointer. Reads return a discord.Role
-// equal to the one stored and do not allocate; pointer fields are shared
-// with the stored value, as in disgo's default cache, and are read-only.
-//
-// A RoleCache is safe for concurrent use. Iterators hold the read lock
-// while they run: the loop body must not write to this cache. Create one
-// with [NewRoleCache]; the zero value is not usable, and a RoleCache must
-// not be copied.
-type RoleCache struct {
+// roleCache is the compact role cache that [NewRoleCache] documents. It
+// implements both disgocache.RoleCache and disgocache.GroupedCache[discord.Role]
+// (its RoleCache method returns itself). The zero value is not usable, and
+// it must not be copied.
+type roleCache struct {
 	admit *admission[discord.Role]
 
 	mu     sync.RWMutex
@@ -72,10 +60,23 @@ type roleExtra struct {
 	tags        *discord.RoleTag
 }
 
-// NewRoleCache returns an empty compact role cache. Without
-// [WithConfigOpts] it stores every role it is given; with it, it honours
-// disgo's FlagRoles and role cache policy.
-func NewRoleCache(opts ...Option) *RoleCache {
+// NewRoleCache returns an empty compact role cache, for
+// disgocache.WithRoleCache. Its RoleCache method returns the same cache as a
+// disgocache.GroupedCache[discord.Role]. Without [WithConfigOpts] it stores
+// every role it is given; with it, it honours disgo's FlagRoles and role
+// cache policy.
+//
+// A guild's roles are stored in one slice of 56-byte records (disgo's
+// discord.Role is 144 bytes, in a map of maps); a lookup scans the guild's
+// slice, which is fast for Discord's limit of 250 roles per guild. The
+// colours Discord now sends (primary = color, no secondary or tertiary) cost
+// nothing; rarer fields live behind a pointer. Reads return a discord.Role
+// equal to the one stored and do not allocate; pointer fields are shared
+// with the stored value, as in disgo's default cache, and are read-only.
+//
+// The cache is safe for concurrent use. Iterators hold the read lock while
+// they run: the loop body must not write to this cache.
+func NewRoleCache(opts ...Option) disgocache.RoleCache {
 	cfg := defaultConfig()
 	cfg.apply(opts)
 	if len(cfg.disgoOpts) == 0 {
@@ -92,8 +93,8 @@ func roleAdmission(probe disgocache.Caches, opts []disgocache.ConfigOpt) *admiss
 	return newAdmission(false, none, probe.RoleCache())
 }
 
-func newRoleCache(a *admission[discord.Role]) *RoleCache {
-	return &RoleCache{admit: a, groups: make(map[snowflake.ID][]roleRec)}
+func newRoleCache(a *admission[discord.Role]) *roleCache {
+	return &roleCache{admit: a, groups: make(map[snowflake.ID][]roleRec)}
 }
 
 func encodeRole(groupID, id snowflake.ID, r *discord.Role) roleRec {
@@ -174,35 +175,35 @@ func findRole(recs []roleRec, id snowflake.ID) int {
 }
 
 // RoleCache returns c itself, as a disgocache.GroupedCache.
-func (c *RoleCache) RoleCache() disgocache.GroupedCache[discord.Role] { return c }
+func (c *roleCache) RoleCache() disgocache.GroupedCache[discord.Role] { return c }
 
 // Role returns the role of guildID with roleID.
-func (c *RoleCache) Role(guildID, roleID snowflake.ID) (discord.Role, bool) {
+func (c *roleCache) Role(guildID, roleID snowflake.ID) (discord.Role, bool) {
 	return c.Get(guildID, roleID)
 }
 
 // Roles iterates over the roles of guildID, in the order they were added.
-func (c *RoleCache) Roles(guildID snowflake.ID) iter.Seq[discord.Role] { return c.GroupAll(guildID) }
+func (c *roleCache) Roles(guildID snowflake.ID) iter.Seq[discord.Role] { return c.GroupAll(guildID) }
 
 // RolesAllLen returns the number of roles in all guilds. O(1).
-func (c *RoleCache) RolesAllLen() int { return c.Len() }
+func (c *roleCache) RolesAllLen() int { return c.Len() }
 
 // RolesLen returns the number of roles of guildID. O(1).
-func (c *RoleCache) RolesLen(guildID snowflake.ID) int { return c.GroupLen(guildID) }
+func (c *roleCache) RolesLen(guildID snowflake.ID) int { return c.GroupLen(guildID) }
 
 // AddRole stores role under role.GuildID and role.ID.
-func (c *RoleCache) AddRole(role discord.Role) { c.Put(role.GuildID, role.ID, role) }
+func (c *roleCache) AddRole(role discord.Role) { c.Put(role.GuildID, role.ID, role) }
 
 // RemoveRole removes the role of guildID with roleID and returns it.
-func (c *RoleCache) RemoveRole(guildID, roleID snowflake.ID) (discord.Role, bool) {
+func (c *roleCache) RemoveRole(guildID, roleID snowflake.ID) (discord.Role, bool) {
 	return c.Remove(guildID, roleID)
 }
 
 // RemoveRolesByGuildID removes every role of guildID.
-func (c *RoleCache) RemoveRolesByGuildID(guildID snowflake.ID) { c.GroupRemove(guildID) }
+func (c *roleCache) RemoveRolesByGuildID(guildID snowflake.ID) { c.GroupRemove(guildID) }
 
 // Get returns the role stored under groupID (the guild) and id.
-func (c *RoleCache) Get(groupID, id snowflake.ID) (discord.Role, bool) {
+func (c *roleCache) Get(groupID, id snowflake.ID) (discord.Role, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	recs := c.groups[groupID]
@@ -213,7 +214,7 @@ func (c *RoleCache) Get(groupID, id snowflake.ID) (discord.Role, bool) {
 }
 
 // Put stores entity under groupID and id when the flags and policy allow it.
-func (c *RoleCache) Put(groupID, id snowflake.ID, entity discord.Role) {
+func (c *roleCache) Put(groupID, id snowflake.ID, entity discord.Role) {
 	if !c.admit.allows(entity) {
 		return
 	}
@@ -234,7 +235,7 @@ func (c *RoleCache) Put(groupID, id snowflake.ID, entity discord.Role) {
 
 // Remove removes the role under groupID and id and returns it. The order of
 // the remaining roles is kept.
-func (c *RoleCache) Remove(groupID, id snowflake.ID) (discord.Role, bool) {
+func (c *roleCache) Remove(groupID, id snowflake.ID) (discord.Role, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	recs := c.groups[groupID]
@@ -247,7 +248,7 @@ func (c *RoleCache) Remove(groupID, id snowflake.ID) (discord.Role, bool) {
 	return r, true
 }
 
-func (c *RoleCache) removeAt(groupID snowflake.ID, recs []roleRec, i int) {
+func (c *roleCache) removeAt(groupID snowflake.ID, recs []roleRec, i int) {
 	copy(recs[i:], recs[i+1:])
 	recs[len(recs)-1] = roleRec{}
 	recs = recs[:len(recs)-1]
@@ -260,7 +261,7 @@ func (c *RoleCache) removeAt(groupID snowflake.ID, recs []roleRec, i int) {
 }
 
 // GroupRemove removes every role of groupID.
-func (c *RoleCache) GroupRemove(groupID snowflake.ID) {
+func (c *roleCache) GroupRemove(groupID snowflake.ID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.total -= len(c.groups[groupID])
@@ -269,7 +270,7 @@ func (c *RoleCache) GroupRemove(groupID snowflake.ID) {
 
 // RemoveIf removes every role for which filterFunc returns true.
 // filterFunc runs under the write lock and must not use this cache.
-func (c *RoleCache) RemoveIf(filterFunc disgocache.GroupedFilterFunc[discord.Role]) {
+func (c *roleCache) RemoveIf(filterFunc disgocache.GroupedFilterFunc[discord.Role]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for gid := range c.groups {
@@ -279,13 +280,13 @@ func (c *RoleCache) RemoveIf(filterFunc disgocache.GroupedFilterFunc[discord.Rol
 
 // GroupRemoveIf removes every role of groupID for which filterFunc returns
 // true. filterFunc runs under the write lock and must not use this cache.
-func (c *RoleCache) GroupRemoveIf(groupID snowflake.ID, filterFunc disgocache.GroupedFilterFunc[discord.Role]) {
+func (c *roleCache) GroupRemoveIf(groupID snowflake.ID, filterFunc disgocache.GroupedFilterFunc[discord.Role]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.groupRemoveIf(groupID, filterFunc)
 }
 
-func (c *RoleCache) groupRemoveIf(gid snowflake.ID, f disgocache.GroupedFilterFunc[discord.Role]) {
+func (c *roleCache) groupRemoveIf(gid snowflake.ID, f disgocache.GroupedFilterFunc[discord.Role]) {
 	recs := c.groups[gid]
 	kept := recs[:0]
 	for i := range recs {
@@ -303,21 +304,21 @@ func (c *RoleCache) groupRemoveIf(gid snowflake.ID, f disgocache.GroupedFilterFu
 }
 
 // Len returns the number of roles in all guilds. O(1).
-func (c *RoleCache) Len() int {
+func (c *roleCache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.total
 }
 
 // GroupLen returns the number of roles of groupID. O(1).
-func (c *RoleCache) GroupLen(groupID snowflake.ID) int {
+func (c *roleCache) GroupLen(groupID snowflake.ID) int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.groups[groupID])
 }
 
 // All iterates over every role with its guild ID, holding the read lock.
-func (c *RoleCache) All() iter.Seq2[snowflake.ID, discord.Role] {
+func (c *roleCache) All() iter.Seq2[snowflake.ID, discord.Role] {
 	return func(yield func(snowflake.ID, discord.Role) bool) {
 		c.mu.RLock()
 		defer c.mu.RUnlock()
@@ -332,7 +333,7 @@ func (c *RoleCache) All() iter.Seq2[snowflake.ID, discord.Role] {
 }
 
 // GroupAll iterates over the roles of groupID, holding the read lock.
-func (c *RoleCache) GroupAll(groupID snowflake.ID) iter.Seq[discord.Role] {
+func (c *roleCache) GroupAll(groupID snowflake.ID) iter.Seq[discord.Role] {
 	return func(yield func(discord.Role) bool) {
 		c.mu.RLock()
 		defer c.mu.RUnlock()

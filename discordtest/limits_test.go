@@ -88,6 +88,29 @@ func TestSessionStartLimitRefusal(t *testing.T) {
 	}
 }
 
+// TestIdentifyWindowAccessor: the server reports the window it enforces,
+// Discord's 5 s unless WithIdentifyWindow sets another, so a bot's queue can
+// take it from the fake instead of repeating the number.
+func TestIdentifyWindowAccessor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want time.Duration
+	}{
+		{"default", nil, 5 * time.Second},
+		{"scaled", []Option{WithIdentifyWindow(3 * time.Millisecond)}, 3 * time.Millisecond},
+		{"off", []Option{WithIdentifyWindow(0)}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := New(t, tc.opts...).IdentifyWindow(); got != tc.want {
+				t.Fatalf("IdentifyWindow() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestIdentifyGate drives the gate with an injected clock.
 func TestIdentifyGate(t *testing.T) {
 	t.Parallel()

@@ -177,7 +177,17 @@ func WithSessionStartLimit(total, remaining int, resetAfter time.Duration) Optio
 
 // WithIdentifyWindow sets how long an identify bucket stays closed after an
 // IDENTIFY (default 5 s, Discord's value). 0 disables the bucket check.
+// The bot's identify queue must wait as long: give it
+// [Server.IdentifyWindow] rather than the same number a second time.
 func WithIdentifyWindow(d time.Duration) Option { return func(c *config) { c.identifyWindow = d } }
+
+// IdentifyWindow returns the identify window the server enforces (see
+// [WithIdentifyWindow]), for the bot's identify queue, so that a test sets
+// the window once, on the fake:
+//
+//	fake := discordtest.New(t, discordtest.WithIdentifyWindow(time.Millisecond))
+//	queue := shard.NewQueue(shard.WithIdentifyWindow(fake.IdentifyWindow()))
+func (s *Server) IdentifyWindow() time.Duration { return s.cfg.identifyWindow }
 
 // WithSendLimit sets how many payloads a client may send per window before
 // the connection is closed with 4008 (default 120 per 60 s).

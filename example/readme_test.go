@@ -179,7 +179,7 @@ func TestREADMEFakeDiscord(t *testing.T) {
 	m, err := megane.New(fake.Token(),
 		megane.WithWorker(func() cluster.Worker { return &pingBot{shared: sh} }),
 		megane.WithAPIURL(fake.APIURL()),
-		megane.WithQueueOptions(shard.WithIdentifyWindow(time.Millisecond), // the fake's window, scaled down
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), // the fake's scaled-down window
 			shard.WithIdentifyMargin(20*time.Millisecond)),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
 		megane.WithEventHandler(func(e cluster.Event) {
@@ -257,7 +257,7 @@ func TestREADMERestarts(t *testing.T) {
 		megane.WithService(pingService, &pingCounter{}),
 		megane.WithClusters(shards),
 		megane.WithAPIURL(fake.APIURL()),
-		megane.WithQueueOptions(shard.WithIdentifyWindow(time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond)),
 		megane.WithLogger(slog.New(slog.DiscardHandler)),
 		megane.WithEventHandler(func(e cluster.Event) {
 			if e.Kind == cluster.EventAllReady {

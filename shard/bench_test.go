@@ -121,7 +121,7 @@ func openMeganeClient(b *testing.B, srv *discordtest.Server, c wire.Compression,
 		WithURL(srv.GatewayURL()),
 		WithCompression(c),
 		WithLogger(quietLogger()),
-		WithQueue(NewQueue(WithIdentifyWindow(0), WithQueueLogger(quietLogger()))))
+		WithQueue(NewQueue(WithIdentifyWindow(srv.IdentifyWindow()), WithQueueLogger(quietLogger()))))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.Open(ctx); err != nil {

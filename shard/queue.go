@@ -156,9 +156,10 @@ func WithMaxConcurrency(n int) QueueOption {
 
 // WithIdentifyWindow sets how long a bucket waits between two identifies,
 // from the moment the first was written. Default: DefaultIdentifyWindow
-// (5 s). Tests scale it down, and must give the fake Discord the same
-// window. A window of 0 or less lets identifies through without spacing
-// (and without a margin).
+// (5 s), Discord's window. Tests scale it down on the fake Discord and give
+// the queue the fake's own window, so the number is set once:
+// WithIdentifyWindow(fake.IdentifyWindow()). A window of 0 or less lets
+// identifies through without spacing (and without a margin).
 func WithIdentifyWindow(d time.Duration) QueueOption {
 	return func(c *queueConfig) { c.window = d }
 }

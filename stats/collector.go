@@ -63,9 +63,6 @@ func New(opts ...Option) *Collector {
 	}
 }
 
-// Interval returns how often Run collects.
-func (c *Collector) Interval() time.Duration { return c.cfg.interval }
-
 // Latest returns the most recent snapshot, and false if none has been
 // collected yet. The snapshot is shared: do not modify it.
 func (c *Collector) Latest() (Snapshot, bool) {

@@ -324,7 +324,7 @@ func TestCPUSinceLastSnapshot(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var user, system time.Duration
-		c := New(WithStartTime(time.Now().Add(-time.Minute)))
+		c := New(withStartTime(time.Now().Add(-time.Minute)))
 		c.cfg.readCPU = func() cpuTimes { return cpuTimes{user: user, system: system, source: "fake"} }
 		c.prevCPU = c.cfg.readCPU()
 

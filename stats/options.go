@@ -130,8 +130,8 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithStartTime sets the time that ManagerStats.Uptime counts from (default:
-// when New was called).
-func WithStartTime(t time.Time) Option {
+// withStartTime sets the time that ManagerStats.Uptime counts from (default:
+// when New was called). Only the package's tests use it.
+func withStartTime(t time.Time) Option {
 	return func(c *config) { c.start = t }
 }

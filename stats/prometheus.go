@@ -16,39 +16,39 @@ import (
 )
 
 // Metric names exported by PrometheusCollector. They are stable: dashboards
-// and alerts may rely on them.
+// and alerts may rely on them, and PrometheusCollector's doc lists them.
 const (
-	MetricUptime          = "megane_uptime_seconds"
-	MetricGoroutines      = "megane_goroutines"
-	MetricHeap            = "megane_heap_bytes"
-	MetricHeapInuse       = "megane_heap_inuse_bytes"
-	MetricSys             = "megane_sys_bytes"
-	MetricGCPause         = "megane_gc_pause_seconds_total"
-	MetricGCCycles        = "megane_gc_cycles_total"
-	MetricCPU             = "megane_cpu_seconds_total"
-	MetricClusters        = "megane_clusters"
-	MetricClustersReady   = "megane_clusters_ready"
-	MetricShards          = "megane_shards"
-	MetricShardsReady     = "megane_shards_ready"
-	MetricClusterUp       = "megane_cluster_up"
-	MetricClusterGuilds   = "megane_cluster_guilds"
-	MetricClusterUsers    = "megane_cluster_users"
-	MetricClusterChannels = "megane_cluster_channels"
-	MetricClusterMembers  = "megane_cluster_members"
-	MetricClusterRestarts = "megane_cluster_restarts_total"
-	MetricShardLatency    = "megane_shard_latency_seconds"
-	MetricShardEvents     = "megane_shard_events_total"
-	MetricShardEventRate  = "megane_shard_events_per_second"
-	MetricShardStatus     = "megane_shard_status"
-	MetricShardResumes    = "megane_shard_resumes_total"
-	MetricShardReconnects = "megane_shard_reconnects_total"
-	MetricShardIdentifies = "megane_shard_identifies_total"
-	MetricShardQueueDepth = "megane_shard_queue_depth"
-	MetricShardDropped    = "megane_shard_dropped_total"
-	MetricServiceUp       = "megane_service_up"
-	MetricServiceRestarts = "megane_service_restarts_total"
-	MetricCustom          = "megane_custom"
-	MetricServiceCustom   = "megane_service_custom"
+	metricUptime          = "megane_uptime_seconds"
+	metricGoroutines      = "megane_goroutines"
+	metricHeap            = "megane_heap_bytes"
+	metricHeapInuse       = "megane_heap_inuse_bytes"
+	metricSys             = "megane_sys_bytes"
+	metricGCPause         = "megane_gc_pause_seconds_total"
+	metricGCCycles        = "megane_gc_cycles_total"
+	metricCPU             = "megane_cpu_seconds_total"
+	metricClusters        = "megane_clusters"
+	metricClustersReady   = "megane_clusters_ready"
+	metricShards          = "megane_shards"
+	metricShardsReady     = "megane_shards_ready"
+	metricClusterUp       = "megane_cluster_up"
+	metricClusterGuilds   = "megane_cluster_guilds"
+	metricClusterUsers    = "megane_cluster_users"
+	metricClusterChannels = "megane_cluster_channels"
+	metricClusterMembers  = "megane_cluster_members"
+	metricClusterRestarts = "megane_cluster_restarts_total"
+	metricShardLatency    = "megane_shard_latency_seconds"
+	metricShardEvents     = "megane_shard_events_total"
+	metricShardEventRate  = "megane_shard_events_per_second"
+	metricShardStatus     = "megane_shard_status"
+	metricShardResumes    = "megane_shard_resumes_total"
+	metricShardReconnects = "megane_shard_reconnects_total"
+	metricShardIdentifies = "megane_shard_identifies_total"
+	metricShardQueueDepth = "megane_shard_queue_depth"
+	metricShardDropped    = "megane_shard_dropped_total"
+	metricServiceUp       = "megane_service_up"
+	metricServiceRestarts = "megane_service_restarts_total"
+	metricCustom          = "megane_custom"
+	metricServiceCustom   = "megane_service_custom"
 )
 
 // promScrapeTimeout bounds the one collection a scrape triggers when no
@@ -69,37 +69,37 @@ func newPromDescs() promDescs {
 	}
 	cl, sh := []string{"cluster"}, []string{"cluster", "shard"}
 	return promDescs{
-		uptime:          d(MetricUptime, "Time since the manager started."),
-		goroutines:      d(MetricGoroutines, "Number of goroutines in the process."),
-		heap:            d(MetricHeap, "Bytes of allocated heap objects."),
-		heapInuse:       d(MetricHeapInuse, "Bytes in in-use heap spans."),
-		sys:             d(MetricSys, "Bytes of memory obtained from the OS."),
-		gcPause:         d(MetricGCPause, "Cumulative GC stop-the-world pause time."),
-		gcCycles:        d(MetricGCCycles, "Completed GC cycles."),
-		cpu:             d(MetricCPU, "CPU time spent by the process.", "mode"),
-		clusters:        d(MetricClusters, "Number of clusters."),
-		clustersReady:   d(MetricClustersReady, "Number of ready clusters."),
-		shards:          d(MetricShards, "Number of shards."),
-		shardsReady:     d(MetricShardsReady, "Number of ready shards."),
-		clusterUp:       d(MetricClusterUp, "1 if the cluster is ready, else 0.", cl...),
-		guilds:          d(MetricClusterGuilds, "Guilds in the cluster's cache.", cl...),
-		users:           d(MetricClusterUsers, "Users in the cluster's cache.", cl...),
-		channels:        d(MetricClusterChannels, "Channels in the cluster's cache.", cl...),
-		members:         d(MetricClusterMembers, "Members in the cluster's cache.", cl...),
-		clusterRestarts: d(MetricClusterRestarts, "Restarts of the cluster.", cl...),
-		latency:         d(MetricShardLatency, "Last heartbeat round trip of the shard.", sh...),
-		events:          d(MetricShardEvents, "Dispatch events received by the shard.", sh...),
-		eventRate:       d(MetricShardEventRate, "Dispatch events per second over the last interval.", sh...),
-		status:          d(MetricShardStatus, "1 for the shard's current status.", "cluster", "shard", "status"),
-		resumes:         d(MetricShardResumes, "Session resumes of the shard.", sh...),
-		reconnects:      d(MetricShardReconnects, "Reconnects of the shard.", sh...),
-		identifies:      d(MetricShardIdentifies, "Identifies sent by the shard.", sh...),
-		queue:           d(MetricShardQueueDepth, "Dispatches waiting for the handler.", sh...),
-		dropped:         d(MetricShardDropped, "Dispatches dropped by the shard.", sh...),
-		serviceUp:       d(MetricServiceUp, "1 if the service is ready, else 0.", "service"),
-		serviceRestarts: d(MetricServiceRestarts, "Restarts of the service.", "service"),
-		custom:          d(MetricCustom, "Numeric figures added by a cluster's worker.", "cluster", "key"),
-		serviceCustom:   d(MetricServiceCustom, "Numeric figures added by a service.", "service", "key"),
+		uptime:          d(metricUptime, "Time since the manager started."),
+		goroutines:      d(metricGoroutines, "Number of goroutines in the process."),
+		heap:            d(metricHeap, "Bytes of allocated heap objects."),
+		heapInuse:       d(metricHeapInuse, "Bytes in in-use heap spans."),
+		sys:             d(metricSys, "Bytes of memory obtained from the OS."),
+		gcPause:         d(metricGCPause, "Cumulative GC stop-the-world pause time."),
+		gcCycles:        d(metricGCCycles, "Completed GC cycles."),
+		cpu:             d(metricCPU, "CPU time spent by the process.", "mode"),
+		clusters:        d(metricClusters, "Number of clusters."),
+		clustersReady:   d(metricClustersReady, "Number of ready clusters."),
+		shards:          d(metricShards, "Number of shards."),
+		shardsReady:     d(metricShardsReady, "Number of ready shards."),
+		clusterUp:       d(metricClusterUp, "1 if the cluster is ready, else 0.", cl...),
+		guilds:          d(metricClusterGuilds, "Guilds in the cluster's cache.", cl...),
+		users:           d(metricClusterUsers, "Users in the cluster's cache.", cl...),
+		channels:        d(metricClusterChannels, "Channels in the cluster's cache.", cl...),
+		members:         d(metricClusterMembers, "Members in the cluster's cache.", cl...),
+		clusterRestarts: d(metricClusterRestarts, "Restarts of the cluster.", cl...),
+		latency:         d(metricShardLatency, "Last heartbeat round trip of the shard.", sh...),
+		events:          d(metricShardEvents, "Dispatch events received by the shard.", sh...),
+		eventRate:       d(metricShardEventRate, "Dispatch events per second over the last interval.", sh...),
+		status:          d(metricShardStatus, "1 for the shard's current status.", "cluster", "shard", "status"),
+		resumes:         d(metricShardResumes, "Session resumes of the shard.", sh...),
+		reconnects:      d(metricShardReconnects, "Reconnects of the shard.", sh...),
+		identifies:      d(metricShardIdentifies, "Identifies sent by the shard.", sh...),
+		queue:           d(metricShardQueueDepth, "Dispatches waiting for the handler.", sh...),
+		dropped:         d(metricShardDropped, "Dispatches dropped by the shard.", sh...),
+		serviceUp:       d(metricServiceUp, "1 if the service is ready, else 0.", "service"),
+		serviceRestarts: d(metricServiceRestarts, "Restarts of the service.", "service"),
+		custom:          d(metricCustom, "Numeric figures added by a cluster's worker.", "cluster", "key"),
+		serviceCustom:   d(metricServiceCustom, "Numeric figures added by a service.", "service", "key"),
 	}
 }
 
@@ -112,8 +112,23 @@ type promCollector struct {
 var _ prometheus.Collector = (*promCollector)(nil)
 
 // PrometheusCollector returns a prometheus.Collector that exports c's latest
-// snapshot under the stable megane_* names (see the Metric* constants).
-// Register it once with a prometheus.Registry.
+// snapshot. Register it once with a prometheus.Registry. The metric names are
+// stable, so dashboards and alerts may rely on them (labels in braces):
+//
+//	megane_uptime_seconds, megane_goroutines, megane_heap_bytes,
+//	megane_heap_inuse_bytes, megane_sys_bytes, megane_gc_pause_seconds_total,
+//	megane_gc_cycles_total, megane_cpu_seconds_total{mode}
+//	megane_clusters, megane_clusters_ready, megane_shards, megane_shards_ready
+//	megane_cluster_up, megane_cluster_guilds, megane_cluster_users,
+//	megane_cluster_channels, megane_cluster_members,
+//	megane_cluster_restarts_total, all {cluster}
+//	megane_shard_latency_seconds, megane_shard_events_total,
+//	megane_shard_events_per_second, megane_shard_resumes_total,
+//	megane_shard_reconnects_total, megane_shard_identifies_total,
+//	megane_shard_queue_depth, megane_shard_dropped_total, all {cluster, shard}
+//	megane_shard_status{cluster, shard, status}
+//	megane_service_up{service}, megane_service_restarts_total{service}
+//	megane_custom{cluster, key}, megane_service_custom{service, key}
 //
 // A scrape does not trigger a collection (run c.Run for fresh figures),
 // except when c has no snapshot yet: then it collects once, bounded by 5 s.

@@ -1,7 +1,11 @@
 package stats
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +37,7 @@ func TestPrometheusOutput(t *testing.T) {
 	}{
 		{
 			name:   "cluster guilds",
-			metric: MetricClusterGuilds,
+			metric: metricClusterGuilds,
 			want: `
 # HELP megane_cluster_guilds Guilds in the cluster's cache.
 # TYPE megane_cluster_guilds gauge
@@ -43,7 +47,7 @@ megane_cluster_guilds{cluster="1"} 30
 		},
 		{
 			name:   "cluster restarts",
-			metric: MetricClusterRestarts,
+			metric: metricClusterRestarts,
 			want: `
 # HELP megane_cluster_restarts_total Restarts of the cluster.
 # TYPE megane_cluster_restarts_total counter
@@ -53,7 +57,7 @@ megane_cluster_restarts_total{cluster="1"} 2
 		},
 		{
 			name:   "shard events",
-			metric: MetricShardEvents,
+			metric: metricShardEvents,
 			want: `
 # HELP megane_shard_events_total Dispatch events received by the shard.
 # TYPE megane_shard_events_total counter
@@ -65,7 +69,7 @@ megane_shard_events_total{cluster="1",shard="3"} 50
 		},
 		{
 			name:   "shard latency",
-			metric: MetricShardLatency,
+			metric: metricShardLatency,
 			want: `
 # HELP megane_shard_latency_seconds Last heartbeat round trip of the shard.
 # TYPE megane_shard_latency_seconds gauge
@@ -77,7 +81,7 @@ megane_shard_latency_seconds{cluster="1",shard="3"} 0.04
 		},
 		{
 			name:   "shard status",
-			metric: MetricShardStatus,
+			metric: metricShardStatus,
 			want: `
 # HELP megane_shard_status 1 for the shard's current status.
 # TYPE megane_shard_status gauge
@@ -89,7 +93,7 @@ megane_shard_status{cluster="1",shard="3",status="ready"} 1
 		},
 		{
 			name:   "service up",
-			metric: MetricServiceUp,
+			metric: metricServiceUp,
 			want: `
 # HELP megane_service_up 1 if the service is ready, else 0.
 # TYPE megane_service_up gauge
@@ -99,7 +103,7 @@ megane_service_up{service="twitch"} 1
 		},
 		{
 			name:   "custom worker fields (numeric only, nested flattened)",
-			metric: MetricCustom,
+			metric: metricCustom,
 			want: `
 # HELP megane_custom Numeric figures added by a cluster's worker.
 # TYPE megane_custom gauge
@@ -109,7 +113,7 @@ megane_custom{cluster="1",key="songs"} 7
 		},
 		{
 			name:   "service custom",
-			metric: MetricServiceCustom,
+			metric: metricServiceCustom,
 			want: `
 # HELP megane_service_custom Numeric figures added by a service.
 # TYPE megane_service_custom gauge
@@ -118,7 +122,7 @@ megane_service_custom{key="streams",service="twitch"} 4
 		},
 		{
 			name:   "ready shards",
-			metric: MetricShardsReady,
+			metric: metricShardsReady,
 			want: `
 # HELP megane_shards_ready Number of ready shards.
 # TYPE megane_shards_ready gauge
@@ -141,13 +145,13 @@ func TestPrometheusManagerMetrics(t *testing.T) {
 	_, c := promFixture(t)
 	snap, _ := c.Latest()
 	pc := PrometheusCollector(c)
-	for _, name := range []string{MetricUptime, MetricGoroutines, MetricHeap, MetricHeapInuse, MetricSys, MetricGCPause, MetricGCCycles, MetricClusters, MetricClustersReady, MetricShards} {
+	for _, name := range []string{metricUptime, metricGoroutines, metricHeap, metricHeapInuse, metricSys, metricGCPause, metricGCCycles, metricClusters, metricClustersReady, metricShards} {
 		if n := testutil.CollectAndCount(pc, name); n != 1 {
 			t.Errorf("%s: %d series, want 1", name, n)
 		}
 	}
-	if n := testutil.CollectAndCount(pc, MetricCPU); n != 2 {
-		t.Errorf("%s: %d series, want 2 (user, system)", MetricCPU, n)
+	if n := testutil.CollectAndCount(pc, metricCPU); n != 2 {
+		t.Errorf("%s: %d series, want 2 (user, system)", metricCPU, n)
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(PrometheusCollector(c))
@@ -156,7 +160,7 @@ func TestPrometheusManagerMetrics(t *testing.T) {
 		t.Fatalf("pedantic gather (Describe/Collect consistency): %v", err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() == MetricGoroutines {
+		if mf.GetName() == metricGoroutines {
 			if got := mf.GetMetric()[0].GetGauge().GetValue(); got != float64(snap.Manager.Goroutines) {
 				t.Errorf("goroutines = %v, want %d", got, snap.Manager.Goroutines)
 			}
@@ -176,21 +180,60 @@ func TestPrometheusLint(t *testing.T) {
 	}
 }
 
+// TestPrometheusNamesDocumented checks that PrometheusCollector's doc comment
+// lists every metric it describes: the names are unexported, so the doc is
+// where a user finds them.
+func TestPrometheusNamesDocumented(t *testing.T) {
+	t.Parallel()
+	f, err := parser.ParseFile(token.NewFileSet(), "prometheus.go", nil, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := ""
+	for _, d := range f.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "PrometheusCollector" && fn.Recv == nil {
+			doc = fn.Doc.Text()
+		}
+	}
+	if doc == "" {
+		t.Fatal("PrometheusCollector has no doc comment")
+	}
+	_, c := promFixture(t)
+	ch := make(chan *prometheus.Desc, 64)
+	PrometheusCollector(c).Describe(ch)
+	close(ch)
+	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
+	n := 0
+	for desc := range ch {
+		m := fqName.FindStringSubmatch(desc.String())
+		if m == nil {
+			t.Fatalf("no name in %s", desc)
+		}
+		n++
+		if !regexp.MustCompile(`\b` + regexp.QuoteMeta(m[1]) + `\b`).MatchString(doc) {
+			t.Errorf("%s is not in PrometheusCollector's doc comment", m[1])
+		}
+	}
+	if n != 31 {
+		t.Errorf("%d descriptors, want 31", n)
+	}
+}
+
 func TestPrometheusRemovedClusterDisappears(t *testing.T) {
 	t.Parallel()
 	src, c := promFixture(t)
 	pc := PrometheusCollector(c)
-	if n := testutil.CollectAndCount(pc, MetricClusterGuilds); n != 2 {
+	if n := testutil.CollectAndCount(pc, metricClusterGuilds); n != 2 {
 		t.Fatalf("before: %d clusters", n)
 	}
 	src.set(twoClusters()[1:], nil)
 	if _, err := c.Collect(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(pc, MetricClusterGuilds); n != 1 {
+	if n := testutil.CollectAndCount(pc, metricClusterGuilds); n != 1 {
 		t.Errorf("after removing cluster 1: %d cluster series, want 1", n)
 	}
-	if n := testutil.CollectAndCount(pc, MetricServiceUp); n != 0 {
+	if n := testutil.CollectAndCount(pc, metricServiceUp); n != 0 {
 		t.Errorf("after removing services: %d service series, want 0", n)
 	}
 }
@@ -206,12 +249,12 @@ func TestPrometheusCollectsWhenNoSnapshot(t *testing.T) {
 		PrometheusCollector(c).Collect(all)
 		close(all)
 		for m := range all {
-			if strings.Contains(m.Desc().String(), `"`+MetricClusters+`"`) {
+			if strings.Contains(m.Desc().String(), `"`+metricClusters+`"`) {
 				ch <- m
 			}
 		}
 	})); got != 2 {
-		t.Errorf("%s = %v, want 2", MetricClusters, got)
+		t.Errorf("%s = %v, want 2", metricClusters, got)
 	}
 	if _, ok := c.Latest(); !ok {
 		t.Error("scrape without a snapshot should have collected one")
@@ -258,16 +301,16 @@ func TestPrometheusInvalidLabelValue(t *testing.T) {
 	}{
 		{"cluster custom key", func(cl []ClusterStats, _ []ServiceStats) {
 			cl[0].Custom = map[string]any{"ok": 1, "bad\xff": 2}
-		}, MetricCustom, "bad\uFFFD"},
+		}, metricCustom, "bad\uFFFD"},
 		{"nested custom key", func(cl []ClusterStats, _ []ServiceStats) {
 			cl[0].Custom = map[string]any{"q\xfe": map[string]any{"len": 3}}
-		}, MetricCustom, "q\uFFFD.len"},
+		}, metricCustom, "q\uFFFD.len"},
 		{"service custom key", func(_ []ClusterStats, sv []ServiceStats) {
 			sv[0].Custom = map[string]any{"ok": 1, "bad\xff": 2}
-		}, MetricServiceCustom, "bad\uFFFD"},
+		}, metricServiceCustom, "bad\uFFFD"},
 		{"shard status", func(cl []ClusterStats, _ []ServiceStats) {
 			cl[0].Shards[0].Status = "bad\xff"
-		}, MetricShardStatus, "bad\uFFFD"},
+		}, metricShardStatus, "bad\uFFFD"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -301,7 +344,7 @@ func TestPrometheusInvalidLabelValue(t *testing.T) {
 					}
 				}
 			}
-			if got[MetricClusterGuilds] != 2 || got[MetricServiceUp] != 2 || got[MetricShardStatus] != 4 {
+			if got[metricClusterGuilds] != 2 || got[metricServiceUp] != 2 || got[metricShardStatus] != 4 {
 				t.Errorf("series lost: %v", got)
 			}
 			if !found {

@@ -30,7 +30,7 @@ type Snapshot struct {
 
 // ManagerStats holds the process-wide runtime figures of one snapshot.
 type ManagerStats struct {
-	// Uptime is the time since the Collector's start time (see WithStartTime).
+	// Uptime is the time since the Collector was made by New.
 	Uptime time.Duration `json:"uptime_ns"`
 	// Goroutines is runtime.NumGoroutine().
 	Goroutines int `json:"goroutines"`

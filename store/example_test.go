@@ -94,7 +94,7 @@ func ExampleBucket_Watch() {
 	guilds, _ := store.Open[uint64, string](s, "guild-names")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	changes, err := guilds.Watch(ctx, store.WatchBuffer(16))
+	changes, err := guilds.Watch(ctx, store.WithWatchBuffer(16))
 	if err != nil {
 		panic(err)
 	}

@@ -10,7 +10,7 @@ import (
 const DefaultSweepInterval = time.Second
 
 // DefaultWatchBuffer is the channel capacity of a watcher made without
-// [WatchBuffer].
+// [WithWatchBuffer].
 const DefaultWatchBuffer = 64
 
 type config struct {
@@ -55,10 +55,10 @@ func (c watchConfig) validate() error {
 // WatchOption configures one watcher made by [Bucket.Watch].
 type WatchOption func(*watchConfig)
 
-// WatchBuffer sets the capacity of the watcher's channel (default
+// WithWatchBuffer sets the capacity of the watcher's channel (default
 // [DefaultWatchBuffer]). Changes beyond it are dropped and counted, as
 // [Bucket.Watch] describes. n must be at least 1; Watch returns an error
 // matching [ErrInvalidOption] otherwise.
-func WatchBuffer(n int) WatchOption {
+func WithWatchBuffer(n int) WatchOption {
 	return func(c *watchConfig) { c.buffer = n }
 }

@@ -144,7 +144,7 @@ func BenchmarkSetWatched(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := bk.Watch(ctx, WatchBuffer(1024))
+	ch, err := bk.Watch(ctx, WithWatchBuffer(1024))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestParallelStress(t *testing.T) {
 	cas := mustOpen[int, int](t, s, "cas")
 	mixed := mustOpen[string, int](t, s, "mixed")
 
-	ch, err := mixed.Watch(t.Context(), WatchBuffer(16)) // small: forces overflows
+	ch, err := mixed.Watch(t.Context(), WithWatchBuffer(16)) // small: forces overflows
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,7 +139,7 @@ func (w *watcher[K, V]) run(ctx context.Context, b *Bucket[K, V]) {
 // channel is closed when ctx ends or the store is closed; the watcher's
 // goroutine has then exited.
 //
-// The channel holds [WatchBuffer] changes (default [DefaultWatchBuffer]).
+// The channel holds [DefaultWatchBuffer] changes unless [WithWatchBuffer] says otherwise.
 // Writers never block on a watcher. When the buffer is full, the change is
 // dropped for this watcher and counted, and so is every later change until
 // the watcher makes room; then it receives one or more [KindOverflow] changes

@@ -67,14 +67,14 @@ func TestWatchSlowWatcherOverflow(t *testing.T) {
 			b := mustOpen[int, int](t, newTestStore(t), "w")
 			var opts []WatchOption
 			if tc.buffer > 0 {
-				opts = append(opts, WatchBuffer(tc.buffer))
+				opts = append(opts, WithWatchBuffer(tc.buffer))
 			}
 			ch, err := b.Watch(t.Context(), opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// A second, idle watcher with a large buffer must see everything.
-			full, err := b.Watch(t.Context(), WatchBuffer(tc.writes+1))
+			full, err := b.Watch(t.Context(), WithWatchBuffer(tc.writes+1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +129,7 @@ func TestWatchClosesChannel(t *testing.T) {
 			b := mustOpen[int, int](t, s, "w")
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			ch, err := b.Watch(ctx, WatchBuffer(1))
+			ch, err := b.Watch(ctx, WithWatchBuffer(1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,8 +161,8 @@ func TestWatchErrors(t *testing.T) {
 		opts []WatchOption
 		want error
 	}{
-		{"zero buffer", context.Background(), []WatchOption{WatchBuffer(0)}, ErrInvalidOption},
-		{"negative buffer", context.Background(), []WatchOption{WatchBuffer(-3)}, ErrInvalidOption},
+		{"zero buffer", context.Background(), []WatchOption{WithWatchBuffer(0)}, ErrInvalidOption},
+		{"negative buffer", context.Background(), []WatchOption{WithWatchBuffer(-3)}, ErrInvalidOption},
 		{"ctx done", cancelled, nil, context.Canceled},
 	}
 	for _, tc := range tests {
@@ -204,7 +204,7 @@ func TestWatchChurn(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for range rounds {
 				ctx, cancel := context.WithCancel(t.Context())
-				ch, err := b.Watch(ctx, WatchBuffer(2))
+				ch, err := b.Watch(ctx, WithWatchBuffer(2))
 				if err != nil {
 					t.Error(err)
 					cancel()

@@ -117,7 +117,7 @@ func soak(ctx context.Context, cfg config, faults []fault, rep *report) error {
 		megane.WithShards(cfg.shards),
 		megane.WithClusters(cfg.clusters),
 		megane.WithWorker(func() cluster.Worker { return &worker{a: a} }),
-		megane.WithQueueOptions(shard.WithIdentifyWindow(cfg.identifyWindow)),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow())),
 		megane.WithShardOptions(cfg.shardOpts...),
 		megane.WithRestartPolicy(cfg.policy),
 		megane.WithWatchdog(cfg.watchdog),

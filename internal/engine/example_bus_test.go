@@ -32,7 +32,7 @@ func ExampleFetchGuild() {
 		panic(err)
 	}
 	defer fake.Close()
-	queue := shard.NewQueue(shard.WithIdentifyWindow(10*time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)) // the fake's window
+	queue := shard.NewQueue(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond))
 	defer queue.Close()
 	// One bus for the process; every guild belongs to cluster 0 here.
 	b := bus.New(bus.WithGuildResolver(func(uint64) (int, bool) { return 0, true }))

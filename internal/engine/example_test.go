@@ -34,7 +34,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	defer fake.Close()
-	queue := shard.NewQueue(shard.WithIdentifyWindow(10*time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)) // the fake's window
+	queue := shard.NewQueue(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond))
 	defer queue.Close()
 
 	c := engine.New(fake.Token(), 0, []int{0, 1}, 2,

@@ -22,8 +22,8 @@ func ExampleSet() {
 	}
 	defer srv.Close()
 
-	// One identify queue for the process; windows scaled down for the fake.
-	queue := shard.NewQueue(shard.WithIdentifyWindow(10*time.Millisecond), shard.WithIdentifyMargin(20*time.Millisecond)) // the fake's window
+	// One identify queue for the process, with the fake's scaled-down window.
+	queue := shard.NewQueue(shard.WithIdentifyWindow(srv.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond))
 	m := shardset.New(srv.Token(), []int{0, 1}, 2,
 		shardset.WithQueue(queue),
 		shardset.WithShardOptions(shard.WithURL(srv.GatewayURL())))

@@ -3,7 +3,6 @@ package megane
 import (
 	"context"
 	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
 )
@@ -107,10 +105,9 @@ func (m *Manager) clusterStats(ctx context.Context) []stats.ClusterStats {
 // re-shards replaced: the final ones of the sets stopped, and the current
 // ones of a set still stopping.
 func (m *Manager) shardHistory(ctx context.Context) map[int]shard.Stats {
-	m.mu.RLock()
-	past := maps.Clone(m.retired)
-	retiring := slices.Clone(m.retiring)
-	m.mu.RUnlock()
+	v := m.view()
+	past := maps.Clone(v.Retired)
+	retiring := v.Retiring
 	if past == nil {
 		past = map[int]shard.Stats{}
 	}
@@ -120,26 +117,6 @@ func (m *Manager) shardHistory(ctx context.Context) map[int]shard.Stats {
 		}
 	}
 	return past
-}
-
-// retire moves the counters of a stopped shard set's clusters from
-// retiring to retired.
-func (m *Manager) retire(clusters []*engine.Cluster) {
-	final := make([][]shard.Stats, len(clusters))
-	for i, c := range clusters {
-		final[i] = c.Stats(context.Background()).Shards // stopped: no attempt, no request
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.retired == nil {
-		m.retired = map[int]shard.Stats{}
-	}
-	for _, shards := range final {
-		for _, s := range shards {
-			m.retired[s.ShardID] = s.Add(m.retired[s.ShardID])
-		}
-	}
-	m.retiring = slices.DeleteFunc(m.retiring, func(c *engine.Cluster) bool { return slices.Contains(clusters, c) })
 }
 
 // serviceStats is the collector's service source: every registered

@@ -2,6 +2,8 @@ package megane
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 
 	"github.com/megane-go/megane/cluster"
 )
@@ -11,27 +13,40 @@ import (
 // dropped to make room for the newest, and DroppedEvents counts it: a
 // reader that falls behind loses old events, never the latest state. Every
 // event is also logged and handed to the WithEventHandler function.
-func (m *Manager) Events() <-chan cluster.Event { return m.events }
+func (m *Manager) Events() <-chan cluster.Event { return m.feed.ch }
 
 // DroppedEvents returns how many events the full Events channel dropped.
-func (m *Manager) DroppedEvents() uint64 { return m.dropped.Load() }
+func (m *Manager) DroppedEvents() uint64 { return m.feed.dropped.Load() }
+
+// feed delivers the lifecycle events, which come from every cluster's and
+// service's goroutines, in the order they are emitted: first to the
+// handler, then into the bounded channel, dropping the oldest when it is
+// full. Its mutex serializes one delivery and is held for nothing else.
+type feed struct {
+	handler func(cluster.Event) // WithEventHandler; may be nil
+	ch      chan cluster.Event
+	dropped atomic.Uint64
+
+	mu sync.Mutex
+}
 
 // emit delivers an event: to the handler, then into the channel.
 func (m *Manager) emit(e cluster.Event) {
-	m.emitMu.Lock()
-	defer m.emitMu.Unlock()
-	if m.cfg.handler != nil {
-		m.cfg.handler(e)
+	f := &m.feed
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.handler != nil {
+		f.handler(e)
 	}
 	for {
 		select {
-		case m.events <- e:
+		case f.ch <- e:
 			return
 		default:
 		}
 		select {
-		case <-m.events:
-			m.dropped.Add(1)
+		case <-f.ch:
+			f.dropped.Add(1)
 		default:
 		}
 	}
@@ -47,26 +62,7 @@ func (m *Manager) emitOwn(e cluster.Event) {
 // onClusterEvent is every cluster's event hook.
 func (m *Manager) onClusterEvent(e cluster.Event) {
 	m.emit(e)
-	if e.Kind != cluster.EventReady || e.Standby {
-		return
-	}
-	m.readyMu.Lock()
-	if e.Generation != m.readyGen {
-		// A set that is not (or not yet) the active one: a re-shard
-		// counts its readiness itself when it switches over.
-		m.readyMu.Unlock()
-		return
-	}
-	m.readySet[e.Cluster] = struct{}{}
-	all := len(m.readySet) == m.nClusters && !m.allReadySent
-	if all {
-		m.allReadySent = true
-	}
-	m.readyMu.Unlock()
-	if all {
-		select {
-		case m.allReady <- struct{}{}:
-		default:
-		}
+	if f := m.fleet.Load(); f != nil {
+		f.Observe(e)
 	}
 }

@@ -115,19 +115,7 @@ func (m *Manager) apiBase() string {
 // rather than through disgo's REST client, which retries a 429 up to ten
 // times without waiting unless rate-limit headers say how long, and cannot
 // tell an unusable answer from a good one.
-//
-// Once Run runs, the call also ends with Run: a Reshard's caller may have
-// passed a context that outlives it.
 func (m *Manager) gatewayBot(ctx context.Context, client rest.Client) (*discord.GatewayBot, error) {
-	m.mu.RLock()
-	rt := m.rt
-	m.mu.RUnlock()
-	if rt != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		defer context.AfterFunc(rt.ctx, cancel)()
-	}
 	endpoint := m.apiBase() + "/gateway/bot"
 	backoff := m.cfg.gatewayBackoff
 	for try := 0; ; try++ {

@@ -50,30 +50,26 @@ func (m *Manager) Cluster(id int) (*cluster.Cluster, error) {
 
 // ShardCount returns the planned shard count, or 0 before Run planned it.
 func (m *Manager) ShardCount() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.plan.Count
+	return m.view().Plan.Count
 }
 
 // ShardOf returns the shard that owns a guild, and false before Run
 // planned the shards.
 func (m *Manager) ShardOf(guildID snowflake.ID) (int, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.plan.Count < 1 {
+	plan := m.view().Plan
+	if plan.Count < 1 {
 		return 0, false
 	}
-	return shard.ShardOf(guildID, m.plan.Count), true
+	return shard.ShardOf(guildID, plan.Count), true
 }
 
 // ClusterOf returns the cluster that owns a guild (through its shard), and
 // false before Run planned the shards or when this process does not run
 // that shard.
 func (m *Manager) ClusterOf(guildID snowflake.ID) (int, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.plan.Count < 1 {
+	plan := m.view().Plan
+	if plan.Count < 1 {
 		return 0, false
 	}
-	return m.plan.ClusterOf(shard.ShardOf(guildID, m.plan.Count))
+	return plan.ClusterOf(shard.ShardOf(guildID, plan.Count))
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,10 +19,9 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/engine"
-	"github.com/megane-go/megane/service"
+	"github.com/megane-go/megane/internal/fleet"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
-	"github.com/megane-go/megane/store"
 )
 
 // Errors of the Manager. The fatal gateway errors are the shard package's
@@ -45,7 +45,7 @@ var (
 	ErrNoCluster = errors.New("megane: no such cluster")
 	// ErrNotRunning is returned by cluster operations before Run has
 	// planned the clusters, or after it returned.
-	ErrNotRunning = errors.New("megane: manager not running")
+	ErrNotRunning = fleet.ErrNotRunning
 	// ErrAlreadyRunning is returned by Run when it was called before.
 	ErrAlreadyRunning = errors.New("megane: manager already ran")
 	// ErrNoWorker is returned by New without WithWorker.
@@ -65,8 +65,17 @@ var (
 //
 // Build it with [New], then call [Manager.Run], which blocks until its
 // context ends. While it runs, Restart, RestartAll, RollingRestart,
-// Reshard, Clusters and ClusterOf may be called from any goroutine. A Manager runs
-// once and must not be copied.
+// Reshard, Clusters and ClusterOf may be called from any goroutine. A
+// Manager runs once and must not be copied.
+//
+// Its state has one owner. While Run runs, the goroutine that called Run
+// owns the shard sets: which clusters serve, the plan (and so guild
+// routing), the re-shard in progress and the bot's readiness; the other
+// methods send it commands or read the snapshot it publishes, and so never
+// see a half-made change. What New sets never changes. Two things stand
+// apart: the lifecycle events, delivered in order from every goroutine
+// through one lock held only for a delivery, and the store and service
+// registry, made once on first use.
 //
 // The Manager owns what the clusters and services share: one message bus
 // ([Manager.Bus]; a guild's owner resolves through the shard plan), one
@@ -79,52 +88,17 @@ type Manager struct {
 	cfg   config
 	log   *slog.Logger
 
-	events  chan cluster.Event // bounded; full: drop oldest (see Events)
-	dropped atomic.Uint64
-	emitMu  sync.Mutex
-	running atomic.Bool
+	feed    feed        // the lifecycle events, in order
+	running atomic.Bool // Run or Close was called
 
-	mu       sync.RWMutex // guards the fields below
-	plan     shard.Plan
-	clusters []*engine.Cluster
-	rt       *runState   // while Run runs, else nil
-	active   *generation // the shard set serving now
-	lastGen  int         // the newest generation number handed out
-	// The counters of shard sets a re-shard replaced, so that a shard
-	// id's counters never go back (see shardHistory): retiring holds the
-	// clusters of a set being stopped, retired the final counters of the
-	// sets stopped.
-	retiring []*engine.Cluster
-	retired  map[int]shard.Stats
-
-	// reshardSem (capacity 1) is held by the one re-shard that runs.
-	reshardSem chan struct{}
-	// swapped (capacity 1) wakes Run's loop when a re-shard changed the
-	// active set; a full channel already says so.
-	swapped chan struct{}
-	// checkFailed is the count whose periodic re-shard failed last; only
-	// the holder of reshardSem touches it.
-	checkFailed int
-
-	readyMu      sync.Mutex
-	readySet     map[int]struct{}
-	readyGen     int // the generation whose ClusterReady events count
-	nClusters    int
-	allReadySent bool
-	allReady     chan struct{} // capacity 1
+	// fleet runs the shard sets while Run runs (nil before and after); its
+	// one goroutine owns the clusters, the plan and the re-shards.
+	fleet atomic.Pointer[fleet.Fleet]
 
 	bus *bus.Bus         // routes by guild through plan
 	col *stats.Collector // run by Run
 
-	// The store (whose janitor is a goroutine) and the registry are made on
-	// first use (see shared), so that a Manager that never runs starts
-	// nothing.
-	sharedOnce sync.Once
-	sharedErr  error
-	closed     atomic.Bool       // Close was called
-	made       atomic.Bool       // shared has made the store and the registry
-	store      *store.Store      // closed when Run returns (or by Close)
-	reg        *service.Registry // served by Run
+	parts sharedParts // the store and the service registry, made on first use
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -157,14 +131,10 @@ func New(token string, opts ...Option) (*Manager, error) {
 	}
 	installFastJSON()
 	m := &Manager{
-		token:      token,
-		cfg:        cfg,
-		log:        cfg.logger,
-		events:     make(chan cluster.Event, cfg.eventBuffer),
-		readySet:   map[int]struct{}{},
-		allReady:   make(chan struct{}, 1),
-		reshardSem: make(chan struct{}, 1),
-		swapped:    make(chan struct{}, 1),
+		token: token,
+		cfg:   cfg,
+		log:   cfg.logger,
+		feed:  feed{handler: cfg.handler, ch: make(chan cluster.Event, cfg.eventBuffer)},
 	}
 	if err := validateServices(cfg.services); err != nil {
 		return nil, err
@@ -194,9 +164,17 @@ func (m *Manager) LogValue() slog.Value {
 
 // counts returns the planned shard count and the running cluster count.
 func (m *Manager) counts() (shards, clusters int) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.plan.Count, len(m.clusters)
+	v := m.view()
+	return v.Plan.Count, len(v.Clusters)
+}
+
+// view returns the running fleet's state, or an empty View (Running
+// false) outside Run.
+func (m *Manager) view() *fleet.View {
+	if f := m.fleet.Load(); f != nil {
+		return f.View()
+	}
+	return &fleet.View{}
 }
 
 // Close releases what New started (the store's janitor goroutine) for a
@@ -206,10 +184,10 @@ func (m *Manager) counts() (shards, clusters int) {
 // ErrAlreadyRunning). Close is idempotent.
 func (m *Manager) Close() {
 	if m.running.CompareAndSwap(false, true) {
-		m.closed.Store(true)
-		m.sharedOnce.Do(func() {})
-		if m.store != nil {
-			m.store.Close()
+		m.parts.closed.Store(true)
+		m.parts.once.Do(func() {})
+		if m.parts.store != nil {
+			m.parts.store.Close()
 		}
 	}
 }
@@ -307,100 +285,57 @@ func (m *Manager) Run(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rt := &runState{ctx: runCtx, rest: restClient, queue: queue, gatewayURL: gb.URL, gens: map[*generation]struct{}{}}
-	m.mu.Lock()
-	m.rt = rt
-	m.mu.Unlock()
-	g, err := m.startGeneration(rt, plan, 0, false)
-	if err != nil {
-		m.stopGenerations(rt, cancel)
-		return err
-	}
-	if !m.setActive(rt, g) {
-		m.stopGenerations(rt, cancel)
-		return ErrNotRunning
-	}
-	m.log.Info("starting clusters", slog.Int("shards", plan.Count), slog.Int("clusters", len(g.clusters)),
+	rt := &runState{ctx: runCtx, rest: restClient, queue: queue, gatewayURL: gb.URL}
+	f := fleet.New(m.fleetConfig(rt))
+	m.fleet.Store(f)
+	defer m.fleet.Store(nil)
+	m.log.Info("starting clusters", slog.Int("shards", plan.Count), slog.Int("clusters", len(plan.Clusters)),
 		slog.Int("max_concurrency", maxConc))
 
-	var notifyWG sync.WaitGroup // the services' AllClustersReady calls and the limits' refresh
-	notifyWG.Go(func() {
+	var limitsWG sync.WaitGroup
+	limitsWG.Go(func() {
 		m.refreshLimits(runCtx, rt, time.Duration(gb.SessionStartLimit.ResetAfter)*time.Millisecond)
 	})
-	err = m.loop(runCtx, cancel, &notifyWG)
-	m.stopGenerations(rt, cancel)
-	notifyWG.Wait()
+	err = f.Run(runCtx, plan)
+	cancel()
+	limitsWG.Wait()
 	return err
 }
 
-// loop is Run's main loop: it watches the active shard set for fatal
-// errors, starts the automatic re-shards (close 4011, WithReshardCheck)
-// on a goroutine of its own, and announces AllClustersReady. It returns
-// the first fatal error, or nil once runCtx ends.
-func (m *Manager) loop(runCtx context.Context, cancel context.CancelFunc, notifyWG *sync.WaitGroup) error {
-	var tick <-chan time.Time
-	if m.cfg.reshardCheck > 0 {
-		t := time.NewTicker(m.cfg.reshardCheck)
-		defer t.Stop()
-		tick = t.C
-	}
-	autoDone := make(chan error, 1) // the one automatic re-shard's result
-	autoRunning := false
-	// The answer to a 4011, started as soon as no automatic re-shard runs.
-	var pending func() error
-	defer func() {
-		if autoRunning {
-			<-autoDone // it ends with runCtx
-		}
-	}()
-	fail := func(err error) error {
-		m.emitOwn(cluster.Event{Kind: cluster.EventError, Cluster: -1, Shard: -1, Err: err, At: time.Now()})
-		cancel()
-		return err
-	}
-	for {
-		if pending != nil && !autoRunning {
-			autoRunning = true
-			go func(run func() error) { autoDone <- run() }(pending)
-			pending = nil
-		}
-		m.mu.RLock()
-		g := m.active
-		m.mu.RUnlock()
-		select {
-		case <-runCtx.Done():
-			return nil
-		case <-m.swapped:
-		case <-g.note:
-			for _, err := range g.takeErrs() {
-				if !errors.Is(err, ErrShardingRequired) || !m.cfg.autoReshard {
-					return fail(err)
-				}
-				// The newest 4011 wins: an answer to an older set that
-				// was replaced meanwhile does nothing.
-				m.log.Warn("close 4011: sharding required; re-sharding", slog.Int("shards", g.plan.Count))
-				pending = func() error { return m.reshardAfter4011(runCtx, g, err) }
+// runState is what one Run shares with its fleet: the REST client, the one
+// identify queue of the process and the gateway URL. It never changes.
+type runState struct {
+	ctx        context.Context // Run's
+	rest       rest.Client
+	queue      shard.Queue
+	gatewayURL string
+}
+
+// fleetConfig is the configuration of Run's fleet.
+func (m *Manager) fleetConfig(rt *runState) fleet.Config {
+	opts := m.clusterOptions(rt.gatewayURL, rt.queue, rt.rest)
+	return fleet.Config{
+		Log: m.log,
+		NewCluster: func(gen, id int, shardIDs []int, count int, standby bool) *engine.Cluster {
+			return engine.New(m.token, id, shardIDs, count, m.cfg.worker,
+				slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby)})...)
+		},
+		Recommended: func(ctx context.Context) (shard.Plan, error) { return m.recommendedPlan(ctx, rt) },
+		Doubled:     m.doubledPlan,
+		ReshardError: func(oldShards, newShards int, err error) error {
+			return &ReshardError{OldShards: oldShards, NewShards: newShards, Err: err}
+		},
+		Emit: m.emitOwn,
+		AllReady: func(ctx context.Context) {
+			if reg := m.madeRegistry(); reg != nil {
+				reg.NotifyAllClustersReady(ctx)
 			}
-		case err := <-autoDone:
-			autoRunning = false
-			if err != nil && runCtx.Err() == nil {
-				return fail(err)
-			}
-		case <-tick:
-			if !autoRunning && pending == nil {
-				autoRunning = true
-				go func() { autoDone <- m.checkReshard(runCtx) }()
-			}
-		case <-m.allReady:
-			m.emitOwn(cluster.Event{Kind: cluster.EventAllReady, Cluster: -1, Shard: -1, At: time.Now()})
-			m.mu.RLock()
-			clusters := m.clusters
-			m.mu.RUnlock()
-			for _, c := range clusters {
-				c.NotifyAllReady(runCtx)
-			}
-			notifyWG.Go(func() { m.reg.NotifyAllClustersReady(runCtx) })
-		}
+		},
+		Forget:         func(id int) { m.bus.Forget(bus.Cluster(id)) },
+		AutoReshard:    m.cfg.autoReshard,
+		ReshardCheck:   m.cfg.reshardCheck,
+		ReshardTimeout: m.cfg.reshardTimeout,
+		ReadyTimeout:   m.cfg.readyTimeout,
 	}
 }
 
@@ -457,7 +392,7 @@ func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.C
 		engine.WithRestarter(m),
 		engine.WithRESTClient(rc),
 		engine.WithBus(m.bus),
-		engine.WithStore(m.store),
+		engine.WithStore(m.parts.store),
 	}
 	if m.cfg.dispatchBytes != nil {
 		opts = append(opts, engine.WithDispatchBytes(*m.cfg.dispatchBytes))

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
-	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/fleet"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -18,7 +15,7 @@ var (
 	// runs, and by Restart, RestartAll and RollingRestart during one: the
 	// clusters they name are about to be replaced. Retry once the
 	// ReshardCompleted or ReshardFailed event has come.
-	ErrReshardInProgress = errors.New("megane: re-shard in progress")
+	ErrReshardInProgress = fleet.ErrReshardInProgress
 	// ErrReshardFailed is matched by every *ReshardError.
 	ErrReshardFailed = errors.New("megane: re-shard failed")
 	// ErrInvalidShardCount is returned by Reshard for a negative count.
@@ -82,42 +79,16 @@ func (m *Manager) Reshard(ctx context.Context, newCount int) error {
 	if newCount < 0 {
 		return fmt.Errorf("%w: %d", ErrInvalidShardCount, newCount)
 	}
-	select {
-	case m.reshardSem <- struct{}{}:
-	default:
-		return ErrReshardInProgress
+	f := m.fleet.Load()
+	if f == nil {
+		return ErrNotRunning
 	}
-	defer func() { <-m.reshardSem }()
-	rt, old, err := m.current()
-	if err != nil {
-		return err
-	}
-	var plan shard.Plan
-	if newCount == 0 {
-		plan, err = m.recommendedPlan(ctx, rt)
-	} else {
-		plan, err = m.planOf(shard.WithShardCount(newCount))
-	}
-	if err != nil {
-		return &ReshardError{OldShards: old.plan.Count, Err: err}
-	}
-	if plan.Count == old.plan.Count {
-		return nil
-	}
-	return m.reshard(ctx, rt, old, plan)
-}
-
-// resharding reports whether a re-shard runs.
-func (m *Manager) resharding() bool { return len(m.reshardSem) > 0 }
-
-// current returns Run's state and the active shard set, or ErrNotRunning.
-func (m *Manager) current() (*runState, *generation, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.rt == nil || m.rt.stopping || m.active == nil {
-		return nil, nil, ErrNotRunning
-	}
-	return m.rt, m.active, nil
+	return f.Reshard(ctx, func(ctx context.Context, _ shard.Plan) (shard.Plan, error) {
+		if newCount == 0 {
+			return f.Recommended(ctx)
+		}
+		return m.planOf(shard.WithShardCount(newCount))
+	})
 }
 
 // autoPlanOptions are the plan options of an automatic shard count.
@@ -144,6 +115,11 @@ func (m *Manager) planOf(opts ...shard.PlanOption) (shard.Plan, error) {
 // recommendedPlan plans the count GET /gateway/bot recommends now, and
 // refreshes the identify queue's limits from the same answer.
 func (m *Manager) recommendedPlan(ctx context.Context, rt *runState) (shard.Plan, error) {
+	// The call ends with Run too: a Reshard's caller may have passed a
+	// context that outlives it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(rt.ctx, cancel)()
 	gb, err := m.gatewayBot(ctx, rt.rest)
 	if err != nil {
 		return shard.Plan{}, err
@@ -152,194 +128,21 @@ func (m *Manager) recommendedPlan(ctx context.Context, rt *runState) (shard.Plan
 	return m.planOf(m.autoPlanOptions(gb.Shards)...)
 }
 
-// reshardAfter4011 answers a close 4011 of the active set failed: it
-// re-shards to the recommended count, or to twice the current count when
-// the recommendation is not above it (4011 says the current count is too
-// low). It waits for a re-shard that runs already, and does nothing if
-// that one replaced failed. Its error (fatal for Run) matches both cause
-// and ErrReshardFailed; it is nil when ctx ended.
-func (m *Manager) reshardAfter4011(ctx context.Context, failed *generation, cause error) error {
-	select {
-	case m.reshardSem <- struct{}{}:
-	case <-ctx.Done():
-		return nil
-	}
-	defer func() { <-m.reshardSem }()
-	rt, old, err := m.current()
-	if err != nil || old != failed {
-		return nil // stopping, or already replaced
-	}
-	plan, err := m.recommendedPlan(ctx, rt)
-	if err == nil && plan.Count <= old.plan.Count {
-		opts := []shard.PlanOption{shard.WithShardCount(2 * old.plan.Count)}
-		if m.cfg.shardMultiple > 1 {
-			opts = append(opts, shard.WithMultipleOf(m.cfg.shardMultiple))
-		}
-		plan, err = m.planOf(opts...)
-	}
-	if err == nil {
-		err = m.reshard(ctx, rt, old, plan)
-	} else {
-		err = &ReshardError{OldShards: old.plan.Count, Err: err}
-	}
-	if err == nil || ctx.Err() != nil {
-		return nil
-	}
-	return fmt.Errorf("megane: answering close 4011: %w", errors.Join(cause, err))
-}
-
-// checkReshard is one WithReshardCheck: re-shard when the recommendation
-// is above the current count. It never returns an error: a failure is
-// logged (and a failed re-shard sent as an event), and the old set keeps
-// serving; a count whose re-shard failed is not tried again by the check
-// until the recommendation changes.
+// checkReshard runs one re-shard check now (what WithReshardCheck's
+// ticker runs) and returns once it is done.
 func (m *Manager) checkReshard(ctx context.Context) error {
-	select {
-	case m.reshardSem <- struct{}{}:
-	default:
-		return nil // a re-shard runs; check again next time
-	}
-	defer func() { <-m.reshardSem }()
-	rt, old, err := m.current()
-	if err != nil {
-		return nil
-	}
-	plan, err := m.recommendedPlan(ctx, rt)
-	if err != nil {
-		if ctx.Err() == nil {
-			m.log.Warn("re-shard check failed", slog.String("err", err.Error()))
-		}
-		return nil
-	}
-	if plan.Count <= old.plan.Count || plan.Count == m.checkFailed {
-		return nil
-	}
-	m.log.Info("GET /gateway/bot recommends more shards; re-sharding",
-		slog.Int("shards", old.plan.Count), slog.Int("new_shards", plan.Count))
-	if err := m.reshard(ctx, rt, old, plan); err != nil {
-		// Logged and sent as an event. Every try spends identifies, so
-		// the check does not try this count again until the
-		// recommendation changes.
-		m.checkFailed = plan.Count
+	if f := m.fleet.Load(); f != nil {
+		return f.CheckReshard(ctx)
 	}
 	return nil
 }
 
-// reshard runs one re-shard from old to plan; the caller holds
-// reshardSem.
-func (m *Manager) reshard(ctx context.Context, rt *runState, old *generation, plan shard.Plan) error {
-	m.mu.Lock()
-	m.lastGen++
-	no := m.lastGen
-	m.mu.Unlock()
-	ev := func(kind cluster.EventKind, err error) cluster.Event {
-		return cluster.Event{Kind: kind, Cluster: -1, Shard: -1, Generation: no, OldShards: old.plan.Count,
-			NewShards: plan.Count, Err: err, At: time.Now()}
+// doubledPlan plans twice count shards (and the multiple): the answer to
+// a close 4011 when GET /gateway/bot recommends no more than run.
+func (m *Manager) doubledPlan(count int) (shard.Plan, error) {
+	opts := []shard.PlanOption{shard.WithShardCount(2 * count)}
+	if m.cfg.shardMultiple > 1 {
+		opts = append(opts, shard.WithMultipleOf(m.cfg.shardMultiple))
 	}
-	m.emitOwn(ev(cluster.EventReshardStarted, nil))
-	g, err := m.startGeneration(rt, plan, no, true)
-	if err == nil {
-		err = m.awaitStandby(ctx, rt, g)
-		if err != nil {
-			m.dropGeneration(rt, g)
-		}
-	}
-	if err != nil {
-		rerr := &ReshardError{OldShards: old.plan.Count, NewShards: plan.Count, Err: err}
-		m.emitOwn(ev(cluster.EventReshardFailed, rerr))
-		return rerr
-	}
-	m.switchOver(rt, old, g)
-	m.emitOwn(ev(cluster.EventReshardCompleted, nil))
-	return nil
-}
-
-// awaitStandby waits until every cluster of the standby set g is ready, or
-// fails: a cluster of g failed, ctx or Run ended, or the re-shard timeout
-// passed.
-func (m *Manager) awaitStandby(ctx context.Context, rt *runState, g *generation) error {
-	if m.cfg.reshardTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, m.cfg.reshardTimeout)
-		defer cancel()
-	}
-	for _, c := range g.clusters {
-		select {
-		case <-c.Ready():
-		case <-g.note:
-			return g.firstErr()
-		case <-g.done:
-			if err := g.firstErr(); err != nil {
-				return err
-			}
-			return ErrNotRunning
-		case <-rt.ctx.Done():
-			return ErrNotRunning
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-// switchOver makes the ready standby set g the active one and stops old.
-// From here the re-shard is committed: the new workers are launched, the
-// bus addresses handed over, the table swapped, and only then is the old
-// set stopped, so that some set delivers every event at every moment.
-func (m *Manager) switchOver(rt *runState, old, g *generation) {
-	for _, c := range old.clusters {
-		c.ReleaseBus()
-	}
-	for _, c := range g.clusters {
-		c.Activate()
-	}
-	// Going live is a Launch and a mailbox attach. A cluster that crashes
-	// meanwhile is restarted by its supervisor (live this time); the wait
-	// is bounded so that the old set is not kept forever beside it.
-	wait := time.NewTimer(m.cfg.readyTimeout)
-	defer wait.Stop()
-	for _, c := range g.clusters {
-		select {
-		case <-c.Live():
-		case <-c.Done():
-		case <-rt.ctx.Done():
-		case <-wait.C:
-			m.log.Warn("a cluster of the new shard set is not live yet; stopping the old set anyway",
-				slog.Int("cluster", c.ID()), slog.Int("generation", g.no))
-		}
-	}
-	m.mu.Lock()
-	m.retiring = append(m.retiring, old.clusters...)
-	m.mu.Unlock()
-	if !m.setActive(rt, g) {
-		return // Run is stopping; it stops both sets
-	}
-	m.readyMu.Lock()
-	for _, c := range g.clusters {
-		m.readySet[c.ID()] = struct{}{}
-	}
-	first := !m.allReadySent
-	m.allReadySent = true
-	m.readyMu.Unlock()
-	if first {
-		// The set Run started never was all ready (a 4011): this one is,
-		// and Run's loop announces it.
-		select {
-		case m.allReady <- struct{}{}:
-		default:
-		}
-	} else {
-		for _, c := range g.clusters {
-			c.NotifyAllReady(rt.ctx)
-		}
-	}
-	select {
-	case m.swapped <- struct{}{}:
-	default:
-	}
-	m.dropGeneration(rt, old)
-	m.retire(old.clusters)
-	for id := len(g.clusters); id < len(old.clusters); id++ {
-		m.bus.Forget(bus.Cluster(id)) // released by the old set, taken by nobody
-	}
+	return m.planOf(opts...)
 }

@@ -41,26 +41,27 @@ func (e *NoClusterError) Unwrap() error { return ErrNoCluster }
 
 // cluster returns cluster id of the running Manager.
 func (m *Manager) cluster(id int) (*engine.Cluster, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.clusters == nil {
+	v := m.view()
+	if !v.Running {
 		return nil, ErrNotRunning
 	}
-	if id < 0 || id >= len(m.clusters) {
+	if id < 0 || id >= len(v.Clusters) {
 		return nil, &NoClusterError{ID: id}
 	}
-	return m.clusters[id], nil
+	return v.Clusters[id], nil
 }
 
 // all returns the clusters of the running Manager.
 func (m *Manager) all() ([]*engine.Cluster, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.clusters == nil {
+	v := m.view()
+	if !v.Running {
 		return nil, ErrNotRunning
 	}
-	return m.clusters, nil
+	return v.Clusters, nil
 }
+
+// resharding reports whether a re-shard runs.
+func (m *Manager) resharding() bool { return m.view().Resharding }
 
 // Restart restarts one cluster with the given kind and returns once it is
 // ready again (or ctx ends). The other clusters keep serving. It returns a

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
@@ -70,25 +72,38 @@ func (m *Manager) Services(ctx context.Context) []service.Info {
 	return reg.Stats(ctx)
 }
 
+// sharedParts are the store (whose janitor is a goroutine) and the service
+// registry, made on first use by shared (Store, AddService, Run), so that
+// a Manager that never runs starts nothing. Once made they never change.
+type sharedParts struct {
+	once   sync.Once
+	err    error
+	closed atomic.Bool       // Close was called
+	made   atomic.Bool       // once has made the store and the registry
+	store  *store.Store      // closed when Run returns (or by Close)
+	reg    *service.Registry // served by Run
+}
+
 // shared returns the store and the service registry, making them (and
 // adding the WithService services) on first use. The store's janitor is
 // the one goroutine this starts; Run or Close stops it.
 func (m *Manager) shared() (*store.Store, *service.Registry, error) {
-	m.sharedOnce.Do(func() {
-		defer m.made.Store(true)
-		m.store = store.New()
-		m.reg = service.NewRegistry(m.bus, m.store, service.WithLogger(m.log), service.WithEventHook(m.onServiceEvent))
+	p := &m.parts
+	p.once.Do(func() {
+		defer p.made.Store(true)
+		p.store = store.New()
+		p.reg = service.NewRegistry(m.bus, p.store, service.WithLogger(m.log), service.WithEventHook(m.onServiceEvent))
 		for _, s := range m.cfg.services {
-			if err := m.reg.Add(s.name, s.svc, s.opts...); err != nil {
-				m.sharedErr = fmt.Errorf("megane: service %q: %w", s.name, err)
+			if err := p.reg.Add(s.name, s.svc, s.opts...); err != nil {
+				p.err = fmt.Errorf("megane: service %q: %w", s.name, err)
 				return
 			}
 		}
 	})
-	if m.closed.Load() {
-		return m.store, m.reg, fmt.Errorf("megane: manager closed: %w", service.ErrClosed)
+	if p.closed.Load() {
+		return p.store, p.reg, fmt.Errorf("megane: manager closed: %w", service.ErrClosed)
 	}
-	return m.store, m.reg, m.sharedErr
+	return p.store, p.reg, p.err
 }
 
 // validateServices checks the WithService registrations in New, so that a
@@ -130,7 +145,7 @@ func (m *Manager) onServiceEvent(e service.Event) {
 // madeRegistry returns the registry if shared has made it, else nil,
 // without making it.
 func (m *Manager) madeRegistry() *service.Registry {
-	if !m.made.Load() {
+	if !m.parts.made.Load() {
 		return nil
 	}
 	_, reg, err := m.shared()

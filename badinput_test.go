@@ -33,11 +33,11 @@ func TestFatalCloseCodes(t *testing.T) {
 		code int
 		want error
 	}{
-		{4004, ErrInvalidToken},
-		{4010, ErrInvalidShard},
-		{4012, ErrInvalidAPIVersion},
-		{4013, ErrInvalidIntents},
-		{4014, ErrDisallowedIntents},
+		{4004, shard.ErrInvalidToken},
+		{4010, shard.ErrInvalidShard},
+		{4012, shard.ErrInvalidAPIVersion},
+		{4013, shard.ErrInvalidIntents},
+		{4014, shard.ErrDisallowedIntents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want.Error(), func(t *testing.T) {
@@ -110,10 +110,10 @@ func TestCallsToNothing(t *testing.T) {
 		t.Fatalf("command to a missing service = %v, want bus.ErrNoTarget", err)
 	}
 	var nc *NoClusterError
-	if err := m.Restart(ctx, 7, RestartFull); !errors.As(err, &nc) || nc.ID != 7 {
+	if err := m.Restart(ctx, 7, cluster.RestartFull); !errors.As(err, &nc) || nc.ID != 7 {
 		t.Fatalf("Restart(7) = %v, want a *NoClusterError", err)
 	}
-	if err := m.Restart(ctx, -1, RestartFull); !errors.Is(err, ErrNoCluster) {
+	if err := m.Restart(ctx, -1, cluster.RestartFull); !errors.Is(err, ErrNoCluster) {
 		t.Fatalf("Restart(-1) = %v, want ErrNoCluster", err)
 	}
 	if err := stop(); err != nil {
@@ -235,7 +235,7 @@ func TestCancelMidRestart(t *testing.T) {
 	go func() { done <- m.Run(ctx) }()
 	waitAllReady(t, tl)
 	restarted := make(chan error, 1)
-	go func() { restarted <- m.Restart(context.Background(), 0, RestartFull) }()
+	go func() { restarted <- m.Restart(context.Background(), 0, cluster.RestartFull) }()
 	<-launched
 	cancel()
 	if err := waitRun(t, done); err != nil {

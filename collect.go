@@ -49,10 +49,6 @@ func (m *Manager) Stats(ctx context.Context) (stats.Snapshot, error) { return m.
 // been collected yet. The snapshot is shared: treat it as read-only.
 func (m *Manager) LatestStats() (stats.Snapshot, bool) { return m.col.Latest() }
 
-// StatsCollector returns the Manager's stats collector, for
-// stats.PrometheusCollector or a custom exporter.
-func (m *Manager) StatsCollector() *stats.Collector { return m.col }
-
 // PrometheusCollector returns a prometheus.Collector exporting the
 // Manager's latest snapshot under the stable megane_* names (see package
 // stats). Register it once, for example:

@@ -230,11 +230,11 @@ func TestShardCountersNeverGoBack(t *testing.T) {
 		}
 	}
 	check("start", map[int][2]uint64{0: {1, 0}, 1: {1, 0}})
-	if err := m.Restart(ctxFor(t), 0, RestartResume); err != nil {
+	if err := m.Restart(ctxFor(t), 0, cluster.RestartResume); err != nil {
 		t.Fatal(err)
 	}
 	check("after a resume restart", map[int][2]uint64{0: {1, 1}, 1: {1, 1}})
-	if err := m.Restart(ctxFor(t), 0, RestartFull); err != nil {
+	if err := m.Restart(ctxFor(t), 0, cluster.RestartFull); err != nil {
 		t.Fatal(err)
 	}
 	check("after a full restart", map[int][2]uint64{0: {2, 1}, 1: {2, 1}})

@@ -117,7 +117,7 @@ func ExampleManager_Restart() {
 	<-ready
 	before := fake.Counters().Identifies
 	// A resume restart keeps the sessions: no identify is spent.
-	if err := m.Restart(ctx, 1, megane.RestartResume); err != nil {
+	if err := m.Restart(ctx, 1, cluster.RestartResume); err != nil {
 		fmt.Println(err)
 	}
 	fmt.Println("identifies spent:", fake.Counters().Identifies-before)

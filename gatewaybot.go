@@ -16,6 +16,7 @@ import (
 	"github.com/disgoorg/disgo"
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/rest"
+	"github.com/megane-go/megane/shard"
 )
 
 // ErrBadGatewayAnswer is matched by a *GatewayError for an answer of
@@ -75,7 +76,7 @@ func (e *GatewayError) Unwrap() error { return e.Err }
 
 // Is reports whether target is ErrInvalidToken and the status is 401.
 func (e *GatewayError) Is(target error) bool {
-	return target == ErrInvalidToken && e.Status == http.StatusUnauthorized
+	return target == shard.ErrInvalidToken && e.Status == http.StatusUnauthorized
 }
 
 // The bounds of GET /gateway/bot's retries.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/shard"
 )
 
 // gatewayBotBody is a GET /gateway/bot answer with the given url and
@@ -158,7 +159,7 @@ func TestGatewayBotFaults(t *testing.T) {
 				if !strings.Contains(err.Error(), tt.wantText) || !strings.Contains(err.Error(), fake.APIURL()+"/gateway/bot") {
 					t.Fatalf("Run = %q, want it to name the URL and %q", err, tt.wantText)
 				}
-				if errors.Is(err, ErrInvalidToken) {
+				if errors.Is(err, shard.ErrInvalidToken) {
 					t.Fatalf("Run = %v matches ErrInvalidToken", err)
 				}
 				if c := fake.Counters(); c.Connections != 0 {
@@ -242,7 +243,7 @@ func TestGatewayBotUnauthorized(t *testing.T) {
 	}
 	err = runFor(t, m)
 	var ge *GatewayError
-	if !errors.Is(err, ErrInvalidToken) || !errors.As(err, &ge) || ge.Status != 401 {
+	if !errors.Is(err, shard.ErrInvalidToken) || !errors.As(err, &ge) || ge.Status != 401 {
 		t.Fatalf("Run = %v, want a 401 GatewayError matching ErrInvalidToken", err)
 	}
 	if msg := err.Error(); !strings.Contains(msg, "HTTP 401") || strings.Contains(msg, "close") || strings.Contains(msg, "4004") {
@@ -294,7 +295,7 @@ func TestGatewayErrorText(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
-		if got := errors.Is(tt.err, ErrInvalidToken); got != tt.invalid {
+		if got := errors.Is(tt.err, shard.ErrInvalidToken); got != tt.invalid {
 			t.Errorf("%q: errors.Is(ErrInvalidToken) = %t", tt.err, got)
 		}
 	}

@@ -54,7 +54,7 @@ func TestLogLinesHaveEachKeyOnce(t *testing.T) {
 		}
 		tl.waitFor(t, "the shard back", func(tl *tally) bool { return back(tl) > before || before == 0 })
 	}
-	for _, kind := range []RestartKind{RestartResume, RestartWorker, RestartFull} {
+	for _, kind := range []cluster.RestartKind{cluster.RestartResume, cluster.RestartWorker, cluster.RestartFull} {
 		if err := m.Restart(ctxFor(t), 1, kind); err != nil {
 			t.Fatal(err)
 		}

@@ -25,22 +25,10 @@ import (
 )
 
 // Errors of the Manager. The fatal gateway errors are the shard package's
-// sentinels, so errors.Is(err, megane.ErrInvalidToken) matches a close 4004
-// from any shard as well as a 401 from GET /gateway/bot.
+// sentinels (shard.ErrInvalidToken, shard.ErrDisallowedIntents, ...):
+// errors.Is(err, shard.ErrInvalidToken) matches a close 4004 from any
+// shard as well as a 401 from GET /gateway/bot.
 var (
-	// ErrInvalidToken: Discord rejected the token (REST 401 or close 4004).
-	ErrInvalidToken = shard.ErrInvalidToken
-	// ErrDisallowedIntents: close 4014, a privileged intent is not allowed.
-	ErrDisallowedIntents = shard.ErrDisallowedIntents
-	// ErrInvalidIntents: close 4013.
-	ErrInvalidIntents = shard.ErrInvalidIntents
-	// ErrShardingRequired: close 4011, the bot needs more shards.
-	ErrShardingRequired = shard.ErrShardingRequired
-	// ErrInvalidShard: close 4010.
-	ErrInvalidShard = shard.ErrInvalidShard
-	// ErrInvalidAPIVersion: close 4012.
-	ErrInvalidAPIVersion = shard.ErrInvalidAPIVersion
-
 	// ErrNoCluster is matched by *NoClusterError: no cluster has that ID.
 	ErrNoCluster = errors.New("megane: no such cluster")
 	// ErrNotRunning is returned by cluster operations before Run has

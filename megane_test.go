@@ -12,6 +12,7 @@ import (
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/shard"
 )
 
 func workerOf(tl *tally) func() cluster.Worker {
@@ -183,7 +184,7 @@ func TestRestartIsolation(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	if err := m.Restart(ctx, 0, RestartFull); err != nil {
+	if err := m.Restart(ctx, 0, cluster.RestartFull); err != nil {
 		t.Fatal(err)
 	}
 	if err := fake.Emit(1, 10); err != nil {
@@ -232,7 +233,7 @@ func TestRollingRestartOrder(t *testing.T) {
 	tl.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	if err := m.RollingRestart(ctx, RestartResume); err != nil {
+	if err := m.RollingRestart(ctx, cluster.RestartResume); err != nil {
 		t.Fatal(err)
 	}
 	tl.mu.Lock()
@@ -251,7 +252,7 @@ func TestRollingRestartOrder(t *testing.T) {
 	if !slices.Equal(seq, want) {
 		t.Fatalf("events %v, want %v", seq, want)
 	}
-	if err := m.RestartAll(ctx, RestartWorker); err != nil {
+	if err := m.RestartAll(ctx, cluster.RestartWorker); err != nil {
 		t.Fatal(err)
 	}
 	if err := stop(); err != nil {
@@ -268,12 +269,12 @@ func TestRestartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := m.Restart(ctx, 0, RestartFull); !errors.Is(err, ErrNotRunning) {
+	if err := m.Restart(ctx, 0, cluster.RestartFull); !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("Restart before Run = %v", err)
 	}
 	stop, _ := run(t, m)
 	waitAllReady(t, tl)
-	err = m.Restart(ctx, 9, RestartFull)
+	err = m.Restart(ctx, 9, cluster.RestartFull)
 	var nc *NoClusterError
 	if !errors.Is(err, ErrNoCluster) || !errors.As(err, &nc) || nc.ID != 9 {
 		t.Fatalf("Restart(9) = %v", err)
@@ -298,9 +299,9 @@ func TestFatalErrors(t *testing.T) {
 		want   error
 		status int
 	}{
-		{name: "wrong token", want: ErrInvalidToken, status: 401},
+		{name: "wrong token", want: shard.ErrInvalidToken, status: 401},
 		{name: "disallowed intents", fake: []discordtest.Option{discordtest.WithAllowedIntents(gateway.IntentsNonPrivileged)},
-			opts: []Option{WithIntents(gateway.IntentGuilds, gateway.IntentGuildMembers)}, want: ErrDisallowedIntents},
+			opts: []Option{WithIntents(gateway.IntentGuilds, gateway.IntentGuildMembers)}, want: shard.ErrDisallowedIntents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,7 +18,6 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/internal/supervise"
-	"github.com/megane-go/megane/internal/wire"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
@@ -35,16 +34,6 @@ type RestartPolicy = engine.RestartPolicy
 
 // DefaultRestartPolicy returns the default restart policy.
 func DefaultRestartPolicy() RestartPolicy { return supervise.DefaultPolicy() }
-
-// Compression is a gateway transport compression.
-type Compression = wire.Compression
-
-// The transport compressions.
-const (
-	CompressionNone = wire.None
-	CompressionZlib = wire.ZlibStream
-	CompressionZstd = wire.ZstdStream
-)
 
 // DefaultCacheFlags are the disgo caches every cluster's client keeps
 // unless WithCacheFlags sets others: guilds, channels, roles and members,
@@ -66,7 +55,7 @@ type config struct {
 	intents           []gateway.Intents
 	clientOpts        []bot.ConfigOpt
 	apiURL            string
-	compression       wire.Compression
+	compression       shard.Compression
 	logger            *slog.Logger
 	readyTimeout      time.Duration
 	policy            RestartPolicy
@@ -139,9 +128,9 @@ func (c *config) validate() error {
 		bad("WithReadyTimeout(%s)", c.readyTimeout, "want a positive duration")
 	}
 	switch c.compression {
-	case wire.None, wire.ZlibStream, wire.ZstdStream:
+	case shard.CompressionNone, shard.CompressionZlib, shard.CompressionZstd:
 	default:
-		bad("WithCompression(%q)", string(c.compression), "want CompressionNone, CompressionZlib or CompressionZstd")
+		bad("WithCompression(%q)", string(c.compression), "want shard.CompressionNone, shard.CompressionZlib or shard.CompressionZstd")
 	}
 	if c.apiURL != "" {
 		if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -310,7 +299,7 @@ func WithAPIURL(url string) Option { return func(c *config) { c.apiURL = url } }
 
 // WithCompression sets the gateway transport compression (default none).
 // New rejects a value other than the three constants.
-func WithCompression(comp Compression) Option { return func(c *config) { c.compression = comp } }
+func WithCompression(comp shard.Compression) Option { return func(c *config) { c.compression = comp } }
 
 // WithLogger sets the logger; clusters add "cluster" and shards "shard"
 // attributes. nil discards. The default is slog.Default(). The token never

@@ -79,7 +79,7 @@ func TestNewAcceptsEdgeOptions(t *testing.T) {
 		WithShards(AutoShards), WithClusters(0), WithGuildsPerShard(2500), WithGuildsPerShard(1),
 		WithShardMultiple(0), WithShardMultiple(1), WithEventBuffer(1), WithWatchdog(0), WithWatchdog(-1),
 		WithStatsInterval(-1), WithReshardCheck(-1), WithReshardTimeout(0), WithLogger(nil),
-		WithEventHandler(nil), WithStatsHandler(nil), WithCaches(nil), WithCompression(CompressionZstd),
+		WithEventHandler(nil), WithStatsHandler(nil), WithCaches(nil), WithCompression(shard.CompressionZstd),
 		WithAPIURL("https://discord.com/api/v10"), WithRestartPolicy(RestartPolicy{MinBackoff: -1, MaxRestarts: -1}),
 		WithClientOpts(bot.WithLogger(nil)), WithBusOptions(bus.WithMailboxSize(4)))
 	if err != nil {
@@ -163,7 +163,7 @@ func TestNilWorkerIsFatal(t *testing.T) {
 				waitAllReady(t, tl)
 				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 				defer cancel()
-				if err := m.Restart(ctx, 0, RestartWorker); err == nil {
+				if err := m.Restart(ctx, 0, cluster.RestartWorker); err == nil {
 					t.Fatal("the worker restart with a nil worker succeeded")
 				}
 			}

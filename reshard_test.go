@@ -161,9 +161,9 @@ func TestReshardExplicit(t *testing.T) {
 			duringMu.Lock()
 			duringErrs = append(duringErrs,
 				m.Reshard(context.Background(), 8),
-				m.Restart(context.Background(), 0, RestartFull),
-				m.RestartAll(context.Background(), RestartFull),
-				m.RollingRestart(context.Background(), RestartFull))
+				m.Restart(context.Background(), 0, cluster.RestartFull),
+				m.RestartAll(context.Background(), cluster.RestartFull),
+				m.RollingRestart(context.Background(), cluster.RestartFull))
 			duringMu.Unlock()
 		}
 	}
@@ -266,7 +266,7 @@ func TestReshardExplicit(t *testing.T) {
 		t.Fatalf("fake counters: %+v", c)
 	}
 	// Restarts work again once the re-shard is over.
-	if err := m.Restart(ctx, 1, RestartResume); err != nil {
+	if err := m.Restart(ctx, 1, cluster.RestartResume); err != nil {
 		t.Fatalf("Restart after the re-shard = %v", err)
 	}
 	st, err := m.Stats(ctx)
@@ -294,10 +294,10 @@ func TestReshardOn4011(t *testing.T) {
 		wantErrs    []error
 	}{
 		{name: "auto", auto: true, wantShards: 3},
-		{name: "off", auto: false, wantErrs: []error{ErrShardingRequired}},
+		{name: "off", auto: false, wantErrs: []error{shard.ErrShardingRequired}},
 		// The recommendation is not above 1, so the Manager doubles to 2,
 		// which the fake refuses as well (3 guilds a shard).
-		{name: "new count refused", auto: true, recommended: 1, wantErrs: []error{ErrShardingRequired, ErrReshardFailed}},
+		{name: "new count refused", auto: true, recommended: 1, wantErrs: []error{shard.ErrShardingRequired, ErrReshardFailed}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -380,7 +380,7 @@ func TestReshardFailureKeepsOldSet(t *testing.T) {
 		want   error // besides ErrReshardFailed
 	}{
 		// 6 guilds on 1 shard is over the fake's limit of 3: close 4011.
-		{name: "new set refused", count: 1, want: ErrShardingRequired},
+		{name: "new set refused", count: 1, want: shard.ErrShardingRequired},
 		{name: "context cancelled", count: 4, cancel: true, want: context.Canceled},
 	}
 	for _, tt := range tests {
@@ -428,7 +428,7 @@ func TestReshardFailureKeepsOldSet(t *testing.T) {
 			gt.waitMsgs(t, 0, 2, 0, 1)
 			rctx, rcancel := context.WithTimeout(context.Background(), testTimeout)
 			defer rcancel()
-			if err := m.Restart(rctx, 0, RestartResume); err != nil {
+			if err := m.Restart(rctx, 0, cluster.RestartResume); err != nil {
 				t.Fatalf("Restart after a failed re-shard = %v", err)
 			}
 			if err := stop(); err != nil {

@@ -10,23 +10,6 @@ import (
 	"github.com/megane-go/megane/internal/engine"
 )
 
-// RestartKind says what a restart keeps; see the constants.
-type RestartKind = cluster.RestartKind
-
-// The restart kinds. See [cluster.RestartFull] and the others for exactly
-// what each keeps.
-const (
-	// RestartFull re-identifies every shard of the cluster and rebuilds its
-	// client and cache.
-	RestartFull = cluster.RestartFull
-	// RestartResume keeps the sessions and the cache: no identify is spent
-	// and no event is lost.
-	RestartResume = cluster.RestartResume
-	// RestartWorker keeps the shards connected and the client; only the
-	// worker is replaced, and the events that arrive meanwhile wait for it.
-	RestartWorker = cluster.RestartWorker
-)
-
 // NoClusterError is returned for a cluster ID the Manager does not run. It
 // matches ErrNoCluster with errors.Is.
 type NoClusterError struct {
@@ -71,7 +54,7 @@ func (m *Manager) resharding() bool { return m.view().Resharding }
 // engine.Restarter, so a worker can restart another cluster through its
 // Cluster; it must not be called from the cluster's own listeners (that
 // would wait for itself: use Cluster.Restart there).
-func (m *Manager) Restart(ctx context.Context, clusterID int, kind RestartKind) error {
+func (m *Manager) Restart(ctx context.Context, clusterID int, kind cluster.RestartKind) error {
 	if m.resharding() {
 		return ErrReshardInProgress
 	}
@@ -85,7 +68,7 @@ func (m *Manager) Restart(ctx context.Context, clusterID int, kind RestartKind) 
 // RestartAll restarts every cluster at once with the given kind and
 // returns when all are ready again. The errors of the clusters that failed
 // are joined. It fails with ErrReshardInProgress while a re-shard runs.
-func (m *Manager) RestartAll(ctx context.Context, kind RestartKind) error {
+func (m *Manager) RestartAll(ctx context.Context, kind cluster.RestartKind) error {
 	if m.resharding() {
 		return ErrReshardInProgress
 	}
@@ -112,7 +95,7 @@ func (m *Manager) RestartAll(ctx context.Context, kind RestartKind) error {
 // after the previous one is ready again, so at most one cluster is down at
 // a time. It stops at the first error. It fails with ErrReshardInProgress
 // while a re-shard runs.
-func (m *Manager) RollingRestart(ctx context.Context, kind RestartKind) error {
+func (m *Manager) RollingRestart(ctx context.Context, kind cluster.RestartKind) error {
 	if m.resharding() {
 		return ErrReshardInProgress
 	}

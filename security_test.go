@@ -263,7 +263,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = waitRun(t, done)
-		if !errors.Is(err, ErrInvalidToken) {
+		if !errors.Is(err, shard.ErrInvalidToken) {
 			t.Fatalf("Run = %v, want ErrInvalidToken", err)
 		}
 		ev.err("Run after 4004", err)
@@ -278,7 +278,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = runFor(t, m)
-		if !errors.Is(err, ErrInvalidToken) {
+		if !errors.Is(err, shard.ErrInvalidToken) {
 			t.Fatalf("Run = %v, want ErrInvalidToken", err)
 		}
 		ev.err("Run after 401", err)

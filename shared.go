@@ -12,9 +12,9 @@ import (
 	"github.com/megane-go/megane/store"
 )
 
-// TopicManagerStats is the topic of a request to bus.Manager() for a
+// topicManagerStats is the topic of a request to bus.Manager() for a
 // fresh stats snapshot; see [RequestStats].
-const TopicManagerStats = "megane.manager.stats"
+const topicManagerStats = "megane.manager.stats"
 
 // Bus returns the Manager's message bus, shared by the Manager (address
 // bus.Manager()), every cluster (bus.Cluster(id)) and every service
@@ -48,7 +48,7 @@ func (m *Manager) resolveGuild(guildID uint64) (int, bool) {
 func (m *Manager) startShared(ctx context.Context) (stop func(), err error) {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	mux := &bus.Mux{}
-	bus.Handle(mux, TopicManagerStats, func(ctx context.Context, _ any) (stats.Snapshot, error) {
+	bus.Handle(mux, topicManagerStats, func(ctx context.Context, _ any) (stats.Snapshot, error) {
 		// On demand means fresh: the latest periodic snapshot may predate
 		// the clusters (the collector's first one is taken at start).
 		return m.col.Collect(ctx)
@@ -96,5 +96,5 @@ func (m *Manager) startShared(ctx context.Context) (stop func(), err error) {
 // for a "!stats" command for example. It fails with bus.ErrNoTarget when
 // the Manager is not running.
 func RequestStats(ctx context.Context, b *bus.Bus) (stats.Snapshot, error) {
-	return bus.Request[stats.Snapshot](ctx, b, bus.Address{}, bus.Manager(), TopicManagerStats, nil)
+	return bus.Request[stats.Snapshot](ctx, b, bus.Address{}, bus.Manager(), topicManagerStats, nil)
 }

@@ -142,7 +142,7 @@ func TestManagerBus(t *testing.T) {
 
 	// Restart cluster 1; its new worker waits on the gate meanwhile.
 	restarted := make(chan error, 1)
-	go func() { restarted <- m.Restart(ctxFor(t), 1, RestartFull) }()
+	go func() { restarted <- m.Restart(ctxFor(t), 1, cluster.RestartFull) }()
 	tl.waitFor(t, "cluster 1 restarting", func(tl *tally) bool { return tl.count(cluster.EventRestarted, 1) == 1 })
 	if _, err := bus.Request[int](ctxFor(t), b, bus.Manager(), bus.Cluster(1), "id", nil); !errors.Is(err, bus.ErrTargetStopped) {
 		t.Fatalf("mid-restart: err = %v, want ErrTargetStopped", err)

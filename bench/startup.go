@@ -31,14 +31,14 @@ type startupResult struct {
 // restartKinds are the restarts measured, in order.
 var restartKinds = []struct {
 	name    string
-	kind    megane.RestartKind
+	kind    cluster.RestartKind
 	rolling bool
 }{
-	{"worker", megane.RestartWorker, false},
-	{"resume", megane.RestartResume, false},
-	{"full", megane.RestartFull, false},
-	{"rolling_resume", megane.RestartResume, true},
-	{"rolling_full", megane.RestartFull, true},
+	{"worker", cluster.RestartWorker, false},
+	{"resume", cluster.RestartResume, false},
+	{"full", cluster.RestartFull, false},
+	{"rolling_resume", cluster.RestartResume, true},
+	{"rolling_full", cluster.RestartFull, true},
 }
 
 // runStartupChild times a megane.Manager from Run to AllClustersReady,
@@ -96,7 +96,7 @@ func runStartupChild(spec partySpec) (startupResult, error) {
 }
 
 // timeRestart times one restart of cluster 0 (or a rolling restart).
-func timeRestart(ctx context.Context, ctl control, m *megane.Manager, kind megane.RestartKind, rolling bool) (restartTiming, error) {
+func timeRestart(ctx context.Context, ctl control, m *megane.Manager, kind cluster.RestartKind, rolling bool) (restartTiming, error) {
 	before, err := ctl.counters()
 	if err != nil {
 		return restartTiming{}, err

@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/megane-go/megane"
+	"github.com/megane-go/megane/cluster"
 )
 
 // Errors of the command line. They never hold the token.
@@ -41,10 +41,10 @@ const (
 var fakeCommands = []string{"!ping", "!stats"}
 
 // restartKinds are the values of -restart-kind.
-var restartKinds = map[string]megane.RestartKind{
-	"resume": megane.RestartResume,
-	"worker": megane.RestartWorker,
-	"full":   megane.RestartFull,
+var restartKinds = map[string]cluster.RestartKind{
+	"resume": cluster.RestartResume,
+	"worker": cluster.RestartWorker,
+	"full":   cluster.RestartFull,
 }
 
 // config is the parsed command line. The token is kept here and only handed
@@ -63,9 +63,9 @@ type config struct {
 	progress    time.Duration
 	cooldown    time.Duration
 	debug       bool
-	restartEach time.Duration      // 0: never
-	restartKind megane.RestartKind // of the periodic rolling restart
-	metrics     string             // loopback HOST:PORT for /metrics; "" = off
+	restartEach time.Duration       // 0: never
+	restartKind cluster.RestartKind // of the periodic rolling restart
+	metrics     string              // loopback HOST:PORT for /metrics; "" = off
 	mode        string
 	tokenSource string // "DISCORD_TOKEN", "-token" or "embedded fake"
 }

@@ -41,7 +41,9 @@ import (
 	"github.com/disgoorg/disgo/gateway"
 
 	"github.com/megane-go/megane"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/shard"
 )
 
 func main() {
@@ -198,7 +200,7 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 		slog.Uint64("pings", final.Pings), slog.Uint64("pongs", final.Pongs), slog.Uint64("stats_replies", final.StatsReplies),
 		slog.Int("restarts", final.Restarts))
 	if runErr != nil {
-		if errors.Is(runErr, megane.ErrDisallowedIntents) {
+		if errors.Is(runErr, shard.ErrDisallowedIntents) {
 			log.Error("enable the Message Content intent for this bot in the Discord developer portal")
 		}
 		return fmt.Errorf("example: %w", runErr)
@@ -234,7 +236,7 @@ func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *
 // all clusters are ready, until ctx ends. It shows that the bot keeps
 // serving: each cluster waits for the previous one to be ready again. It
 // runs on its own goroutine, owned by runBot.
-func restartLoop(ctx context.Context, every time.Duration, kind megane.RestartKind, m *megane.Manager,
+func restartLoop(ctx context.Context, every time.Duration, kind cluster.RestartKind, m *megane.Manager,
 	tr *tracker, log *slog.Logger, hook func(context.Context, error)) {
 	select {
 	case <-tr.allReady:

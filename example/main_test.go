@@ -16,6 +16,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/internal/testutil"
+	"github.com/megane-go/megane/shard"
 )
 
 // TestMain checks that no goroutine outlives the tests, except the cleanup
@@ -392,7 +393,7 @@ func TestRunExternalAPI(t *testing.T) {
 }
 
 // TestRunInvalidToken checks that a rejected token stops the bot with
-// megane.ErrInvalidToken, still prints the summary, and is never printed.
+// shard.ErrInvalidToken, still prints the summary, and is never printed.
 func TestRunInvalidToken(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.New(t)
@@ -402,7 +403,7 @@ func TestRunInvalidToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
 	err := runBot(ctx, cfg, &stdout, &stderr, hooks{})
-	if !errors.Is(err, megane.ErrInvalidToken) {
+	if !errors.Is(err, shard.ErrInvalidToken) {
 		t.Fatalf("runBot = %v, want ErrInvalidToken", err)
 	}
 	s := parseSummary(t, stdout.String())

@@ -232,15 +232,15 @@ func testShared() *shared {
 // README: "Restarts: what survives".
 func restartEverything(ctx context.Context, m *megane.Manager) error {
 	// One cluster, keeping its sessions and cache; returns once it is ready again.
-	if err := m.Restart(ctx, 3, megane.RestartResume); err != nil {
+	if err := m.Restart(ctx, 3, cluster.RestartResume); err != nil {
 		return err
 	}
 	// Every cluster's worker, cluster by cluster, each after the previous is ready.
-	if err := m.RollingRestart(ctx, megane.RestartWorker); err != nil {
+	if err := m.RollingRestart(ctx, cluster.RestartWorker); err != nil {
 		return err
 	}
 	// Every cluster at once, from scratch.
-	return m.RestartAll(ctx, megane.RestartFull)
+	return m.RestartAll(ctx, cluster.RestartFull)
 }
 
 // TestREADMERestarts runs the README's restart calls against the fake: the

@@ -119,7 +119,7 @@ func openMeganeClient(b *testing.B, srv *discordtest.Server, c wire.Compression,
 	}
 	s := New(srv.Token(), 0, 1, handler,
 		WithURL(srv.GatewayURL()),
-		WithCompression(c),
+		WithCompression(Compression(c)),
 		WithLogger(quietLogger()),
 		WithQueue(NewQueue(WithIdentifyWindow(srv.IdentifyWindow()), WithQueueLogger(quietLogger()))))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -150,10 +150,29 @@ func WithIntents(intents ...gateway.Intents) Option {
 	}
 }
 
-// WithCompression sets the transport compression: wire.None (default),
-// wire.ZlibStream or wire.ZstdStream.
-func WithCompression(compression wire.Compression) Option {
-	return func(c *config) { c.compression = compression }
+// Compression is a gateway transport compression, as sent in the
+// `compress` parameter of the gateway URL. The zero value, CompressionNone,
+// sends plain JSON. Compression costs CPU per event and saves bandwidth;
+// see the README's benchmarks.
+type Compression string
+
+// The transport compressions Discord offers.
+const (
+	// CompressionNone sends every message as plain JSON text.
+	CompressionNone Compression = ""
+	// CompressionZlib sends one zlib stream per connection (zlib-stream).
+	CompressionZlib Compression = "zlib-stream"
+	// CompressionZstd sends one zstd stream per connection (zstd-stream).
+	CompressionZstd Compression = "zstd-stream"
+)
+
+// String returns the name used in the gateway URL, or "none".
+func (c Compression) String() string { return wire.Compression(c).String() }
+
+// WithCompression sets the transport compression (default
+// CompressionNone). A name Discord does not offer makes Open fail.
+func WithCompression(compression Compression) Option {
+	return func(c *config) { c.compression = wire.Compression(compression) }
 }
 
 // WithQueue sets the identify queue. Every IDENTIFY waits on it; resumes do

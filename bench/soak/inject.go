@@ -9,6 +9,7 @@ import (
 
 	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 )
 
@@ -96,9 +97,9 @@ func (in *injector) apply(f fault) {
 }
 
 // restartKinds maps the restart faults to their restart kind.
-var restartKinds = map[kind]megane.RestartKind{
-	kindRestartFull: megane.RestartFull, kindRestartResume: megane.RestartResume, kindRestartWorker: megane.RestartWorker,
-	kindRollingFull: megane.RestartFull, kindRollingResume: megane.RestartResume, kindRollingWorker: megane.RestartWorker,
+var restartKinds = map[kind]cluster.RestartKind{
+	kindRestartFull: cluster.RestartFull, kindRestartResume: cluster.RestartResume, kindRestartWorker: cluster.RestartWorker,
+	kindRollingFull: cluster.RestartFull, kindRollingResume: cluster.RestartResume, kindRollingWorker: cluster.RestartWorker,
 }
 
 // inject performs one fault. A nil error means it took effect, except for
@@ -138,7 +139,7 @@ func (in *injector) inject(ctx context.Context, f fault) error {
 	case kindLaunchPanic:
 		// A worker-only reload launches a new worker at once.
 		in.arms.armLaunch(f.Cluster)
-		return in.m.Restart(ctx, f.Cluster, megane.RestartWorker)
+		return in.m.Restart(ctx, f.Cluster, cluster.RestartWorker)
 	case kindEvalPanic, kindEvalFuncPanic, kindCommandPanic:
 		return in.busPanic(ctx, f)
 	case kindRestartFull, kindRestartResume, kindRestartWorker:

@@ -5,14 +5,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/cluster"
 )
 
 // restartEvent is one ClusterRestarted event.
 type restartEvent struct {
 	cluster int
-	kind    megane.RestartKind
+	kind    cluster.RestartKind
 	at      time.Time
 }
 
@@ -57,12 +56,12 @@ func (l *lifecycle) handle(e cluster.Event) {
 }
 
 // fullRestarts returns the times of cluster's full restarts in [from, to].
-func (l *lifecycle) fullRestarts(cluster int, from, to time.Time) []time.Time {
+func (l *lifecycle) fullRestarts(id int, from, to time.Time) []time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []time.Time
 	for _, r := range l.restarts {
-		if r.cluster == cluster && r.kind == megane.RestartFull && !r.at.Before(from) && !r.at.After(to) {
+		if r.cluster == id && r.kind == cluster.RestartFull && !r.at.Before(from) && !r.at.After(to) {
 			out = append(out, r.at)
 		}
 	}

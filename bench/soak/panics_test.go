@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/cluster"
 )
 
@@ -56,12 +55,12 @@ func TestSessionEnds(t *testing.T) {
 	t.Parallel()
 	life := newLifecycle(newPanicBook())
 	for _, e := range []cluster.Event{
-		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(2)},
-		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartResume, At: at(2.5)}, // not full
-		{Kind: cluster.EventRestarted, Cluster: 0, Restart: megane.RestartFull, At: at(2.6)},   // other cluster
-		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(9)},     // after the call
-		{Kind: cluster.EventRestarted, Cluster: 0, Restart: megane.RestartFull, At: at(21)},
-		{Kind: cluster.EventRestarted, Cluster: 1, Restart: megane.RestartFull, At: at(22)},
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: cluster.RestartFull, At: at(2)},
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: cluster.RestartResume, At: at(2.5)}, // not full
+		{Kind: cluster.EventRestarted, Cluster: 0, Restart: cluster.RestartFull, At: at(2.6)},   // other cluster
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: cluster.RestartFull, At: at(9)},     // after the call
+		{Kind: cluster.EventRestarted, Cluster: 0, Restart: cluster.RestartFull, At: at(21)},
+		{Kind: cluster.EventRestarted, Cluster: 1, Restart: cluster.RestartFull, At: at(22)},
 	} {
 		life.handle(e)
 	}

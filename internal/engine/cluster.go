@@ -19,6 +19,7 @@ import (
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Cluster is one supervised group of shards with its own disgo client and
@@ -229,9 +230,9 @@ func (c *Cluster) Status() Status {
 	ready, reloading := c.ready, c.reloading
 	c.mu.Unlock()
 	switch c.unit.State() {
-	case supervise.Idle:
+	case supervisor.StateIdle:
 		return cluster.StatusIdle
-	case supervise.Starting, supervise.Running, supervise.Ready:
+	case supervisor.StateStarting, supervisor.StateRunning, supervisor.StateReady:
 		// The unit learns of MarkHealthy asynchronously; the cluster's own
 		// flags are authoritative.
 		switch {
@@ -241,13 +242,13 @@ func (c *Cluster) Status() Status {
 			return cluster.StatusReady
 		}
 		return cluster.StatusStarting
-	case supervise.Backoff:
+	case supervisor.StateBackoff:
 		return cluster.StatusBackoff
-	case supervise.Restarting:
+	case supervisor.StateRestarting:
 		return cluster.StatusRestarting
-	case supervise.Stopping:
+	case supervisor.StateStopping:
 		return cluster.StatusStopping
-	case supervise.Stopped:
+	case supervisor.StateStopped:
 		return cluster.StatusStopped
 	}
 	return cluster.StatusFailed

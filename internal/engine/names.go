@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // The engine speaks the public cluster package's vocabulary: a worker, its
@@ -29,7 +30,7 @@ type (
 	NotFoundError            = cluster.NotFoundError
 	StalledError             = cluster.StalledError
 	ShardError               = cluster.ShardError
-	PanicError               = cluster.PanicError
+	PanicError               = supervisor.PanicError
 )
 
 // validKind reports whether k is one of the declared restart kinds.

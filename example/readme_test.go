@@ -291,7 +291,7 @@ func TestREADMERestarts(t *testing.T) {
 		if c.ID == 3 {
 			want = 2
 		}
-		if c.Restarts != want || c.Status != cluster.StatusReady {
+		if c.Restarts != want || c.Status != supervisor.StateReady {
 			t.Errorf("cluster %d: %d restarts, %s; want %d, ready", c.ID, c.Restarts, c.Status, want)
 		}
 	}

@@ -246,7 +246,7 @@ func convergence(fake *discordtest.Server, rec *recorder, m *megane.Manager, sha
 		}
 	}
 	for _, c := range m.Clusters() {
-		if c.Status != cluster.StatusReady {
+		if c.Status != supervisor.StateReady {
 			ok = false
 		}
 	}

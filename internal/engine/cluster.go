@@ -225,33 +225,33 @@ func (c *Cluster) listenerTarget() *incarnation {
 }
 
 // Status returns the cluster's status. It never blocks.
-func (c *Cluster) Status() Status {
+func (c *Cluster) Status() supervisor.State {
 	c.mu.Lock()
 	ready, reloading := c.ready, c.reloading
 	c.mu.Unlock()
 	switch c.unit.State() {
 	case supervisor.StateIdle:
-		return cluster.StatusIdle
+		return supervisor.StateIdle
 	case supervisor.StateStarting, supervisor.StateRunning, supervisor.StateReady:
 		// The unit learns of MarkHealthy asynchronously; the cluster's own
 		// flags are authoritative.
 		switch {
 		case reloading:
-			return cluster.StatusReloading
+			return supervisor.StateReloading
 		case ready:
-			return cluster.StatusReady
+			return supervisor.StateReady
 		}
-		return cluster.StatusStarting
+		return supervisor.StateStarting
 	case supervisor.StateBackoff:
-		return cluster.StatusBackoff
+		return supervisor.StateBackoff
 	case supervisor.StateRestarting:
-		return cluster.StatusRestarting
+		return supervisor.StateRestarting
 	case supervisor.StateStopping:
-		return cluster.StatusStopping
+		return supervisor.StateStopping
 	case supervisor.StateStopped:
-		return cluster.StatusStopped
+		return supervisor.StateStopped
 	}
-	return cluster.StatusFailed
+	return supervisor.StateFailed
 }
 
 // Restarts returns how many attempts started after the first, for any

@@ -22,7 +22,6 @@ type (
 	Event                    = cluster.Event
 	EventKind                = cluster.EventKind
 	RestartKind              = cluster.RestartKind
-	Status                   = cluster.Status
 	Stats                    = cluster.Stats
 	FetchRequest             = cluster.FetchRequest
 	FetchedGuild             = cluster.FetchedGuild

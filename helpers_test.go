@@ -16,6 +16,7 @@ import (
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // TestMain checks for leaks, tolerating only disgo's REST rate-limiter
@@ -181,7 +182,7 @@ func baseOpts(fake *discordtest.Server, tl *tally) []Option {
 			shard.WithInvalidSessionWait(time.Millisecond, 2*time.Millisecond),
 			shard.WithCloseTimeout(500*time.Millisecond),
 		),
-		WithRestartPolicy(RestartPolicy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRestarts: -1}),
+		WithRestartPolicy(supervisor.Policy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRestarts: -1}),
 	}
 }
 

@@ -5,13 +5,14 @@ import (
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // ClusterInfo is a snapshot of one cluster. It is a plain value.
 type ClusterInfo struct {
 	ID        int
 	ShardIDs  []int
-	Status    cluster.Status
+	Status    supervisor.State
 	Restarts  int
 	Crashes   int
 	LastError error

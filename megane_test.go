@@ -13,6 +13,7 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 func workerOf(tl *tally) func() cluster.Worker {
@@ -50,7 +51,7 @@ func TestSplitAndAllReady(t *testing.T) {
 				t.Fatalf("%d clusters, want %d", len(infos), len(tt.want))
 			}
 			for i, info := range infos {
-				if info.ID != i || !slices.Equal(info.ShardIDs, tt.want[i]) || info.Status != cluster.StatusReady {
+				if info.ID != i || !slices.Equal(info.ShardIDs, tt.want[i]) || info.Status != supervisor.StateReady {
 					t.Fatalf("cluster %d = %+v, want shards %v ready", i, info, tt.want[i])
 				}
 			}

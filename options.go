@@ -16,24 +16,15 @@ import (
 	"github.com/megane-go/megane/bus"
 	mcache "github.com/megane-go/megane/cache"
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/internal/engine"
-	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // AutoShards asks WithShards for the shard count that Discord recommends in
 // GET /gateway/bot (scaled by WithGuildsPerShard when set).
 const AutoShards = 0
-
-// RestartPolicy is a cluster supervisor's backoff and restart cap. Zero
-// fields take defaults (100ms to 30s, doubling, more than 5 crashes a minute
-// give up); see the field docs.
-type RestartPolicy = engine.RestartPolicy
-
-// DefaultRestartPolicy returns the default restart policy.
-func DefaultRestartPolicy() RestartPolicy { return supervise.DefaultPolicy() }
 
 // DefaultCacheFlags are the disgo caches every cluster's client keeps
 // unless WithCacheFlags sets others: guilds, channels, roles and members,
@@ -58,7 +49,7 @@ type config struct {
 	compression       shard.Compression
 	logger            *slog.Logger
 	readyTimeout      time.Duration
-	policy            RestartPolicy
+	policy            supervisor.Policy
 	watchdog          time.Duration
 	handler           func(cluster.Event)
 	eventBuffer       int
@@ -189,7 +180,7 @@ type nilWorker struct{}
 
 // Launch fails fatally with ErrNilWorker.
 func (nilWorker) Launch(context.Context, *cluster.Cluster) error {
-	return supervise.Fatal(ErrNilWorker)
+	return supervisor.NoRestart(ErrNilWorker)
 }
 
 // serviceSpec is one WithService registration.
@@ -205,7 +196,7 @@ func defaultConfig() config {
 		shards:         AutoShards,
 		logger:         slog.Default(),
 		readyTimeout:   2 * time.Minute,
-		policy:         supervise.DefaultPolicy(),
+		policy:         supervisor.DefaultPolicy(),
 		watchdog:       2 * time.Minute,
 		eventBuffer:    256,
 		statsInterval:  stats.DefaultInterval,
@@ -313,15 +304,16 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // shard.ErrReadyTimeout; the wait on the identify queue does not count),
 // and, after READY, the guilds READY listed (then the shard counts as
 // ready anyway). A failed start is retried with backoff, at most
-// RestartPolicy.MaxFailedStarts times in a row. Default two minutes. New
+// supervisor.Policy.MaxFailedStarts times in a row. Default two minutes. New
 // rejects zero or a negative d.
 func WithReadyTimeout(d time.Duration) Option { return func(c *config) { c.readyTimeout = d } }
 
 // WithRestartPolicy sets the clusters' supervisor policy (backoff and
-// restart cap). Zero or out-of-range fields take the values the
-// RestartPolicy field docs name (a negative MinBackoff the default, a
-// negative MaxRestarts no cap, ...).
-func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.policy = p } }
+// restart cap); the default is [supervisor.DefaultPolicy]. Zero or
+// out-of-range fields take the values the [supervisor.Policy] field docs
+// name (a negative MinBackoff the default, a negative MaxRestarts no cap,
+// ...).
+func WithRestartPolicy(p supervisor.Policy) Option { return func(c *config) { c.policy = p } }
 
 // WithWatchdog sets the watchdog timeout: a cluster whose dispatch makes no
 // progress for d while events wait is restarted (resuming its sessions).

@@ -13,6 +13,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 const testToken = "MTIzNDU2Nzg5MDEyMzQ1Njc4.a.b"
@@ -80,7 +81,7 @@ func TestNewAcceptsEdgeOptions(t *testing.T) {
 		WithShardMultiple(0), WithShardMultiple(1), WithEventBuffer(1), WithWatchdog(0), WithWatchdog(-1),
 		WithStatsInterval(-1), WithReshardCheck(-1), WithReshardTimeout(0), WithLogger(nil),
 		WithEventHandler(nil), WithStatsHandler(nil), WithCaches(nil), WithCompression(shard.CompressionZstd),
-		WithAPIURL("https://discord.com/api/v10"), WithRestartPolicy(RestartPolicy{MinBackoff: -1, MaxRestarts: -1}),
+		WithAPIURL("https://discord.com/api/v10"), WithRestartPolicy(supervisor.Policy{MinBackoff: -1, MaxRestarts: -1}),
 		WithClientOpts(bot.WithLogger(nil)), WithBusOptions(bus.WithMailboxSize(4)))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // genTally counts what workers received per shard set (generation).
@@ -211,7 +212,7 @@ func TestReshardExplicit(t *testing.T) {
 		t.Fatalf("clusters after the re-shard: %+v", infos)
 	}
 	for _, info := range infos {
-		if info.Status != cluster.StatusReady {
+		if info.Status != supervisor.StateReady {
 			t.Fatalf("cluster %d is %v", info.ID, info.Status)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // AddService registers a service under name and, if Run is serving, starts
@@ -125,7 +126,7 @@ func validateServices(specs []serviceSpec) error {
 // onServiceEvent turns a service's state transition into a lifecycle
 // Event. It runs on the service's supervisor goroutine and must not block:
 // emit only takes the event lock.
-func (m *Manager) onServiceEvent(e service.Event) {
+func (m *Manager) onServiceEvent(e supervisor.Event) {
 	if e.Panic == nil {
 		errors.As(e.Err, &e.Panic)
 	}

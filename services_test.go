@@ -10,6 +10,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/service"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // counterSvc counts "incr" commands, panics on "crash", reports its count
@@ -90,7 +91,7 @@ func TestManagerServices(t *testing.T) {
 	counter := newCounter()
 	factory, _ := gatedFactory(tl, 0)
 	m, err := New(fake.Token(), append(baseOpts(fake, tl), WithClusters(2), WithWorker(factory),
-		WithService("counter", counter, service.WithRestartPolicy(service.Policy{MaxRestarts: -1})))...)
+		WithService("counter", counter, service.WithRestartPolicy(supervisor.Policy{MaxRestarts: -1})))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/clusterlink"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Cluster is one cluster as its worker sees it: a group of shards under
@@ -32,7 +33,7 @@ type engine interface {
 	Bus() *bus.Bus
 	Store() *store.Store
 	Address() bus.Address
-	Status() Status
+	Status() supervisor.State
 	Restarts() int
 	Crashes() int
 	LastError() error
@@ -108,8 +109,11 @@ func (c *Cluster) Store() *store.Store { return c.e.Store() }
 // Address returns the cluster's bus address, bus.Cluster(ID()).
 func (c *Cluster) Address() bus.Address { return c.e.Address() }
 
-// Status returns the cluster's status. It never blocks.
-func (c *Cluster) Status() Status { return c.e.Status() }
+// Status returns the cluster's state. It never blocks. A cluster reports
+// [supervisor.StateStarting] until every shard is ready, then
+// [supervisor.StateReady], and [supervisor.StateReloading] while a
+// worker-only reload runs; it never reports [supervisor.StateRunning].
+func (c *Cluster) Status() supervisor.State { return c.e.Status() }
 
 // Restarts returns how many attempts started after the first, for any
 // reason. Worker-only reloads are not counted.

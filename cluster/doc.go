@@ -19,9 +19,13 @@
 // dispatch (including a listener: disgo would swallow it, we do not), a
 // stalled dispatch seen by the watchdog, or a fatal shard error. The
 // supervisor restarts a crashed cluster with exponential backoff; the
-// restart resumes the sessions and keeps the cache. A fatal gateway error
-// (invalid token, disallowed intents, ...) stops it for good and Manager.Run
-// returns it.
+// restart resumes the sessions and keeps the cache (the backoff and the
+// restart cap are a [supervisor.Policy]; a panic is kept with its stack as
+// a [supervisor.PanicError]). A fatal gateway error (invalid token,
+// disallowed intents, ...), or an error from Launch that wraps
+// [supervisor.ErrNoRestart] (see [supervisor.NoRestart]), stops it for good
+// and Manager.Run returns it. [Cluster.Status] says where the cluster is,
+// as a [supervisor.State].
 //
 // # Restarts
 //

@@ -5,12 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/supervisor"
 )
-
-// PanicError is a recovered panic with the stack of the goroutine that
-// panicked. Error returns one line; Stack keeps the full trace.
-type PanicError = supervise.PanicError
 
 // EventKind says what an [Event] is about.
 type EventKind int
@@ -114,7 +110,7 @@ type Event struct {
 	Err error
 	// Panic is set for EventCrashed (and EventServiceState) when the crash
 	// was a panic.
-	Panic *PanicError
+	Panic *supervisor.PanicError
 	// Service is the service's name, for EventServiceState.
 	Service string
 	// State is the service's new state, for EventServiceState.

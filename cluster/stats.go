@@ -1,14 +1,18 @@
 package cluster
 
-import "github.com/megane-go/megane/shard"
+import (
+	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
+)
 
 // Stats is a snapshot of one cluster's figures, as [Cluster.Stats] builds
 // it. It is a plain value; the Manager turns it into a stats.ClusterStats.
 type Stats struct {
 	// ID is the cluster's ID.
 	ID int
-	// Status is the cluster's status; Ready is Status == StatusReady.
-	Status Status
+	// Status is the cluster's state (see [Cluster.Status]); Ready is
+	// Status == supervisor.StateReady.
+	Status supervisor.State
 	Ready  bool
 	// Guilds, Channels and Members count the current client's cache;
 	// Users counts the distinct users among the cached members. All are

@@ -32,6 +32,7 @@ import (
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // README: "The store".
@@ -113,8 +114,8 @@ func Example_service() {
 	defer st.Close()
 	ready := make(chan struct{}, 1)
 	reg := service.NewRegistry(b, st, service.WithLogger(slog.New(slog.DiscardHandler)),
-		service.WithEventHook(func(e service.Event) {
-			if e.Name == "counter" && e.To == service.StateReady {
+		service.WithEventHook(func(e supervisor.Event) {
+			if e.Name == "counter" && e.To == supervisor.StateReady {
 				select { // must not block
 				case ready <- struct{}{}:
 				default:
@@ -290,7 +291,7 @@ func TestREADMERestarts(t *testing.T) {
 		if c.ID == 3 {
 			want = 2
 		}
-		if c.Restarts != want || c.Status != cluster.StatusReady {
+		if c.Restarts != want || c.Status != supervisor.StateReady {
 			t.Errorf("cluster %d: %d restarts, %s; want %d, ready", c.ID, c.Restarts, c.Status, want)
 		}
 	}

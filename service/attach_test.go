@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // gatedRegistry is a registry whose hook holds the service called name in
@@ -19,8 +20,8 @@ import (
 func gatedRegistry(name string, holdAt int, gate <-chan struct{}) (*bus.Bus, *Registry) {
 	b := bus.New(bus.WithLogger(discard))
 	var starts atomic.Int32 // each unit calls the hook from its own goroutine
-	reg := NewRegistry(b, nil, WithLogger(discard), WithEventHook(func(e Event) {
-		if e.Name == name && e.To == StateStarting && int(starts.Add(1)) == holdAt {
+	reg := NewRegistry(b, nil, WithLogger(discard), WithEventHook(func(e supervisor.Event) {
+		if e.Name == name && e.To == supervisor.StateStarting && int(starts.Add(1)) == holdAt {
 			<-gate
 		}
 	}))
@@ -55,7 +56,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 			}
 			done := reg.ServeBackground(ctx)
 			synctest.Wait() // run 1 fails for good
-			if st := reg.Stats(ctx)[0]; st.State != StateFailed {
+			if st := reg.Stats(ctx)[0]; st.State != supervisor.StateFailed {
 				return done, fmt.Errorf("state %v before Restart, want failed", st.State)
 			}
 			return done, reg.Restart(ctx, "echo")
@@ -71,7 +72,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 				e := newEcho()
 				e.serve = func(ctx context.Context, sc *Context, run int) error {
 					if run == tc.failRun {
-						return NoRestart(errors.New("bad config"))
+						return supervisor.NoRestart(errors.New("bad config"))
 					}
 					return readyServe(ctx, sc, run)
 				}

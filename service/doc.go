@@ -9,10 +9,11 @@
 // stats) and [AllClustersReadyHandler].
 //
 // A [Registry] holds the services of one process. Each service runs as a
-// supervised unit: a panic is recovered with its stack, a crash restarts it
-// with exponential backoff, and too many crashes in a window stop it
-// (state Failed). Services may be added before or after [Registry.Serve]
-// starts, restarted and stopped by name.
+// supervised unit: a panic is recovered with its stack
+// ([supervisor.PanicError]), a crash restarts it with exponential backoff
+// ([supervisor.Policy]), and too many crashes in a window stop it
+// ([supervisor.StateFailed]). Services may be added before or after
+// [Registry.Serve] starts, restarted and stopped by name.
 //
 // # Commands and the bus
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/service"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Twitch is a service: it connects (here: pretends to), says it is ready,
@@ -46,8 +47,8 @@ func Example() {
 	ready := make(chan struct{}, 1)
 	reg := service.NewRegistry(b, nil,
 		service.WithLogger(slog.New(slog.DiscardHandler)),
-		service.WithEventHook(func(e service.Event) {
-			if e.To == service.StateReady {
+		service.WithEventHook(func(e supervisor.Event) {
+			if e.To == supervisor.StateReady {
 				select {
 				case ready <- struct{}{}:
 				default:

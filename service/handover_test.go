@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // These tests cover the hand-over of the registry's state (see Registry):
@@ -51,7 +53,7 @@ func TestAddDuringHandOver(t *testing.T) {
 		h.serve()
 		wg.Wait()
 		for i := range n {
-			h.waitFor(fmt.Sprintf("s%d", i), StateReady)
+			h.waitFor(fmt.Sprintf("s%d", i), supervisor.StateReady)
 		}
 		st := h.reg.Stats(t.Context())
 		if len(st) != n {
@@ -76,7 +78,7 @@ func TestCommandsAfterServeReturned(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("echo", StateReady)
+		h.waitFor("echo", supervisor.StateReady)
 		h.stop()
 		// Ready once and never told: it is told now, once.
 		h.reg.NotifyAllClustersReady(t.Context())
@@ -110,7 +112,7 @@ func TestStatsWithDoneContextRunsNoServiceCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("counted", StateReady)
+		h.waitFor("counted", supervisor.StateReady)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		st := h.reg.Stats(ctx)

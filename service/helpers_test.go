@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/supervisor"
 	"go.uber.org/goleak"
 )
 
@@ -19,15 +20,15 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var discard = slog.New(slog.DiscardHandler)
 
 // fastPolicy restarts quickly and deterministically (no jitter).
-var fastPolicy = Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, Multiplier: 2, MaxRestarts: 10, Window: time.Minute}
+var fastPolicy = supervisor.Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, Multiplier: 2, MaxRestarts: 10, Window: time.Minute}
 
 // harness runs a Registry over a fresh bus and records every event.
 type harness struct {
 	t       *testing.T
 	bus     *bus.Bus
 	reg     *Registry
-	events  chan Event
-	skipped []Event // read from events but not yet asked for; only waitFor touches it
+	events  chan supervisor.Event
+	skipped []supervisor.Event // read from events but not yet asked for; only waitFor touches it
 	dropped atomic.Int64
 	cancel  context.CancelFunc
 	done    <-chan error
@@ -35,8 +36,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, bus: bus.New(bus.WithLogger(discard)), events: make(chan Event, 1024)}
-	h.reg = NewRegistry(h.bus, nil, WithLogger(discard), WithEventHook(func(e Event) {
+	h := &harness{t: t, bus: bus.New(bus.WithLogger(discard)), events: make(chan supervisor.Event, 1024)}
+	h.reg = NewRegistry(h.bus, nil, WithLogger(discard), WithEventHook(func(e supervisor.Event) {
 		select {
 		case h.events <- e:
 		default:
@@ -72,7 +73,7 @@ func (h *harness) stop() {
 // skipping that service's other events (other services' events are kept for
 // later calls). Inside a synctest bubble a missing event is a deadlock
 // that fails the test rather than hanging.
-func (h *harness) waitFor(name string, to State) Event {
+func (h *harness) waitFor(name string, to supervisor.State) supervisor.Event {
 	h.t.Helper()
 	for i, e := range h.skipped {
 		if e.Name == name && e.To == to {
@@ -89,7 +90,7 @@ func (h *harness) waitFor(name string, to State) Event {
 		}
 	}
 	h.t.Fatalf("event channel closed before %s entered %v", name, to)
-	return Event{}
+	return supervisor.Event{}
 }
 
 // request sends a command to a service as cluster 0 would.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/supervisor"
 )
 
 func TestStop(t *testing.T) {
@@ -20,8 +21,8 @@ func TestStop(t *testing.T) {
 			}
 		}
 		h.serve()
-		h.waitFor("a", StateReady)
-		h.waitFor("b", StateReady)
+		h.waitFor("a", supervisor.StateReady)
+		h.waitFor("b", supervisor.StateReady)
 		if err := h.reg.Stop(t.Context(), "a"); err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +39,7 @@ func TestStop(t *testing.T) {
 		if err := h.reg.Add("a", newEcho()); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("a", StateReady)
+		h.waitFor("a", supervisor.StateReady)
 		if _, err := request[greeting](t.Context(), h, "a", "greet", map[string]string{"Name": "again"}); err != nil {
 			t.Errorf("re-added service: %v", err)
 		}
@@ -74,7 +75,7 @@ func TestStopWaitsForServiceContext(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("slowstop", StateReady)
+		h.waitFor("slowstop", supervisor.StateReady)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		if err := h.reg.Stop(ctx, "slowstop"); !errors.Is(err, context.DeadlineExceeded) {
@@ -84,7 +85,7 @@ func TestStopWaitsForServiceContext(t *testing.T) {
 			t.Errorf("Add while stopping = %v, want ErrDuplicate", err)
 		}
 		close(release)
-		h.waitFor("slowstop", StateStopped)
+		h.waitFor("slowstop", supervisor.StateStopped)
 		synctest.Wait()
 		if err := h.reg.Add("slowstop", newEcho()); err != nil {
 			t.Errorf("Add after stopped = %v", err)
@@ -101,7 +102,7 @@ func TestAdd(t *testing.T) {
 		if err := h.reg.Add("late", newEcho()); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("late", StateReady)
+		h.waitFor("late", supervisor.StateReady)
 		if _, err := request[greeting](t.Context(), h, "late", "greet", map[string]string{"Name": "n"}); err != nil {
 			t.Errorf("late service: %v", err)
 		}
@@ -126,7 +127,7 @@ func TestAdd(t *testing.T) {
 		if err := h.reg.Serve(t.Context()); !errors.Is(err, ErrAlreadyServed) {
 			t.Errorf("second Serve = %v, want ErrAlreadyServed", err)
 		}
-		if st := h.reg.Stats(t.Context())[0]; st.State != StateStopped {
+		if st := h.reg.Stats(t.Context())[0]; st.State != supervisor.StateStopped {
 			t.Errorf("after Serve returned: %+v", st)
 		}
 	})
@@ -144,7 +145,7 @@ func TestFinishedServiceStops(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("oneshot", StateStopped)
+		h.waitFor("oneshot", supervisor.StateStopped)
 		if n := s.runs.Load(); n != 1 {
 			t.Errorf("runs = %d, want 1", n)
 		}
@@ -191,8 +192,8 @@ func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
 		h.serve()
 		want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
 		for i, d := range want {
-			ev := h.waitFor("late", StateBackoff)
-			if ev.From != StateRunning {
+			ev := h.waitFor("late", supervisor.StateBackoff)
+			if ev.From != supervisor.StateRunning {
 				t.Errorf("crash %d: from %v, want running (never ready)", i+1, ev.From)
 			}
 			if !errors.Is(ev.Err, ErrReadyTimeout) {
@@ -214,7 +215,7 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 		errConfig := errors.New("bad config")
 		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
 			if run == 1 {
-				return NoRestart(errConfig)
+				return supervisor.NoRestart(errConfig)
 			}
 			return readyServe(ctx, sc, run)
 		}}
@@ -222,19 +223,19 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		ev := h.waitFor("fatal", StateFailed)
-		if ev.From != StateRunning || !errors.Is(ev.Err, errConfig) {
+		ev := h.waitFor("fatal", supervisor.StateFailed)
+		if ev.From != supervisor.StateRunning || !errors.Is(ev.Err, errConfig) {
 			t.Fatalf("failure event = %+v, want running → failed with the config error", ev)
 		}
 		synctest.Wait()
 		st := h.reg.Stats(t.Context())[0]
-		if st.State != StateFailed || st.Restarts != 0 || !errors.Is(st.LastError, errConfig) || s.runs.Load() != 1 {
+		if st.State != supervisor.StateFailed || st.Restarts != 0 || !errors.Is(st.LastError, errConfig) || s.runs.Load() != 1 {
 			t.Fatalf("after a fatal error: %+v, %d runs", st, s.runs.Load())
 		}
 		if err := h.reg.Restart(t.Context(), "fatal"); err != nil {
 			t.Fatalf("Restart = %v", err)
 		}
-		h.waitFor("fatal", StateReady)
+		h.waitFor("fatal", supervisor.StateReady)
 	})
 }
 
@@ -252,7 +253,7 @@ func TestMailboxCapacity(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("small", StateRunning)
+		h.waitFor("small", supervisor.StateRunning)
 		synctest.Wait() // the run has attached its mailbox and blocks in Serve
 		for i := range 2 {
 			if err := h.bus.Send(t.Context(), bus.Cluster(0), bus.Service("small"), "x", nil); err != nil {

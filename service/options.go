@@ -3,6 +3,8 @@ package service
 import (
 	"log/slog"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Option configures one service in Registry.Add (and megane.WithService).
@@ -10,12 +12,12 @@ type Option func(*serviceConfig)
 
 type serviceConfig struct {
 	readyTimeout time.Duration
-	policy       Policy
+	policy       supervisor.Policy
 	capacity     int
 }
 
 func defaultServiceConfig() serviceConfig {
-	return serviceConfig{policy: DefaultPolicy()}
+	return serviceConfig{policy: supervisor.DefaultPolicy()}
 }
 
 // WithReadyTimeout bounds how long each run may take to call Ready. A run that
@@ -30,8 +32,9 @@ func WithReadyTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRestartPolicy sets the service's restart policy (default DefaultPolicy()).
-func WithRestartPolicy(p Policy) Option {
+// WithRestartPolicy sets the service's restart policy (default
+// [supervisor.DefaultPolicy]).
+func WithRestartPolicy(p supervisor.Policy) Option {
 	return func(c *serviceConfig) { c.policy = p }
 }
 
@@ -51,7 +54,7 @@ type RegistryOption func(*registryConfig)
 
 type registryConfig struct {
 	logger *slog.Logger
-	hooks  []func(Event)
+	hooks  []func(supervisor.Event)
 }
 
 func defaultRegistryConfig() registryConfig {
@@ -72,7 +75,7 @@ func WithLogger(l *slog.Logger) RegistryOption {
 // service, in order per service. It runs on the service's supervisor
 // goroutine: it must return quickly and must not call the Registry's
 // blocking methods (Restart, Stop). A panic in it is recovered and logged.
-func WithEventHook(fn func(Event)) RegistryOption {
+func WithEventHook(fn func(supervisor.Event)) RegistryOption {
 	return func(c *registryConfig) {
 		if fn != nil {
 			c.hooks = append(c.hooks, fn)

@@ -12,6 +12,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Registry holds and supervises the services of one process.
@@ -65,9 +66,9 @@ type Info struct {
 	// Name is the service's name.
 	Name string
 	// State is the service's supervisor state.
-	State State
-	// Ready reports whether State is StateReady (the current run called
-	// Ready).
+	State supervisor.State
+	// Ready reports whether State is supervisor.StateReady (the current
+	// run called Ready).
 	Ready bool
 	// Restarts counts the runs started after the first, for any reason.
 	Restarts int

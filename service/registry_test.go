@@ -13,6 +13,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/testutil"
+	"github.com/megane-go/megane/supervisor"
 )
 
 func TestServiceReady(t *testing.T) {
@@ -23,11 +24,11 @@ func TestServiceReady(t *testing.T) {
 		if err := h.reg.Add("echo", e); err != nil {
 			t.Fatal(err)
 		}
-		if st := h.reg.Stats(t.Context()); len(st) != 1 || st[0].State != StateIdle {
+		if st := h.reg.Stats(t.Context()); len(st) != 1 || st[0].State != supervisor.StateIdle {
 			t.Fatalf("before Serve: %+v", st)
 		}
 		h.serve()
-		h.waitFor("echo", StateReady)
+		h.waitFor("echo", supervisor.StateReady)
 		st := h.reg.Stats(t.Context())
 		if len(st) != 1 || st[0].Name != "echo" || !st[0].Ready || st[0].Restarts != 0 || st[0].LastError != nil {
 			t.Errorf("Stats = %+v", st)
@@ -72,7 +73,7 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 		}
 		start := time.Now()
 		h.serve()
-		crash := h.waitFor("slow", StateBackoff)
+		crash := h.waitFor("slow", supervisor.StateBackoff)
 		var rte *ReadyTimeoutError
 		if !errors.As(crash.Err, &rte) || !errors.Is(crash.Err, ErrReadyTimeout) || rte.Timeout != time.Second || rte.Service != "slow" {
 			t.Fatalf("crash = %v, want a *ReadyTimeoutError", crash.Err)
@@ -80,7 +81,7 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 		if got := crash.At.Sub(start); got != time.Second {
 			t.Errorf("crashed after %v (virtual), want 1s", got)
 		}
-		h.waitFor("slow", StateReady)
+		h.waitFor("slow", supervisor.StateReady)
 		if got := time.Since(start); got != time.Second+fastPolicy.MinBackoff {
 			t.Errorf("ready after %v (virtual), want 1.1s", got)
 		}
@@ -90,7 +91,7 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 		}
 		// A ready run is not cut by the timeout later.
 		time.Sleep(5 * time.Second)
-		if st := h.reg.Stats(t.Context())[0]; st.State != StateReady || st.Restarts != 1 {
+		if st := h.reg.Stats(t.Context())[0]; st.State != supervisor.StateReady || st.Restarts != 1 {
 			t.Errorf("after the timeout elapsed again: %+v", st)
 		}
 	})
@@ -112,7 +113,7 @@ func TestPanicRestartsWithBackoff(t *testing.T) {
 		}
 		h.serve()
 		for i, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond} {
-			ev := h.waitFor("crashy", StateBackoff)
+			ev := h.waitFor("crashy", supervisor.StateBackoff)
 			if ev.Panic == nil || !strings.Contains(string(ev.Panic.Stack), "panicInServe") {
 				t.Fatalf("crash %d: panic = %v, want a PanicError whose stack names panicInServe", i+1, ev.Panic)
 			}
@@ -120,12 +121,12 @@ func TestPanicRestartsWithBackoff(t *testing.T) {
 				t.Errorf("crash %d: backoff %v, want %v", i+1, ev.Delay, want)
 			}
 		}
-		h.waitFor("crashy", StateReady)
+		h.waitFor("crashy", supervisor.StateReady)
 		g, err := request[greeting](t.Context(), h, "crashy", "greet", map[string]string{"Name": "ada"})
 		if err != nil || g != (greeting{Hello: "ada", Run: 3}) {
 			t.Errorf("after recovery: %+v, %v", g, err)
 		}
-		var pe *PanicError
+		var pe *supervisor.PanicError
 		if st := h.reg.Stats(t.Context())[0]; st.Crashes != 2 || !errors.As(st.LastError, &pe) {
 			t.Errorf("status = %+v", st)
 		}
@@ -147,8 +148,8 @@ func TestCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("echo", StateReady)
-		h.waitFor("mute", StateReady)
+		h.waitFor("echo", supervisor.StateReady)
+		h.waitFor("mute", supervisor.StateReady)
 
 		ctx := t.Context()
 		tests := []struct {
@@ -253,7 +254,7 @@ func TestCommandWaitsForReady(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("late", StateRunning)
+		h.waitFor("late", supervisor.StateRunning)
 		synctest.Wait() // the run has attached its mailbox and waits for release
 		reply := make(chan error, 1)
 		go func() {
@@ -284,7 +285,7 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("echo", StateReady)
+		h.waitFor("echo", supervisor.StateReady)
 		_, err := request[string](t.Context(), h, "echo", "panic", nil)
 		var he *bus.HandlerError
 		if !errors.Is(err, bus.ErrHandlerPanic) || !errors.As(err, &he) {
@@ -299,7 +300,7 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 			t.Fatalf("after the panic: %+v, %v; want the first run", g, err)
 		}
 		st := h.reg.Stats(t.Context())
-		if len(st) != 1 || st[0].State != StateReady || st[0].Restarts != 0 || st[0].Crashes != 0 {
+		if len(st) != 1 || st[0].State != supervisor.StateReady || st[0].Restarts != 0 || st[0].Crashes != 0 {
 			t.Fatalf("Stats = %+v, want echo ready, never restarted", st)
 		}
 	})
@@ -363,7 +364,7 @@ func TestDetachedWhileRestarting(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("flaky", StateBackoff)
+		h.waitFor("flaky", supervisor.StateBackoff)
 		if _, err := request[greeting](t.Context(), h, "flaky", "greet", nil); !errors.Is(err, bus.ErrTargetStopped) {
 			t.Errorf("during backoff: %v, want bus.ErrTargetStopped", err)
 		}
@@ -371,7 +372,7 @@ func TestDetachedWhileRestarting(t *testing.T) {
 		if err := h.reg.Restart(t.Context(), "flaky"); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("flaky", StateReady)
+		h.waitFor("flaky", supervisor.StateReady)
 		if _, err := request[greeting](t.Context(), h, "flaky", "greet", map[string]string{"Name": "z"}); err != nil {
 			t.Errorf("after restart: %v", err)
 		}
@@ -390,11 +391,11 @@ func TestRestartByName(t *testing.T) {
 			t.Errorf("Restart before Serve = %v, want ErrNotServing", err)
 		}
 		h.serve()
-		h.waitFor("echo", StateReady)
+		h.waitFor("echo", supervisor.StateReady)
 		if err := h.reg.Restart(t.Context(), "echo"); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("echo", StateReady)
+		h.waitFor("echo", supervisor.StateReady)
 		if g, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "r"}); err != nil || g.Run != 2 {
 			t.Errorf("after Restart: %+v, %v", g, err)
 		}
@@ -424,9 +425,9 @@ func TestRestartRevivesFailedService(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("cfg", StateFailed)
+		h.waitFor("cfg", supervisor.StateFailed)
 		// Failed services stay listed and are not addressable.
-		if st := h.reg.Stats(t.Context())[0]; st.State != StateFailed || st.LastError == nil {
+		if st := h.reg.Stats(t.Context())[0]; st.State != supervisor.StateFailed || st.LastError == nil {
 			t.Errorf("failed status = %+v", st)
 		}
 		if _, err := request[greeting](t.Context(), h, "cfg", "greet", nil); !errors.Is(err, bus.ErrTargetStopped) {
@@ -435,7 +436,7 @@ func TestRestartRevivesFailedService(t *testing.T) {
 		if err := h.reg.Restart(t.Context(), "cfg"); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("cfg", StateReady)
+		h.waitFor("cfg", supervisor.StateReady)
 		st := h.reg.Stats(t.Context())[0]
 		if st.Restarts != 2 || st.Crashes != 2 || st.LastError == nil {
 			t.Errorf("revived status = %+v", st)
@@ -459,9 +460,9 @@ func TestStats(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("echo", StateReady)
-		h.waitFor("plain", StateReady)
-		h.waitFor("starting", StateRunning)
+		h.waitFor("echo", supervisor.StateReady)
+		h.waitFor("plain", supervisor.StateReady)
+		h.waitFor("starting", supervisor.StateRunning)
 		for range 3 {
 			if _, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "s"}); err != nil {
 				t.Fatal(err)
@@ -489,7 +490,7 @@ func TestAllClustersReady(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.serve()
-		h.waitFor("early", StateReady)
+		h.waitFor("early", supervisor.StateReady)
 		synctest.Wait()
 		h.reg.NotifyAllClustersReady(t.Context())
 		if n := early.allReady.Load(); n != 1 {
@@ -505,7 +506,7 @@ func TestAllClustersReady(t *testing.T) {
 		if err := h.reg.Restart(t.Context(), "late"); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("late", StateReady)
+		h.waitFor("late", supervisor.StateReady)
 		synctest.Wait()
 		if a, b := early.allReady.Load(), late.allReady.Load(); a != 1 || b != 1 {
 			t.Errorf("calls: early %d, late %d; want 1 each", a, b)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // run is one run (supervised attempt) of a service: its context, its
@@ -143,7 +144,7 @@ func (r *run) serveMailbox(done chan<- struct{}) {
 	defer close(done)
 	defer func() {
 		if v := recover(); v != nil {
-			pe := &PanicError{Value: v, Stack: debug.Stack()}
+			pe := &supervisor.PanicError{Value: v, Stack: debug.Stack()}
 			r.e.log.Error("service panicked handling a message", slog.Any("panic", v), slog.String("stack", string(pe.Stack)))
 			r.cancel(pe)
 		}

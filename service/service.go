@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/store"
 )
 
@@ -16,8 +15,9 @@ import (
 // once the service is ready to handle commands. Returning nil while ctx is
 // alive means the service finished (it is not restarted unless its Policy
 // says RestartOnSuccess); returning an error, or panicking, is a crash and
-// the service is restarted after a backoff. An error wrapping
-// supervise's fatal marker (see NoRestart) stops it for good.
+// the service is restarted after a backoff (see [supervisor.Policy]). An
+// error wrapping [supervisor.ErrNoRestart] (see [supervisor.NoRestart])
+// stops it for good.
 //
 // The same Service value is used for every run, so Serve must not assume
 // fresh fields: reset what it needs at the start of each call.
@@ -90,42 +90,3 @@ func (c *Context) Store() *store.Store { return c.store }
 // mailbox starts handling commands. Ready is idempotent, never blocks, and
 // does nothing after the run has ended or its ready timeout (WithReadyTimeout) has fired.
 func (c *Context) Ready() { c.run.markReady() }
-
-// The states of a service, as reported by [Registry.Stats]. State is the
-// supervisor's state type; its String method gives the lower-case name
-// ("ready", "backoff", ...).
-type State = supervise.State
-
-// The states a service goes through. See [State].
-const (
-	StateIdle       = supervise.Idle       // added, the registry is not serving yet
-	StateStarting   = supervise.Starting   // a run is being launched
-	StateRunning    = supervise.Running    // a run is alive and has not called Ready
-	StateReady      = supervise.Ready      // the run called Ready
-	StateBackoff    = supervise.Backoff    // the last run crashed; waiting to restart
-	StateRestarting = supervise.Restarting // Restart is ending the run
-	StateStopping   = supervise.Stopping   // the registry or Stop is ending the run
-	StateStopped    = supervise.Stopped    // Serve returned nil (finished, or stopped)
-	StateFailed     = supervise.Failed     // a fatal error, or too many crashes
-)
-
-// Policy says how a service restarts: backoff bounds, multiplier, jitter and
-// the restart cap. A zero field takes the default (see DefaultPolicy).
-type Policy = supervise.Policy
-
-// DefaultPolicy returns the default restart policy: backoff from 100ms to
-// 30s, doubling, with ±10% jitter; give up after more than 5 crashes in a
-// minute.
-func DefaultPolicy() Policy { return supervise.DefaultPolicy() }
-
-// Event describes one state transition of a service (Name is the service's
-// name). Events are plain values.
-type Event = supervise.Event
-
-// PanicError is the crash recorded when a service panics: the panic value
-// and the stack. Error() is one line without the stack.
-type PanicError = supervise.PanicError
-
-// NoRestart wraps err so that a service returning it stops without
-// restarting (state Failed).
-func NoRestart(err error) error { return supervise.Fatal(err) }

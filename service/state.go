@@ -8,6 +8,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // registryState is a Registry's mutable state. Exactly one goroutine holds
@@ -69,7 +70,7 @@ func (v entryView) info() Info {
 	return Info{
 		Name:      v.e.name,
 		State:     st.State,
-		Ready:     st.State == StateReady,
+		Ready:     st.State == supervisor.StateReady,
 		Restarts:  v.prevRestarts + st.Restarts,
 		Crashes:   v.prevCrashes + st.Crashes,
 		LastError: last,

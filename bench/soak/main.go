@@ -26,8 +26,8 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 func main() {
@@ -137,7 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	cfg.opTimeout = 2 * time.Minute
 	// The soak crashes clusters on purpose, as often as -faults-every says:
 	// neither cap may end the run.
-	cfg.policy = megane.RestartPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second,
+	cfg.policy = supervisor.Policy{MinBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second,
 		MaxRestarts: -1, MaxFailedStarts: -1}
 	return cfg, asJSON, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // TestPanicBook: an injection counts once it fired, is reported by its
@@ -23,13 +24,13 @@ func TestPanicBook(t *testing.T) {
 	armed := b.newID(kindListenerPanic)    // never fired
 	other := b.newID(kindCommandPanic)     // fired; only an unrelated event names it
 
-	b.observe(cluster.Event{Kind: cluster.EventCrashed, Panic: &cluster.PanicError{Value: b.fire(listener)}})
+	b.observe(cluster.Event{Kind: cluster.EventCrashed, Panic: &supervisor.PanicError{Value: b.fire(listener)}})
 	b.fire(eval)
 	b.reportedToCaller(eval)
 	b.fire(lost)
 	b.fire(svcErr)
 	b.observe(cluster.Event{Kind: cluster.EventServiceState, Err: fmt.Errorf("run: %w", &soakError{ID: svcErr})})
-	b.observe(cluster.Event{Kind: cluster.EventShardDisconnected, Panic: &cluster.PanicError{Value: b.fire(other)}})
+	b.observe(cluster.Event{Kind: cluster.EventShardDisconnected, Panic: &supervisor.PanicError{Value: b.fire(other)}})
 	b.observe(cluster.Event{Kind: cluster.EventCrashed, Err: errors.New("not ours")})
 	_ = armed
 

@@ -15,6 +15,7 @@ import (
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // config is one soak run.
@@ -38,7 +39,7 @@ type config struct {
 	settle         time.Duration // for the faults in flight, then for the bot to converge
 	opTimeout      time.Duration // bounds each blocking fault (a restart)
 	shardOpts      []shard.Option
-	policy         megane.RestartPolicy
+	policy         supervisor.Policy
 	mdPath         string       // -md: the results file whose soak section is written
 	logger         *slog.Logger // the soak's own lines
 	botLogger      *slog.Logger // the fake's and the Manager's
@@ -245,7 +246,7 @@ func convergence(fake *discordtest.Server, rec *recorder, m *megane.Manager, sha
 		}
 	}
 	for _, c := range m.Clusters() {
-		if c.Status != cluster.StatusReady {
+		if c.Status != supervisor.StateReady {
 			ok = false
 		}
 	}

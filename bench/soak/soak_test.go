@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 func TestMain(m *testing.M) { testutil.VerifyNoLeaks(m) }
@@ -46,7 +46,7 @@ func testConfig(log *slog.Logger, kinds ...kind) config {
 			shard.WithInvalidSessionWait(30*time.Millisecond, 40*time.Millisecond),
 			shard.WithCloseTimeout(500 * time.Millisecond),
 		},
-		policy:    megane.RestartPolicy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRestarts: -1, MaxFailedStarts: -1},
+		policy:    supervisor.Policy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRestarts: -1, MaxFailedStarts: -1},
 		logger:    log,
 		botLogger: log,
 	}

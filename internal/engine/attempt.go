@@ -19,6 +19,7 @@ import (
 	"github.com/megane-go/megane/internal/shardset"
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // savedSession is what a resume keeps between two attempts: the shards'
@@ -119,7 +120,7 @@ func (c *Cluster) run(ctx context.Context) (err error) {
 		if err != nil {
 			e := a.ev(cluster.EventCrashed)
 			e.Err, e.Restart = err, cluster.RestartResume
-			if errors.Is(err, supervise.ErrFatal) || cluster.IsFatal(err) {
+			if errors.Is(err, supervisor.ErrNoRestart) || cluster.IsFatal(err) {
 				e.Restart = 0 // no restart follows
 			}
 			errors.As(err, &e.Panic)
@@ -195,7 +196,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	if err != nil {
 		a.shards.CloseWithCode(context.Background(), 1000, "unused")
 		// disgo's error may quote part of the token; never pass it on.
-		return supervise.Fatal(cluster.ErrBadToken)
+		return supervisor.NoRestart(cluster.ErrBadToken)
 	}
 	a.client = client
 	client.AddEventListeners(&c.fwd)
@@ -303,7 +304,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 					se.Cluster = c.id
 				}
 				if cluster.IsFatal(err) {
-					err = supervise.Fatal(err)
+					err = supervisor.NoRestart(err)
 				}
 				return a.teardown(&wg, err)
 			}
@@ -432,7 +433,7 @@ func (a *attempt) teardown(wg *sync.WaitGroup, cause error) error {
 	resume := false
 	switch {
 	case cause != nil:
-		resume = !errors.Is(cause, supervise.ErrFatal) && !cluster.IsFatal(cause)
+		resume = !errors.Is(cause, supervisor.ErrNoRestart) && !cluster.IsFatal(cause)
 	case stopping:
 		// Serve's context ended: the cluster stops and its sessions end.
 	case a.ctx.Err() != nil:

@@ -12,8 +12,8 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Bus returns the message bus the cluster's mailbox is attached to (see
@@ -65,7 +65,7 @@ func (a *attempt) attachMailbox(wg *sync.WaitGroup) error {
 	mb, err := c.bus.Attach(c.Address(), busHandler{c: c}, opts...)
 	if err != nil {
 		c.mu.Unlock()
-		return supervise.Fatal(fmt.Errorf("cluster %d: bus: %w", c.id, err))
+		return supervisor.NoRestart(fmt.Errorf("cluster %d: bus: %w", c.id, err))
 	}
 	c.mailbox = mb
 	c.mu.Unlock()

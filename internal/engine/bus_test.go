@@ -12,6 +12,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/testutil"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // cmdWorker is a testWorker that answers commands: "echo" returns its
@@ -317,7 +318,7 @@ func TestClusterStats(t *testing.T) {
 		return &cmdWorker{testWorker: testWorker{gen: gen, rec: rec}, stats: map[string]any{"gen": gen}}
 	}, WithBus(b), WithClientOpts(allCaches()))
 	idle := h.c.Stats(context.Background())
-	if idle.Status != cluster.StatusIdle || idle.Ready || idle.Custom != nil || len(idle.Shards) != 0 {
+	if idle.Status != supervisor.StateIdle || idle.Ready || idle.Custom != nil || len(idle.Shards) != 0 {
 		t.Fatalf("idle stats = %+v", idle)
 	}
 	h.start()

@@ -19,6 +19,7 @@ import (
 	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Cluster is one supervised group of shards with its own disgo client and
@@ -224,33 +225,33 @@ func (c *Cluster) listenerTarget() *incarnation {
 }
 
 // Status returns the cluster's status. It never blocks.
-func (c *Cluster) Status() Status {
+func (c *Cluster) Status() supervisor.State {
 	c.mu.Lock()
 	ready, reloading := c.ready, c.reloading
 	c.mu.Unlock()
 	switch c.unit.State() {
-	case supervise.Idle:
-		return cluster.StatusIdle
-	case supervise.Starting, supervise.Running, supervise.Ready:
+	case supervisor.StateIdle:
+		return supervisor.StateIdle
+	case supervisor.StateStarting, supervisor.StateRunning, supervisor.StateReady:
 		// The unit learns of MarkHealthy asynchronously; the cluster's own
 		// flags are authoritative.
 		switch {
 		case reloading:
-			return cluster.StatusReloading
+			return supervisor.StateReloading
 		case ready:
-			return cluster.StatusReady
+			return supervisor.StateReady
 		}
-		return cluster.StatusStarting
-	case supervise.Backoff:
-		return cluster.StatusBackoff
-	case supervise.Restarting:
-		return cluster.StatusRestarting
-	case supervise.Stopping:
-		return cluster.StatusStopping
-	case supervise.Stopped:
-		return cluster.StatusStopped
+		return supervisor.StateStarting
+	case supervisor.StateBackoff:
+		return supervisor.StateBackoff
+	case supervisor.StateRestarting:
+		return supervisor.StateRestarting
+	case supervisor.StateStopping:
+		return supervisor.StateStopping
+	case supervisor.StateStopped:
+		return supervisor.StateStopped
 	}
-	return cluster.StatusFailed
+	return supervisor.StateFailed
 }
 
 // Restarts returns how many attempts started after the first, for any

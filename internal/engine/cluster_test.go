@@ -12,6 +12,7 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 func plainWorker(gen int, rec *recorder) Worker { return &testWorker{gen: gen, rec: rec} }
@@ -34,7 +35,7 @@ func TestClusterReadyDeliversAndStops(t *testing.T) {
 			h := newHarness(t, fake, tt.shards, tt.count, plainWorker)
 			h.start()
 			h.waitReady()
-			if got := h.c.Status(); got != cluster.StatusReady {
+			if got := h.c.Status(); got != supervisor.StateReady {
 				t.Fatalf("Status = %v, want ready", got)
 			}
 			// Every guild of the cluster's shards is in the cache once ready.
@@ -54,7 +55,7 @@ func TestClusterReadyDeliversAndStops(t *testing.T) {
 			if err := h.stop(); err != nil {
 				t.Fatalf("Serve = %v, want nil", err)
 			}
-			if got := h.c.Status(); got != cluster.StatusStopped {
+			if got := h.c.Status(); got != supervisor.StateStopped {
 				t.Fatalf("Status after stop = %v", got)
 			}
 			h.rec.mu.Lock()
@@ -82,7 +83,7 @@ func TestClusterFatalIntents(t *testing.T) {
 	if n := h.c.Restarts(); n != 0 {
 		t.Fatalf("restarts = %d, want 0 (no retry)", n)
 	}
-	if got := h.c.Status(); got != cluster.StatusFailed {
+	if got := h.c.Status(); got != supervisor.StateFailed {
 		t.Fatalf("Status = %v, want failed", got)
 	}
 	if strings.Contains(err.Error(), fake.Token()) {
@@ -209,9 +210,9 @@ func TestNames(t *testing.T) {
 		{cluster.RestartResume.String(), "resume"},
 		{cluster.RestartWorker.String(), "worker"},
 		{RestartKind(0).String(), "restart(0)"},
-		{cluster.StatusReady.String(), "ready"},
-		{cluster.StatusBackoff.String(), "backoff"},
-		{Status(99).String(), "status(99)"},
+		{supervisor.StateReady.String(), "ready"},
+		{supervisor.StateBackoff.String(), "backoff"},
+		{supervisor.State(99).String(), "state(99)"},
 		{cluster.EventReady.String(), "cluster_ready"},
 		{cluster.EventCrashed.String(), "cluster_crashed"},
 		{EventKind(0).String(), "event(0)"},
@@ -242,7 +243,7 @@ func TestClusterAccessors(t *testing.T) {
 	if c.ID() != 2 || c.ShardCount() != 8 || c.ShardIDs()[0] != 4 {
 		t.Fatalf("accessors: %d %d %v", c.ID(), c.ShardCount(), c.ShardIDs())
 	}
-	if c.Client() != nil || c.Worker() != nil || c.Status() != cluster.StatusIdle {
+	if c.Client() != nil || c.Worker() != nil || c.Status() != supervisor.StateIdle {
 		t.Fatal("an unserved cluster has a client, worker or status")
 	}
 	if c.Logger() == nil {

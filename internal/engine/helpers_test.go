@@ -17,9 +17,9 @@ import (
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
-	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // TestMain checks for leaks. disgo's REST rate limiter starts a cleanup
@@ -56,8 +56,8 @@ func fastShards() []shard.Option {
 }
 
 // fastPolicy restarts quickly and never gives up within a test.
-func fastPolicy() supervise.Policy {
-	return supervise.Policy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Multiplier: 2, MaxRestarts: -1}
+func fastPolicy() supervisor.Policy {
+	return supervisor.Policy{MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Multiplier: 2, MaxRestarts: -1}
 }
 
 // recorder collects what the workers' listeners received and the

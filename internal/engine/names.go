@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // The engine speaks the public cluster package's vocabulary: a worker, its
@@ -21,7 +22,6 @@ type (
 	Event                    = cluster.Event
 	EventKind                = cluster.EventKind
 	RestartKind              = cluster.RestartKind
-	Status                   = cluster.Status
 	Stats                    = cluster.Stats
 	FetchRequest             = cluster.FetchRequest
 	FetchedGuild             = cluster.FetchedGuild
@@ -29,7 +29,7 @@ type (
 	NotFoundError            = cluster.NotFoundError
 	StalledError             = cluster.StalledError
 	ShardError               = cluster.ShardError
-	PanicError               = cluster.PanicError
+	PanicError               = supervisor.PanicError
 )
 
 // validKind reports whether k is one of the declared restart kinds.

@@ -9,9 +9,9 @@ import (
 	"github.com/disgoorg/disgo/rest"
 
 	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // config holds a Cluster's settings. Build it with defaultConfig.
@@ -24,7 +24,7 @@ type config struct {
 	shardOpts       []shard.Option
 	logger          *slog.Logger
 	hook            func(Event)
-	policy          supervise.Policy
+	policy          supervisor.Policy
 	readyTimeout    time.Duration
 	watchdog        time.Duration
 	shutdownTimeout time.Duration
@@ -43,7 +43,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		logger:          slog.Default(),
-		policy:          supervise.DefaultPolicy(),
+		policy:          supervisor.DefaultPolicy(),
 		readyTimeout:    2 * time.Minute,
 		watchdog:        2 * time.Minute,
 		shutdownTimeout: 10 * time.Second,
@@ -145,15 +145,10 @@ func WithEventHook(hook func(Event)) Option {
 	}
 }
 
-// RestartPolicy is the supervisor's backoff and restart cap. Zero fields
-// take the defaults: 100ms to 30s, doubling, more than 5 crashes a minute
-// or more than 5 failed starts in a row give up (see the field docs).
-type RestartPolicy = supervise.Policy
-
 // WithRestartPolicy sets the supervisor's backoff and restart cap. The
 // default is 100ms to 30s, doubling with ±10% jitter; more than 5 crashes
 // a minute, or more than 5 failed starts in a row, give up.
-func WithRestartPolicy(p RestartPolicy) Option { return func(c *config) { c.policy = p } }
+func WithRestartPolicy(p supervisor.Policy) Option { return func(c *config) { c.policy = p } }
 
 // WithReadyTimeout bounds each step of a start that waits on someone
 // else, so that no start hangs:

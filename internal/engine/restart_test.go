@@ -6,6 +6,7 @@ import (
 
 	"github.com/disgoorg/disgo/events"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // restartAndWait restarts the harness's cluster with kind.
@@ -159,7 +160,7 @@ func TestRestartWorker(t *testing.T) {
 	}()
 	// While the new worker's Launch is held, events arrive.
 	<-creating // the old worker is shut down; the new one is being made
-	if got := h.c.Status(); got != cluster.StatusReloading {
+	if got := h.c.Status(); got != supervisor.StateReloading {
 		t.Fatalf("Status during the swap = %v, want reloading", got)
 	}
 	if err := fake.Emit(0, 6); err != nil {
@@ -217,7 +218,7 @@ func TestRestartWhileStarting(t *testing.T) {
 	h.start()
 	<-launching
 	h.restartAndWait(cluster.RestartFull)
-	if got := h.c.Status(); got != cluster.StatusReady {
+	if got := h.c.Status(); got != supervisor.StateReady {
 		t.Fatalf("Status = %v", got)
 	}
 	if h.c.Crashes() != 0 {

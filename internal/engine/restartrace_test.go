@@ -9,13 +9,13 @@ import (
 	"github.com/disgoorg/disgo/events"
 
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // slowBackoff crashes into a backoff that lasts the whole test: only a
 // restart starts the next attempt.
-func slowBackoff() supervise.Policy {
-	return supervise.Policy{MinBackoff: time.Hour, MaxBackoff: time.Hour, MaxRestarts: -1, MaxFailedStarts: -1}
+func slowBackoff() supervisor.Policy {
+	return supervisor.Policy{MinBackoff: time.Hour, MaxBackoff: time.Hour, MaxRestarts: -1, MaxFailedStarts: -1}
 }
 
 // TestRestartRaceKeepsSessions is the race the soak found. A crash leaves

@@ -12,8 +12,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/internal/supervise"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // hangingWorker's Launch never returns before its context ends.
@@ -26,7 +26,7 @@ func (hangingWorker) Launch(ctx context.Context, _ *cluster.Cluster) error {
 
 // failedStarts is a policy that retries at once and gives up after two
 // failed starts in a row.
-func failedStarts() supervise.Policy {
+func failedStarts() supervisor.Policy {
 	p := fastPolicy()
 	p.MaxFailedStarts = 2
 	return p
@@ -47,7 +47,7 @@ func TestLaunchTimeout(t *testing.T) {
 	case <-time.After(testTimeout):
 		t.Fatal("Serve did not give up")
 	}
-	if !errors.Is(err, cluster.ErrLaunchTimeout) || !errors.Is(err, supervise.ErrTooManyRestarts) {
+	if !errors.Is(err, cluster.ErrLaunchTimeout) || !errors.Is(err, supervisor.ErrTooManyRestarts) {
 		t.Fatalf("Serve = %v, want too many restarts of cluster.ErrLaunchTimeout", err)
 	}
 	h.rec.mu.Lock()
@@ -98,7 +98,7 @@ func TestShardReadyTimeoutFailsStart(t *testing.T) {
 	case <-time.After(testTimeout):
 		t.Fatal("Serve did not give up")
 	}
-	if !errors.Is(err, shard.ErrReadyTimeout) || !errors.Is(err, supervise.ErrTooManyRestarts) {
+	if !errors.Is(err, shard.ErrReadyTimeout) || !errors.Is(err, supervisor.ErrTooManyRestarts) {
 		t.Fatalf("Serve = %v, want too many restarts of shard.ErrReadyTimeout", err)
 	}
 	if n := len(identifies); n != 3 {

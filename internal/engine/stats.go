@@ -13,6 +13,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Stats returns the cluster's figures. The worker's Stats method is asked
@@ -24,7 +25,7 @@ import (
 // Stats is safe for concurrent use.
 func (c *Cluster) Stats(ctx context.Context) Stats {
 	st := Stats{ID: c.id, Status: c.Status(), Restarts: c.Restarts(), LastError: c.LastError()}
-	st.Ready = st.Status == cluster.StatusReady
+	st.Ready = st.Status == supervisor.StateReady
 	c.mu.Lock()
 	a := c.att
 	live := a != nil && !a.counted

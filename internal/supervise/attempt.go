@@ -4,12 +4,14 @@ import (
 	"context"
 	"runtime/debug"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // attemptResult is how an attempt ended.
 type attemptResult struct {
-	err   error       // nil for a normal return; a *PanicError for a panic
-	panic *PanicError // set when the runner panicked
+	err   error                  // nil for a normal return; a *PanicError for a panic
+	panic *supervisor.PanicError // set when the runner panicked
 }
 
 // attempt is one call of Runner.Run on a goroutine of its own. The
@@ -56,7 +58,7 @@ func (a *attempt) run(ctx context.Context, r Runner, started chan<- struct{}) {
 		res := attemptResult{err: err}
 		if !returned {
 			if v := recover(); v != nil {
-				pe := &PanicError{Value: v, Stack: debug.Stack()}
+				pe := &supervisor.PanicError{Value: v, Stack: debug.Stack()}
 				res = attemptResult{err: pe, panic: pe}
 			} else {
 				res = attemptResult{err: ErrGoexit}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // TestCrashBackoffGrows checks, in virtual time, that a crashing runner is
@@ -50,7 +52,7 @@ func TestCrashBackoffGrows(t *testing.T) {
 					return errBoom
 				})
 				var rec recorder
-				pol := Policy{MinBackoff: minBackoff, MaxBackoff: tt.max, Multiplier: 2, Jitter: tt.jitter, MaxRestarts: -1, MaxFailedStarts: -1}
+				pol := supervisor.Policy{MinBackoff: minBackoff, MaxBackoff: tt.max, Multiplier: 2, Jitter: tt.jitter, MaxRestarts: -1, MaxFailedStarts: -1}
 				u := New("grow", r, WithPolicy(pol), WithEventHook(rec.hook), quiet())
 				if err := u.Serve(ctx); err != nil {
 					t.Fatalf("Serve = %v, want nil", err)
@@ -74,7 +76,7 @@ func TestCrashBackoffGrows(t *testing.T) {
 				// their PanicError.
 				var crashes int
 				for _, e := range rec.all() {
-					if e.To != Backoff {
+					if e.To != supervisor.StateBackoff {
 						continue
 					}
 					crashes++
@@ -95,7 +97,7 @@ func TestCrashBackoffGrows(t *testing.T) {
 					t.Errorf("%d backoff events, want %d", crashes, attempts-1)
 				}
 				st := u.Status()
-				if st.State != Stopped || st.Crashes != attempts-1 || st.Restarts != attempts-1 || st.Attempt != attempts {
+				if st.State != supervisor.StateStopped || st.Crashes != attempts-1 || st.Restarts != attempts-1 || st.Attempt != attempts {
 					t.Errorf("status = %+v", st)
 				}
 			})
@@ -138,13 +140,13 @@ func TestBackoffReset(t *testing.T) {
 					return errBoom
 				})
 				var rec recorder
-				pol := Policy{MinBackoff: minB, MaxBackoff: maxB, Multiplier: 2, MaxRestarts: -1, MaxFailedStarts: -1}
+				pol := supervisor.Policy{MinBackoff: minB, MaxBackoff: maxB, Multiplier: 2, MaxRestarts: -1, MaxFailedStarts: -1}
 				if err := New("reset", r, WithPolicy(pol), WithEventHook(rec.hook), quiet()).Serve(ctx); err != nil {
 					t.Fatalf("Serve = %v", err)
 				}
 				var delays []time.Duration
 				for _, e := range rec.all() {
-					if e.To == Backoff {
+					if e.To == supervisor.StateBackoff {
 						delays = append(delays, e.Delay)
 					}
 				}
@@ -177,7 +179,7 @@ func TestRestartOnSuccess(t *testing.T) {
 			}
 			return nil
 		})
-		pol := Policy{MinBackoff: time.Second, RestartOnSuccess: true}
+		pol := supervisor.Policy{MinBackoff: time.Second, RestartOnSuccess: true}
 		u := New("again", r, WithPolicy(pol), quiet())
 		if err := u.Serve(ctx); err != nil {
 			t.Fatalf("Serve = %v", err)
@@ -187,7 +189,7 @@ func TestRestartOnSuccess(t *testing.T) {
 				t.Errorf("gap before attempt %d = %v, want MinBackoff", i+1, gap)
 			}
 		}
-		if st := u.Status(); st.Crashes != 0 || st.Restarts != 3 || st.LastError != nil || st.State != Stopped {
+		if st := u.Status(); st.Crashes != 0 || st.Restarts != 3 || st.LastError != nil || st.State != supervisor.StateStopped {
 			t.Errorf("status = %+v, want 3 restarts, no crash, stopped", st)
 		}
 	})
@@ -201,7 +203,7 @@ func TestSuccessStops(t *testing.T) {
 		if err := u.Serve(t.Context()); err != nil {
 			t.Fatalf("Serve = %v", err)
 		}
-		if calls != 1 || u.State() != Stopped || u.Restarts() != 0 || u.LastError() != nil {
+		if calls != 1 || u.State() != supervisor.StateStopped || u.Restarts() != 0 || u.LastError() != nil {
 			t.Errorf("calls %d, status %+v", calls, u.Status())
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // A runner that fails twice and then finishes. The unit restarts it after
@@ -22,10 +23,10 @@ func ExampleNew() {
 		return nil
 	})
 	u := supervise.New("flaky", flaky,
-		supervise.WithPolicy(supervise.Policy{MinBackoff: time.Millisecond}),
+		supervise.WithPolicy(supervisor.Policy{MinBackoff: time.Millisecond}),
 		supervise.WithLogger(slog.New(slog.DiscardHandler)),
-		supervise.WithEventHook(func(e supervise.Event) {
-			if e.To == supervise.Backoff {
+		supervise.WithEventHook(func(e supervisor.Event) {
+			if e.To == supervisor.StateBackoff {
 				fmt.Printf("crashed: %v (restart in %v)\n", e.Err, e.Delay)
 			}
 		}))
@@ -38,25 +39,25 @@ func ExampleNew() {
 }
 
 // A fatal error stops the unit at once; a panic is a crash with its stack.
-func ExampleFatal() {
+func Example_noRestart() {
 	calls := 0
 	r := supervise.RunnerFunc(func(ctx context.Context) error {
 		calls++
 		if calls == 1 {
 			panic("nil pointer somewhere")
 		}
-		return supervise.Fatal(errors.New("invalid token"))
+		return supervisor.NoRestart(errors.New("invalid token"))
 	})
 	u := supervise.New("fatal", r,
-		supervise.WithPolicy(supervise.Policy{MinBackoff: time.Millisecond}),
+		supervise.WithPolicy(supervisor.Policy{MinBackoff: time.Millisecond}),
 		supervise.WithLogger(slog.New(slog.DiscardHandler)),
-		supervise.WithEventHook(func(e supervise.Event) {
+		supervise.WithEventHook(func(e supervisor.Event) {
 			if e.Panic != nil {
 				fmt.Println("recovered:", e.Panic, "- stack kept:", len(e.Panic.Stack) > 0)
 			}
 		}))
 	err := u.Serve(context.Background())
-	fmt.Println(err, errors.Is(err, supervise.ErrFatal), u.State())
+	fmt.Println(err, errors.Is(err, supervisor.ErrNoRestart), u.State())
 	// Output:
 	// recovered: supervise: panic: nil pointer somewhere - stack kept: true
 	// supervise: fatal: invalid token true failed

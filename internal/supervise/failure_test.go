@@ -11,20 +11,22 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 func TestTooManyRestarts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
-		pol          Policy
+		pol          supervisor.Policy
 		panics       bool
 		wantAttempts int
 	}{
-		{"cap of three", Policy{MaxRestarts: 3}, false, 4},
-		{"cap of three with panics", Policy{MaxRestarts: 3}, true, 4},
-		{"default cap", Policy{}, false, 6},
-		{"cap of one", Policy{MaxRestarts: 1, MinBackoff: time.Second}, true, 2},
+		{"cap of three", supervisor.Policy{MaxRestarts: 3}, false, 4},
+		{"cap of three with panics", supervisor.Policy{MaxRestarts: 3}, true, 4},
+		{"default cap", supervisor.Policy{}, false, 6},
+		{"cap of one", supervisor.Policy{MaxRestarts: 1, MinBackoff: time.Second}, true, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,13 +43,13 @@ func TestTooManyRestarts(t *testing.T) {
 				var rec recorder
 				u := New("capped", r, WithPolicy(tt.pol), WithEventHook(rec.hook), quiet())
 				err := u.Serve(t.Context())
-				if !errors.Is(err, ErrTooManyRestarts) {
+				if !errors.Is(err, supervisor.ErrTooManyRestarts) {
 					t.Fatalf("Serve = %v, want ErrTooManyRestarts", err)
 				}
 				if !errors.Is(err, errBoom) {
 					t.Errorf("Serve = %v, want it to wrap the last crash", err)
 				}
-				var pe *PanicError
+				var pe *supervisor.PanicError
 				if got := errors.As(err, &pe); got != tt.panics {
 					t.Errorf("errors.As(PanicError) = %v, want %v", got, tt.panics)
 				}
@@ -55,12 +57,12 @@ func TestTooManyRestarts(t *testing.T) {
 					t.Errorf("%d attempts, want %d", calls, tt.wantAttempts)
 				}
 				st := u.Status()
-				if st.State != Failed || st.Crashes != tt.wantAttempts || st.Restarts != tt.wantAttempts-1 || st.LastError != err {
+				if st.State != supervisor.StateFailed || st.Crashes != tt.wantAttempts || st.Restarts != tt.wantAttempts-1 || st.LastError != err {
 					t.Errorf("status = %+v", st)
 				}
 				events := rec.all()
 				last := events[len(events)-1]
-				if last.To != Failed || last.Err != err || last.Attempt != tt.wantAttempts {
+				if last.To != supervisor.StateFailed || last.Err != err || last.Attempt != tt.wantAttempts {
 					t.Errorf("last event = %+v, want Failed with the returned error", last)
 				}
 			})
@@ -87,7 +89,7 @@ func TestRestartWindowSlides(t *testing.T) {
 			return errBoom
 		})
 		// One crash every 700ms; at most two fit in a one-second window.
-		pol := Policy{MinBackoff: 100 * time.Millisecond, Multiplier: 1, MaxRestarts: 2, Window: time.Second, MaxFailedStarts: -1}
+		pol := supervisor.Policy{MinBackoff: 100 * time.Millisecond, Multiplier: 1, MaxRestarts: 2, Window: time.Second, MaxFailedStarts: -1}
 		u := New("slide", r, WithPolicy(pol), quiet())
 		if err := u.Serve(ctx); err != nil {
 			t.Fatalf("Serve = %v, want nil", err)
@@ -100,7 +102,7 @@ func TestRestartWindowSlides(t *testing.T) {
 
 func TestFatalStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	wrapped := fmt.Errorf("identify: %w", ErrFatal)
+	wrapped := fmt.Errorf("identify: %w", supervisor.ErrNoRestart)
 	tests := []struct {
 		name    string
 		run     func() error
@@ -108,13 +110,13 @@ func TestFatalStopsAtOnce(t *testing.T) {
 		wantIs  []error
 		isPanic bool
 	}{
-		{"Fatal helper", func() error { return Fatal(errBoom) }, nil, []error{ErrFatal, errBoom}, false},
-		{"Fatal(nil)", func() error { return Fatal(nil) }, nil, []error{ErrFatal}, false},
-		{"wrapped sentinel", func() error { return wrapped }, nil, []error{ErrFatal}, false},
+		{"Fatal helper", func() error { return supervisor.NoRestart(errBoom) }, nil, []error{supervisor.ErrNoRestart, errBoom}, false},
+		{"Fatal(nil)", func() error { return supervisor.NoRestart(nil) }, nil, []error{supervisor.ErrNoRestart}, false},
+		{"wrapped sentinel", func() error { return wrapped }, nil, []error{supervisor.ErrNoRestart}, false},
 		{"predicate", func() error { return errBoom },
 			[]Option{WithFatal(func(err error) bool { return errors.Is(err, errBoom) })}, []error{errBoom}, false},
 		{"predicate on panic", func() error { panic("bad state") },
-			[]Option{WithFatal(func(err error) bool { var pe *PanicError; return errors.As(err, &pe) })}, nil, true},
+			[]Option{WithFatal(func(err error) bool { var pe *supervisor.PanicError; return errors.As(err, &pe) })}, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,20 +137,20 @@ func TestFatalStopsAtOnce(t *testing.T) {
 						t.Errorf("Serve = %v, want errors.Is %v", err, target)
 					}
 				}
-				if errors.Is(err, ErrTooManyRestarts) {
+				if errors.Is(err, supervisor.ErrTooManyRestarts) {
 					t.Errorf("Serve = %v, must not be ErrTooManyRestarts", err)
 				}
-				var pe *PanicError
+				var pe *supervisor.PanicError
 				if errors.As(err, &pe) != tt.isPanic {
 					t.Errorf("Serve = %v, panic %v", err, tt.isPanic)
 				}
 				if calls != 1 || time.Since(start) != 0 {
 					t.Errorf("%d attempts over %v, want one at once", calls, time.Since(start))
 				}
-				if st := u.Status(); st.State != Failed || st.Crashes != 0 || st.LastError != err {
+				if st := u.Status(); st.State != supervisor.StateFailed || st.Crashes != 0 || st.LastError != err {
 					t.Errorf("status = %+v", st)
 				}
-				want := []transition{{Idle, Starting, 1}, {Starting, Running, 1}, {Running, Failed, 1}}
+				want := []transition{{supervisor.StateIdle, supervisor.StateStarting, 1}, {supervisor.StateStarting, supervisor.StateRunning, 1}, {supervisor.StateRunning, supervisor.StateFailed, 1}}
 				assertTransitions(t, rec.transitions(), want)
 				if ev := rec.all()[2]; ev.Err != err || (ev.Panic != nil) != tt.isPanic {
 					t.Errorf("failed event = %+v", ev)
@@ -187,7 +189,7 @@ func TestPanicError(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				u := New("panic", tt.run, WithFatal(func(error) bool { return true }), quiet())
 				err := u.Serve(t.Context())
-				var pe *PanicError
+				var pe *supervisor.PanicError
 				if !errors.As(err, &pe) {
 					t.Fatalf("Serve = %v, want a *PanicError", err)
 				}
@@ -212,7 +214,7 @@ func TestPanicError(t *testing.T) {
 		})
 	}
 	var rt runtime.Error
-	pe := &PanicError{Value: fmt.Errorf("wrapped: %w", errBoom)}
+	pe := &supervisor.PanicError{Value: fmt.Errorf("wrapped: %w", errBoom)}
 	if !errors.Is(pe, errBoom) || errors.As(pe, &rt) {
 		t.Errorf("PanicError unwrap chain wrong: %v", pe)
 	}
@@ -223,9 +225,9 @@ func TestGoexitIsACrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		calls := 0
 		r := RunnerFunc(func(context.Context) error { calls++; runtime.Goexit(); return nil })
-		u := New("goexit", r, WithPolicy(Policy{MaxRestarts: 2}), quiet())
+		u := New("goexit", r, WithPolicy(supervisor.Policy{MaxRestarts: 2}), quiet())
 		err := u.Serve(t.Context())
-		if !errors.Is(err, ErrGoexit) || !errors.Is(err, ErrTooManyRestarts) {
+		if !errors.Is(err, ErrGoexit) || !errors.Is(err, supervisor.ErrTooManyRestarts) {
 			t.Fatalf("Serve = %v, want ErrTooManyRestarts wrapping ErrGoexit", err)
 		}
 		if calls != 3 {
@@ -238,7 +240,7 @@ func TestHookPanicIsRecovered(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		logs := newLogCapture(0)
-		hook := func(Event) { panic("hook") }
+		hook := func(supervisor.Event) { panic("hook") }
 		calls := 0
 		r := RunnerFunc(func(context.Context) error {
 			calls++
@@ -296,10 +298,10 @@ func TestTooManyFailedStarts(t *testing.T) {
 			time.Sleep(2 * time.Minute)
 			return errBoom
 		})
-		pol := Policy{MinBackoff: time.Millisecond, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 3}
+		pol := supervisor.Policy{MinBackoff: time.Millisecond, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 3}
 		u := New("slow-start", r, WithPolicy(pol), quiet())
 		err := u.Serve(t.Context())
-		if !errors.Is(err, ErrTooManyRestarts) || !errors.Is(err, errBoom) {
+		if !errors.Is(err, supervisor.ErrTooManyRestarts) || !errors.Is(err, errBoom) {
 			t.Fatalf("Serve = %v, want ErrTooManyRestarts wrapping the last crash", err)
 		}
 		// 1 fails, 2 was healthy, then 3, 4, 5 and 6 fail: the fourth in a

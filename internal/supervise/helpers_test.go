@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/megane-go/megane/supervisor"
 	"go.uber.org/goleak"
 )
 
@@ -20,24 +21,24 @@ func quiet() Option { return WithLogger(slog.New(slog.DiscardHandler)) }
 // recorder collects events from a unit's hook.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []supervisor.Event
 }
 
-func (r *recorder) hook(e Event) {
+func (r *recorder) hook(e supervisor.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
 }
 
-func (r *recorder) all() []Event {
+func (r *recorder) all() []supervisor.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Event(nil), r.events...)
+	return append([]supervisor.Event(nil), r.events...)
 }
 
 // transition is the comparable part of an Event.
 type transition struct {
-	From, To State
+	From, To supervisor.State
 	Attempt  int
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // loop is the state of one Serve call. Only the goroutine running Serve
@@ -12,9 +14,9 @@ import (
 type loop struct {
 	u   *Unit
 	ctx context.Context
-	pol Policy
+	pol supervisor.Policy
 
-	state    State
+	state    supervisor.State
 	attempts int // attempts launched
 	crashes  int
 	streak   int // crashes in a row since the backoff was last reset
@@ -33,7 +35,7 @@ type loop struct {
 func (l *loop) run() error {
 	defer l.stopTimers()
 	if l.ctx.Err() != nil {
-		l.finish(Stopped, Event{})
+		l.finish(supervisor.StateStopped, supervisor.Event{})
 		return nil
 	}
 	l.launch()
@@ -48,30 +50,30 @@ func (l *loop) run() error {
 		)
 		if l.cur != nil {
 			done = l.cur.done
-			if l.state == Running {
+			if l.state == supervisor.StateRunning {
 				healthy = l.cur.health.ch
 			}
 		}
-		if l.state == Backoff {
+		if l.state == supervisor.StateBackoff {
 			backoff = l.backoff.C
 		}
 		if l.warn != nil {
 			warn = l.warn.C
 		}
-		if l.state != Stopping {
+		if l.state != supervisor.StateStopping {
 			ctxDone = l.ctx.Done()
 		}
 		select {
 		case <-ctxDone:
 			if l.cur == nil {
-				l.finish(Stopped, Event{Attempt: l.attempts})
+				l.finish(supervisor.StateStopped, supervisor.Event{Attempt: l.attempts})
 				return nil
 			}
 			l.cur.cancel()
-			if l.state != Restarting {
+			if l.state != supervisor.StateRestarting {
 				l.armStopWarning()
 			}
-			l.to(Stopping, Event{Attempt: l.cur.n})
+			l.to(supervisor.StateStopping, supervisor.Event{Attempt: l.cur.n})
 		case res := <-done:
 			if final, err := l.ended(res); final {
 				return err
@@ -96,15 +98,15 @@ func (l *loop) becameHealthy() {
 	l.cur.healthy = true
 	l.streak = 0
 	l.failed = 0
-	l.to(Ready, Event{Attempt: l.cur.n})
+	l.to(supervisor.StateReady, supervisor.Event{Attempt: l.cur.n})
 }
 
 // launch starts the next attempt and answers waiting Restart calls.
 func (l *loop) launch() {
 	l.attempts++
-	l.to(Starting, Event{Attempt: l.attempts})
+	l.to(supervisor.StateStarting, supervisor.Event{Attempt: l.attempts})
 	l.cur = startAttempt(l.ctx, l.u.runner, l.attempts)
-	l.to(Running, Event{Attempt: l.attempts})
+	l.to(supervisor.StateRunning, supervisor.Event{Attempt: l.attempts})
 	for _, reply := range l.waiting {
 		reply <- nil
 	}
@@ -114,7 +116,7 @@ func (l *loop) launch() {
 // ended handles the end of the current attempt. It reports whether Serve
 // must return, and with which error.
 func (l *loop) ended(res attemptResult) (final bool, err error) {
-	if l.state == Running {
+	if l.state == supervisor.StateRunning {
 		// MarkHealthy may have raced with the return: honour it first, so
 		// that the events and the backoff do not depend on select's choice.
 		select {
@@ -130,11 +132,11 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 	now := time.Now()
 
 	switch l.state {
-	case Stopping, Restarting:
+	case supervisor.StateStopping, supervisor.StateRestarting:
 		// The attempt was cancelled on purpose; its result is not a crash.
 		l.noteCancelled(a.n, res)
-		if l.state == Stopping {
-			l.finish(Stopped, stopEvent(a.n, res))
+		if l.state == supervisor.StateStopping {
+			l.finish(supervisor.StateStopped, stopEvent(a.n, res))
 			return true, nil
 		}
 		l.launch()
@@ -144,16 +146,16 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 	if l.ctx.Err() != nil {
 		// The context ended as the attempt returned: a stop, not a crash.
 		l.noteCancelled(a.n, res)
-		l.finish(Stopped, stopEvent(a.n, res))
+		l.finish(supervisor.StateStopped, stopEvent(a.n, res))
 		return true, nil
 	}
 	if res.err == nil {
 		if !l.pol.RestartOnSuccess {
-			l.finish(Stopped, Event{Attempt: a.n})
+			l.finish(supervisor.StateStopped, supervisor.Event{Attempt: a.n})
 			return true, nil
 		}
 		l.streak = 0
-		l.toBackoff(a.n, res, l.pol.jitteredMin())
+		l.toBackoff(a.n, res, jitteredMin(l.pol))
 		return false, nil
 	}
 
@@ -161,7 +163,7 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 	if l.isFatal(res.err) {
 		l.u.log.LogAttrs(l.ctx, slog.LevelError, "runner failed with a fatal error",
 			slog.Int("attempt", a.n), slog.Any("err", res.err))
-		l.finish(Failed, Event{Attempt: a.n, Err: res.err, Panic: res.panic})
+		l.finish(supervisor.StateFailed, supervisor.Event{Attempt: a.n, Err: res.err, Panic: res.panic})
 		return true, res.err
 	}
 	l.crashes++
@@ -179,20 +181,20 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 	switch {
 	case l.pol.MaxRestarts >= 0 && n > l.pol.MaxRestarts:
 		err = fmt.Errorf("%w: unit %q crashed %d times within %v: %w",
-			ErrTooManyRestarts, l.u.name, n, l.pol.Window, res.err)
+			supervisor.ErrTooManyRestarts, l.u.name, n, l.pol.Window, res.err)
 	case l.pol.MaxFailedStarts >= 0 && l.failed > l.pol.MaxFailedStarts:
 		err = fmt.Errorf("%w: unit %q failed to start %d times in a row: %w",
-			ErrTooManyRestarts, l.u.name, l.failed, res.err)
+			supervisor.ErrTooManyRestarts, l.u.name, l.failed, res.err)
 	}
 	if err != nil {
 		l.lastErr = err
 		l.u.log.LogAttrs(l.ctx, slog.LevelError, "giving up on runner",
 			slog.Int("attempt", a.n), slog.Int("crashes", n), slog.Int("failed_starts", l.failed),
 			slog.Any("err", res.err))
-		l.finish(Failed, Event{Attempt: a.n, Err: err, Panic: res.panic})
+		l.finish(supervisor.StateFailed, supervisor.Event{Attempt: a.n, Err: err, Panic: res.panic})
 		return true, err
 	}
-	l.toBackoff(a.n, res, l.pol.delay(l.streak))
+	l.toBackoff(a.n, res, delay(l.pol, l.streak))
 	return false, nil
 }
 
@@ -213,8 +215,8 @@ func (l *loop) noteCancelled(n int, res attemptResult) {
 // stopEvent is the event of an attempt that ended because the context did.
 // What it returned is no crash and stays out of the event (it was logged at
 // debug level); a panic on its way out is still reported.
-func stopEvent(n int, res attemptResult) Event {
-	ev := Event{Attempt: n}
+func stopEvent(n int, res attemptResult) supervisor.Event {
+	ev := supervisor.Event{Attempt: n}
 	if res.panic != nil {
 		ev.Err, ev.Panic = res.panic, res.panic
 	}
@@ -239,11 +241,11 @@ func (l *loop) toBackoff(n int, res attemptResult, d time.Duration) {
 		l.u.log.LogAttrs(l.ctx, slog.LevelWarn, "runner crashed; restarting after backoff",
 			slog.Int("attempt", n), slog.Duration("delay", d), slog.Any("err", res.err))
 	}
-	l.to(Backoff, Event{Attempt: n, Err: res.err, Panic: res.panic, Delay: d})
+	l.to(supervisor.StateBackoff, supervisor.Event{Attempt: n, Err: res.err, Panic: res.panic, Delay: d})
 }
 
 // finish enters a final state and fails waiting Restart calls.
-func (l *loop) finish(s State, ev Event) {
+func (l *loop) finish(s supervisor.State, ev supervisor.Event) {
 	l.to(s, ev)
 	for _, reply := range l.waiting {
 		reply <- ErrStopped
@@ -252,7 +254,7 @@ func (l *loop) finish(s State, ev Event) {
 }
 
 // to moves to state s, publishes the status, logs, and calls the hook.
-func (l *loop) to(s State, ev Event) {
+func (l *loop) to(s supervisor.State, ev supervisor.Event) {
 	now := time.Now()
 	ev.Name, ev.From, ev.To, ev.At = l.u.name, l.state, s, now
 	l.state = s
@@ -273,7 +275,7 @@ func (l *loop) to(s State, ev Event) {
 	l.callHook(ev)
 }
 
-func (l *loop) callHook(ev Event) {
+func (l *loop) callHook(ev supervisor.Event) {
 	hook := l.u.cfg.hook
 	if hook == nil {
 		return
@@ -287,7 +289,7 @@ func (l *loop) callHook(ev Event) {
 	hook(ev)
 }
 
-func (l *loop) logPanic(n int, p *PanicError) {
+func (l *loop) logPanic(n int, p *supervisor.PanicError) {
 	l.u.log.LogAttrs(l.ctx, slog.LevelError, "runner panicked",
 		slog.Int("attempt", n), slog.Any("panic", p.Value), slog.String("stack", string(p.Stack)))
 }

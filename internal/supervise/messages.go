@@ -1,5 +1,7 @@
 package supervise
 
+import "github.com/megane-go/megane/supervisor"
+
 // command is a request to a unit's supervisor goroutine. The unexported
 // method seals the interface: only this package defines commands. Each
 // command carries its own buffered reply channel, so the supervisor never
@@ -17,15 +19,15 @@ type restartCmd struct {
 
 func (c restartCmd) applyTo(l *loop) {
 	switch l.state {
-	case Running, Ready:
+	case supervisor.StateRunning, supervisor.StateReady:
 		l.waiting = append(l.waiting, c.reply)
 		l.cur.cancel()
 		l.armStopWarning()
-		l.to(Restarting, Event{Attempt: l.cur.n})
-	case Restarting:
+		l.to(supervisor.StateRestarting, supervisor.Event{Attempt: l.cur.n})
+	case supervisor.StateRestarting:
 		// One restart is already under way; it answers this caller too.
 		l.waiting = append(l.waiting, c.reply)
-	case Backoff:
+	case supervisor.StateBackoff:
 		l.backoff.Stop()
 		l.waiting = append(l.waiting, c.reply)
 		l.launch()

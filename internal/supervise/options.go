@@ -3,20 +3,22 @@ package supervise
 import (
 	"log/slog"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // config holds a Unit's settings. Build it with defaultConfig.
 type config struct {
-	policy      Policy
+	policy      supervisor.Policy
 	logger      *slog.Logger
-	hook        func(Event)
+	hook        func(supervisor.Event)
 	fatal       func(error) bool
 	stopWarning time.Duration
 }
 
 func defaultConfig() config {
 	return config{
-		policy:      DefaultPolicy(),
+		policy:      supervisor.DefaultPolicy(),
 		logger:      slog.Default(),
 		stopWarning: 10 * time.Second,
 	}
@@ -26,8 +28,8 @@ func defaultConfig() config {
 type Option func(*config)
 
 // WithPolicy sets the restart policy. Zero fields take defaults as described
-// on [Policy]. The default is [DefaultPolicy].
-func WithPolicy(p Policy) Option {
+// on [supervisor.Policy]. The default is [supervisor.DefaultPolicy].
+func WithPolicy(p supervisor.Policy) Option {
 	return func(c *config) { c.policy = p }
 }
 
@@ -50,13 +52,13 @@ func WithLogger(l *slog.Logger) Option {
 // channel with a non-blocking send and count what is dropped. A panic in the
 // hook is recovered and logged. Several hooks may be set; they run in the
 // order given.
-func WithEventHook(hook func(Event)) Option {
+func WithEventHook(hook func(supervisor.Event)) Option {
 	return func(c *config) {
 		if hook == nil {
 			return
 		}
 		if prev := c.hook; prev != nil {
-			c.hook = func(e Event) { prev(e); hook(e) }
+			c.hook = func(e supervisor.Event) { prev(e); hook(e) }
 			return
 		}
 		c.hook = hook
@@ -64,8 +66,9 @@ func WithEventHook(hook func(Event)) Option {
 }
 
 // WithFatal sets a predicate for errors after which the unit must stop
-// without restarting, in addition to errors wrapping [ErrFatal]. It receives
-// every crash, including *PanicError values, on the supervisor goroutine.
+// without restarting, in addition to errors wrapping
+// [supervisor.ErrNoRestart]. It receives every crash, including
+// *supervisor.PanicError values, on the supervisor goroutine.
 func WithFatal(isFatal func(error) bool) Option {
 	return func(c *config) { c.fatal = isFatal }
 }

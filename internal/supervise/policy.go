@@ -4,65 +4,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
-// Policy says how a [Unit] restarts its runner. It is a plain value.
-//
-// A zero field takes the value of [DefaultPolicy], except Jitter (zero means
-// no jitter) and RestartOnSuccess (false), so a zero Policy behaves like
-// DefaultPolicy without jitter.
-type Policy struct {
-	// MinBackoff is the delay after the first crash in a row. Default 100ms.
-	MinBackoff time.Duration
-	// MaxBackoff caps the delay. Default 30s; raised to MinBackoff if lower.
-	// An attempt that ran at least MaxBackoff before crashing resets the
-	// backoff, as does an attempt that called MarkHealthy.
-	MaxBackoff time.Duration
-	// Multiplier grows the delay after each further crash in a row:
-	// MinBackoff × Multiplier^(n-1) for the n-th. Values below 1 mean 2;
-	// 1 gives a constant delay.
-	Multiplier float64
-	// Jitter spreads each delay uniformly within ±Jitter of itself (0.1 is
-	// ±10%), so that units which crash together do not restart together.
-	// Clamped to [0, 1]. The jittered delay never exceeds MaxBackoff.
-	Jitter float64
-	// MaxRestarts is the restart cap: when more than MaxRestarts crashes
-	// happen within Window, the unit gives up with ErrTooManyRestarts.
-	// Zero means the default, 5; a negative value means no cap.
-	MaxRestarts int
-	// Window is the sliding window of the restart cap. Default one minute.
-	Window time.Duration
-	// MaxFailedStarts is the cap on attempts in a row that crash before
-	// they become healthy (MarkHealthy), however far apart: after more
-	// than MaxFailedStarts the unit gives up with ErrTooManyRestarts. It
-	// bounds retries the Window cap cannot, such as starts that each time
-	// out after minutes. Zero means the default, 5; a negative value means
-	// no cap.
-	MaxFailedStarts int
-	// RestartOnSuccess restarts a runner that returned nil (after
-	// MinBackoff, not counted as a crash) instead of stopping the unit.
-	RestartOnSuccess bool
-}
-
-// DefaultPolicy returns the default policy: backoff from 100ms to 30s,
-// doubling, with ±10% jitter; give up after more than 5 crashes in a
-// minute, or more than 5 failed starts in a row.
-func DefaultPolicy() Policy {
-	return Policy{
-		MinBackoff:      100 * time.Millisecond,
-		MaxBackoff:      30 * time.Second,
-		Multiplier:      2,
-		Jitter:          0.1,
-		MaxRestarts:     5,
-		Window:          time.Minute,
-		MaxFailedStarts: 5,
-	}
-}
-
 // normalized returns p with its zero and out-of-range fields replaced as
-// documented on Policy.
-func (p Policy) normalized() Policy {
-	d := DefaultPolicy()
+// documented on supervisor.Policy.
+func normalized(p supervisor.Policy) supervisor.Policy {
+	d := supervisor.DefaultPolicy()
 	if p.MinBackoff <= 0 {
 		p.MinBackoff = d.MinBackoff
 	}
@@ -95,7 +44,7 @@ func (p Policy) normalized() Policy {
 
 // baseDelay returns the delay before the next attempt after n crashes in a
 // row (n >= 1), without jitter. p must be normalized.
-func (p Policy) baseDelay(n int) time.Duration {
+func baseDelay(p supervisor.Policy, n int) time.Duration {
 	if n < 1 {
 		n = 1
 	}
@@ -108,7 +57,7 @@ func (p Policy) baseDelay(n int) time.Duration {
 
 // jittered spreads d within ±p.Jitter of itself, never above p.MaxBackoff
 // nor below zero. r must be in [0, 1). p must be normalized.
-func (p Policy) jittered(d time.Duration, r float64) time.Duration {
+func jittered(p supervisor.Policy, d time.Duration, r float64) time.Duration {
 	if p.Jitter == 0 {
 		return d
 	}
@@ -122,9 +71,10 @@ func (p Policy) jittered(d time.Duration, r float64) time.Duration {
 	return time.Duration(f)
 }
 
-// delay returns the jittered delay after n crashes in a row.
-func (p Policy) delay(n int) time.Duration {
-	return p.jittered(p.baseDelay(n), rand.Float64())
+// delay returns the jittered delay after n crashes in a row. p must be
+// normalized.
+func delay(p supervisor.Policy, n int) time.Duration {
+	return jittered(p, baseDelay(p, n), rand.Float64())
 }
 
 // crashWindow keeps the times of recent crashes to enforce the restart cap.
@@ -148,7 +98,7 @@ func (w *crashWindow) add(now time.Time, window time.Duration) int {
 }
 
 // jitteredMin returns MinBackoff with jitter, the delay before restarting a
-// runner that returned nil under RestartOnSuccess.
-func (p Policy) jitteredMin() time.Duration {
-	return p.jittered(p.MinBackoff, rand.Float64())
+// runner that returned nil under RestartOnSuccess. p must be normalized.
+func jitteredMin(p supervisor.Policy) time.Duration {
+	return jittered(p, p.MinBackoff, rand.Float64())
 }

@@ -4,41 +4,43 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 func TestPolicyNormalized(t *testing.T) {
 	t.Parallel()
-	def := DefaultPolicy()
+	def := supervisor.DefaultPolicy()
 	tests := []struct {
 		name string
-		in   Policy
-		want Policy
+		in   supervisor.Policy
+		want supervisor.Policy
 	}{
-		{"zero is default without jitter", Policy{}, Policy{
+		{"zero is default without jitter", supervisor.Policy{}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: def.Multiplier,
 			MaxRestarts: def.MaxRestarts, Window: def.Window, MaxFailedStarts: def.MaxFailedStarts}},
 		{"default unchanged", def, def},
-		{"max below min raised", Policy{MinBackoff: time.Second, MaxBackoff: time.Millisecond},
-			Policy{MinBackoff: time.Second, MaxBackoff: time.Second, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
-		{"multiplier below one", Policy{Multiplier: 0.5}, Policy{
+		{"max below min raised", supervisor.Policy{MinBackoff: time.Second, MaxBackoff: time.Millisecond},
+			supervisor.Policy{MinBackoff: time.Second, MaxBackoff: time.Second, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
+		{"multiplier below one", supervisor.Policy{Multiplier: 0.5}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
-		{"multiplier NaN", Policy{Multiplier: math.NaN()}, Policy{
+		{"multiplier NaN", supervisor.Policy{Multiplier: math.NaN()}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
-		{"constant backoff kept", Policy{Multiplier: 1}, Policy{
+		{"constant backoff kept", supervisor.Policy{Multiplier: 1}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 1, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
-		{"jitter clamped high", Policy{Jitter: 3}, Policy{
+		{"jitter clamped high", supervisor.Policy{Jitter: 3}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, Jitter: 1, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
-		{"jitter clamped low", Policy{Jitter: -1}, Policy{
+		{"jitter clamped low", supervisor.Policy{Jitter: -1}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: 5}},
-		{"negative failed-starts cap kept", Policy{MaxFailedStarts: -1}, Policy{
+		{"negative failed-starts cap kept", supervisor.Policy{MaxFailedStarts: -1}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: 5, Window: time.Minute, MaxFailedStarts: -1}},
-		{"negative cap kept", Policy{MaxRestarts: -1, RestartOnSuccess: true}, Policy{
+		{"negative cap kept", supervisor.Policy{MaxRestarts: -1, RestartOnSuccess: true}, supervisor.Policy{
 			MinBackoff: def.MinBackoff, MaxBackoff: def.MaxBackoff, Multiplier: 2, MaxRestarts: -1, Window: time.Minute, MaxFailedStarts: 5, RestartOnSuccess: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tt.in.normalized(); got != tt.want {
+			if got := normalized(tt.in); got != tt.want {
 				t.Errorf("normalized() = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -47,7 +49,7 @@ func TestPolicyNormalized(t *testing.T) {
 
 func TestPolicyBaseDelay(t *testing.T) {
 	t.Parallel()
-	p := Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, Multiplier: 2}.normalized()
+	p := normalized(supervisor.Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, Multiplier: 2})
 	tests := []struct {
 		n    int
 		want time.Duration
@@ -62,7 +64,7 @@ func TestPolicyBaseDelay(t *testing.T) {
 		{math.MaxInt, time.Second},
 	}
 	for _, tt := range tests {
-		if got := p.baseDelay(tt.n); got != tt.want {
+		if got := baseDelay(p, tt.n); got != tt.want {
 			t.Errorf("baseDelay(%d) = %v, want %v", tt.n, got, tt.want)
 		}
 	}
@@ -70,7 +72,7 @@ func TestPolicyBaseDelay(t *testing.T) {
 
 func TestPolicyJittered(t *testing.T) {
 	t.Parallel()
-	p := Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, Jitter: 0.2}.normalized()
+	p := normalized(supervisor.Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, Jitter: 0.2})
 	tests := []struct {
 		name string
 		d    time.Duration
@@ -86,13 +88,13 @@ func TestPolicyJittered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := p.jittered(tt.d, tt.r); got != tt.want {
+			if got := jittered(p, tt.d, tt.r); got != tt.want {
 				t.Errorf("jittered(%v, %v) = %v, want %v", tt.d, tt.r, got, tt.want)
 			}
 		})
 	}
-	noJitter := Policy{}.normalized()
-	if got := noJitter.jittered(time.Second, 0.9); got != time.Second {
+	noJitter := normalized(supervisor.Policy{})
+	if got := jittered(noJitter, time.Second, 0.9); got != time.Second {
 		t.Errorf("jittered without jitter = %v, want 1s", got)
 	}
 }
@@ -122,21 +124,21 @@ func TestCrashWindow(t *testing.T) {
 func TestStateString(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		s     State
+		s     supervisor.State
 		want  string
 		final bool
 	}{
-		{Idle, "idle", false},
-		{Starting, "starting", false},
-		{Running, "running", false},
-		{Ready, "ready", false},
-		{Backoff, "backoff", false},
-		{Restarting, "restarting", false},
-		{Stopping, "stopping", false},
-		{Stopped, "stopped", true},
-		{Failed, "failed", true},
-		{State(42), "state(42)", false},
-		{State(-1), "state(-1)", false},
+		{supervisor.StateIdle, "idle", false},
+		{supervisor.StateStarting, "starting", false},
+		{supervisor.StateRunning, "running", false},
+		{supervisor.StateReady, "ready", false},
+		{supervisor.StateBackoff, "backoff", false},
+		{supervisor.StateRestarting, "restarting", false},
+		{supervisor.StateStopping, "stopping", false},
+		{supervisor.StateStopped, "stopped", true},
+		{supervisor.StateFailed, "failed", true},
+		{supervisor.State(42), "state(42)", false},
+		{supervisor.State(-1), "state(-1)", false},
 	}
 	for _, tt := range tests {
 		if got := tt.s.String(); got != tt.want {

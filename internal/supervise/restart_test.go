@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // blockingRunner runs until its context ends. It counts its attempts and
@@ -49,7 +51,7 @@ func TestRestartWhileRunning(t *testing.T) {
 				u := New("restart", r, WithEventHook(rec.hook), quiet())
 				errc := u.ServeBackground(ctx)
 				synctest.Wait()
-				wantState := map[bool]State{false: Running, true: Ready}[healthy]
+				wantState := map[bool]supervisor.State{false: supervisor.StateRunning, true: supervisor.StateReady}[healthy]
 				if got := u.State(); got != wantState {
 					t.Fatalf("state before Restart = %v, want %v", got, wantState)
 				}
@@ -72,15 +74,15 @@ func TestRestartWhileRunning(t *testing.T) {
 				if err := <-errc; err != nil {
 					t.Errorf("Serve = %v", err)
 				}
-				want := []transition{{Idle, Starting, 1}, {Starting, Running, 1}}
+				want := []transition{{supervisor.StateIdle, supervisor.StateStarting, 1}, {supervisor.StateStarting, supervisor.StateRunning, 1}}
 				if healthy {
-					want = append(want, transition{Running, Ready, 1})
+					want = append(want, transition{supervisor.StateRunning, supervisor.StateReady, 1})
 				}
-				want = append(want, transition{wantState, Restarting, 1}, transition{Restarting, Starting, 2}, transition{Starting, Running, 2})
+				want = append(want, transition{wantState, supervisor.StateRestarting, 1}, transition{supervisor.StateRestarting, supervisor.StateStarting, 2}, transition{supervisor.StateStarting, supervisor.StateRunning, 2})
 				if healthy {
-					want = append(want, transition{Running, Ready, 2})
+					want = append(want, transition{supervisor.StateRunning, supervisor.StateReady, 2})
 				}
-				want = append(want, transition{wantState, Stopping, 2}, transition{Stopping, Stopped, 2})
+				want = append(want, transition{wantState, supervisor.StateStopping, 2}, transition{supervisor.StateStopping, supervisor.StateStopped, 2})
 				assertTransitions(t, rec.transitions(), want)
 			})
 		})
@@ -100,10 +102,10 @@ func TestRestartDuringBackoff(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		})
-		u := New("backoff", r, WithPolicy(Policy{MinBackoff: time.Hour}), quiet())
+		u := New("backoff", r, WithPolicy(supervisor.Policy{MinBackoff: time.Hour}), quiet())
 		errc := u.ServeBackground(ctx)
 		synctest.Wait()
-		if u.State() != Backoff {
+		if u.State() != supervisor.StateBackoff {
 			t.Fatalf("state = %v, want backoff", u.State())
 		}
 		start := time.Now()
@@ -113,7 +115,7 @@ func TestRestartDuringBackoff(t *testing.T) {
 		if d := time.Since(start); d != 0 {
 			t.Errorf("Restart waited %v, want the backoff cut short", d)
 		}
-		if st := u.Status(); st.State != Running || st.Crashes != 1 || st.Restarts != 1 || !errors.Is(st.LastError, errBoom) {
+		if st := u.Status(); st.State != supervisor.StateRunning || st.Crashes != 1 || st.Restarts != 1 || !errors.Is(st.LastError, errBoom) {
 			t.Errorf("status = %+v", st)
 		}
 		cancel()
@@ -206,12 +208,12 @@ func TestRestartAnsweredWhenStopping(t *testing.T) {
 		restartErr := make(chan error, 1)
 		go func() { restartErr <- u.Restart(context.Background()) }()
 		synctest.Wait()
-		if u.State() != Restarting {
+		if u.State() != supervisor.StateRestarting {
 			t.Fatalf("state = %v, want restarting", u.State())
 		}
 		cancel()
 		synctest.Wait()
-		if u.State() != Stopping {
+		if u.State() != supervisor.StateStopping {
 			t.Fatalf("state = %v, want stopping", u.State())
 		}
 		// A Restart that arrives while stopping is refused at once.
@@ -251,12 +253,12 @@ func TestRestartContextEnds(t *testing.T) {
 		if err := u.Restart(rctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Restart = %v, want DeadlineExceeded", err)
 		}
-		if u.State() != Restarting {
+		if u.State() != supervisor.StateRestarting {
 			t.Errorf("state = %v, want restarting", u.State())
 		}
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		if st := u.Status(); st.State != Running || st.Restarts != 1 || calls != 2 {
+		if st := u.Status(); st.State != supervisor.StateRunning || st.Restarts != 1 || calls != 2 {
 			t.Errorf("status = %+v after %d calls, want the restart done", st, calls)
 		}
 		cancel()

@@ -37,7 +37,8 @@ func (h *healthSignal) mark() {
 }
 
 // MarkHealthy tells the unit running the current attempt that the attempt is
-// ready: the unit moves from [Running] to [Ready] and its backoff is reset.
+// ready: the unit moves from [supervisor.StateRunning] to
+// [supervisor.StateReady] and its backoff is reset.
 // ctx must be the context passed to [Runner.Run], or one derived from it.
 //
 // MarkHealthy never blocks, is safe for concurrent use, and is idempotent:

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 func TestCancelStops(t *testing.T) {
@@ -13,18 +15,18 @@ func TestCancelStops(t *testing.T) {
 	tests := []struct {
 		name string
 		// state is where the unit is when the context is cancelled.
-		state State
+		state supervisor.State
 		run   RunnerFunc
 		want  []transition
 	}{
-		{"while running", Running, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() },
-			[]transition{{Idle, Starting, 1}, {Starting, Running, 1}, {Running, Stopping, 1}, {Stopping, Stopped, 1}}},
-		{"while ready", Ready, func(ctx context.Context) error { MarkHealthy(ctx); <-ctx.Done(); return errBoom },
-			[]transition{{Idle, Starting, 1}, {Starting, Running, 1}, {Running, Ready, 1}, {Ready, Stopping, 1}, {Stopping, Stopped, 1}}},
-		{"while panicking on the way out", Running, func(ctx context.Context) error { <-ctx.Done(); panic("late") },
-			[]transition{{Idle, Starting, 1}, {Starting, Running, 1}, {Running, Stopping, 1}, {Stopping, Stopped, 1}}},
-		{"in backoff", Backoff, func(context.Context) error { return errBoom },
-			[]transition{{Idle, Starting, 1}, {Starting, Running, 1}, {Running, Backoff, 1}, {Backoff, Stopped, 1}}},
+		{"while running", supervisor.StateRunning, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() },
+			[]transition{{supervisor.StateIdle, supervisor.StateStarting, 1}, {supervisor.StateStarting, supervisor.StateRunning, 1}, {supervisor.StateRunning, supervisor.StateStopping, 1}, {supervisor.StateStopping, supervisor.StateStopped, 1}}},
+		{"while ready", supervisor.StateReady, func(ctx context.Context) error { MarkHealthy(ctx); <-ctx.Done(); return errBoom },
+			[]transition{{supervisor.StateIdle, supervisor.StateStarting, 1}, {supervisor.StateStarting, supervisor.StateRunning, 1}, {supervisor.StateRunning, supervisor.StateReady, 1}, {supervisor.StateReady, supervisor.StateStopping, 1}, {supervisor.StateStopping, supervisor.StateStopped, 1}}},
+		{"while panicking on the way out", supervisor.StateRunning, func(ctx context.Context) error { <-ctx.Done(); panic("late") },
+			[]transition{{supervisor.StateIdle, supervisor.StateStarting, 1}, {supervisor.StateStarting, supervisor.StateRunning, 1}, {supervisor.StateRunning, supervisor.StateStopping, 1}, {supervisor.StateStopping, supervisor.StateStopped, 1}}},
+		{"in backoff", supervisor.StateBackoff, func(context.Context) error { return errBoom },
+			[]transition{{supervisor.StateIdle, supervisor.StateStarting, 1}, {supervisor.StateStarting, supervisor.StateRunning, 1}, {supervisor.StateRunning, supervisor.StateBackoff, 1}, {supervisor.StateBackoff, supervisor.StateStopped, 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,7 +34,7 @@ func TestCancelStops(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				var rec recorder
-				u := New("cancel", tt.run, WithPolicy(Policy{MinBackoff: time.Hour}), WithEventHook(rec.hook), quiet())
+				u := New("cancel", tt.run, WithPolicy(supervisor.Policy{MinBackoff: time.Hour}), WithEventHook(rec.hook), quiet())
 				errc := u.ServeBackground(ctx)
 				synctest.Wait()
 				if got := u.State(); got != tt.state {
@@ -50,7 +52,7 @@ func TestCancelStops(t *testing.T) {
 				default:
 					t.Error("Done not closed after Serve returned")
 				}
-				if u.State() != Stopped {
+				if u.State() != supervisor.StateStopped {
 					t.Errorf("state = %v, want stopped", u.State())
 				}
 				assertTransitions(t, rec.transitions(), tt.want)
@@ -73,7 +75,7 @@ func TestServeWithDoneContext(t *testing.T) {
 		if called {
 			t.Error("runner called with a done context")
 		}
-		assertTransitions(t, rec.transitions(), []transition{{Idle, Stopped, 0}})
+		assertTransitions(t, rec.transitions(), []transition{{supervisor.StateIdle, supervisor.StateStopped, 0}})
 	})
 }
 
@@ -126,7 +128,7 @@ func TestEventsInOrder(t *testing.T) {
 			}
 		})
 		var rec recorder
-		pol := Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Minute, Multiplier: 2}
+		pol := supervisor.Policy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Minute, Multiplier: 2}
 		u := New("events", r, WithPolicy(pol), WithEventHook(rec.hook), quiet())
 		errc := u.ServeBackground(ctx)
 		<-restarted
@@ -138,10 +140,10 @@ func TestEventsInOrder(t *testing.T) {
 			t.Fatalf("Serve = %v", err)
 		}
 		want := []transition{
-			{Idle, Starting, 1}, {Starting, Running, 1}, {Running, Ready, 1}, {Ready, Backoff, 1},
-			{Backoff, Starting, 2}, {Starting, Running, 2}, {Running, Backoff, 2},
-			{Backoff, Starting, 3}, {Starting, Running, 3}, {Running, Restarting, 3},
-			{Restarting, Starting, 4}, {Starting, Running, 4}, {Running, Stopped, 4},
+			{supervisor.StateIdle, supervisor.StateStarting, 1}, {supervisor.StateStarting, supervisor.StateRunning, 1}, {supervisor.StateRunning, supervisor.StateReady, 1}, {supervisor.StateReady, supervisor.StateBackoff, 1},
+			{supervisor.StateBackoff, supervisor.StateStarting, 2}, {supervisor.StateStarting, supervisor.StateRunning, 2}, {supervisor.StateRunning, supervisor.StateBackoff, 2},
+			{supervisor.StateBackoff, supervisor.StateStarting, 3}, {supervisor.StateStarting, supervisor.StateRunning, 3}, {supervisor.StateRunning, supervisor.StateRestarting, 3},
+			{supervisor.StateRestarting, supervisor.StateStarting, 4}, {supervisor.StateStarting, supervisor.StateRunning, 4}, {supervisor.StateRunning, supervisor.StateStopped, 4},
 		}
 		assertTransitions(t, rec.transitions(), want)
 		events := rec.all()
@@ -167,7 +169,7 @@ func TestEventsInOrder(t *testing.T) {
 		if events[9].Err != nil || events[12].Err != nil {
 			t.Errorf("restart/stop events carry errors: %+v, %+v", events[9], events[12])
 		}
-		if st := u.Status(); st.Crashes != 2 || st.Restarts != 3 || st.State != Stopped {
+		if st := u.Status(); st.Crashes != 2 || st.Restarts != 3 || st.State != supervisor.StateStopped {
 			t.Errorf("status = %+v", st)
 		}
 	})
@@ -192,16 +194,16 @@ func TestNewNilRunnerPanics(t *testing.T) {
 
 func TestZeroPolicyAndAccessors(t *testing.T) {
 	t.Parallel()
-	u := New("acc", &blockingRunner{}, WithPolicy(Policy{}), WithLogger(nil), WithEventHook(nil))
+	u := New("acc", &blockingRunner{}, WithPolicy(supervisor.Policy{}), WithLogger(nil), WithEventHook(nil))
 	if u.Name() != "acc" {
 		t.Errorf("Name = %q", u.Name())
 	}
-	want := DefaultPolicy()
+	want := supervisor.DefaultPolicy()
 	want.Jitter = 0
 	if u.Policy() != want {
 		t.Errorf("Policy = %+v, want %+v", u.Policy(), want)
 	}
-	if st := u.Status(); st.State != Idle || st.Attempt != 0 || st.Restarts != 0 || st.LastError != nil || st.Since.IsZero() {
+	if st := u.Status(); st.State != supervisor.StateIdle || st.Attempt != 0 || st.Restarts != 0 || st.LastError != nil || st.Since.IsZero() {
 		t.Errorf("initial status = %+v", st)
 	}
 }
@@ -210,8 +212,8 @@ func TestMultipleHooksRunInOrder(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var order []string // hooks run on the supervisor goroutine only
-		first := func(e Event) { order = append(order, "first:"+e.To.String()) }
-		second := func(e Event) { order = append(order, "second:"+e.To.String()) }
+		first := func(e supervisor.Event) { order = append(order, "first:"+e.To.String()) }
+		second := func(e supervisor.Event) { order = append(order, "second:"+e.To.String()) }
 		u := New("hooks", RunnerFunc(func(context.Context) error { return nil }),
 			WithEventHook(first), WithEventHook(nil), WithEventHook(second), quiet())
 		if err := u.Serve(t.Context()); err != nil {
@@ -262,7 +264,7 @@ func TestStoppedEventCarriesNoError(t *testing.T) {
 				}
 				events := rec.all()
 				last := events[len(events)-1]
-				if last.To != Stopped {
+				if last.To != supervisor.StateStopped {
 					t.Fatalf("last event = %+v, want a transition into Stopped", last)
 				}
 				if tt.wantPanic {

@@ -6,10 +6,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Unit supervises one [Runner]: it runs it, recovers its panics, restarts it
-// per its [Policy], and reports every transition as an [Event].
+// per its [supervisor.Policy], and reports every transition as a
+// [supervisor.Event].
 //
 // Create a Unit with [New]; the zero value is not usable. A Unit must not be
 // copied. All methods are safe for concurrent use. A Unit is served at most
@@ -46,7 +49,7 @@ func New(name string, r Runner, opts ...Option) *Unit {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	cfg.policy = cfg.policy.normalized()
+	cfg.policy = normalized(cfg.policy)
 	u := &Unit{
 		name:    name,
 		runner:  r,
@@ -56,7 +59,7 @@ func New(name string, r Runner, opts ...Option) *Unit {
 		live:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	u.status.Store(&Status{State: Idle, Since: time.Now()})
+	u.status.Store(&Status{State: supervisor.StateIdle, Since: time.Now()})
 	return u
 }
 
@@ -64,17 +67,17 @@ func New(name string, r Runner, opts ...Option) *Unit {
 func (u *Unit) Name() string { return u.name }
 
 // Policy returns the unit's policy with its defaults filled in.
-func (u *Unit) Policy() Policy { return u.cfg.policy }
+func (u *Unit) Policy() supervisor.Policy { return u.cfg.policy }
 
 // Serve runs the unit and blocks until it has stopped and its runner's
 // goroutine has returned. It returns:
 //
 //   - nil when ctx ends, or when the runner returns nil and the policy does
 //     not restart on success;
-//   - an error wrapping [ErrTooManyRestarts] and the last crash when the
-//     restart cap is exceeded;
-//   - the runner's error itself when it is fatal (wraps [ErrFatal] or
-//     matches [WithFatal]);
+//   - an error wrapping [supervisor.ErrTooManyRestarts] and the last crash
+//     when the restart cap is exceeded;
+//   - the runner's error itself when it is fatal (wraps
+//     [supervisor.ErrNoRestart] or matches [WithFatal]);
 //   - [ErrAlreadyServed] when the unit is, or was, served already.
 //
 // The calling goroutine becomes the unit's supervisor: it owns all state and
@@ -85,7 +88,7 @@ func (u *Unit) Serve(ctx context.Context) error {
 	}
 	defer close(u.done)
 	defer u.markLive()
-	l := &loop{u: u, ctx: ctx, pol: u.cfg.policy, state: Idle}
+	l := &loop{u: u, ctx: ctx, pol: u.cfg.policy, state: supervisor.StateIdle}
 	return l.run()
 }
 
@@ -147,7 +150,7 @@ func (u *Unit) Restart(ctx context.Context) error {
 func (u *Unit) Status() Status { return *u.status.Load() }
 
 // State returns the unit's current state.
-func (u *Unit) State() State { return u.status.Load().State }
+func (u *Unit) State() supervisor.State { return u.status.Load().State }
 
 // Restarts returns how many attempts were started after the first, for any
 // reason.

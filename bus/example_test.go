@@ -81,8 +81,8 @@ type shardSet struct{ shards []int }
 // so may later run on another host, and runs it on every cluster.
 func ExampleEvalFunc() {
 	b := bus.New()
-	_ = bus.RegisterFunc(b, "shards.count", func(ctx context.Context, target any, atLeast int) (bool, error) {
-		return len(target.(*shardSet).shards) >= atLeast, nil
+	_ = bus.RegisterFunc(b, "shards.count", func(ctx context.Context, set *shardSet, atLeast int) (bool, error) {
+		return len(set.shards) >= atLeast, nil
 	})
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 2)
@@ -115,8 +115,8 @@ func ExampleEval() {
 		mb, _ := b.Attach(bus.Cluster(id), nil, bus.WithEvalTarget(fmt.Sprintf("state of cluster %d", id)))
 		go func() { served <- mb.Serve(ctx) }()
 	}
-	res, _ := bus.Eval(context.Background(), b, bus.Manager(), bus.GuildOwner(81384788765712385), func(ctx context.Context, target any) (string, error) {
-		return target.(string), nil
+	res, _ := bus.Eval(context.Background(), b, bus.Manager(), bus.GuildOwner(81384788765712385), func(ctx context.Context, state string) (string, error) {
+		return state, nil
 	})
 	fmt.Println(res[0].From, res[0].Value)
 	stop()

@@ -39,7 +39,7 @@ func TestStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitFor("a", StateReady)
-		if _, err := request[greeting](t.Context(), h, "a", "greet", map[string]string{"Name": "again"}); err != nil {
+		if _, err := request[greeting](t.Context(), h, "a", "greet", struct{ Name string }{"again"}); err != nil {
 			t.Errorf("re-added service: %v", err)
 		}
 	})
@@ -102,7 +102,7 @@ func TestAdd(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitFor("late", StateReady)
-		if _, err := request[greeting](t.Context(), h, "late", "greet", map[string]string{"Name": "n"}); err != nil {
+		if _, err := request[greeting](t.Context(), h, "late", "greet", struct{ Name string }{"n"}); err != nil {
 			t.Errorf("late service: %v", err)
 		}
 		tests := []struct {

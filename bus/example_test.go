@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,6 +39,38 @@ func Example() {
 	// Output:
 	// MEGANE <nil>
 	// true
+}
+
+// ExampleHandle registers a typed command on a Mux. The function gets its
+// request typed, whether the sender passed the value in-process or its JSON
+// (as a message from another host carries it); a payload of another type
+// is refused before the function runs.
+func ExampleHandle() {
+	type move struct {
+		X, Y int
+	}
+	var mux bus.Mux
+	bus.Handle(&mux, "move", func(ctx context.Context, m move) (int, error) {
+		return m.X + m.Y, nil
+	})
+	b := bus.New()
+	mb, _ := b.Attach(bus.Service("board"), &mux)
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- mb.Serve(ctx) }()
+
+	for _, payload := range []any{move{X: 1, Y: 2}, json.RawMessage(`{"X": 3, "Y": 4}`), json.RawMessage(`{"X": "five"}`), "up"} {
+		n, err := bus.Request[int](context.Background(), b, bus.Manager(), bus.Service("board"), "move", payload)
+		var te *bus.TypeError
+		fmt.Println(n, err == nil, errors.Is(err, bus.ErrInvalidPayload), errors.As(err, &te))
+	}
+	stop()
+	<-served
+	// Output:
+	// 3 true false false
+	// 7 true false false
+	// 0 false true false
+	// 0 false false true
 }
 
 // ExampleBroadcast asks every cluster for its guild count while cluster 1 is

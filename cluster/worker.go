@@ -22,7 +22,8 @@ import "context"
 // A worker may also implement [Shutdowner], [bus.StatsProvider] and
 // [bus.AllClustersReadyHandler], and take commands by implementing
 // [bus.Handler], for example by embedding a [bus.Mux] on which Launch
-// registers typed functions with [bus.Handle]. Every message to the
+// registers typed functions with [bus.Handle] (commands reach a worker only
+// once its Launch has returned). Every message to the
 // cluster's address bus.Cluster(id) whose topic does not start with
 // [ReservedTopicPrefix] (those are Megane's) goes to the worker's
 // HandleMessage. It runs on the cluster's mailbox goroutine, one message at

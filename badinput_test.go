@@ -16,7 +16,6 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -106,7 +105,7 @@ func TestCallsToNothing(t *testing.T) {
 			t.Fatalf("send to %v = %v, want bus.ErrNoTarget", to, err)
 		}
 	}
-	if _, err := service.Command[int](ctx, m.Bus(), bus.Manager(), "nope", "incr", nil); !errors.Is(err, bus.ErrNoTarget) {
+	if _, err := bus.Request[int](ctx, m.Bus(), bus.Manager(), bus.Service("nope"), "incr", nil); !errors.Is(err, bus.ErrNoTarget) {
 		t.Fatalf("command to a missing service = %v, want bus.ErrNoTarget", err)
 	}
 	var nc *NoClusterError

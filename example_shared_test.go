@@ -2,7 +2,6 @@ package megane_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -14,8 +13,19 @@ import (
 	"github.com/megane-go/megane/shard"
 )
 
-// Counter is a service: it counts the "incr" commands it is sent.
-type Counter struct{ n int }
+// Counter is a service: it counts the "incr" commands it is sent. The
+// embedded bus.Mux makes it a bus.Handler.
+type Counter struct {
+	bus.Mux
+	n int
+}
+
+// NewCounter registers the service's commands, once for every run.
+func NewCounter() *Counter {
+	s := &Counter{}
+	bus.Handle(&s.Mux, "incr", s.incr)
+	return s
+}
 
 // Serve marks the service ready and runs until ctx ends.
 func (s *Counter) Serve(ctx context.Context, sc *service.Context) error {
@@ -24,12 +34,9 @@ func (s *Counter) Serve(ctx context.Context, sc *service.Context) error {
 	return nil
 }
 
-// HandleCommand runs on the service's mailbox goroutine, one command at a
-// time, so n needs no lock.
-func (s *Counter) HandleCommand(_ context.Context, name string, _ json.RawMessage) (any, error) {
-	if name != "incr" {
-		return nil, fmt.Errorf("unknown command %q", name)
-	}
+// incr runs on the service's mailbox goroutine, one command at a time, so
+// n needs no lock.
+func (s *Counter) incr(context.Context, struct{}) (int, error) {
 	s.n++
 	return s.n, nil
 }
@@ -63,12 +70,12 @@ func runManager(fake *discordtest.Server, clusters int, opts ...megane.Option) (
 func ExampleWithService() {
 	fake := startFake(2)
 	defer fake.Close()
-	m, stop := runManager(fake, 2, megane.WithService("counter", &Counter{}))
+	m, stop := runManager(fake, 2, megane.WithService("counter", NewCounter()))
 
 	// Any cluster, service or the manager reaches the service by name.
 	ctx := context.Background()
 	for range 2 {
-		n, err := service.Command[int](ctx, m.Bus(), bus.Manager(), "counter", "incr", nil)
+		n, err := bus.Request[int](ctx, m.Bus(), bus.Manager(), bus.Service("counter"), "incr", nil)
 		fmt.Println(n, err)
 	}
 	fmt.Println("Run:", stop())
@@ -102,7 +109,7 @@ func Example_fetchGuild() {
 func ExampleManager_Stats() {
 	fake := startFake(3)
 	defer fake.Close()
-	m, stop := runManager(fake, 2, megane.WithService("counter", &Counter{}))
+	m, stop := runManager(fake, 2, megane.WithService("counter", NewCounter()))
 
 	s, err := m.Stats(context.Background())
 	for _, c := range s.Clusters {

@@ -34,7 +34,7 @@ func TestManagerPanicsKeepClustersRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := m.Bus()
-	if err := bus.RegisterFunc(b, panicFunc, func(context.Context, any, int) (int, error) {
+	if err := bus.RegisterFunc(b, panicFunc, func(context.Context, *cluster.Cluster, int) (int, error) {
 		panicInFunc()
 		return 0, nil
 	}); err != nil {
@@ -50,12 +50,12 @@ func TestManagerPanicsKeepClustersRunning(t *testing.T) {
 	}{
 		{"broadcast command", func(ctx context.Context) ([]bus.Result[int], error) {
 			return bus.Broadcast[int](ctx, b, bus.Manager(), bus.AllClusters(), "boom", nil), nil
-		}, "megane.(*busWorker).HandleCommand"},
+		}, "megane.(*busWorker).boom"},
 		{"EvalFunc", func(ctx context.Context) ([]bus.Result[int], error) {
 			return bus.EvalFunc[int, int](ctx, b, bus.Manager(), bus.AllClusters(), panicFunc, 1)
 		}, "megane.panicInFunc"},
 		{"Eval", func(ctx context.Context) ([]bus.Result[int], error) {
-			return bus.Eval(ctx, b, bus.Manager(), bus.AllClusters(), func(context.Context, any) (int, error) {
+			return bus.Eval(ctx, b, bus.Manager(), bus.AllClusters(), func(context.Context, *cluster.Cluster) (int, error) {
 				panic("eval boom")
 			})
 		}, "megane.TestManagerPanicsKeepClustersRunning"},

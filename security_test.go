@@ -77,7 +77,8 @@ func (w *leakyWorker) Launch(_ context.Context, c *cluster.Cluster) error {
 	return nil
 }
 
-func (w *leakyWorker) HandleCommand(context.Context, string, json.RawMessage) (any, error) {
+// HandleMessage makes leakyWorker a bus.Handler that fails every command.
+func (w *leakyWorker) HandleMessage(context.Context, *bus.Message) (any, error) {
 	return nil, errors.New("command failed")
 }
 
@@ -90,8 +91,10 @@ func (s *stuckService) Serve(ctx context.Context, sc *service.Context) error {
 	return nil
 }
 
-func (s *stuckService) HandleCommand(ctx context.Context, name string, _ json.RawMessage) (any, error) {
-	if name == "fail" {
+// HandleMessage makes stuckService a bus.Handler: "fail" fails, anything
+// else waits for release.
+func (s *stuckService) HandleMessage(ctx context.Context, msg *bus.Message) (any, error) {
+	if msg.Topic == "fail" {
 		return nil, errors.New("service command failed")
 	}
 	select {
@@ -146,7 +149,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		for _, r := range rs {
 			ev.err("broadcast result", r.Err)
 		}
-		evs, err := bus.Eval(ctx, m.Bus(), bus.Manager(), bus.AllClusters(), func(context.Context, any) (int, error) {
+		evs, err := bus.Eval(ctx, m.Bus(), bus.Manager(), bus.AllClusters(), func(context.Context, *cluster.Cluster) (int, error) {
 			return 0, errors.New("eval failed")
 		})
 		ev.err("eval", err)
@@ -158,13 +161,13 @@ func TestTokenNeverLeaks(t *testing.T) {
 			t.Fatalf("EvalFunc of an unregistered name = %v, want bus.ErrUnknownFunc", err)
 		}
 		ev.err("evalfunc", err)
-		_, err = service.Command[int](ctx, m.Bus(), bus.Manager(), "stuck", "fail", nil)
+		_, err = bus.Request[int](ctx, m.Bus(), bus.Manager(), bus.Service("stuck"), "fail", nil)
 		ev.err("service command", err)
 
 		// A full mailbox: one command held, one queued, the next refused.
 		held := make(chan error, 1)
 		go func() {
-			_, err := service.Command[int](ctx, m.Bus(), bus.Manager(), "stuck", "hold", nil)
+			_, err := bus.Request[int](ctx, m.Bus(), bus.Manager(), bus.Service("stuck"), "hold", nil)
 			held <- err
 		}()
 		full := false

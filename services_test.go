@@ -2,7 +2,6 @@ package megane
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -16,15 +15,27 @@ import (
 // counterSvc counts "incr" commands, panics on "crash", reports its count
 // in the stats and signals AllClustersReady.
 // counterSvc counts: "incr" adds one and returns the count, "crash" makes
-// Serve panic (a crash), "panic" panics in HandleCommand (not a crash).
+// Serve panic (a crash), "panic" panics in its command handler (not a
+// crash). Its commands are on its embedded bus.Mux.
 type counterSvc struct {
+	bus.Mux
 	n        atomic.Int64
 	allReady chan struct{} // capacity 1
 	crash    chan struct{} // capacity 1
 }
 
 func newCounter() *counterSvc {
-	return &counterSvc{allReady: make(chan struct{}, 1), crash: make(chan struct{}, 1)}
+	s := &counterSvc{allReady: make(chan struct{}, 1), crash: make(chan struct{}, 1)}
+	bus.Handle(&s.Mux, "incr", func(context.Context, any) (int, error) { return int(s.n.Add(1)), nil })
+	bus.Handle(&s.Mux, "crash", func(context.Context, any) (int, error) {
+		select {
+		case s.crash <- struct{}{}:
+		default:
+		}
+		return 0, nil
+	})
+	bus.Handle(&s.Mux, "panic", func(context.Context, any) (int, error) { panic("command boom") })
+	return s
 }
 
 func (s *counterSvc) Serve(ctx context.Context, sc *service.Context) error {
@@ -37,22 +48,6 @@ func (s *counterSvc) Serve(ctx context.Context, sc *service.Context) error {
 	}
 }
 
-func (s *counterSvc) HandleCommand(_ context.Context, name string, _ json.RawMessage) (any, error) {
-	switch name {
-	case "incr":
-		return int(s.n.Add(1)), nil
-	case "crash":
-		select {
-		case s.crash <- struct{}{}:
-		default:
-		}
-		return 0, nil
-	case "panic":
-		panic("command boom")
-	}
-	return nil, errors.New("unknown command " + name)
-}
-
 func (s *counterSvc) Stats() map[string]any { return map[string]any{"count": s.n.Load()} }
 
 func (s *counterSvc) AllClustersReady(context.Context) {
@@ -63,9 +58,9 @@ func (s *counterSvc) AllClustersReady(context.Context) {
 }
 
 var (
-	_ service.CommandHandler          = (*counterSvc)(nil)
-	_ service.StatsProvider           = (*counterSvc)(nil)
-	_ service.AllClustersReadyHandler = (*counterSvc)(nil)
+	_ bus.Handler                 = (*counterSvc)(nil)
+	_ bus.StatsProvider           = (*counterSvc)(nil)
+	_ bus.AllClustersReadyHandler = (*counterSvc)(nil)
 )
 
 // serviceStates counts the ServiceStateChanged events of a service that
@@ -113,7 +108,7 @@ func TestManagerServices(t *testing.T) {
 	}
 
 	// A panicking command is an error for its sender, not a crash.
-	if _, err := service.Command[int](ctxFor(t), b, bus.Manager(), "counter", "panic", nil); !errors.Is(err, bus.ErrHandlerPanic) {
+	if _, err := bus.Request[int](ctxFor(t), b, bus.Manager(), bus.Service("counter"), "panic", nil); !errors.Is(err, bus.ErrHandlerPanic) {
 		t.Fatalf("panic: err = %v, want ErrHandlerPanic", err)
 	}
 	if sts := m.Services(ctxFor(t)); len(sts) != 1 || !sts[0].Ready || sts[0].Restarts != 0 || sts[0].Crashes != 0 {
@@ -121,7 +116,7 @@ func TestManagerServices(t *testing.T) {
 	}
 
 	// A panic in Serve crashes the service; it is restarted.
-	if _, err := service.Command[int](ctxFor(t), b, bus.Manager(), "counter", "crash", nil); err != nil {
+	if _, err := bus.Request[int](ctxFor(t), b, bus.Manager(), bus.Service("counter"), "crash", nil); err != nil {
 		t.Fatalf("crash: err = %v", err)
 	}
 	tl.waitFor(t, "the service crashed and is ready again", func(tl *tally) bool {
@@ -138,7 +133,7 @@ func TestManagerServices(t *testing.T) {
 	if crash.Panic == nil || crash.Cluster != -1 {
 		t.Fatalf("crash event = %+v, want a panic", crash)
 	}
-	if got, err := service.Command[int](ctxFor(t), b, bus.Manager(), "counter", "incr", nil); err != nil || got != 3 {
+	if got, err := bus.Request[int](ctxFor(t), b, bus.Manager(), bus.Service("counter"), "incr", nil); err != nil || got != 3 {
 		t.Fatalf("incr after the crash = %d, %v", got, err)
 	}
 
@@ -164,7 +159,7 @@ func TestManagerServices(t *testing.T) {
 	}
 	// Until its first run starts, the new service is known but stopped.
 	tl.waitFor(t, "second ready", func(tl *tally) bool { return serviceStates(tl, "second", "ready") == 1 })
-	if got, err := service.Command[int](ctxFor(t), b, bus.Manager(), "second", "incr", nil); err != nil || got != 1 {
+	if got, err := bus.Request[int](ctxFor(t), b, bus.Manager(), bus.Service("second"), "incr", nil); err != nil || got != 1 {
 		t.Fatalf("second incr = %d, %v", got, err)
 	}
 	snap, err := m.Stats(ctxFor(t))
@@ -188,7 +183,7 @@ func TestManagerServices(t *testing.T) {
 	if _, ok := snap.Service("second"); ok || snap.Totals.Services != 1 {
 		t.Fatalf("stopped service still in the stats: %+v", snap.Services)
 	}
-	if _, err := service.Command[int](ctxFor(t), b, bus.Manager(), "second", "incr", nil); !errors.Is(err, bus.ErrNoTarget) {
+	if _, err := bus.Request[int](ctxFor(t), b, bus.Manager(), bus.Service("second"), "incr", nil); !errors.Is(err, bus.ErrNoTarget) {
 		t.Fatalf("stopped service: err = %v, want ErrNoTarget", err)
 	}
 	if err := m.StopService(ctxFor(t), "second"); !errors.Is(err, service.ErrNotFound) {

@@ -12,21 +12,24 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/service"
 )
 
-// busWorker is a tallyWorker that answers commands and adds stats:
-// "id" returns its cluster's ID, "ask" sends "incr" to the "counter"
-// service and returns its reply, "boom" panics. gate, when set, holds
-// Launch.
+// busWorker is a tallyWorker that answers commands on its embedded
+// bus.Mux and adds stats: "id" returns its cluster's ID, "ask" sends
+// "incr" to the "counter" service and returns its reply, "boom" panics.
+// gate, when set, holds Launch.
 type busWorker struct {
 	tallyWorker
+	bus.Mux
 	c    *cluster.Cluster
 	gate <-chan struct{}
 }
 
 func (w *busWorker) Launch(ctx context.Context, c *cluster.Cluster) error {
 	w.c = c
+	bus.Handle(&w.Mux, "id", w.id)
+	bus.Handle(&w.Mux, "ask", w.ask)
+	bus.Handle(&w.Mux, "boom", w.boom)
 	if w.gate != nil {
 		select {
 		case <-w.gate:
@@ -37,25 +40,21 @@ func (w *busWorker) Launch(ctx context.Context, c *cluster.Cluster) error {
 	return w.tallyWorker.Launch(ctx, c)
 }
 
-func (w *busWorker) HandleCommand(ctx context.Context, name string, _ json.RawMessage) (any, error) {
-	switch name {
-	case "id":
-		return w.c.ID(), nil
-	case "ask":
-		return service.Command[int](ctx, w.c.Bus(), w.c.Address(), "counter", "incr", nil)
-	case "boom":
-		panic("command boom")
-	}
-	return nil, errors.New("unknown command " + name)
+func (w *busWorker) id(context.Context, any) (int, error) { return w.c.ID(), nil }
+
+func (w *busWorker) ask(ctx context.Context, _ any) (int, error) {
+	return bus.Request[int](ctx, w.c.Bus(), w.c.Address(), bus.Service("counter"), "incr", nil)
 }
+
+func (w *busWorker) boom(context.Context, any) (int, error) { panic("command boom") }
 
 func (w *busWorker) Stats() map[string]any {
 	return map[string]any{"cluster": w.c.ID(), "nested": map[string]any{"ok": true}}
 }
 
 var (
-	_ cluster.CommandHandler = (*busWorker)(nil)
-	_ cluster.StatsProvider  = (*busWorker)(nil)
+	_ bus.Handler       = (*busWorker)(nil)
+	_ bus.StatsProvider = (*busWorker)(nil)
 )
 
 // gatedFactory makes busWorkers; the worker made by call number gateAt
@@ -123,8 +122,8 @@ func TestManagerBus(t *testing.T) {
 		}
 	}
 
-	res, err := bus.Eval(ctxFor(t), b, bus.Manager(), bus.AllClusters(), func(_ context.Context, target any) (int, error) {
-		return target.(*cluster.Cluster).ID(), nil
+	res, err := bus.Eval(ctxFor(t), b, bus.Manager(), bus.AllClusters(), func(_ context.Context, c *cluster.Cluster) (int, error) {
+		return c.ID(), nil
 	})
 	if err != nil || len(res) != 2 {
 		t.Fatalf("eval = %+v, %v", res, err)

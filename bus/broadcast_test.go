@@ -106,8 +106,7 @@ func TestEvalClosure(t *testing.T) {
 	b := New()
 	boxes := attachEvalClusters(t, b, 4)
 	boxes[3].Detach()
-	res, err := Eval(context.Background(), b, Manager(), AllClusters(), func(ctx context.Context, target any) (int, error) {
-		c := target.(*fakeCluster)
+	res, err := Eval(context.Background(), b, Manager(), AllClusters(), func(ctx context.Context, c *fakeCluster) (int, error) {
 		if c.id == 1 {
 			return 0, fmt.Errorf("cluster %d is sulking", c.id)
 		}
@@ -142,7 +141,7 @@ func TestEvalClosure(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Eval[int](context.Background(), b, Manager(), AllClusters(), nil); err == nil {
+	if _, err := Eval[any, int](context.Background(), b, Manager(), AllClusters(), nil); err == nil {
 		t.Fatal("Eval with nil fn succeeded")
 	}
 	if _, err := Eval(context.Background(), b, Manager(), Cluster(-1), func(context.Context, any) (int, error) { return 0, nil }); !errors.Is(err, ErrInvalidAddress) {
@@ -160,8 +159,7 @@ func TestEvalFunc(t *testing.T) {
 	t.Parallel()
 	b := New()
 	attachEvalClusters(t, b, 3)
-	err := RegisterFunc(b, "guilds.scaled", func(ctx context.Context, target any, arg scaleArg) (int, error) {
-		c := target.(*fakeCluster)
+	err := RegisterFunc(b, "guilds.scaled", func(ctx context.Context, c *fakeCluster, arg scaleArg) (int, error) {
 		for _, f := range arg.Fail {
 			if f == c.id {
 				return 0, fmt.Errorf("%s on cluster %d", arg.Note, c.id)
@@ -226,19 +224,19 @@ func TestEvalFunc(t *testing.T) {
 func TestRunEnvelopeFromWire(t *testing.T) {
 	t.Parallel()
 	b := New()
-	if err := RegisterFunc(b, "add", func(_ context.Context, target any, n int) (int, error) { return target.(int) + n, nil }); err != nil {
+	if err := RegisterFunc(b, "add", func(_ context.Context, target int, n int) (int, error) { return target + n, nil }); err != nil {
 		t.Fatal(err)
 	}
 	env, err := decodeEnvelope([]byte(`{"func":"add","arg":5}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := b.runEnvelope(context.Background(), 37, env)
+	v, err := b.runEnvelope(context.Background(), Cluster(0), 37, env)
 	if err != nil || v != 42 {
 		t.Fatalf("runEnvelope = %v, %v", v, err)
 	}
 	env.Func = "sub"
-	if _, err := b.runEnvelope(context.Background(), 37, env); !errors.Is(err, ErrUnknownFunc) {
+	if _, err := b.runEnvelope(context.Background(), Cluster(0), 37, env); !errors.Is(err, ErrUnknownFunc) {
 		t.Fatalf("runEnvelope unknown = %v", err)
 	}
 }
@@ -303,5 +301,55 @@ func TestBroadcastFullMailbox(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestEvalTargetIsTyped proves that Eval and RegisterFunc functions get the
+// target's eval value as their own type, that a target of another type (or
+// none) gets a *TypeError in its Result instead of a panic, and that an
+// interface-typed function also runs on a target without an eval value.
+func TestEvalTargetIsTyped(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := New()
+	attachEvalClusters(t, b, 1)
+	other, err := b.Attach(Cluster(1), nil, WithEvalTarget("not a cluster"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, other)
+	bare, err := b.Attach(Cluster(2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, bare)
+	if err := RegisterFunc(b, "guilds", func(_ context.Context, c *fakeCluster, _ struct{}) (int, error) { return c.guilds, nil }); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, res []Result[int], err error, topic string) {
+		t.Helper()
+		if err != nil || len(res) != 3 {
+			t.Fatalf("%s = %+v, %v; want three results", what, res, err)
+		}
+		if res[0].Err != nil || res[0].Value != 10 {
+			t.Errorf("%s on cluster 0 = %+v, want 10", what, res[0])
+		}
+		for i, got := range []string{"string", "<nil>"} {
+			r := res[i+1]
+			var te *TypeError
+			if !errors.As(r.Err, &te) || te.Target != Cluster(i+1) || te.Topic != topic ||
+				te.Want != "*bus.fakeCluster" || te.Got != got {
+				t.Errorf("%s on %v = %+v, want a *TypeError got %s, want *bus.fakeCluster", what, r.From, r, got)
+			}
+		}
+	}
+	res, err := Eval(ctx, b, Manager(), AllClusters(), func(_ context.Context, c *fakeCluster) (int, error) { return c.guilds, nil })
+	check("Eval", res, err, EvalTopic)
+	res, err = EvalFunc[struct{}, int](ctx, b, Manager(), AllClusters(), "guilds", struct{}{})
+	check("EvalFunc", res, err, EvalTopic+"/guilds")
+
+	res2, err := Eval(ctx, b, Manager(), Cluster(2), func(_ context.Context, v any) (bool, error) { return v == nil, nil })
+	if err != nil || len(res2) != 1 || res2[0].Err != nil || !res2[0].Value {
+		t.Fatalf("Eval[any] on a target without an eval value = %+v, %v; want true", res2, err)
 	}
 }

@@ -35,6 +35,16 @@
 // So [ErrMailboxFull] always means "not delivered", while [ErrTimeout] means
 // "delivered, but no reply before the deadline".
 //
+// # Handlers
+//
+// A target's [Handler] gets every message sent to it. A [Mux] is the usual
+// one: typed functions registered per topic with [Handle], which get the
+// payload as the sender's value in-process or decoded from its JSON form
+// (as a message from another host would carry it). Megane's cluster
+// workers and services take commands this way, and may also implement
+// [StatsProvider] and [AllClustersReadyHandler], declared here once for
+// both.
+//
 // # Requests and replies
 //
 // Each request carries its own reply channel with room for exactly one reply,
@@ -58,6 +68,8 @@
 // concurrently and return one [Result] per target,
 // sorted by address. They never fail as a whole because one target is
 // detached, full or failing: that target's Result carries the error.
+// An eval function takes its target typed (a cluster's is its
+// *cluster.Cluster); a target of another type gets a [*TypeError].
 // Closures given to [Eval] are in-process only; functions registered with
 // [RegisterFunc] take a JSON argument carried in an envelope, so they can
 // cross hosts once a networked transport exists. Routing sits behind an

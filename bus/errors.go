@@ -42,6 +42,12 @@ var (
 	// a fire-and-forget message's panic is logged, and the target is not
 	// restarted. See [Mailbox.Serve].
 	ErrHandlerPanic = errors.New("bus: handler panicked")
+	// ErrInvalidPayload means a message's payload could not be converted
+	// to what its [Handle] function takes: JSON that does not decode into
+	// the function's request type, or a payload that cannot be encoded as
+	// JSON for a function that takes json.RawMessage. A payload of the
+	// wrong Go type is a [*TypeError] instead.
+	ErrInvalidPayload = errors.New("bus: invalid payload")
 	// ErrInvalidAddress is matched by every [*AddressError].
 	ErrInvalidAddress = errors.New("bus: invalid address")
 	// ErrInvalidEnvelope is matched by every [*EnvelopeError].
@@ -81,8 +87,9 @@ func (e *HandlerError) Unwrap() error { return e.Err }
 func (e *HandlerError) Is(target error) bool { return target == ErrHandlerPanic && len(e.Stack) > 0 }
 
 // TypeError means a value had the wrong dynamic type: a reply that is not the
-// type the caller of [Request] asked for, or a payload that is not the type a
-// [Handle] function takes.
+// type the caller of [Request] asked for, a payload that is not the type a
+// [Handle] function takes, or an eval target ([WithEvalTarget]) that is not
+// the type an [Eval] or [RegisterFunc] function takes.
 type TypeError struct {
 	Target Address // the target involved
 	Topic  string  // the topic involved

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,6 +39,38 @@ func Example() {
 	// Output:
 	// MEGANE <nil>
 	// true
+}
+
+// ExampleHandle registers a typed command on a Mux. The function gets its
+// request typed, whether the sender passed the value in-process or its JSON
+// (as a message from another host carries it); a payload of another type
+// is refused before the function runs.
+func ExampleHandle() {
+	type move struct {
+		X, Y int
+	}
+	var mux bus.Mux
+	bus.Handle(&mux, "move", func(ctx context.Context, m move) (int, error) {
+		return m.X + m.Y, nil
+	})
+	b := bus.New()
+	mb, _ := b.Attach(bus.Service("board"), &mux)
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- mb.Serve(ctx) }()
+
+	for _, payload := range []any{move{X: 1, Y: 2}, json.RawMessage(`{"X": 3, "Y": 4}`), json.RawMessage(`{"X": "five"}`), "up"} {
+		n, err := bus.Request[int](context.Background(), b, bus.Manager(), bus.Service("board"), "move", payload)
+		var te *bus.TypeError
+		fmt.Println(n, err == nil, errors.Is(err, bus.ErrInvalidPayload), errors.As(err, &te))
+	}
+	stop()
+	<-served
+	// Output:
+	// 3 true false false
+	// 7 true false false
+	// 0 false true false
+	// 0 false false true
 }
 
 // ExampleBroadcast asks every cluster for its guild count while cluster 1 is
@@ -81,8 +114,8 @@ type shardSet struct{ shards []int }
 // so may later run on another host, and runs it on every cluster.
 func ExampleEvalFunc() {
 	b := bus.New()
-	_ = bus.RegisterFunc(b, "shards.count", func(ctx context.Context, target any, atLeast int) (bool, error) {
-		return len(target.(*shardSet).shards) >= atLeast, nil
+	_ = bus.RegisterFunc(b, "shards.count", func(ctx context.Context, set *shardSet, atLeast int) (bool, error) {
+		return len(set.shards) >= atLeast, nil
 	})
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 2)
@@ -115,8 +148,8 @@ func ExampleEval() {
 		mb, _ := b.Attach(bus.Cluster(id), nil, bus.WithEvalTarget(fmt.Sprintf("state of cluster %d", id)))
 		go func() { served <- mb.Serve(ctx) }()
 	}
-	res, _ := bus.Eval(context.Background(), b, bus.Manager(), bus.GuildOwner(81384788765712385), func(ctx context.Context, target any) (string, error) {
-		return target.(string), nil
+	res, _ := bus.Eval(context.Background(), b, bus.Manager(), bus.GuildOwner(81384788765712385), func(ctx context.Context, state string) (string, error) {
+		return state, nil
 	})
 	fmt.Println(res[0].From, res[0].Value)
 	stop()

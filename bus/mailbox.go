@@ -26,7 +26,9 @@ func WithCapacity(n int) MailboxOption {
 
 // WithEvalTarget sets the value that [Eval] and [EvalFunc] functions receive
 // as their target, for example the *cluster.Cluster that owns the mailbox.
-// Without it they receive nil.
+// A function whose target type v does not have gets a [*TypeError] instead
+// of running. Without it, a function taking an interface type receives nil
+// and any other gets a [*TypeError].
 func WithEvalTarget(v any) MailboxOption {
 	return func(c *mailboxConfig) { c.evalTarget = v }
 }

@@ -72,11 +72,12 @@ func (f HandlerFunc) HandleMessage(ctx context.Context, msg *Message) (any, erro
 	return f(ctx, msg)
 }
 
-// PayloadJSON returns a message payload as JSON, the form a command
-// handler takes and a networked transport would carry: a json.RawMessage
-// as it is, nil as nil, anything else through encoding/json (whose error
-// it returns unwrapped, for the caller to wrap in its own sentinel).
-func PayloadJSON(p any) (json.RawMessage, error) {
+// payloadJSON returns a message payload as JSON, the form a networked
+// transport would carry and a [Handle] function taking json.RawMessage
+// gets: a json.RawMessage as it is, nil as nil, anything else through
+// encoding/json (whose error it returns unwrapped, for the caller to wrap
+// in ErrInvalidPayload).
+func payloadJSON(p any) (json.RawMessage, error) {
 	switch v := p.(type) {
 	case nil:
 		return nil, nil

@@ -23,12 +23,12 @@ func TestPayloadJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := PayloadJSON(tt.in)
+			got, err := payloadJSON(tt.in)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
 			if string(got) != tt.want {
-				t.Errorf("PayloadJSON(%v) = %q, want %q", tt.in, got, tt.want)
+				t.Errorf("payloadJSON(%v) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

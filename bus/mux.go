@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -22,9 +23,21 @@ type Mux struct {
 var _ Handler = (*Mux)(nil)
 
 // Handle registers fn for topic on mux. fn receives the message's payload as
-// a Req: a payload of another type fails with a [*TypeError] before fn runs,
-// and a nil payload becomes the zero Req. fn's result is the reply; a
-// fire-and-forget [Bus.Send] discards it.
+// a Req, in its typed form in-process or as JSON from another host:
+//
+//   - a Req payload is passed as it is (shared with the sender, not copied);
+//   - a nil payload becomes the zero Req;
+//   - a json.RawMessage or []byte payload is decoded into a Req with
+//     encoding/json; JSON that does not decode fails with an error matching
+//     [ErrInvalidPayload] before fn runs;
+//   - when Req is json.RawMessage, any other payload is encoded with
+//     encoding/json, so that fn always sees the JSON form (a payload that
+//     cannot be encoded fails with [ErrInvalidPayload]);
+//   - any other payload fails with a [*TypeError] before fn runs.
+//
+// fn's result is the reply; a fire-and-forget [Bus.Send] discards it. The
+// requester sees the errors above, like fn's own, inside a [*HandlerError],
+// so errors.Is and errors.As match them.
 //
 // Handle panics if topic is empty or already registered on mux, like
 // [net/http.ServeMux]; both are programming errors found at startup.
@@ -36,16 +49,9 @@ func Handle[Req, Resp any](mux *Mux, topic string, fn func(ctx context.Context, 
 		panic("bus: Handle with a nil function for topic " + topic)
 	}
 	h := func(ctx context.Context, msg *Message) (any, error) {
-		var req Req
-		if msg.Payload != nil {
-			r, ok := msg.Payload.(Req)
-			if !ok {
-				return nil, &TypeError{
-					Target: msg.To, Topic: topic,
-					Want: typeName[Req](), Got: fmt.Sprintf("%T", msg.Payload),
-				}
-			}
-			req = r
+		req, err := decodeRequest[Req](msg)
+		if err != nil {
+			return nil, err
 		}
 		return fn(ctx, req)
 	}
@@ -82,4 +88,39 @@ func (mux *Mux) topics() []string {
 	mux.mu.RUnlock()
 	slices.Sort(out)
 	return out
+}
+
+// decodeRequest takes a Req from msg's payload as [Handle] describes.
+func decodeRequest[Req any](msg *Message) (Req, error) {
+	var req Req
+	switch p := msg.Payload.(type) {
+	case nil:
+		return req, nil
+	case Req:
+		return p, nil
+	}
+	if raw, ok := any(&req).(*json.RawMessage); ok {
+		b, err := payloadJSON(msg.Payload)
+		if err != nil {
+			return req, fmt.Errorf("bus: %s topic %q: %w: %w", msg.To, msg.Topic, ErrInvalidPayload, err)
+		}
+		*raw = b
+		return req, nil
+	}
+	var data []byte
+	switch p := msg.Payload.(type) {
+	case json.RawMessage:
+		data = p
+	case []byte:
+		data = p
+	default:
+		return req, &TypeError{
+			Target: msg.To, Topic: msg.Topic,
+			Want: typeName[Req](), Got: fmt.Sprintf("%T", msg.Payload),
+		}
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return req, fmt.Errorf("bus: %s topic %q: %w: cannot decode into %s: %w", msg.To, msg.Topic, ErrInvalidPayload, typeName[Req](), err)
+	}
+	return req, nil
 }

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -102,5 +103,52 @@ func TestAddressKinds(t *testing.T) {
 	}
 	if kind(99).String() != "kind(99)" || (Address{kind: 99}).String() != "kind(99)" {
 		t.Error("unknown kind String")
+	}
+}
+
+// TestHandleDecodesJSON proves that a Handle function gets its request from
+// the payload's JSON form (as from another host), that undecodable JSON and
+// unencodable payloads match ErrInvalidPayload, and that a function taking
+// json.RawMessage gets any payload in its JSON form.
+func TestHandleDecodesJSON(t *testing.T) {
+	t.Parallel()
+	type point struct{ X, Y int }
+	var mux Mux
+	Handle(&mux, "sum", func(_ context.Context, p point) (int, error) { return p.X + p.Y, nil })
+	Handle(&mux, "raw", func(_ context.Context, raw json.RawMessage) (string, error) { return string(raw), nil })
+	ctx := t.Context()
+	tests := []struct {
+		name    string
+		topic   string
+		payload any
+		want    any
+		wantErr error // matched with errors.Is
+	}{
+		{"typed", "sum", point{1, 2}, 3, nil},
+		{"json.RawMessage", "sum", json.RawMessage(`{"X":3,"Y":4}`), 7, nil},
+		{"[]byte", "sum", []byte(`{"X":5,"Y":6}`), 11, nil},
+		{"nil", "sum", nil, 0, nil},
+		{"bad JSON", "sum", json.RawMessage(`{"X":"three"}`), nil, ErrInvalidPayload},
+		{"raw as is", "raw", json.RawMessage(`{"a" : 1}`), `{"a" : 1}`, nil},
+		{"raw from a typed value", "raw", point{1, 2}, `{"X":1,"Y":2}`, nil},
+		{"raw of nil", "raw", nil, "", nil},
+		{"raw unencodable", "raw", make(chan int), nil, ErrInvalidPayload},
+	}
+	for _, tt := range tests {
+		v, err := mux.HandleMessage(ctx, &Message{To: Service("s"), Topic: tt.topic, Payload: tt.payload})
+		if tt.wantErr != nil {
+			if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), `service/s topic "`+tt.topic+`"`) {
+				t.Errorf("%s: err = %v, want %v naming the target and topic", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || v != tt.want {
+			t.Errorf("%s: %v, %v; want %v", tt.name, v, err, tt.want)
+		}
+	}
+	_, err := mux.HandleMessage(ctx, &Message{To: Service("s"), Topic: "sum", Payload: map[string]int{"X": 1}})
+	var te *TypeError
+	if !errors.As(err, &te) || te.Want != "bus.point" || te.Got != "map[string]int" {
+		t.Errorf("a payload of another type = %v, want a *TypeError", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package cluster is what a worker's author writes against: a [Worker]
-// (with its optional interfaces [CommandHandler], [StatsProvider],
-// [Shutdowner] and [AllClustersReadyNotifiee]), the [*Cluster] it runs in,
+// (with its optional interfaces [Shutdowner], [bus.Handler] for commands,
+// [bus.StatsProvider] and [bus.AllClustersReadyHandler]), the [*Cluster]
+// it runs in,
 // the [RestartKind]s, the lifecycle [Event]s, and the cross-cluster fetch
 // calls. A cluster is one group of a bot's shards under one disgo
 // bot.Client; Megane's engine (internal, driven by a megane.Manager) runs
@@ -45,8 +46,9 @@
 // while the worker is being swapped fails with a *bus.HandlerError that
 // matches bus.ErrTargetStopped. The
 // mailbox is drained by one goroutine of the attempt: worker commands
-// ([CommandHandler]), the worker's [StatsProvider], the fetch topics and
-// bus.Eval closures (whose target is the *Cluster) run there one at a time.
+// (the worker's [bus.Handler]), the worker's [bus.StatsProvider], the fetch
+// topics and bus.Eval functions (whose target is the *Cluster: take a
+// *cluster.Cluster) run there one at a time.
 // A panic in any of them does not crash the cluster: it is recovered on the
 // mailbox goroutine, the requester gets a *bus.HandlerError that matches
 // bus.ErrHandlerPanic and carries the stack, and the mailbox goes on with

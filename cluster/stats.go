@@ -27,7 +27,7 @@ type Stats struct {
 	// go back; between attempts a shard is listed as disconnected with
 	// that history.
 	Shards []shard.Stats
-	// Custom is what the worker's [StatsProvider] returned, or nil (no
+	// Custom is what the worker's bus.StatsProvider returned, or nil (no
 	// provider, the cluster is not ready, or it did not answer in time).
 	Custom map[string]any
 }

@@ -2,11 +2,11 @@ package cluster
 
 // Topics that a cluster's mailbox answers itself. Every topic starting with
 // [ReservedTopicPrefix] belongs to Megane; any other topic is a command for
-// the worker's [CommandHandler].
+// the worker's bus.Handler (see [Worker]).
 const (
 	// ReservedTopicPrefix starts every topic that Megane handles itself.
 	ReservedTopicPrefix = "megane."
-	// TopicStats asks for the worker's [StatsProvider] figures; the reply
+	// TopicStats asks for the worker's bus.StatsProvider figures; the reply
 	// is a map[string]any (nil when the worker adds none).
 	TopicStats = "megane.cluster.stats"
 	// TopicFetchGuild asks for a guild from the cache; the payload is a

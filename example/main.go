@@ -213,7 +213,7 @@ func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *
 	opts := []megane.Option{
 		megane.WithWorker(newWorker(&shared{counters: cnt, ttl: cfg.cooldown, warned: new(atomic.Bool), replied: replied})),
 		// The ping counter service, reached by the clusters over the bus.
-		megane.WithService(pingService, &pingCounter{}),
+		megane.WithService(pingService, newPingCounter()),
 		megane.WithShards(cfg.shards),
 		megane.WithClusters(cfg.clusters),
 		megane.WithIntents(intents...),

@@ -88,9 +88,19 @@ func Example_bus() {
 	// bus: no such target: cluster/7
 }
 
-// Counter is a service: a plain struct with Serve, and HandleCommand for
-// commands sent to it over the bus.
-type Counter struct{ n atomic.Int64 }
+// Counter is a service: a plain struct with Serve. Its embedded bus.Mux
+// makes it a bus.Handler for the commands sent to it over the bus.
+type Counter struct {
+	bus.Mux
+	n atomic.Int64
+}
+
+// NewCounter registers the commands, once: the same value serves every run.
+func NewCounter() *Counter {
+	c := &Counter{}
+	bus.Handle(&c.Mux, "incr", c.incr)
+	return c
+}
 
 // Serve runs until ctx ends; it says once when it is ready.
 func (c *Counter) Serve(ctx context.Context, sc *service.Context) error {
@@ -99,11 +109,8 @@ func (c *Counter) Serve(ctx context.Context, sc *service.Context) error {
 	return nil
 }
 
-// HandleCommand answers the "incr" command with the new count.
-func (c *Counter) HandleCommand(ctx context.Context, name string, _ json.RawMessage) (any, error) {
-	if name != "incr" {
-		return nil, fmt.Errorf("counter: unknown command %q", name)
-	}
+// incr answers the "incr" command (no payload) with the new count.
+func (c *Counter) incr(ctx context.Context, _ struct{}) (int64, error) {
 	return c.n.Add(1), nil
 }
 
@@ -122,7 +129,7 @@ func Example_service() {
 				}
 			}
 		}))
-	if err := reg.Add("counter", &Counter{}, service.WithReadyTimeout(time.Minute)); err != nil {
+	if err := reg.Add("counter", NewCounter(), service.WithReadyTimeout(time.Minute)); err != nil {
 		panic(err)
 	}
 	done := reg.ServeBackground(ctx)
@@ -130,7 +137,7 @@ func Example_service() {
 
 	for range 2 {
 		// From cluster 0, with a typed reply.
-		n, err := service.Command[int64](ctx, b, bus.Cluster(0), "counter", "incr", nil)
+		n, err := bus.Request[int64](ctx, b, bus.Cluster(0), bus.Service("counter"), "incr", nil)
 		fmt.Println(n, err)
 	}
 	cancel()
@@ -255,7 +262,7 @@ func TestREADMERestarts(t *testing.T) {
 	sh := testShared()
 	m, err := megane.New(fake.Token(),
 		megane.WithWorker(func() cluster.Worker { return &pingBot{shared: sh} }),
-		megane.WithService(pingService, &pingCounter{}),
+		megane.WithService(pingService, newPingCounter()),
 		megane.WithClusters(shards),
 		megane.WithAPIURL(fake.APIURL()),
 		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond)),

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync/atomic"
 
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/service"
 )
 
@@ -20,40 +18,37 @@ const (
 )
 
 // pingCounter is a service: it counts the !ping commands answered by every
-// cluster of the process. Clusters reach it over the bus with
-// service.Command (see pingBot.reply). The same value serves every run of
-// the service, so the count survives a restart of the service; HandleCommand
-// and Stats run on the service's one mailbox goroutine, concurrently with
-// Serve, hence the atomic.
+// cluster of the process. Clusters reach it over the bus with bus.Request
+// to bus.Service(pingService) (see busBackend.pings); its embedded bus.Mux
+// makes it a bus.Handler, with one typed function per command. The same
+// value serves every run of the service, so the count survives a restart
+// of the service; the commands and Stats run on the service's one mailbox
+// goroutine, concurrently with Serve, hence the atomic.
 type pingCounter struct {
+	bus.Mux
 	n atomic.Int64
 }
 
 var (
-	_ service.Service        = (*pingCounter)(nil)
-	_ service.CommandHandler = (*pingCounter)(nil)
-	_ service.StatsProvider  = (*pingCounter)(nil)
+	_ service.Service   = (*pingCounter)(nil)
+	_ bus.Handler       = (*pingCounter)(nil)
+	_ bus.StatsProvider = (*pingCounter)(nil)
 )
 
-// errUnknownCommand is returned for a command the service does not know.
-var errUnknownCommand = errors.New("example: unknown command")
+// newPingCounter returns a pingCounter with its commands registered: they
+// are registered once, since the same value serves every run.
+func newPingCounter() *pingCounter {
+	p := &pingCounter{}
+	bus.Handle(&p.Mux, cmdIncr, func(context.Context, struct{}) (int64, error) { return p.n.Add(1), nil })
+	bus.Handle(&p.Mux, cmdCount, func(context.Context, struct{}) (int64, error) { return p.n.Load(), nil })
+	return p
+}
 
 // Serve is ready at once and runs until ctx ends.
 func (p *pingCounter) Serve(ctx context.Context, sc *service.Context) error {
 	sc.Ready()
 	<-ctx.Done()
 	return nil
-}
-
-// HandleCommand answers cmdIncr and cmdCount.
-func (p *pingCounter) HandleCommand(_ context.Context, name string, _ json.RawMessage) (any, error) {
-	switch name {
-	case cmdIncr:
-		return p.n.Add(1), nil
-	case cmdCount:
-		return p.n.Load(), nil
-	}
-	return nil, fmt.Errorf("%w %q for service %s", errUnknownCommand, name, pingService)
 }
 
 // Stats adds the total to the service's stats (megane_service_custom).

@@ -9,7 +9,6 @@ import (
 
 	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/service"
 )
 
 // summary is the bot's final report, printed as one JSON line with -json.
@@ -146,7 +145,7 @@ func (c *collector) shardsReady() int {
 func (c *collector) servicePings() int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	n, err := service.Command[int64](ctx, c.m.Bus(), bus.Manager(), pingService, cmdCount, nil)
+	n, err := bus.Request[int64](ctx, c.m.Bus(), bus.Manager(), bus.Service(pingService), cmdCount, nil)
 	if err != nil {
 		return -1
 	}

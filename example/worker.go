@@ -17,7 +17,6 @@ import (
 	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/stats"
 	"github.com/megane-go/megane/store"
 )
@@ -57,7 +56,7 @@ type busBackend struct {
 }
 
 func (bb busBackend) pings(ctx context.Context, cmd string) (int64, error) {
-	return service.Command[int64](ctx, bb.b, bb.from, pingService, cmd, nil)
+	return bus.Request[int64](ctx, bb.b, bb.from, bus.Service(pingService), cmd, nil)
 }
 
 func (bb busBackend) stats(ctx context.Context) (stats.Snapshot, error) {
@@ -98,9 +97,9 @@ type pingBot struct {
 }
 
 var (
-	_ cluster.Worker        = (*pingBot)(nil)
-	_ cluster.Shutdowner    = (*pingBot)(nil)
-	_ cluster.StatsProvider = (*pingBot)(nil)
+	_ cluster.Worker     = (*pingBot)(nil)
+	_ cluster.Shutdowner = (*pingBot)(nil)
+	_ bus.StatsProvider  = (*pingBot)(nil)
 )
 
 // replyKind says which command a reply answers.

@@ -17,6 +17,7 @@ import (
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/stats"
 	"github.com/megane-go/megane/store"
 )
@@ -297,18 +298,18 @@ func TestStatsCommand(t *testing.T) {
 // TestPingCounterService checks the service's commands.
 func TestPingCounterService(t *testing.T) {
 	t.Parallel()
-	var p pingCounter
+	p := newPingCounter()
 	for _, tc := range []struct {
 		cmd  string
 		want int64
 	}{{cmdIncr, 1}, {cmdIncr, 2}, {cmdCount, 2}} {
-		got, err := p.HandleCommand(context.Background(), tc.cmd, nil)
+		got, err := p.HandleMessage(context.Background(), &bus.Message{To: bus.Service(pingService), Topic: tc.cmd})
 		if err != nil || got != tc.want {
 			t.Errorf("%s = %v, %v; want %d", tc.cmd, got, err, tc.want)
 		}
 	}
-	if _, err := p.HandleCommand(context.Background(), "reset", nil); !errors.Is(err, errUnknownCommand) {
-		t.Errorf("reset: err = %v, want errUnknownCommand", err)
+	if _, err := p.HandleMessage(context.Background(), &bus.Message{To: bus.Service(pingService), Topic: "reset"}); !errors.Is(err, bus.ErrUnknownTopic) {
+		t.Errorf("reset: err = %v, want bus.ErrUnknownTopic", err)
 	}
 	if got := p.Stats()["pings"]; got != int64(2) {
 		t.Errorf("Stats = %v", p.Stats())

@@ -100,7 +100,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 				}
 				got := make(chan result, 1)
 				go func() {
-					g, err := Command[greeting](ctx, b, bus.Cluster(0), "echo", "greet", map[string]string{"Name": "early"})
+					g, err := bus.Request[greeting](ctx, b, bus.Cluster(0), bus.Service("echo"), "greet", struct{ Name string }{"early"})
 					got <- result{g, err}
 				}()
 				synctest.Wait() // the command is queued (or has already failed)
@@ -135,7 +135,7 @@ func TestQueuedCommandFailsWhenStoppedBeforeFirstRun(t *testing.T) {
 		done := reg.ServeBackground(ctx)
 		got := make(chan error, 1)
 		go func() {
-			_, err := Command[greeting](context.Background(), b, bus.Cluster(0), "echo", "greet", nil)
+			_, err := bus.Request[greeting](context.Background(), b, bus.Cluster(0), bus.Service("echo"), "greet", nil)
 			got <- err
 		}()
 		synctest.Wait()

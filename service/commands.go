@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/supervise"
 )
 
@@ -152,7 +153,7 @@ func (c allReadyCmd) apply(st *registryState) {
 	st.allReady = true
 	var due []*entry
 	for _, e := range st.sorted() {
-		if _, ok := e.svc.(AllClustersReadyHandler); ok && e.everReady && !e.allReadySent {
+		if _, ok := e.svc.(bus.AllClustersReadyHandler); ok && e.everReady && !e.allReadySent {
 			e.allReadySent = true
 			due = append(due, e)
 		}
@@ -170,7 +171,7 @@ type readyCmd struct {
 func (c readyCmd) apply(st *registryState) {
 	e := c.e
 	e.everReady = true
-	_, ok := e.svc.(AllClustersReadyHandler)
+	_, ok := e.svc.(bus.AllClustersReadyHandler)
 	deliver := ok && st.allReady && !e.allReadySent
 	if deliver {
 		e.allReadySent = true

@@ -4,9 +4,10 @@
 // A service is any value with a Serve method (see [Service]). Serve follows
 // suture's contract: it blocks until its context ends, calls
 // [Context.Ready] once it is ready, and returns an error to crash. A service
-// may also implement [CommandHandler] (commands from clusters, through the
-// bus at address bus.Service(name)), [StatsProvider] (figures added to the
-// stats) and [AllClustersReadyHandler].
+// may also implement [bus.Handler] (commands from clusters, through the bus at
+// address bus.Service(name); typically a [bus.Mux] of typed [bus.Handle]
+// functions), [bus.StatsProvider] (figures added to the stats) and
+// [bus.AllClustersReadyHandler].
 //
 // A [Registry] holds the services of one process. Each service runs as a
 // supervised unit: a panic is recovered with its stack
@@ -17,7 +18,10 @@
 //
 // # Commands and the bus
 //
-// A service's address is bus.Service(name). From Add until the registry
+// A service's address is bus.Service(name); a command to it is a
+// bus.Request (or bus.Send, bus.Broadcast) to that address, with the
+// command's name as the topic. Its reply is typed: the requester asks for
+// the exact type the service's function returns. From Add until the registry
 // serves, requests to it fail with bus.ErrTargetStopped (retry later). When
 // the registry starts a service (Serve or ServeBackground, Add while
 // serving, Restart of a stopped service) it attaches the mailbox of the
@@ -34,8 +38,8 @@
 // is removed with [Registry.Stop], its address is forgotten and requests fail
 // with bus.ErrNoTarget.
 //
-// HandleCommand, Stats, and functions evaluated on the service with bus.Eval
-// all run on the run's one mailbox goroutine, one at a time, so they need no
+// HandleMessage, Stats, and functions evaluated on the service with bus.Eval
+// (whose target is the service's own value) all run on the run's one mailbox goroutine, one at a time, so they need no
 // locking among themselves; they do run concurrently with Serve. A panic in
 // any of them does not crash the run: the mailbox recovers it, the
 // requester gets a *bus.HandlerError that matches bus.ErrHandlerPanic and

@@ -28,9 +28,6 @@ var (
 	ErrAlreadyServed = errors.New("service: registry already served")
 	// ErrReadyTimeout is matched by every *ReadyTimeoutError.
 	ErrReadyTimeout = errors.New("service: not ready in time")
-	// ErrInvalidPayload means a command's payload could not be encoded as
-	// JSON for HandleCommand.
-	ErrInvalidPayload = errors.New("service: invalid command payload")
 )
 
 // ReadyTimeoutError is the crash recorded when a run does not call Ready

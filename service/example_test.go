@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,8 +13,26 @@ import (
 )
 
 // Twitch is a service: it connects (here: pretends to), says it is ready,
-// and answers "isLive" commands from the clusters.
-type Twitch struct{ live map[string]bool }
+// and answers "isLive" commands from the clusters. The embedded bus.Mux
+// makes it a bus.Handler: commands go to the typed functions registered on
+// it.
+type Twitch struct {
+	bus.Mux
+	live map[string]bool
+}
+
+// NewTwitch registers Twitch's commands, once: the same value serves
+// every run of the service.
+func NewTwitch() *Twitch {
+	t := &Twitch{}
+	bus.Handle(&t.Mux, "isLive", t.isLive)
+	return t
+}
+
+// LiveQuery is the payload of "isLive".
+type LiveQuery struct {
+	Channel string `json:"channel"`
+}
 
 type LiveStatus struct {
 	Channel string `json:"channel"`
@@ -30,16 +47,10 @@ func (t *Twitch) Serve(ctx context.Context, sc *service.Context) error {
 	return nil
 }
 
-func (t *Twitch) HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error) {
-	switch name {
-	case "isLive":
-		var req struct{ Channel string }
-		if err := json.Unmarshal(payload, &req); err != nil {
-			return nil, err
-		}
-		return LiveStatus{Channel: req.Channel, Live: t.live[req.Channel]}, nil
-	}
-	return nil, fmt.Errorf("unknown command %q", name)
+// isLive answers "isLive". It runs on the service's mailbox goroutine,
+// after Serve has called Ready.
+func (t *Twitch) isLive(_ context.Context, q LiveQuery) (LiveStatus, error) {
+	return LiveStatus{Channel: q.Channel, Live: t.live[q.Channel]}, nil
 }
 
 func Example() {
@@ -55,7 +66,7 @@ func Example() {
 				}
 			}
 		}))
-	if err := reg.Add("twitch", &Twitch{}, service.WithReadyTimeout(time.Minute)); err != nil {
+	if err := reg.Add("twitch", NewTwitch(), service.WithReadyTimeout(time.Minute)); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -65,7 +76,7 @@ func Example() {
 	<-ready
 
 	// What a cluster does: a typed request to the service's address.
-	live, err := service.Command[LiveStatus](ctx, b, bus.Cluster(0), "twitch", "isLive", map[string]string{"Channel": "megane"})
+	live, err := bus.Request[LiveStatus](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", LiveQuery{Channel: "megane"})
 	fmt.Println(live, err)
 	st := reg.Stats(ctx)[0]
 	fmt.Println(st.Name, st.State, st.Restarts)
@@ -74,7 +85,7 @@ func Example() {
 	if err := reg.Stop(ctx, "twitch"); err != nil {
 		fmt.Println(err)
 	}
-	_, err = service.Command[LiveStatus](ctx, b, bus.Cluster(0), "twitch", "isLive", nil)
+	_, err = bus.Request[LiveStatus](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", nil)
 	fmt.Println(errors.Is(err, bus.ErrNoTarget))
 
 	cancel()
@@ -91,7 +102,7 @@ func Example() {
 func ExampleRegistry_ServeBackground() {
 	b := bus.New()
 	reg := service.NewRegistry(b, nil, service.WithLogger(slog.New(slog.DiscardHandler)))
-	if err := reg.Add("twitch", &Twitch{}); err != nil {
+	if err := reg.Add("twitch", NewTwitch()); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -99,7 +110,7 @@ func ExampleRegistry_ServeBackground() {
 	done := reg.ServeBackground(ctx)
 
 	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second) // how long to wait for Ready
-	live, err := service.Command[LiveStatus](rctx, b, bus.Cluster(0), "twitch", "isLive", map[string]string{"Channel": "megane"})
+	live, err := bus.Request[LiveStatus](rctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", LiveQuery{Channel: "megane"})
 	rcancel()
 	fmt.Println(live, err)
 

@@ -95,7 +95,7 @@ func (h *harness) waitFor(name string, to supervisor.State) supervisor.Event {
 
 // request sends a command to a service as cluster 0 would.
 func request[Resp any](ctx context.Context, h *harness, service, name string, payload any) (Resp, error) {
-	return Command[Resp](ctx, h.bus, bus.Cluster(0), service, name, payload)
+	return bus.Request[Resp](ctx, h.bus, bus.Cluster(0), bus.Service(service), name, payload)
 }
 
 // svc is a configurable test service. serve is called with the 1-based run
@@ -119,7 +119,8 @@ func readyServe(ctx context.Context, sc *Context, _ int) error {
 // echo is a service with commands, stats and an AllClustersReady hook.
 type echo struct {
 	svc
-	statsPanic bool // Stats panics
+	mux        bus.Mux // the commands, registered by newEcho
+	statsPanic bool    // Stats panics
 	handled    atomic.Int32
 	allReady   atomic.Int32
 	allReadyC  chan struct{}
@@ -132,27 +133,18 @@ type greeting struct {
 
 var errNope = errors.New("nope")
 
-func (e *echo) HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error) {
+// HandleMessage makes echo a bus.Handler: it counts the command and hands
+// it to the mux.
+func (e *echo) HandleMessage(ctx context.Context, msg *bus.Message) (any, error) {
 	e.handled.Add(1)
-	switch name {
-	case "greet":
-		var in struct{ Name string }
-		if err := json.Unmarshal(payload, &in); err != nil {
-			return nil, err
-		}
-		return greeting{Hello: in.Name, Run: int(e.runs.Load())}, nil
-	case "raw":
-		return string(payload), nil
-	case "fail":
-		return nil, fmt.Errorf("refusing: %w", errNope)
-	case "panic":
-		panic("command exploded")
-	case "block":
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}
-	return nil, fmt.Errorf("unknown command %q", name)
+	return e.mux.HandleMessage(ctx, msg)
 }
+
+func (e *echo) greet(_ context.Context, in struct{ Name string }) (greeting, error) {
+	return greeting{Hello: in.Name, Run: int(e.runs.Load())}, nil
+}
+
+func (e *echo) panicCommand(context.Context, any) (any, error) { panic("command exploded") }
 
 func (e *echo) Stats() map[string]any {
 	if e.statsPanic {
@@ -171,5 +163,13 @@ func (e *echo) AllClustersReady(context.Context) {
 func newEcho() *echo {
 	e := &echo{}
 	e.serve = readyServe
+	bus.Handle(&e.mux, "greet", e.greet)
+	bus.Handle(&e.mux, "raw", func(_ context.Context, payload json.RawMessage) (string, error) { return string(payload), nil })
+	bus.Handle(&e.mux, "fail", func(context.Context, any) (any, error) { return nil, fmt.Errorf("refusing: %w", errNope) })
+	bus.Handle(&e.mux, "panic", e.panicCommand)
+	bus.Handle(&e.mux, "block", func(ctx context.Context, _ any) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
 	return e
 }

@@ -40,7 +40,7 @@ func TestStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitFor("a", supervisor.StateReady)
-		if _, err := request[greeting](t.Context(), h, "a", "greet", map[string]string{"Name": "again"}); err != nil {
+		if _, err := request[greeting](t.Context(), h, "a", "greet", struct{ Name string }{"again"}); err != nil {
 			t.Errorf("re-added service: %v", err)
 		}
 	})
@@ -103,7 +103,7 @@ func TestAdd(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitFor("late", supervisor.StateReady)
-		if _, err := request[greeting](t.Context(), h, "late", "greet", map[string]string{"Name": "n"}); err != nil {
+		if _, err := request[greeting](t.Context(), h, "late", "greet", struct{ Name string }{"n"}); err != nil {
 			t.Errorf("late service: %v", err)
 		}
 		tests := []struct {

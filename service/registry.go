@@ -80,7 +80,7 @@ type Info struct {
 	// Since is when the service entered State.
 	Since time.Time
 	// Custom holds the service's Stats() figures: set only for ready
-	// services implementing StatsProvider that answered in time.
+	// services implementing bus.StatsProvider that answered in time.
 	Custom map[string]any
 }
 
@@ -267,7 +267,7 @@ func (r *Registry) Stop(ctx context.Context, name string) error {
 
 // Stats returns the status of every registered service, sorted by name,
 // with Custom filled in from the Stats method of every ready service that
-// implements StatsProvider. Each Stats call runs on its service's mailbox
+// implements bus.StatsProvider. Each Stats call runs on its service's mailbox
 // goroutine (after any command being handled), all services concurrently,
 // so Stats can take until ctx ends; a service that does not answer before
 // ctx ends, or that stops meanwhile, gets no Custom, and one whose Stats
@@ -286,7 +286,7 @@ func (r *Registry) Stats(ctx context.Context) []Info {
 	var wg sync.WaitGroup
 	for i := range out {
 		e := view[i].e
-		if _, ok := e.svc.(StatsProvider); !ok || !out[i].Ready {
+		if _, ok := e.svc.(bus.StatsProvider); !ok || !out[i].Ready {
 			continue
 		}
 		wg.Go(func() { out[i].Custom = r.customStats(ctx, e) })
@@ -298,11 +298,7 @@ func (r *Registry) Stats(ctx context.Context) []Info {
 // customStats evaluates e's Stats on its mailbox goroutine; nil if it does
 // not answer, stopped, or panicked (logged).
 func (r *Registry) customStats(ctx context.Context, e *entry) map[string]any {
-	res, err := bus.Eval(ctx, r.bus, bus.Address{}, e.addr, func(_ context.Context, target any) (map[string]any, error) {
-		sp, ok := target.(StatsProvider)
-		if !ok {
-			return nil, nil
-		}
+	res, err := bus.Eval(ctx, r.bus, bus.Address{}, e.addr, func(_ context.Context, sp bus.StatsProvider) (map[string]any, error) {
 		return sp.Stats(), nil
 	})
 	if err != nil || len(res) != 1 {
@@ -319,7 +315,7 @@ func (r *Registry) customStats(ctx context.Context, e *entry) map[string]any {
 }
 
 // NotifyAllClustersReady tells the services that every cluster is ready.
-// Each registered service implementing AllClustersReadyHandler that has been
+// Each registered service implementing bus.AllClustersReadyHandler that has been
 // ready once gets AllClustersReady(ctx) now, concurrently; the others get it
 // right after their first Ready. Each service gets it at most once. It
 // returns when the calls made now have returned.
@@ -347,7 +343,7 @@ func (r *Registry) firstReady(e *entry) bool {
 // callAllReady calls e's AllClustersReady, recovering a panic. The caller
 // has claimed the one delivery (see allReadyCmd and readyCmd).
 func (e *entry) callAllReady(ctx context.Context) {
-	h, ok := e.svc.(AllClustersReadyHandler)
+	h, ok := e.svc.(bus.AllClustersReadyHandler)
 	if !ok {
 		return
 	}

@@ -122,7 +122,7 @@ func TestPanicRestartsWithBackoff(t *testing.T) {
 			}
 		}
 		h.waitFor("crashy", supervisor.StateReady)
-		g, err := request[greeting](t.Context(), h, "crashy", "greet", map[string]string{"Name": "ada"})
+		g, err := request[greeting](t.Context(), h, "crashy", "greet", struct{ Name string }{"ada"})
 		if err != nil || g != (greeting{Hello: "ada", Run: 3}) {
 			t.Errorf("after recovery: %+v, %v", g, err)
 		}
@@ -164,7 +164,7 @@ func TestCommands(t *testing.T) {
 				return nil
 			}},
 			{"plain bus.Request to bus.Service(name)", func() error {
-				g, err := bus.Request[greeting](ctx, h.bus, bus.Cluster(0), bus.Service("echo"), "greet", map[string]any{"Name": "eve"})
+				g, err := bus.Request[greeting](ctx, h.bus, bus.Cluster(0), bus.Service("echo"), "greet", json.RawMessage(`{"Name": "eve"}`))
 				if err != nil || g.Hello != "eve" {
 					return fmt.Errorf("bus.Request = %+v, %v", g, err)
 				}
@@ -193,7 +193,7 @@ func TestCommands(t *testing.T) {
 				return nil
 			}},
 			{"wrong reply type", func() error {
-				_, err := request[int](ctx, h, "echo", "greet", map[string]string{"Name": "x"})
+				_, err := request[int](ctx, h, "echo", "greet", struct{ Name string }{"x"})
 				var te *bus.TypeError
 				if !errors.As(err, &te) {
 					return fmt.Errorf("err = %v, want *bus.TypeError", err)
@@ -202,8 +202,8 @@ func TestCommands(t *testing.T) {
 			}},
 			{"payload not JSON-encodable", func() error {
 				_, err := request[string](ctx, h, "echo", "raw", make(chan int))
-				if !errors.Is(err, ErrInvalidPayload) {
-					return fmt.Errorf("err = %v, want ErrInvalidPayload", err)
+				if !errors.Is(err, bus.ErrInvalidPayload) {
+					return fmt.Errorf("err = %v, want bus.ErrInvalidPayload", err)
 				}
 				return nil
 			}},
@@ -258,7 +258,7 @@ func TestCommandWaitsForReady(t *testing.T) {
 		synctest.Wait() // the run has attached its mailbox and waits for release
 		reply := make(chan error, 1)
 		go func() {
-			_, err := request[greeting](t.Context(), h, "late", "greet", map[string]string{"Name": "x"})
+			_, err := request[greeting](t.Context(), h, "late", "greet", struct{ Name string }{"x"})
 			reply <- err
 		}()
 		synctest.Wait()
@@ -273,7 +273,7 @@ func TestCommandWaitsForReady(t *testing.T) {
 }
 
 // TestCommandPanicKeepsServiceRunning proves that a panicking
-// HandleCommand gives the requester a *bus.HandlerError with the stack,
+// command handler gives the requester a *bus.HandlerError with the stack,
 // and that the run goes on: no restart, no crash, and the same run answers
 // the next command.
 func TestCommandPanicKeepsServiceRunning(t *testing.T) {
@@ -292,11 +292,11 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 			t.Fatalf("panic command = %v, want a *bus.HandlerError matching bus.ErrHandlerPanic", err)
 		}
 		if he.Target != bus.Service("echo") || he.Topic != "panic" || he.Msg != "panic: command exploded" ||
-			!strings.Contains(string(he.Stack), "service.(*echo).HandleCommand") {
-			t.Fatalf("HandlerError = {%v %q %q}, want service/echo, the panic and a stack naming HandleCommand:\n%s",
+			!strings.Contains(string(he.Stack), "service.(*echo).panicCommand") {
+			t.Fatalf("HandlerError = {%v %q %q}, want service/echo, the panic and a stack naming panicCommand:\n%s",
 				he.Target, he.Topic, he.Msg, he.Stack)
 		}
-		if g, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "y"}); err != nil || g.Run != 1 {
+		if g, err := request[greeting](t.Context(), h, "echo", "greet", struct{ Name string }{"y"}); err != nil || g.Run != 1 {
 			t.Fatalf("after the panic: %+v, %v; want the first run", g, err)
 		}
 		st := h.reg.Stats(t.Context())
@@ -337,7 +337,7 @@ func TestStatsPanicIsLogged(t *testing.T) {
 		if len(lines) != 1 || !strings.Contains(lines[0], "service.(*echo).Stats") || strings.Count(lines[0], " service=echo") != 1 {
 			t.Fatalf("want one error line with the stack and one service attribute; log:\n%s", logs.String())
 		}
-		if g, err := Command[greeting](t.Context(), b, bus.Cluster(0), "echo", "greet", map[string]string{"Name": "z"}); err != nil || g.Run != 1 {
+		if g, err := bus.Request[greeting](t.Context(), b, bus.Cluster(0), bus.Service("echo"), "greet", struct{ Name string }{"z"}); err != nil || g.Run != 1 {
 			t.Fatalf("after the panic: %+v, %v; want the first run", g, err)
 		}
 		if st := reg.Stats(t.Context()); st[0].Restarts != 0 || st[0].Crashes != 0 {
@@ -373,7 +373,7 @@ func TestDetachedWhileRestarting(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitFor("flaky", supervisor.StateReady)
-		if _, err := request[greeting](t.Context(), h, "flaky", "greet", map[string]string{"Name": "z"}); err != nil {
+		if _, err := request[greeting](t.Context(), h, "flaky", "greet", struct{ Name string }{"z"}); err != nil {
 			t.Errorf("after restart: %v", err)
 		}
 	})
@@ -396,7 +396,7 @@ func TestRestartByName(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitFor("echo", supervisor.StateReady)
-		if g, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "r"}); err != nil || g.Run != 2 {
+		if g, err := request[greeting](t.Context(), h, "echo", "greet", struct{ Name string }{"r"}); err != nil || g.Run != 2 {
 			t.Errorf("after Restart: %+v, %v", g, err)
 		}
 		if st := h.reg.Stats(t.Context())[0]; st.Restarts != 1 || st.Crashes != 0 {
@@ -464,7 +464,7 @@ func TestStats(t *testing.T) {
 		h.waitFor("plain", supervisor.StateReady)
 		h.waitFor("starting", supervisor.StateRunning)
 		for range 3 {
-			if _, err := request[greeting](t.Context(), h, "echo", "greet", map[string]string{"Name": "s"}); err != nil {
+			if _, err := request[greeting](t.Context(), h, "echo", "greet", struct{ Name string }{"s"}); err != nil {
 				t.Fatal(err)
 			}
 		}

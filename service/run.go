@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -135,8 +134,8 @@ func (r *run) timeout(d time.Duration) {
 
 // serveMailbox is the run's mailbox goroutine, started by Ready and awaited
 // by end. It first delivers AllClustersReady if that is due, then handles
-// the mailbox until the run ends. The mailbox recovers a panic in
-// HandleCommand, in Stats or in an evaluated function itself (the
+// the mailbox until the run ends. The mailbox recovers a panic in the
+// service's HandleMessage, in Stats or in an evaluated function itself (the
 // requester gets bus.ErrHandlerPanic and the run goes on); a panic that
 // still reaches this goroutine comes from the bus itself, is recovered
 // here with its stack, and becomes the run's cancel cause (a crash).
@@ -156,24 +155,11 @@ func (r *run) serveMailbox(done chan<- struct{}) {
 }
 
 // HandleMessage implements bus.Handler for the service's mailbox: it passes
-// the message to HandleCommand.
+// the message to the service's own bus.Handler.
 func (e *entry) HandleMessage(ctx context.Context, msg *bus.Message) (any, error) {
-	h, ok := e.svc.(CommandHandler)
+	h, ok := e.svc.(bus.Handler)
 	if !ok {
 		return nil, fmt.Errorf("service %q takes no commands (got %q): %w", e.name, msg.Topic, bus.ErrUnknownTopic)
 	}
-	payload, err := commandPayload(msg.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("service %q: command %q: %w", e.name, msg.Topic, err)
-	}
-	return h.HandleCommand(ctx, msg.Topic, payload)
-}
-
-// commandPayload is bus.PayloadJSON with this package's ErrInvalidPayload.
-func commandPayload(p any) (json.RawMessage, error) {
-	b, err := bus.PayloadJSON(p)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
-	}
-	return b, nil
+	return h.HandleMessage(ctx, msg)
 }

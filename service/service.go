@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 
 	"github.com/megane-go/megane/bus"
@@ -21,42 +20,19 @@ import (
 //
 // The same Service value is used for every run, so Serve must not assume
 // fresh fields: reset what it needs at the start of each call.
+//
+// A service that takes commands implements [bus.Handler], for example by
+// embedding a [bus.Mux] on which its constructor registers typed functions
+// with [bus.Handle] (once: the same value serves every run). Every message to
+// its address bus.Service(name) goes to HandleMessage, on the service's
+// mailbox goroutine, concurrently with Serve, and only after the current run
+// called Ready; ctx ends when the requester gives up or the run ends. A
+// panic in it is not a crash: the requester gets a *bus.HandlerError
+// matching bus.ErrHandlerPanic, with the stack, and the run goes on. A
+// service may also implement [bus.StatsProvider] and
+// [bus.AllClustersReadyHandler].
 type Service interface {
 	Serve(ctx context.Context, sc *Context) error
-}
-
-// CommandHandler is implemented by services that take commands from
-// clusters, the manager or other services. Each bus message to the service's
-// address calls HandleCommand with the message's topic as name and its
-// payload as JSON (a json.RawMessage payload is passed as is; any other
-// payload is encoded with encoding/json). The returned value is the reply:
-// a requester using bus.Request[Resp] must ask for its exact dynamic type.
-//
-// HandleCommand runs on the service's mailbox goroutine, concurrently with
-// Serve, and only after the current run called Ready. ctx ends when the
-// requester gives up or the run ends. A panic in it is not a crash: the
-// requester gets a *bus.HandlerError matching bus.ErrHandlerPanic, with the
-// stack, and the run goes on.
-type CommandHandler interface {
-	HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error)
-}
-
-// StatsProvider is implemented by services that add figures to the stats.
-// Stats runs on the service's mailbox goroutine (see CommandHandler), only
-// while the service is ready; a panic in it is logged with its stack and
-// is not a crash. The map must be JSON-encodable and must not be
-// modified after it is returned; numeric values are exported to Prometheus.
-type StatsProvider interface {
-	Stats() map[string]any
-}
-
-// AllClustersReadyHandler is implemented by services that want to know when
-// every cluster is ready. AllClustersReady is called at most once per
-// registered service, after [Registry.NotifyAllClustersReady] and after the
-// service's first Ready, whichever comes last. It must respect ctx and return
-// promptly; a panic in it is recovered and logged.
-type AllClustersReadyHandler interface {
-	AllClustersReady(ctx context.Context)
 }
 
 // Context is what a run of a service gets besides its context.Context: its

@@ -44,7 +44,7 @@ func TestParallelStress(t *testing.T) {
 					name := fmt.Sprintf("s%d", (w+i)%(workers/2))
 					errs <- check("add", h.reg.Add(name, newEcho(), WithRestartPolicy(fastPolicy)))
 					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-					_, err := request[greeting](ctx, h, name, "greet", map[string]string{"Name": name})
+					_, err := request[greeting](ctx, h, name, "greet", struct{ Name string }{name})
 					if err == nil {
 						answered.Add(1)
 					}

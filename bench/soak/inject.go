@@ -165,7 +165,7 @@ func (in *injector) busPanic(ctx context.Context, f fault) error {
 	switch f.Kind {
 	case kindEvalPanic:
 		var res []bus.Result[int]
-		res, err = bus.Eval(ctx, b, bus.Manager(), to, func(context.Context, any) (int, error) {
+		res, err = bus.Eval(ctx, b, bus.Manager(), to, func(context.Context, *cluster.Cluster) (int, error) {
 			panic(in.book.fire(id))
 		})
 		err = firstErr(res, err)
@@ -201,7 +201,7 @@ func firstErr[T any](res []bus.Result[T], err error) error {
 // registerPanicFunc registers the named eval function that panics with the
 // injection ID it is given.
 func registerPanicFunc(b *bus.Bus, book *panicBook) error {
-	return bus.RegisterFunc(b, funcPanic, func(_ context.Context, _ any, id int) (int, error) {
+	return bus.RegisterFunc(b, funcPanic, func(_ context.Context, _ *cluster.Cluster, id int) (int, error) {
 		panic(book.fire(id))
 	})
 }

@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/disgoorg/disgo/bot"
 
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/service"
 )
@@ -121,34 +120,33 @@ func (a *arms) onEvent(ctx context.Context, cluster int, e bot.Event) {
 }
 
 // worker is the soak's cluster.Worker: one listener that records and
-// carries the armed faults, and a command that panics.
-type worker struct{ a *arms }
+// carries the armed faults, and a command that panics, on its embedded
+// bus.Mux.
+type worker struct {
+	bus.Mux
+	a *arms
+}
 
 var (
-	_ cluster.Worker         = (*worker)(nil)
-	_ cluster.CommandHandler = (*worker)(nil)
+	_ cluster.Worker = (*worker)(nil)
+	_ bus.Handler    = (*worker)(nil)
 )
 
 // Launch panics if a Launch panic is armed for the cluster, and otherwise
-// adds the listener.
+// registers the command and adds the listener.
 func (w *worker) Launch(ctx context.Context, c *cluster.Cluster) error {
 	id := c.ID()
 	if pid, ok := take(w.a, w.a.launch, id); ok {
 		panic(w.a.book.fire(pid))
 	}
+	bus.Handle(&w.Mux, topicPanic, w.panicCommand)
 	c.AddEventListeners(bot.NewListenerFunc(func(e bot.Event) { w.a.onEvent(ctx, id, e) }))
 	return nil
 }
 
-// HandleCommand panics on topicPanic, with the injection ID it carries.
-func (w *worker) HandleCommand(_ context.Context, name string, payload json.RawMessage) (any, error) {
-	if name != topicPanic {
-		return nil, fmt.Errorf("soak: unknown command %q", name)
-	}
-	id := noInjection
-	if err := json.Unmarshal(payload, &id); err != nil {
-		return nil, fmt.Errorf("soak: command %q: %w", name, err)
-	}
+// panicCommand answers topicPanic: it panics with the injection ID it
+// carries.
+func (w *worker) panicCommand(_ context.Context, id int) (string, error) {
 	panic(w.a.book.fire(id))
 }
 
@@ -162,17 +160,20 @@ type crashOrder struct {
 // chaosService is a service that serves until ctx ends, or until it is
 // told to crash: then its run returns a *soakError or panics.
 type chaosService struct {
+	bus.Mux
 	book   *panicBook
-	orders chan crashOrder // unbuffered: HandleCommand hands over to the run
+	orders chan crashOrder // unbuffered: the crash command hands over to the run
 }
 
 var (
-	_ service.Service        = (*chaosService)(nil)
-	_ service.CommandHandler = (*chaosService)(nil)
+	_ service.Service = (*chaosService)(nil)
+	_ bus.Handler     = (*chaosService)(nil)
 )
 
 func newChaosService(book *panicBook) *chaosService {
-	return &chaosService{book: book, orders: make(chan crashOrder)}
+	s := &chaosService{book: book, orders: make(chan crashOrder)}
+	bus.Handle(&s.Mux, topicCrash, s.crash)
+	return s
 }
 
 // Serve is ready at once and runs until ctx ends or a crash order.
@@ -190,19 +191,12 @@ func (s *chaosService) Serve(ctx context.Context, sc *service.Context) error {
 	}
 }
 
-// HandleCommand hands a crash order to the current run.
-func (s *chaosService) HandleCommand(ctx context.Context, name string, payload json.RawMessage) (any, error) {
-	if name != topicCrash {
-		return nil, fmt.Errorf("soak: unknown command %q", name)
-	}
-	var o crashOrder
-	if err := json.Unmarshal(payload, &o); err != nil {
-		return nil, fmt.Errorf("soak: command %q: %w", name, err)
-	}
+// crash hands a crash order to the current run.
+func (s *chaosService) crash(ctx context.Context, o crashOrder) (string, error) {
 	select {
 	case s.orders <- o:
 		return "ok", nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return "", ctx.Err()
 	}
 }

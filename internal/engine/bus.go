@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -79,7 +78,7 @@ func (a *attempt) attachMailbox(wg *sync.WaitGroup) error {
 }
 
 // serveMailbox drains mb until the attempt ends or mb is detached. The
-// mailbox recovers a panicking handler itself (a worker's HandleCommand or
+// mailbox recovers a panicking handler itself (a worker's command handler or
 // Stats, an eval): the requester gets an error matching
 // bus.ErrHandlerPanic and the cluster keeps running. A panic that still
 // reaches this goroutine comes from the bus itself and crashes the cluster.
@@ -95,7 +94,7 @@ func (a *attempt) serveMailbox(mb *bus.Mailbox) {
 }
 
 // busHandler routes the cluster's bus messages: Megane's own topics to the
-// cache and the stats, every other topic to the worker's CommandHandler.
+// cache and the stats, every other topic to the worker's bus.Handler.
 // It runs on the mailbox goroutine, one message at a time.
 type busHandler struct{ c *Cluster }
 
@@ -121,15 +120,11 @@ func (h busHandler) HandleMessage(ctx context.Context, msg *bus.Message) (any, e
 	if err != nil {
 		return nil, err
 	}
-	ch, ok := w.(CommandHandler)
+	wh, ok := w.(bus.Handler)
 	if !ok {
-		return nil, fmt.Errorf("%w: %q at %s (the worker implements no HandleCommand)", bus.ErrUnknownTopic, msg.Topic, c.Address())
+		return nil, fmt.Errorf("%w: %q at %s (the worker is no bus.Handler)", bus.ErrUnknownTopic, msg.Topic, c.Address())
 	}
-	payload, err := commandPayload(msg.Payload)
-	if err != nil {
-		return nil, err
-	}
-	return ch.HandleCommand(ctx, msg.Topic, payload)
+	return wh.HandleMessage(ctx, msg)
 }
 
 // liveWorker returns the worker of the current incarnation, or an error
@@ -155,14 +150,10 @@ func (c *Cluster) workerStats() (map[string]any, error) {
 	return nil, nil
 }
 
-// ErrInvalidPayload means a bus message's payload could not be converted:
-// a command payload that cannot be encoded as JSON for HandleCommand, or a
-// fetch payload that is neither a FetchRequest nor its JSON.
-var ErrInvalidPayload = errors.New("cluster: invalid payload")
-
 // decodePayload takes a T from a message's payload: a T or *T as is (in
 // process), or its JSON (json.RawMessage or []byte, as it would arrive
-// from another host).
+// from another host); JSON that does not decode matches
+// bus.ErrInvalidPayload, as it does for a bus.Handle function.
 func decodePayload[T any](msg *bus.Message) (T, error) {
 	var zero T
 	switch v := msg.Payload.(type) {
@@ -186,16 +177,7 @@ func decodePayload[T any](msg *bus.Message) (T, error) {
 func decodeJSON[T any](data []byte) (T, error) {
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
-		return v, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+		return v, fmt.Errorf("%w: %w", bus.ErrInvalidPayload, err)
 	}
 	return v, nil
-}
-
-// commandPayload is bus.PayloadJSON with this package's ErrInvalidPayload.
-func commandPayload(p any) (json.RawMessage, error) {
-	b, err := bus.PayloadJSON(p)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
-	}
-	return b, nil
 }

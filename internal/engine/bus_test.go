@@ -15,25 +15,24 @@ import (
 	"github.com/megane-go/megane/supervisor"
 )
 
-// cmdWorker is a testWorker that answers commands: "echo" returns its
-// payload as a string, "gen" its generation, "boom" panics, anything else
-// fails; Stats returns stats, or panics if statsPanic is set. gates[gen], when set, holds that generation's Launch.
+// cmdWorker is a testWorker that answers commands on its embedded bus.Mux,
+// registered by Launch: "echo" returns its payload's JSON as a string, "gen"
+// its generation, "boom" panics, "nope" fails; Stats returns stats, or
+// panics if statsPanic is set. gates[gen], when set, holds that generation's Launch.
 type cmdWorker struct {
 	testWorker
+	bus.Mux
 	stats      map[string]any
 	statsPanic bool // Stats panics
 }
 
-func (w *cmdWorker) HandleCommand(_ context.Context, name string, payload json.RawMessage) (any, error) {
-	switch name {
-	case "echo":
-		return string(payload), nil
-	case "gen":
-		return w.gen, nil
-	case "boom":
-		panicInHandler()
-	}
-	return nil, errors.New("no such command: " + name)
+// Launch registers the commands, then launches like a testWorker.
+func (w *cmdWorker) Launch(ctx context.Context, c *cluster.Cluster) error {
+	bus.Handle(&w.Mux, "echo", func(_ context.Context, payload json.RawMessage) (string, error) { return string(payload), nil })
+	bus.Handle(&w.Mux, "gen", func(context.Context, any) (int, error) { return w.gen, nil })
+	bus.Handle(&w.Mux, "boom", func(context.Context, any) (any, error) { panicInHandler(); return nil, nil })
+	bus.Handle(&w.Mux, "nope", func(context.Context, any) (any, error) { return nil, errors.New("no such command: nope") })
+	return w.testWorker.Launch(ctx, c)
 }
 
 func (w *cmdWorker) Stats() map[string]any {
@@ -50,8 +49,8 @@ func panicInStats()   { panic("stats boom") }
 func panicInEval()    { panic("eval boom") }
 
 var (
-	_ CommandHandler = (*cmdWorker)(nil)
-	_ StatsProvider  = (*cmdWorker)(nil)
+	_ bus.Handler   = (*cmdWorker)(nil)
+	_ StatsProvider = (*cmdWorker)(nil)
 )
 
 // newBus returns a bus whose guilds all belong to cluster owner.
@@ -194,7 +193,7 @@ func startPanicking(t *testing.T) (*harness, *bus.Bus, *testutil.LogBuffer) {
 }
 
 // TestBusPanicKeepsClusterRunning proves that a panic in a worker's
-// HandleCommand, in its Stats or in an eval closure comes back to the
+// command handler, in its Stats or in an eval closure comes back to the
 // requester as a *bus.HandlerError with the panicking function's stack
 // (and no token), while the cluster keeps running: no crash, no restart,
 // and the same worker answers the next request.
@@ -206,7 +205,7 @@ func TestBusPanicKeepsClusterRunning(t *testing.T) {
 		topic string
 		fn    string // the function the stack must name
 	}{
-		{"HandleCommand", func(t *testing.T, b *bus.Bus) error {
+		{"command handler", func(t *testing.T, b *bus.Bus) error {
 			_, err := request[int](t, b, bus.Cluster(0), "boom", nil)
 			return err
 		}, "boom", "engine.panicInHandler"},
@@ -215,7 +214,7 @@ func TestBusPanicKeepsClusterRunning(t *testing.T) {
 			return err
 		}, cluster.TopicStats, "engine.panicInStats"},
 		{"Eval", func(t *testing.T, b *bus.Bus) error {
-			res, err := bus.Eval(t.Context(), b, bus.Manager(), bus.AllClusters(), func(context.Context, any) (int, error) {
+			res, err := bus.Eval(t.Context(), b, bus.Manager(), bus.AllClusters(), func(context.Context, *cluster.Cluster) (int, error) {
 				panicInEval()
 				return 0, nil
 			})
@@ -289,7 +288,8 @@ func TestStatsPanicIsLogged(t *testing.T) {
 }
 
 // TestEvalGetsCluster proves that bus.Eval closures run with the
-// *Cluster as their target.
+// *Cluster as their target, typed, and that a closure for another target
+// type gets a *bus.TypeError rather than a panic.
 func TestEvalGetsCluster(t *testing.T) {
 	t.Parallel()
 	fake := newFake(t, 2)
@@ -299,12 +299,18 @@ func TestEvalGetsCluster(t *testing.T) {
 	h.waitReady()
 	var ran atomic.Int32
 	res, err := bus.Eval(context.Background(), b, bus.Manager(), bus.AllClusters(),
-		func(_ context.Context, target any) ([]int, error) {
+		func(_ context.Context, c *cluster.Cluster) ([]int, error) {
 			ran.Add(1)
-			return target.(*cluster.Cluster).ShardIDs(), nil
+			return c.ShardIDs(), nil
 		})
 	if err != nil || len(res) != 1 || res[0].Err != nil || len(res[0].Value) != 2 || ran.Load() != 1 {
 		t.Fatalf("eval = %+v, %v", res, err)
+	}
+	wrong, err := bus.Eval(context.Background(), b, bus.Manager(), bus.Cluster(0),
+		func(context.Context, *Cluster) (int, error) { ran.Add(1); return 0, nil })
+	var te *bus.TypeError
+	if err != nil || len(wrong) != 1 || !errors.As(wrong[0].Err, &te) || te.Want != "*engine.Cluster" || te.Got != "*cluster.Cluster" || ran.Load() != 1 {
+		t.Fatalf("eval for the engine's *Cluster = %+v, %v; want a *bus.TypeError, not run", wrong, err)
 	}
 }
 

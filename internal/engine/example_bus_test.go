@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,12 +16,19 @@ import (
 	"github.com/megane-go/megane/shard"
 )
 
-// Pinger is a worker that answers the "ping" command.
-type Pinger struct{ Greeter }
+// Pinger is a worker that answers the "ping" command on its embedded
+// bus.Mux, which makes it a bus.Handler.
+type Pinger struct {
+	Greeter
+	bus.Mux
+}
 
-// HandleCommand answers commands sent to the cluster through the bus.
-func (p *Pinger) HandleCommand(_ context.Context, _ string, payload json.RawMessage) (any, error) {
-	return "pong " + string(payload), nil
+// Launch registers the commands sent to the cluster through the bus.
+func (p *Pinger) Launch(ctx context.Context, c *cluster.Cluster) error {
+	bus.Handle(&p.Mux, "ping", func(_ context.Context, n int) (string, error) {
+		return fmt.Sprint("pong ", n), nil
+	})
+	return p.Greeter.Launch(ctx, c)
 }
 
 func ExampleFetchGuild() {

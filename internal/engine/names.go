@@ -4,21 +4,22 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/supervisor"
 )
 
 // The engine speaks the public cluster package's vocabulary: a worker, its
 // optional interfaces, events, statuses and restart kinds are declared there,
-// once, for the people who write workers. These aliases keep the engine's
+// once, for the people who write workers (the optional interfaces that
+// services share are declared once in bus). These aliases keep the engine's
 // code as short as it was when both lived in one package.
 type (
 	Worker                   = cluster.Worker
 	WorkerFunc               = cluster.WorkerFunc
-	CommandHandler           = cluster.CommandHandler
-	StatsProvider            = cluster.StatsProvider
+	StatsProvider            = bus.StatsProvider
 	Shutdowner               = cluster.Shutdowner
-	AllClustersReadyNotifiee = cluster.AllClustersReadyNotifiee
+	AllClustersReadyNotifiee = bus.AllClustersReadyHandler
 	Event                    = cluster.Event
 	EventKind                = cluster.EventKind
 	RestartKind              = cluster.RestartKind

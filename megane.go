@@ -20,6 +20,7 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/internal/fleet"
+	"github.com/megane-go/megane/internal/shardplan"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
 )
@@ -308,7 +309,7 @@ func (m *Manager) fleetConfig(rt *runState) fleet.Config {
 			return engine.New(m.token, id, shardIDs, count, m.cfg.worker,
 				slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby)})...)
 		},
-		Recommended: func(ctx context.Context) (shard.Plan, error) { return m.recommendedPlan(ctx, rt) },
+		Recommended: func(ctx context.Context) (shardplan.Plan, error) { return m.recommendedPlan(ctx, rt) },
 		Doubled:     m.doubledPlan,
 		ReshardError: func(oldShards, newShards int, err error) error {
 			return &ReshardError{OldShards: oldShards, NewShards: newShards, Err: err}
@@ -340,17 +341,17 @@ func (m *Manager) newREST() rest.Client {
 }
 
 // newPlan plans the shards and clusters from the options and /gateway/bot.
-func (m *Manager) newPlan(gb *discord.GatewayBot) (shard.Plan, error) {
-	var opts []shard.PlanOption
+func (m *Manager) newPlan(gb *discord.GatewayBot) (shardplan.Plan, error) {
+	var opts []shardplan.PlanOption
 	if m.cfg.shards > 0 {
-		opts = append(opts, shard.WithShardCount(m.cfg.shards))
+		opts = append(opts, shardplan.WithShardCount(m.cfg.shards))
 	} else {
 		opts = append(opts, m.autoPlanOptions(gb.Shards)...)
 	}
-	opts = append(opts, shard.WithClusters(m.cfg.clusters))
-	plan, err := shard.NewPlan(opts...)
+	opts = append(opts, shardplan.WithClusters(m.cfg.clusters))
+	plan, err := shardplan.NewPlan(opts...)
 	if err != nil {
-		return shard.Plan{}, fmt.Errorf("megane: plan shards: %w", err)
+		return shardplan.Plan{}, fmt.Errorf("megane: plan shards: %w", err)
 	}
 	return plan, nil
 }

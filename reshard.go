@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/megane-go/megane/internal/fleet"
-	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/internal/shardplan"
 )
 
 // Errors of re-sharding.
@@ -83,38 +83,38 @@ func (m *Manager) Reshard(ctx context.Context, newCount int) error {
 	if f == nil {
 		return ErrNotRunning
 	}
-	return f.Reshard(ctx, func(ctx context.Context, _ shard.Plan) (shard.Plan, error) {
+	return f.Reshard(ctx, func(ctx context.Context, _ shardplan.Plan) (shardplan.Plan, error) {
 		if newCount == 0 {
 			return f.Recommended(ctx)
 		}
-		return m.planOf(shard.WithShardCount(newCount))
+		return m.planOf(shardplan.WithShardCount(newCount))
 	})
 }
 
 // autoPlanOptions are the plan options of an automatic shard count.
-func (m *Manager) autoPlanOptions(recommended int) []shard.PlanOption {
-	opts := []shard.PlanOption{shard.WithRecommended(recommended)}
+func (m *Manager) autoPlanOptions(recommended int) []shardplan.PlanOption {
+	opts := []shardplan.PlanOption{shardplan.WithRecommended(recommended)}
 	if m.cfg.guildsPerShard > 0 {
-		opts = append(opts, shard.WithGuildsPerShard(m.cfg.guildsPerShard))
+		opts = append(opts, shardplan.WithGuildsPerShard(m.cfg.guildsPerShard))
 	}
 	if m.cfg.shardMultiple > 1 {
-		opts = append(opts, shard.WithMultipleOf(m.cfg.shardMultiple))
+		opts = append(opts, shardplan.WithMultipleOf(m.cfg.shardMultiple))
 	}
 	return opts
 }
 
 // planOf plans a shard set with the Manager's cluster options.
-func (m *Manager) planOf(opts ...shard.PlanOption) (shard.Plan, error) {
-	plan, err := shard.NewPlan(append(opts, shard.WithClusters(m.cfg.clusters))...)
+func (m *Manager) planOf(opts ...shardplan.PlanOption) (shardplan.Plan, error) {
+	plan, err := shardplan.NewPlan(append(opts, shardplan.WithClusters(m.cfg.clusters))...)
 	if err != nil {
-		return shard.Plan{}, fmt.Errorf("megane: plan shards: %w", err)
+		return shardplan.Plan{}, fmt.Errorf("megane: plan shards: %w", err)
 	}
 	return plan, nil
 }
 
 // recommendedPlan plans the count GET /gateway/bot recommends now, and
 // refreshes the identify queue's limits from the same answer.
-func (m *Manager) recommendedPlan(ctx context.Context, rt *runState) (shard.Plan, error) {
+func (m *Manager) recommendedPlan(ctx context.Context, rt *runState) (shardplan.Plan, error) {
 	// The call ends with Run too: a Reshard's caller may have passed a
 	// context that outlives it.
 	ctx, cancel := context.WithCancel(ctx)
@@ -122,7 +122,7 @@ func (m *Manager) recommendedPlan(ctx context.Context, rt *runState) (shard.Plan
 	defer context.AfterFunc(rt.ctx, cancel)()
 	gb, err := m.gatewayBot(ctx, rt.rest)
 	if err != nil {
-		return shard.Plan{}, err
+		return shardplan.Plan{}, err
 	}
 	m.applyLimit(rt, gb)
 	return m.planOf(m.autoPlanOptions(gb.Shards)...)
@@ -139,10 +139,10 @@ func (m *Manager) checkReshard(ctx context.Context) error {
 
 // doubledPlan plans twice count shards (and the multiple): the answer to
 // a close 4011 when GET /gateway/bot recommends no more than run.
-func (m *Manager) doubledPlan(count int) (shard.Plan, error) {
-	opts := []shard.PlanOption{shard.WithShardCount(2 * count)}
+func (m *Manager) doubledPlan(count int) (shardplan.Plan, error) {
+	opts := []shardplan.PlanOption{shardplan.WithShardCount(2 * count)}
 	if m.cfg.shardMultiple > 1 {
-		opts = append(opts, shard.WithMultipleOf(m.cfg.shardMultiple))
+		opts = append(opts, shardplan.WithMultipleOf(m.cfg.shardMultiple))
 	}
 	return m.planOf(opts...)
 }

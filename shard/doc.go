@@ -11,7 +11,5 @@
 //     shard_id % max_concurrency, one identify per bucket per 5 s window,
 //     lower shard IDs first, and a session start budget that waits for its
 //     reset instead of burning the last identifies;
-//   - the shard Plan (NewPlan): how many shards the bot runs, which of them
-//     this process runs, and how they split into contiguous, even clusters;
 //   - ShardOf: the shard that receives a guild's events.
 package shard

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/megane-go/megane/internal/engine"
+	"github.com/megane-go/megane/internal/shardplan"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -78,7 +79,7 @@ func (c endCmd) apply(st *state) {
 
 // newGenCmd starts the next generation of plan, in standby.
 type newGenCmd struct {
-	plan  shard.Plan
+	plan  shardplan.Plan
 	reply chan *generation // nil: Run is stopping
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/engine"
+	"github.com/megane-go/megane/internal/shardplan"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -46,10 +47,10 @@ type Config struct {
 	// generation gen, in standby when standby is set.
 	NewCluster func(gen, id int, shardIDs []int, count int, standby bool) *engine.Cluster
 	// Recommended plans the shards as GET /gateway/bot now recommends.
-	Recommended func(ctx context.Context) (shard.Plan, error)
+	Recommended func(ctx context.Context) (shardplan.Plan, error)
 	// Doubled plans twice count shards: the answer to a close 4011 when
 	// the recommendation is not higher.
-	Doubled func(count int) (shard.Plan, error)
+	Doubled func(count int) (shardplan.Plan, error)
 	// ReshardError wraps a re-shard's failure (the error Reshard returns
 	// and a EventReshardFailed carries).
 	ReshardError func(oldShards, newShards int, err error) error
@@ -76,7 +77,7 @@ type View struct {
 	// Running: the first set has started and Run is not stopping.
 	Running bool
 	// Plan and Clusters are the active set's.
-	Plan     shard.Plan
+	Plan     shardplan.Plan
 	Clusters []*engine.Cluster
 	// Resharding: a re-shard runs.
 	Resharding bool
@@ -110,7 +111,7 @@ func (f *Fleet) View() *View { return f.view.Load() }
 // ends or a fatal error: a cluster's Serve error other than a close 4011
 // that a re-shard answers, or a failed automatic re-shard. It then stops
 // every set and returns that error, or nil when ctx ended.
-func (f *Fleet) Run(ctx context.Context, plan shard.Plan) error {
+func (f *Fleet) Run(ctx context.Context, plan shardplan.Plan) error {
 	defer close(f.done)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

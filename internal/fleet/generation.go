@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/megane-go/megane/internal/engine"
-	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/internal/shardplan"
 )
 
 // generation is one shard set: a plan and its clusters, served by one
@@ -15,7 +15,7 @@ import (
 // failed.
 type generation struct {
 	no       int
-	plan     shard.Plan
+	plan     shardplan.Plan
 	clusters []*engine.Cluster
 	cancel   context.CancelFunc
 	done     chan struct{} // closed (by the owner) once every cluster's Serve returned
@@ -33,7 +33,7 @@ func (g *generation) stop() {
 // startGeneration builds the clusters of plan as generation no (in
 // standby for a re-shard) and serves each on a goroutine that ends with
 // the run or the set's stop. Called by the owner.
-func (st *state) startGeneration(plan shard.Plan, no int, standby bool) *generation {
+func (st *state) startGeneration(plan shardplan.Plan, no int, standby bool) *generation {
 	gctx, cancel := context.WithCancel(st.ctx)
 	g := &generation{no: no, plan: plan, cancel: cancel, done: make(chan struct{}), failed: make(chan struct{})}
 	g.clusters = make([]*engine.Cluster, len(plan.Clusters))

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/shardplan"
 	"github.com/megane-go/megane/shard"
 )
 
 // PlanFunc plans a re-shard from the active set's plan.
-type PlanFunc func(ctx context.Context, old shard.Plan) (shard.Plan, error)
+type PlanFunc func(ctx context.Context, old shardplan.Plan) (shardplan.Plan, error)
 
 // Reshard moves the bot to the plan that plan returns; see megane's
 // Manager.Reshard for the contract. A plan with the active count does
@@ -40,7 +41,9 @@ func (f *Fleet) Reshard(ctx context.Context, plan PlanFunc) error {
 
 // Recommended plans the shards as GET /gateway/bot now recommends
 // (Config.Recommended).
-func (f *Fleet) Recommended(ctx context.Context) (shard.Plan, error) { return f.cfg.Recommended(ctx) }
+func (f *Fleet) Recommended(ctx context.Context) (shardplan.Plan, error) {
+	return f.cfg.Recommended(ctx)
+}
 
 // reshardAfter4011 answers a close 4011 (sharding required) of set failed:
 // a re-shard to the recommended count, or to twice the current one when
@@ -103,7 +106,7 @@ func (f *Fleet) checkReshard(ctx context.Context, old *generation, checkFailed i
 // reshard starts plan's set in standby beside old, waits until it is
 // ready, and switches over; if it does not become ready, it is stopped and
 // old keeps serving.
-func (f *Fleet) reshard(ctx context.Context, old *generation, plan shard.Plan) error {
+func (f *Fleet) reshard(ctx context.Context, old *generation, plan shardplan.Plan) error {
 	r := make(chan *generation, 1)
 	g, ok := ask(f, newGenCmd{plan: plan, reply: r}, r)
 	if !ok || g == nil {

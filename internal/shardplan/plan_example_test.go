@@ -1,15 +1,15 @@
-package shard_test
+package shardplan_test
 
 import (
 	"fmt"
 
-	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/internal/shardplan"
 )
 
 func ExampleNewPlan() {
 	// /gateway/bot recommends 10 shards; this process runs them all in 3
 	// clusters. The first clusters take the leftovers.
-	plan, err := shard.NewPlan(shard.WithRecommended(10), shard.WithClusters(3))
+	plan, err := shardplan.NewPlan(shardplan.WithRecommended(10), shardplan.WithClusters(3))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -25,8 +25,8 @@ func ExampleNewPlan() {
 func ExampleNewPlan_multiHost() {
 	// A large bot: Discord recommends 250 shards, max_concurrency is 16, and
 	// this host runs the second half in 4 clusters.
-	plan, err := shard.NewPlan(shard.WithRecommended(250), shard.WithMultipleOf(16),
-		shard.WithShardRange(128, 255), shard.WithClusters(4))
+	plan, err := shardplan.NewPlan(shardplan.WithRecommended(250), shardplan.WithMultipleOf(16),
+		shardplan.WithShardRange(128, 255), shardplan.WithClusters(4))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,9 +41,4 @@ func ExampleNewPlan_multiHost() {
 	// cluster 2: shards 192..223
 	// cluster 3: shards 224..255
 	// total 256
-}
-
-func ExampleShardOf() {
-	fmt.Println(shard.ShardOf(41771983423143937, 16))
-	// Output: 6
 }

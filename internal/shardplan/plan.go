@@ -1,23 +1,16 @@
-package shard
+// Package shardplan plans a bot's shards: how many it runs, which of them
+// this process runs, and how they split into contiguous, even clusters.
+// The Manager builds its plans with it from its options (WithShards,
+// WithClusters, WithGuildsPerShard, WithShardMultiple) and GET
+// /gateway/bot.
+package shardplan
 
 import (
 	"errors"
 	"fmt"
 	"runtime"
 	"slices"
-
-	"github.com/disgoorg/snowflake/v2"
 )
-
-// ShardOf returns the shard that receives the events of guildID when the bot
-// runs shardCount shards: (guildID >> 22) % shardCount. A shardCount below 1
-// returns 0.
-func ShardOf(guildID snowflake.ID, shardCount int) int {
-	if shardCount < 1 {
-		return 0
-	}
-	return int((uint64(guildID) >> 22) % uint64(shardCount))
-}
 
 // ErrInvalidPlan matches every *PlanError.
 var ErrInvalidPlan = errors.New("shard: invalid shard plan")

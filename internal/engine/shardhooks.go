@@ -37,9 +37,9 @@ func (a *attempt) managerOptions(states map[int]shard.State) []shard.ManagerOpti
 	return opts
 }
 
-// openShards opens the attempt's shards and returns the first failure as
+// openAll opens the attempt's shards and returns the first failure as
 // a *ShardError (its Cluster is set by the caller), or nil.
-func (a *attempt) openShards() error {
+func (a *attempt) openAll() error {
 	err := a.shards.OpenAll(a.ctx)
 	var oe *shard.OpenError
 	if errors.As(err, &oe) {

@@ -76,6 +76,9 @@ func (a *attempt) end() {
 			inc.cancel()
 		}
 	}
+	if c.hooks.ended != nil {
+		c.hooks.ended(a.no)
+	}
 }
 
 // ev returns an event of the attempt with no shard.
@@ -388,7 +391,15 @@ func (a *attempt) openFailed(err error) error {
 // ends and its goroutine is left to return by itself.
 func (a *attempt) launch(inc *incarnation) (err error) {
 	c := a.c
+	if c.hooks.launchStart != nil {
+		c.hooks.launchStart(a.no)
+	}
 	c.setLaunching(inc)
+	if a.ctx.Err() != nil {
+		// The attempt ended before inc was recorded as launching, so its
+		// end found nothing to cancel; dispatch has stopped already.
+		inc.cancel()
+	}
 	defer func() {
 		c.setLaunching(nil)
 		if err != nil {

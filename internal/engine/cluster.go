@@ -94,8 +94,10 @@ type Cluster struct {
 // testHooks let a test stop the cluster at a point of a race; they are
 // set before Serve and never in production.
 type testHooks struct {
-	runStart      func() // an attempt's runner begins, before it reads its start kind
-	restartQueued func() // the owner set a restart's kinds and is about to restart the unit
+	runStart      func()            // an attempt's runner begins, before it reads its start kind
+	restartQueued func()            // the owner set a restart's kinds and is about to restart the unit
+	launchStart   func(attempt int) // a worker's launch begins, before it is recorded as launching
+	ended         func(attempt int) // attempt.end has cancelled the attempt's incarnations
 }
 
 // New returns a cluster that will run the given shards (IDs out of

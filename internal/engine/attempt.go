@@ -44,6 +44,9 @@ type attempt struct {
 	ready  *readiness
 	crashc chan error    // capacity 1: the first crash wins
 	stop   chan struct{} // closed when teardown begins; stops the watchdog
+	// wg holds the goroutines the attempt starts (executor, shard opening,
+	// watchdog, mailbox); teardown waits for them, bounded.
+	wg sync.WaitGroup
 	// mailbox is the attempt's bus mailbox, attached once the attempt is
 	// ready and detached by teardown; only the attempt's goroutine
 	// touches the field.
@@ -52,9 +55,6 @@ type attempt struct {
 	// launches no worker until it goes live (see WithStandby).
 	standby bool
 	live    atomic.Bool // a standby attempt went live
-	// counted: the shards' counters were added to Cluster.past (teardown
-	// closed them); guarded by the cluster's mu.
-	counted bool
 }
 
 // crash ends the attempt with err (the first call wins) and stops dispatch
@@ -73,13 +73,13 @@ func (a *attempt) crash(err error) {
 func (a *attempt) end() {
 	a.exec.abandon()
 	c := a.c
-	c.mu.Lock()
-	launching := c.launching
-	c.mu.Unlock()
-	for _, inc := range []*incarnation{launching, c.fwd.cur.Load()} {
+	for _, inc := range []*incarnation{c.view.Load().launching, c.fwd.cur.Load()} {
 		if inc != nil && inc.att == a {
 			inc.cancel()
 		}
+	}
+	if c.hooks.ended != nil {
+		c.hooks.ended(a.no)
 	}
 }
 
@@ -88,72 +88,66 @@ func (a *attempt) ev(kind EventKind) Event {
 	return Event{Kind: kind, Shard: -1, Attempt: a.no, Standby: a.standby && !a.live.Load()}
 }
 
-// run is the supervisor's Runner: one attempt of the cluster.
+// run is the supervisor's Runner: one attempt of the cluster. It takes
+// the attempt's start from the cluster's state, reports the start, runs
+// the attempt and reports how it ended.
 func (c *Cluster) run(ctx context.Context) (err error) {
 	if c.hooks.runStart != nil {
 		c.hooks.runStart()
 	}
-	c.mu.Lock()
-	c.attempts++
-	a := &attempt{c: c, no: c.attempts, ctx: ctx, crashc: make(chan error, 1), stop: make(chan struct{}),
-		standby: c.standby.Load()}
-	kind, saved := c.startKind, c.saved
-	c.startKind, c.saved = 0, nil
-	if kind == cluster.RestartFull {
-		saved = nil // a full restart discards what a crash may have kept
-	}
-	waiters := c.waiters
-	c.waiters = nil
-	c.mu.Unlock()
+	reply := make(chan begun, 1)
+	b := ask(c, beginCmd{reply: reply}, reply)
+	a := &attempt{c: c, no: b.no, ctx: ctx, crashc: make(chan error, 1), stop: make(chan struct{}),
+		standby: b.standby}
 	a.log = c.log.With(slog.Int("attempt", a.no))
+	defer func() { err = a.exit(recover(), err) }()
+	a.emitStart(b)
+	return a.run(b.saved)
+}
 
-	defer func() {
-		if r := recover(); r != nil {
-			err = &PanicError{Value: r, Stack: debug.Stack()}
-		}
-		if err != nil && ctx.Err() != nil && !crashedAnyway(err) {
-			// Cancelled on purpose (a restart or the end of Serve): the
-			// supervisor does not count it as a crash, nor do we.
-			a.log.Debug("cancelled attempt returned", slog.String("err", err.Error()))
-			err = nil
-		}
-		if err != nil {
-			e := a.ev(cluster.EventCrashed)
-			e.Err, e.Restart = err, cluster.RestartResume
-			if errors.Is(err, supervisor.ErrNoRestart) || cluster.IsFatal(err) {
-				e.Restart = 0 // no restart follows
-			}
-			errors.As(err, &e.Panic)
-			c.emit(e)
-		}
-		// Restarts that waited for this attempt to be ready, and did not
-		// see it, wait for the next one.
-		if len(waiters) > 0 {
-			c.mu.Lock()
-			c.waiters = append(waiters, c.waiters...)
-			c.mu.Unlock()
-		}
-	}()
-
+// emitStart reports the attempt's start: spawned for the first, restarted
+// (with the kind it actually does) for the others.
+func (a *attempt) emitStart(b begun) {
 	if a.no == 1 {
-		c.emit(a.ev(cluster.EventSpawned))
-	} else {
-		e := a.ev(cluster.EventRestarted)
-		e.Restart = kind
-		if kind == 0 {
-			e.Restart = cluster.RestartResume // after a crash
-		}
-		if saved == nil && e.Restart == cluster.RestartResume {
-			e.Restart = cluster.RestartFull // nothing to resume from
-		}
-		c.emit(e)
+		a.c.emit(a.ev(cluster.EventSpawned))
+		return
 	}
-	return a.run(saved, func() {
-		for _, w := range waiters {
-			close(w.ready)
+	e := a.ev(cluster.EventRestarted)
+	e.Restart = b.kind
+	if b.kind == 0 {
+		e.Restart = cluster.RestartResume // after a crash
+	}
+	if b.saved == nil && e.Restart == cluster.RestartResume {
+		e.Restart = cluster.RestartFull // nothing to resume from
+	}
+	a.c.emit(e)
+}
+
+// exit turns the runner's end (a recovered panic p, or its error) into
+// what the supervisor gets, reports a crash, and hands the restarts that
+// waited for this attempt to be ready, and did not see it, to the next.
+func (a *attempt) exit(p any, err error) error {
+	if p != nil {
+		err = &PanicError{Value: p, Stack: debug.Stack()}
+	}
+	if err != nil && a.ctx.Err() != nil && !crashedAnyway(err) {
+		// Cancelled on purpose (a restart or the end of Serve): the
+		// supervisor does not count it as a crash, nor do we.
+		a.log.Debug("cancelled attempt returned", slog.String("err", err.Error()))
+		err = nil
+	}
+	if err != nil {
+		e := a.ev(cluster.EventCrashed)
+		e.Err, e.Restart = err, cluster.RestartResume
+		if errors.Is(err, supervisor.ErrNoRestart) || cluster.IsFatal(err) {
+			e.Restart = 0 // no restart follows
 		}
-		waiters = nil
-	})
+		errors.As(err, &e.Panic)
+		a.c.emit(e)
+	}
+	reply := make(chan struct{}, 1)
+	ask(a.c, exitCmd{reply: reply}, reply)
+	return err
 }
 
 // crashedAnyway reports whether err, returned by an attempt whose context
@@ -169,9 +163,33 @@ func crashedAnyway(err error) bool {
 }
 
 // run builds everything, launches the worker, opens the shards, waits
-// until ready, and then until the end; it always tears down before
-// returning.
-func (a *attempt) run(saved *savedSession, onReady func()) error {
+// until ready, and then until the end; once it has built the client it
+// always tears down before returning.
+func (a *attempt) run(saved *savedSession) error {
+	if err := a.build(saved); err != nil {
+		return err
+	}
+	a.startExecutor()
+	// When the attempt's context ends, dispatch stops first and only then
+	// do the workers' contexts end, so a listener that returns on its
+	// context leaves the events behind it queued (to be replayed on resume)
+	// instead of racing through them.
+	stopAF := context.AfterFunc(a.ctx, a.end)
+	defer stopAF()
+	if !a.standby {
+		if err := a.launchFirst(); err != nil {
+			return a.teardown(err)
+		}
+	}
+	opened := a.openShards()
+	a.startWatchdog()
+	return a.teardown(a.serve(opened))
+}
+
+// build makes the attempt's executor, readiness, shards and disgo client
+// (resuming saved's sessions and cache, if any) and makes the attempt the
+// cluster's running one.
+func (a *attempt) build(saved *savedSession) error {
 	c := a.c
 	start := map[int]int{}
 	var states map[int]shard.State
@@ -184,15 +202,7 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	a.exec = newExecutor(c.cfg.dispatchBuffer, c.cfg.dispatchBytes, c.shardIDs, start)
 	a.ready = newReadiness(c.shardIDs)
 	a.shards = shardset.New(c.token, c.shardIDs, c.shardCount, a.managerOptions(states)...)
-
-	opts := append([]bot.ConfigOpt{bot.WithLogger(a.log)}, c.cfg.clientOpts...)
-	opts = append(opts, bot.WithShardManager(a.shards), bot.WithRestClient(c.rest))
-	if saved != nil && saved.caches != nil {
-		opts = append(opts, bot.WithCaches(saved.caches))
-	} else if c.cfg.caches != nil {
-		opts = append(opts, bot.WithCaches(c.cfg.caches()))
-	}
-	client, err := disgo.New(c.token, opts...)
+	client, err := disgo.New(c.token, a.clientOptions(saved)...)
 	if err != nil {
 		a.shards.CloseWithCode(context.Background(), 1000, "unused")
 		// disgo's error may quote part of the token; never pass it on.
@@ -206,113 +216,176 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 	}
 	a.exec.swap = a.swapWorker
 	a.exec.onPanic = func(r any, stack []byte) { a.crash(&PanicError{Value: r, Stack: stack}) }
+	reply := make(chan struct{}, 1)
+	ask(c, builtCmd{a: a, reply: reply}, reply)
+	return nil
+}
 
-	c.mu.Lock()
-	c.att = a
-	c.mu.Unlock()
+// clientOptions returns the options of the attempt's disgo client: the
+// user's, then the attempt's shards, the shared REST client, and the cache
+// (saved's on a resume).
+func (a *attempt) clientOptions(saved *savedSession) []bot.ConfigOpt {
+	c := a.c
+	opts := append([]bot.ConfigOpt{bot.WithLogger(a.log)}, c.cfg.clientOpts...)
+	opts = append(opts, bot.WithShardManager(a.shards), bot.WithRestClient(c.rest))
+	if saved != nil && saved.caches != nil {
+		opts = append(opts, bot.WithCaches(saved.caches))
+	} else if c.cfg.caches != nil {
+		opts = append(opts, bot.WithCaches(c.cfg.caches()))
+	}
+	return opts
+}
 
-	var wg sync.WaitGroup
-	wg.Add(1)
+// startExecutor starts the executor goroutine.
+func (a *attempt) startExecutor() {
+	a.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer a.wg.Done()
 		a.exec.run()
 	}()
+}
 
-	// When the attempt's context ends, dispatch stops first and only then
-	// do the workers' contexts end, so a listener that returns on its
-	// context leaves the events behind it queued (to be replayed on resume)
-	// instead of racing through them.
-	stopAF := context.AfterFunc(a.ctx, a.end)
-	defer stopAF()
-
-	if !a.standby {
-		inc := newIncarnation(a.ctx, a, c.factory())
-		if err := a.launch(inc); err != nil {
-			return a.teardown(&wg, err)
-		}
-		c.fwd.cur.Store(inc)
+// launchFirst launches the attempt's first worker incarnation.
+func (a *attempt) launchFirst() error {
+	inc := newIncarnation(a.ctx, a, a.c.factory())
+	if err := a.launch(inc); err != nil {
+		return err
 	}
+	a.c.fwd.cur.Store(inc)
+	return nil
+}
 
-	openErr := make(chan error, 1)
-	wg.Add(1)
+// openShards opens the attempt's shards on a goroutine of their own; the
+// channel gets the result (see openAll).
+func (a *attempt) openShards() <-chan error {
+	opened := make(chan error, 1)
+	a.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		openErr <- a.openShards()
+		defer a.wg.Done()
+		opened <- a.openAll()
 	}()
-	if c.cfg.watchdog > 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.watchdog()
-		}()
-	}
+	return opened
+}
 
+// startWatchdog starts the watchdog goroutine, if it is enabled.
+func (a *attempt) startWatchdog() {
+	if a.c.cfg.watchdog <= 0 {
+		return
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.watchdog()
+	}()
+}
+
+// progress is how far serve has brought the attempt.
+type progress struct {
+	opened    bool // every shard has opened
+	marked    bool // every shard is ready, and so the attempt
+	activated bool // a standby attempt was told to go live
+}
+
+// serve waits for the shards to open and the attempt to be ready, then
+// runs until the attempt's context ends (nil) or it crashes (the crash).
+// It returns the cause of the end, for teardown.
+func (a *attempt) serve(opened <-chan error) error {
 	readyTimer := time.NewTimer(time.Hour)
 	readyTimer.Stop()
 	defer readyTimer.Stop()
-	opened, marked, activated := false, false, false
+	var p progress
 	for {
 		var timer <-chan time.Time
 		var changed <-chan struct{} // the readiness's next change, while not marked
-		if opened && !marked {
-			all, next, late, ch := a.ready.check(time.Now(), c.cfg.readyTimeout)
-			changed = ch
-			if len(late) > 0 {
-				a.log.Warn("guilds still unavailable after the ready timeout; counting the shards ready",
-					slog.Any("shards", late), slog.Duration("timeout", c.cfg.readyTimeout))
-			}
-			if all {
-				marked = true
-				if !a.standby {
-					if err := a.attachMailbox(&wg); err != nil {
-						return a.teardown(&wg, err)
-					}
-				}
-				supervise.MarkHealthy(a.ctx)
-				c.setReady(true)
-				c.emit(a.ev(cluster.EventReady))
-				if !a.standby {
-					c.markLive()
-				}
-				onReady()
-			} else if !next.IsZero() {
-				readyTimer.Reset(time.Until(next))
-				timer = readyTimer.C
+		if p.opened && !p.marked {
+			var err error
+			if changed, timer, err = a.checkReady(&p, readyTimer); err != nil {
+				return err
 			}
 		}
 		var activate <-chan struct{}
-		if a.standby && marked && !activated {
-			activate = c.activate
+		if a.standby && p.marked && !p.activated {
+			activate = a.c.activate
 		}
 		select {
 		case <-activate:
-			activated = true
-			if err := a.goLive(&wg); err != nil {
-				return a.teardown(&wg, err)
+			p.activated = true
+			if err := a.goLive(); err != nil {
+				return err
 			}
 		case <-a.ctx.Done():
-			return a.teardown(&wg, nil)
+			return nil
 		case err := <-a.crashc:
-			return a.teardown(&wg, err)
-		case err := <-openErr:
+			return err
+		case err := <-opened:
 			if err != nil {
-				if a.ctx.Err() != nil {
-					return a.teardown(&wg, nil)
-				}
-				var se *ShardError
-				if errors.As(err, &se) {
-					se.Cluster = c.id
-				}
-				if cluster.IsFatal(err) {
-					err = supervisor.NoRestart(err)
-				}
-				return a.teardown(&wg, err)
+				return a.openFailed(err)
 			}
-			opened = true
+			p.opened = true
 		case <-changed:
 		case <-timer:
 		}
 	}
+}
+
+// checkReady checks the readiness of the opened shards. Once every shard
+// is ready it makes the attempt ready (an error ends the attempt); until
+// then it returns the readiness's next change and, if a shard can time
+// out, readyTimer's channel, set for the earliest such timeout.
+func (a *attempt) checkReady(p *progress, readyTimer *time.Timer) (changed <-chan struct{}, timer <-chan time.Time, err error) {
+	c := a.c
+	all, next, late, ch := a.ready.check(time.Now(), c.cfg.readyTimeout)
+	if len(late) > 0 {
+		a.log.Warn("guilds still unavailable after the ready timeout; counting the shards ready",
+			slog.Any("shards", late), slog.Duration("timeout", c.cfg.readyTimeout))
+	}
+	if all {
+		p.marked = true
+		return nil, nil, a.becomeReady()
+	}
+	if !next.IsZero() {
+		readyTimer.Reset(time.Until(next))
+		timer = readyTimer.C
+	}
+	return ch, timer, nil
+}
+
+// becomeReady makes the attempt ready: its mailbox attached (unless in
+// standby), healthy for the supervisor, the cluster ready and, unless in
+// standby, live; then the restarts that waited for it return.
+func (a *attempt) becomeReady() error {
+	c := a.c
+	if !a.standby {
+		if err := a.attachMailbox(); err != nil {
+			return err
+		}
+	}
+	supervise.MarkHealthy(a.ctx)
+	c.setReady(true)
+	c.emit(a.ev(cluster.EventReady))
+	if !a.standby {
+		c.markLive()
+	}
+	reply := make(chan struct{}, 1)
+	ask(c, readyWaitersCmd{reply: reply}, reply)
+	return nil
+}
+
+// openFailed is the cause of the end when the shards failed to open: none
+// if the attempt's context has ended (a restart or a stop got in the way),
+// else the failure, fatal if the shard's error is.
+func (a *attempt) openFailed(err error) error {
+	if a.ctx.Err() != nil {
+		return nil
+	}
+	var se *ShardError
+	if errors.As(err, &se) {
+		se.Cluster = a.c.id
+	}
+	if cluster.IsFatal(err) {
+		err = supervisor.NoRestart(err)
+	}
+	return err
 }
 
 // launch runs a worker's Launch with panic recovery, and gives up on it
@@ -320,13 +393,17 @@ func (a *attempt) run(saved *savedSession, onReady func()) error {
 // ends and its goroutine is left to return by itself.
 func (a *attempt) launch(inc *incarnation) (err error) {
 	c := a.c
-	c.mu.Lock()
-	c.launching = inc
-	c.mu.Unlock()
+	if c.hooks.launchStart != nil {
+		c.hooks.launchStart(a.no)
+	}
+	c.setLaunching(inc)
+	if a.ctx.Err() != nil {
+		// The attempt ended before inc was recorded as launching, so its
+		// end found nothing to cancel; dispatch has stopped already.
+		inc.cancel()
+	}
 	defer func() {
-		c.mu.Lock()
-		c.launching = nil
-		c.mu.Unlock()
+		c.setLaunching(nil)
 		if err != nil {
 			inc.dead.Store(true)
 			inc.cancel()
@@ -389,15 +466,9 @@ func (a *attempt) shutdown(inc *incarnation) {
 // queues and go to the new worker afterwards.
 func (a *attempt) swapWorker() error {
 	c := a.c
-	c.mu.Lock()
-	c.reloading = true
-	c.mu.Unlock()
+	c.setReloading(true)
 	c.setReady(false)
-	defer func() {
-		c.mu.Lock()
-		c.reloading = false
-		c.mu.Unlock()
-	}()
+	defer c.setReloading(false)
 	if old := c.fwd.cur.Load(); old != nil {
 		a.shutdown(old)
 	}
@@ -413,104 +484,4 @@ func (a *attempt) swapWorker() error {
 	c.setReady(true)
 	c.emit(a.ev(cluster.EventReady))
 	return nil
-}
-
-// teardown ends the attempt. How depends on why:
-//   - a restart with cluster.RestartFull, a fatal error, or the end of Serve's
-//     context: shards close with 1000 and nothing is kept;
-//   - a restart with cluster.RestartResume, or a crash: shards close with 4000 and
-//     their sessions (at the last event handed to the worker) and the cache
-//     are kept for the next attempt.
-//
-// It returns cause.
-func (a *attempt) teardown(wg *sync.WaitGroup, cause error) error {
-	c := a.c
-	c.setReady(false)
-	c.mu.Lock()
-	ending, stopping := c.endKind, c.serveCtx.Err() != nil
-	c.endKind = 0
-	c.mu.Unlock()
-	resume := false
-	switch {
-	case cause != nil:
-		resume = !errors.Is(cause, supervisor.ErrNoRestart) && !cluster.IsFatal(cause)
-	case stopping:
-		// Serve's context ended: the cluster stops and its sessions end.
-	case a.ctx.Err() != nil:
-		// A restart cancelled the attempt: only a full one ends the sessions.
-		resume = ending != cluster.RestartFull
-	}
-
-	close(a.stop)
-	c.mu.Lock()
-	if c.mailbox == a.mailbox {
-		c.mailbox = nil
-	}
-	c.mu.Unlock()
-	if a.mailbox != nil {
-		// Requests fail fast with bus.ErrTargetStopped from now on; the
-		// mailbox goroutine returns after its current handler.
-		a.mailbox.Detach()
-	}
-	a.exec.abandon()
-	code, reason := 1000, "shutting down"
-	if resume {
-		code, reason = 4000, "restarting"
-	}
-	closeCtx, cancel := context.WithTimeout(context.Background(), c.cfg.drainTimeout)
-	a.shards.CloseWithCode(closeCtx, code, reason)
-	cancel()
-	final := a.shards.Stats()
-	c.mu.Lock()
-	for _, st := range final {
-		c.past[st.ShardID] = st.Add(c.past[st.ShardID])
-	}
-	a.counted = true
-	c.mu.Unlock()
-
-	var saved *savedSession
-	if resume {
-		saved = &savedSession{states: a.shards.States(), caches: a.client.Caches}
-		for id, st := range saved.states {
-			if d := a.exec.delivered[id]; d != nil && st.SessionID != "" && int(d.Load()) < st.Seq {
-				st.Seq = int(d.Load())
-				saved.states[id] = st
-			}
-		}
-	}
-
-	// Stop the workers: cancel their contexts so listeners that watch them
-	// return, wait for the executor (bounded), then Shutdown.
-	a.end()
-	inc := c.fwd.cur.Load()
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		wg.Wait()
-	}()
-	timer := time.NewTimer(c.cfg.drainTimeout)
-	select {
-	case <-drained:
-		timer.Stop()
-	case <-timer.C:
-		a.log.Error("a listener did not return within the drain timeout; abandoning its goroutine",
-			slog.Duration("timeout", c.cfg.drainTimeout))
-	}
-	if inc != nil && inc.att == a {
-		a.shutdown(inc)
-		c.fwd.cur.CompareAndSwap(inc, nil)
-	}
-	// The REST client is shared and stays open; only voice belongs to the
-	// attempt's client.
-	closeCtx, cancel = context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
-	if a.client.VoiceManager != nil {
-		a.client.VoiceManager.Close(closeCtx)
-	}
-	cancel()
-
-	c.mu.Lock()
-	c.att = nil
-	c.saved = saved
-	c.mu.Unlock()
-	return cause
 }

@@ -7,12 +7,10 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
-	"sync"
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/store"
-	"github.com/megane-go/megane/supervisor"
 )
 
 // Bus returns the message bus the cluster's mailbox is attached to (see
@@ -47,32 +45,26 @@ func (c *Cluster) announce() error {
 }
 
 // attachMailbox attaches the attempt's mailbox and starts the goroutine
-// that drains it, owned by the attempt (wg). It runs on the attempt's
+// that drains it, owned by the attempt (a.wg). It runs on the attempt's
 // goroutine as the attempt becomes ready; teardown detaches it.
-func (a *attempt) attachMailbox(wg *sync.WaitGroup) error {
+func (a *attempt) attachMailbox() error {
 	c := a.c
 	opts := []bus.MailboxOption{bus.WithEvalTarget(c.face)}
 	if c.cfg.mailboxCapacity > 0 {
 		opts = append(opts, bus.WithCapacity(c.cfg.mailboxCapacity))
 	}
-	c.mu.Lock()
-	if c.released {
-		// The address belongs to a successor now (ReleaseBus).
-		c.mu.Unlock()
-		return nil
+	reply := make(chan attached, 1)
+	at := ask(c, attachCmd{opts: opts, reply: reply}, reply)
+	if at.err != nil || at.mb == nil {
+		// An error is fatal; no mailbox means the address belongs to a
+		// successor now (ReleaseBus).
+		return at.err
 	}
-	mb, err := c.bus.Attach(c.Address(), busHandler{c: c}, opts...)
-	if err != nil {
-		c.mu.Unlock()
-		return supervisor.NoRestart(fmt.Errorf("cluster %d: bus: %w", c.id, err))
-	}
-	c.mailbox = mb
-	c.mu.Unlock()
-	a.mailbox = mb
-	wg.Add(1)
+	a.mailbox = at.mb
+	a.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		a.serveMailbox(mb)
+		defer a.wg.Done()
+		a.serveMailbox(at.mb)
 	}()
 	return nil
 }

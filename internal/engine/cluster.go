@@ -2,11 +2,9 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/clusterlink"
 	"github.com/megane-go/megane/internal/supervise"
-	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/store"
 	"github.com/megane-go/megane/supervisor"
 )
@@ -38,6 +35,37 @@ import (
 // bus.Cluster(id) (see [Cluster.Bus] and the Topic constants); between
 // attempts (a restart, a crash's backoff) requests to it fail with
 // bus.ErrTargetStopped, and once Serve has returned with bus.ErrNoTarget.
+//
+// Who owns what:
+//
+//   - The cluster's state (whether it serves, standby and live, the bus
+//     address's mailbox, the running attempt, restart kinds and the
+//     session the next attempt resumes from, the restarts waiting for a
+//     ready attempt, readiness, reloading, the incarnation being launched,
+//     the shards' past counters) is a clusterState with exactly one holder
+//     at a time. While Serve runs that is Serve's goroutine, the owner.
+//     Callers (Activate, ReleaseBus, the restarts) and the attempt's
+//     goroutines (its runner, its executor during a worker-only reload)
+//     send it commands of a sealed interface; the owner applies them one
+//     at a time and answers each on its own one-shot buffered reply
+//     channel. An attempt sends about a dozen commands in its life and
+//     none per event.
+//   - Before Serve and after it has returned there is no owner: the state
+//     waits in a channel of capacity 1, and a command's sender takes it,
+//     applies the command itself and puts it back. New starts no
+//     goroutine.
+//   - The owner never waits for anything that may need it. A restart waits
+//     for the supervisor (which waits for the cancelled attempt's
+//     teardown) and a worker-only reload for the executor; both are
+//     started off the owner, which takes no other restart until their
+//     result comes back as a command, so restarts still apply in order.
+//   - Reads that must not block (Status, Ready, Client, Stats' parts,
+//     Standby, the listener target) load an immutable view that the
+//     holder publishes after every change.
+//   - The supervisor (a supervise.Unit) owns the restarts' timing and the
+//     attempts' status; an attempt owns its shards, client, executor and
+//     worker incarnations, and so the forwarder's current incarnation,
+//     which the dispatch path reads per event as an atomic.
 type Cluster struct {
 	id         int
 	shardIDs   []int
@@ -48,41 +76,18 @@ type Cluster struct {
 	log        *slog.Logger
 	unit       *supervise.Unit
 	fwd        forwarder
-	cmds       chan *command // bounded (8); see Restart
-	rest       rest.Client   // shared by every attempt; see WithRESTClient
-	ownRest    bool          // rest was built by Serve and is closed by it
-	served     atomic.Bool
-	done       chan struct{} // closed when Serve returns
+	rest       rest.Client // shared by every attempt (see WithRESTClient); set by Serve before the first
 	bus        *bus.Bus
 	store      *store.Store
-	standby    atomic.Bool   // no worker, off the bus (WithStandby); Activate clears it
-	activate   chan struct{} // closed by Activate
-	live       chan struct{} // closed once a worker runs and the mailbox is attached
-	liveOnce   sync.Once
+	face       *cluster.Cluster // what the worker sees; set by New, never changed
 
-	mu       sync.Mutex   // guards the fields below
-	released bool         // ReleaseBus was called: never attach again
-	mailbox  *bus.Mailbox // the attached mailbox of the running attempt, if any
-	att      *attempt     // the running attempt, nil between attempts
-	attempts int
-	// A restart has two ends: the attempt it cancels, if one runs, and the
-	// attempt it starts. Each reads its own field, since the new attempt
-	// may read its kind before the old one is torn down, or a second
-	// restart may come before the first one's attempt has read it.
-	startKind RestartKind     // the kind of the restart that starts the next attempt, 0 after a crash
-	endKind   RestartKind     // the kind of the restart that cancels the running attempt
-	serveCtx  context.Context // Serve's: once it ends, an attempt's end is the cluster's stop
-	saved     *savedSession   // what the next attempt resumes from
-	waiters   []*command      // restarts waiting for the next ready attempt
-	launching *incarnation    // the incarnation whose Launch runs now
-	reloading bool            // a worker-only reload runs
-	ready     bool            // the current attempt is ready
-	readyCh   chan struct{}   // closed when ready becomes true; replaced when false
-	// past holds each shard's counters over the attempts that ended (see
-	// Stats).
-	past map[int]shard.Stats
-
-	face *cluster.Cluster // what the worker sees; set by New, never changed
+	idle     chan *clusterState   // capacity 1: holds the state while no owner runs
+	cmds     chan command         // unbuffered: read by the owner while Serve runs
+	restarts chan *restartCmd     // bounded (8): the owner takes one at a time; see RestartCluster
+	view     atomic.Pointer[view] // published by the state's holder
+	done     chan struct{}        // closed when Serve returns
+	activate chan struct{}        // closed by Activate
+	live     chan struct{}        // closed once a worker runs and the mailbox is attached
 
 	hooks testHooks // nil functions outside tests
 }
@@ -90,23 +95,10 @@ type Cluster struct {
 // testHooks let a test stop the cluster at a point of a race; they are
 // set before Serve and never in production.
 type testHooks struct {
-	runStart      func() // an attempt's runner begins, before it reads its start kind
-	restartQueued func() // handle set a restart's kinds and is about to restart the unit
-}
-
-// command is a restart request for the cluster's owner goroutine. reply
-// (capacity 1) gets the result of starting the restart; ready is closed
-// once the cluster is ready again after it.
-type command struct {
-	kind  RestartKind
-	reply chan error
-	ready chan struct{}
-}
-
-// newCommand returns a restart command of kind with a one-shot reply
-// channel (capacity 1) and an open ready channel.
-func newCommand(kind RestartKind) *command {
-	return &command{kind: kind, reply: make(chan error, 1), ready: make(chan struct{})}
+	runStart      func()            // an attempt's runner begins, before it reads its start kind
+	restartQueued func()            // the owner set a restart's kinds and is about to restart the unit
+	launchStart   func(attempt int) // a worker's launch begins, before it is recorded as launching
+	ended         func(attempt int) // attempt.end has cancelled the attempt's incarnations
 }
 
 // New returns a cluster that will run the given shards (IDs out of
@@ -125,21 +117,22 @@ func New(token string, id int, shardIDs []int, shardCount int, factory func() Wo
 		factory:    factory,
 		cfg:        cfg,
 		log:        cfg.logger.With(slog.Int("cluster", id)),
-		cmds:       make(chan *command, 8),
-		done:       make(chan struct{}),
-		readyCh:    make(chan struct{}),
 		rest:       cfg.rest,
 		bus:        cfg.bus,
 		store:      cfg.store,
+		idle:       make(chan *clusterState, 1),
+		cmds:       make(chan command),
+		restarts:   make(chan *restartCmd, 8),
+		done:       make(chan struct{}),
 		activate:   make(chan struct{}),
 		live:       make(chan struct{}),
-		past:       make(map[int]shard.Stats),
 	}
-	if cfg.standby {
-		c.standby.Store(true)
-	} else {
+	if !cfg.standby {
 		close(c.activate)
 	}
+	st := newClusterState(c, cfg.standby)
+	st.publish()
+	c.idle <- st
 	if c.bus == nil {
 		c.bus = bus.New(bus.WithLogger(c.log))
 	}
@@ -178,12 +171,10 @@ func (c *Cluster) Logger() *slog.Logger { return c.log }
 // across restarts: listeners get theirs from the event (e.Client()), and a
 // worker gets it in Launch.
 func (c *Cluster) Client() *bot.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.att == nil {
-		return nil
+	if a := c.view.Load().att; a != nil {
+		return a.client
 	}
-	return c.att.client
+	return nil
 }
 
 // Worker returns the current incarnation's worker, or nil.
@@ -215,9 +206,7 @@ func (c *Cluster) RemoveEventListeners(listeners ...bot.EventListener) {
 // listenerTarget is the incarnation whose listeners Add/RemoveEventListeners
 // change: the one being launched, else the running one, else nil.
 func (c *Cluster) listenerTarget() *incarnation {
-	c.mu.Lock()
-	inc := c.launching
-	c.mu.Unlock()
+	inc := c.view.Load().launching
 	if inc == nil {
 		inc = c.fwd.cur.Load()
 	}
@@ -226,9 +215,8 @@ func (c *Cluster) listenerTarget() *incarnation {
 
 // Status returns the cluster's status. It never blocks.
 func (c *Cluster) Status() supervisor.State {
-	c.mu.Lock()
-	ready, reloading := c.ready, c.reloading
-	c.mu.Unlock()
+	v := c.view.Load()
+	ready, reloading := v.ready, v.reloading
 	switch c.unit.State() {
 	case supervisor.StateIdle:
 		return supervisor.StateIdle
@@ -270,11 +258,7 @@ func (c *Cluster) Done() <-chan struct{} { return c.done }
 // Ready returns a channel that is closed while the cluster is ready. It is
 // replaced when the cluster stops being ready, so take it again after a
 // restart.
-func (c *Cluster) Ready() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.readyCh
-}
+func (c *Cluster) Ready() <-chan struct{} { return c.view.Load().readyCh }
 
 // WaitReady blocks until the cluster is ready, ctx ends, or the cluster
 // stops (cluster.ErrStopped).
@@ -293,110 +277,41 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 // once every shard is closed and every goroutine of the cluster has exited)
 // or the cluster failed: a fatal error (see [cluster.IsFatal]) or too many crashes
 // (supervise.ErrTooManyRestarts wrapping the last crash). The calling
-// goroutine owns the cluster's restarts. Serve may be called once.
+// goroutine owns the cluster's state and restarts (see [Cluster]). Serve
+// may be called once.
 func (c *Cluster) Serve(ctx context.Context) error {
-	if !c.served.CompareAndSwap(false, true) {
-		return ErrAlreadyServed
+	st, err := c.takeOver()
+	if err != nil {
+		return err
 	}
 	defer close(c.done)
+	ownRest := false
+	defer func() {
+		if ownRest {
+			closeCtx, cancel := context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
+			defer cancel()
+			c.rest.Close(closeCtx)
+		}
+	}()
+	// Deferred after close(done) so that the state is back in idle before
+	// done tells waiters the owner has gone, and before the REST client's
+	// close, which may take a while.
+	defer func() { c.idle <- st }()
 	if c.factory == nil {
 		return ErrNoWorker
 	}
-	if !c.standby.Load() {
+	if !st.standby {
 		if err := c.announce(); err != nil {
 			return err
 		}
 	}
-	defer c.forgetBus()
+	defer st.forgetBus()
 	if c.rest == nil {
 		c.rest = newRESTClient(c.token, c.cfg.apiURL, c.log)
-		c.ownRest = true
+		ownRest = true
 	}
-	if c.ownRest {
-		defer func() {
-			closeCtx, cancel := context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
-			defer cancel()
-			c.rest.Close(closeCtx)
-		}()
-	}
-	c.mu.Lock()
-	c.serveCtx = ctx
-	c.mu.Unlock()
-	errc := c.unit.ServeBackground(ctx)
-	for {
-		select {
-		case err := <-errc:
-			c.releaseWaiters()
-			return err
-		case cmd := <-c.cmds:
-			c.handle(ctx, cmd)
-		}
-	}
-}
-
-// releaseWaiters drops the waiting restarts (they see c.done).
-func (c *Cluster) releaseWaiters() {
-	c.mu.Lock()
-	c.waiters = nil
-	c.mu.Unlock()
-}
-
-// handle runs one restart command on the owner goroutine.
-func (c *Cluster) handle(ctx context.Context, cmd *command) {
-	if c.inStandby() {
-		cmd.reply <- ErrStandby
-		return
-	}
-	if cmd.kind == cluster.RestartWorker {
-		c.mu.Lock()
-		a := c.att
-		c.mu.Unlock()
-		if a != nil {
-			err := a.exec.requestSwap(ctx, a.stop)
-			if !errors.Is(err, errAttemptEnded) {
-				cmd.reply <- err
-				if err == nil {
-					close(cmd.ready)
-				}
-				return
-			}
-			// The attempt ended (a crash, a stall) before the swap ran:
-			// the next attempt brings a new worker; wait for it.
-			c.mu.Lock()
-			c.waiters = append(c.waiters, cmd)
-			c.mu.Unlock()
-			cmd.reply <- nil
-			return
-		}
-		// No attempt runs (backoff): the next attempt brings a new worker
-		// anyway; start it now.
-	}
-	c.mu.Lock()
-	switch cmd.kind {
-	case cluster.RestartWorker:
-		// No attempt was found running: the next one brings a new worker
-		// and keeps the sessions; one that started meanwhile, cancelled
-		// below, keeps them too.
-		c.startKind, c.endKind = cluster.RestartResume, cluster.RestartResume
-	default:
-		c.startKind, c.endKind = cmd.kind, cmd.kind
-	}
-	c.waiters = append(c.waiters, cmd)
-	c.mu.Unlock()
-	if c.hooks.restartQueued != nil {
-		c.hooks.restartQueued()
-	}
-	if err := c.unit.Restart(ctx); err != nil {
-		c.mu.Lock()
-		c.waiters = slices.DeleteFunc(c.waiters, func(w *command) bool { return w == cmd })
-		c.mu.Unlock()
-		if errors.Is(err, supervise.ErrStopped) {
-			err = cluster.ErrStopped
-		}
-		cmd.reply <- err
-		return
-	}
-	cmd.reply <- nil
+	st.serveCtx = ctx
+	return st.own(c.unit.ServeBackground(ctx))
 }
 
 // Restart restarts cluster id with the given kind. For another cluster it
@@ -419,9 +334,9 @@ func (c *Cluster) RestartCluster(ctx context.Context, id int, kind RestartKind) 
 	if err := c.selfRestartable(); err != nil {
 		return err
 	}
-	cmd := newCommand(kind)
+	cmd := newRestartCmd(kind)
 	select {
-	case c.cmds <- cmd:
+	case c.restarts <- cmd:
 		return nil
 	case <-c.done:
 		return cluster.ErrStopped
@@ -433,10 +348,11 @@ func (c *Cluster) RestartCluster(ctx context.Context, id int, kind RestartKind) 
 // selfRestartable returns why this cluster cannot take a restart of its
 // own now (ErrNotServing, ErrStandby), or nil.
 func (c *Cluster) selfRestartable() error {
-	if !c.served.Load() {
+	v := c.view.Load()
+	if !v.served {
 		return ErrNotServing
 	}
-	if c.standby.Load() {
+	if v.standby {
 		return ErrStandby
 	}
 	return nil
@@ -452,9 +368,9 @@ func (c *Cluster) RestartAndWait(ctx context.Context, kind RestartKind) error {
 	if err := c.selfRestartable(); err != nil {
 		return err
 	}
-	cmd := newCommand(kind)
+	cmd := newRestartCmd(kind)
 	select {
-	case c.cmds <- cmd:
+	case c.restarts <- cmd:
 	case <-c.done:
 		return cluster.ErrStopped
 	case <-ctx.Done():
@@ -504,21 +420,6 @@ func (c *Cluster) emit(e Event) {
 	c.cfg.logger.LogAttrs(context.Background(), eventLevel(e), "cluster event", e.LogAttrs()...)
 	if c.cfg.hook != nil {
 		c.cfg.hook(e)
-	}
-}
-
-// setReady records readiness and wakes waiters.
-func (c *Cluster) setReady(ready bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ready == c.ready {
-		return
-	}
-	c.ready = ready
-	if ready {
-		close(c.readyCh)
-	} else {
-		c.readyCh = make(chan struct{})
 	}
 }
 

@@ -5,7 +5,10 @@
 // package cluster documents the behaviour a worker sees. Only the root
 // package (the Manager) imports this one.
 //
-// [Cluster.Serve] hands the cluster to a supervisor (internal/supervise).
+// [Cluster.Serve] hands the cluster to a supervisor (internal/supervise)
+// and makes the calling goroutine the owner of the cluster's state: callers
+// and attempts send it commands, and reads load a snapshot it publishes
+// (see [Cluster]).
 //
 // # Dispatch
 //
@@ -24,15 +27,6 @@
 // executor took, so a resume gets every other event replayed. A listener
 // that never returns therefore holds only the executor's goroutine (which
 // exits once it returns), never a shard or a restart.
-//
-// # Standby (re-sharding)
-//
-// A cluster built [WithStandby] runs its shards and fills its cache but
-// launches no worker and stays off the bus until [Cluster.Activate]; the
-// Manager uses it to start a new shard set beside the running one and
-// switch over once it is ready. [Cluster.ReleaseBus] hands a cluster's bus
-// address to its successor of the same ID. [WithGeneration] labels the
-// events of each set.
 //
 // # Standby (re-sharding)
 //

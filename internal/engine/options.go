@@ -85,7 +85,7 @@ func WithGatewayURL(url string) Option { return func(c *config) { c.gatewayURL =
 
 // WithQueue sets the identify queue shared by every shard of the process.
 // Without it the shards of each attempt share a queue of their own (the
-// shard.Manager default), which is only right for a single-cluster bot or
+// shardset.Set default), which is only right for a single-cluster bot or
 // a test.
 func WithQueue(q shard.Queue) Option { return func(c *config) { c.queue = q } }
 

@@ -127,3 +127,48 @@ func TestCrashDuringRestartIsReported(t *testing.T) {
 	}
 	t.Fatalf("no crash event for the panic; events %v", h.rec.events)
 }
+
+// TestRestartBeforeLaunchEndsIt: a restart that cancels an attempt after
+// the attempt has armed its end (attempt.end on its context) but before
+// its worker's launch is recorded used to find no incarnation to cancel,
+// so that Launch ran with a live context until the ready timeout and the
+// restart waited as long.
+func TestRestartBeforeLaunchEndsIt(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 1)
+	h := newHarness(t, fake, []int{0}, 1, func(gen int, rec *recorder) Worker {
+		if gen == 2 {
+			return WorkerFunc(func(ctx context.Context, _ *cluster.Cluster) error {
+				<-ctx.Done() // ended by the second restart, or never
+				return nil
+			})
+		}
+		return &testWorker{gen: gen, rec: rec}
+	}, WithReadyTimeout(2*testTimeout)) // without the fix: a failure, then the stuck Launch times out
+	held := make(chan struct{}, 1)
+	ended := make(chan struct{}, 4) // attempt 2's end ran (AfterFunc, then teardown)
+	h.c.hooks.launchStart = func(attempt int) {
+		if attempt == 2 {
+			held <- struct{}{}
+			<-ended // the second restart cancelled the attempt, and its end ran
+		}
+	}
+	h.c.hooks.ended = func(attempt int) {
+		if attempt == 2 {
+			ended <- struct{}{}
+		}
+	}
+	h.start()
+	h.waitReady()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() { first <- h.c.RestartAndWait(ctx, cluster.RestartResume) }() // attempt 2, held before its launch
+	<-held
+	if err := h.c.RestartAndWait(ctx, cluster.RestartResume); err != nil {
+		t.Fatalf("second RestartAndWait = %v (Launch of the cancelled attempt was left running)", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first RestartAndWait = %v", err)
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"github.com/megane-go/megane/shard"
 )
 
-// managerOptions returns the options of the attempt's shard.Manager: the
+// managerOptions returns the options of the attempt's shardset.Set: the
 // user's shard options and the cluster's URL, then the cluster's queue,
 // logger, hook and the resume states the attempt starts from. Dispatches
 // go to the attempt's executor, which drops them once abandoned.
@@ -38,9 +38,9 @@ func (a *attempt) managerOptions(states map[int]shard.State) []shardset.Option {
 	return opts
 }
 
-// openShards opens the attempt's shards and returns the first failure as
+// openAll opens the attempt's shards and returns the first failure as
 // a *ShardError (its Cluster is set by the caller), or nil.
-func (a *attempt) openShards() error {
+func (a *attempt) openAll() error {
 	err := a.shards.OpenAll(a.ctx)
 	var oe *shardset.OpenError
 	if errors.As(err, &oe) {

@@ -1,8 +1,7 @@
 package engine
 
 import (
-	"sync"
-
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 )
 
@@ -18,20 +17,7 @@ import (
 
 // Standby reports whether the cluster is in standby (see [WithStandby]):
 // built with it and not yet activated.
-func (c *Cluster) Standby() bool { return c.standby.Load() }
-
-// inStandby reports whether the cluster has no worker because of standby:
-// not yet activated, or activated while its attempt has not gone live.
-// Restarts are refused then.
-func (c *Cluster) inStandby() bool {
-	if c.standby.Load() {
-		return true
-	}
-	c.mu.Lock()
-	a := c.att
-	c.mu.Unlock()
-	return a != nil && a.standby && !a.live.Load()
-}
+func (c *Cluster) Standby() bool { return c.view.Load().standby }
 
 // Activate ends the cluster's standby (see [WithStandby]); for a cluster
 // that is not in standby it does nothing. It does not wait: [Cluster.Live]
@@ -47,9 +33,8 @@ func (c *Cluster) inStandby() bool {
 // cluster's shards. The old shard set may deliver the same events until it
 // is stopped, so an event can be seen twice, once per set, around a switch.
 func (c *Cluster) Activate() {
-	if c.standby.CompareAndSwap(true, false) {
-		close(c.activate)
-	}
+	reply := make(chan struct{}, 1)
+	ask(c, activateCmd{reply: reply}, reply)
 }
 
 // Live returns a channel that is closed once the cluster is live for the
@@ -59,7 +44,10 @@ func (c *Cluster) Activate() {
 func (c *Cluster) Live() <-chan struct{} { return c.live }
 
 // markLive closes the live channel once.
-func (c *Cluster) markLive() { c.liveOnce.Do(func() { close(c.live) }) }
+func (c *Cluster) markLive() {
+	reply := make(chan struct{}, 1)
+	ask(c, liveCmd{reply: reply}, reply)
+}
 
 // ReleaseBus hands the cluster's bus address over to a successor (the
 // cluster of the same ID in a new shard set): its mailbox is detached now
@@ -69,25 +57,9 @@ func (c *Cluster) markLive() { c.liveOnce.Do(func() { close(c.live) }) }
 // keeps running and its worker keeps receiving events until it is stopped.
 // Idempotent and safe for concurrent use.
 func (c *Cluster) ReleaseBus() {
-	c.mu.Lock()
-	c.released = true
-	mb := c.mailbox
-	c.mailbox = nil
-	c.mu.Unlock()
-	if mb != nil {
+	reply := make(chan *bus.Mailbox, 1)
+	if mb := ask(c, releaseBusCmd{reply: reply}, reply); mb != nil {
 		mb.Detach()
-	}
-}
-
-// forgetBus removes the cluster's address from the bus as Serve returns,
-// unless the cluster never was on it (a standby cluster never activated)
-// or released it to a successor, which owns the address now.
-func (c *Cluster) forgetBus() {
-	c.mu.Lock()
-	owns := !c.released && !c.standby.Load()
-	c.mu.Unlock()
-	if owns {
-		c.bus.Forget(c.Address())
 	}
 }
 
@@ -96,12 +68,12 @@ func (c *Cluster) forgetBus() {
 // a crash of the attempt (already recorded by launchLive); ctx's end or
 // the attempt's end are left to the caller's loop, which sees them next.
 // It reports an error only for what must end the attempt at once.
-func (a *attempt) goLive(wg *sync.WaitGroup) error {
+func (a *attempt) goLive() error {
 	c := a.c
 	if err := a.exec.requestCall(a.ctx, a.stop, a.launchLive); err != nil {
 		return nil // a crash or the end of the attempt is pending
 	}
-	if err := a.attachMailbox(wg); err != nil {
+	if err := a.attachMailbox(); err != nil {
 		return err
 	}
 	a.live.Store(true)

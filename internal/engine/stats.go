@@ -26,11 +26,10 @@ import (
 func (c *Cluster) Stats(ctx context.Context) Stats {
 	st := Stats{ID: c.id, Status: c.Status(), Restarts: c.Restarts(), LastError: c.LastError()}
 	st.Ready = st.Status == supervisor.StateReady
-	c.mu.Lock()
-	a := c.att
-	live := a != nil && !a.counted
-	past := maps.Clone(c.past)
-	c.mu.Unlock()
+	v := c.view.Load()
+	a := v.att
+	live := a != nil && !v.counted
+	past := maps.Clone(v.past)
 	if live {
 		for _, s := range a.shards.Stats() {
 			st.Shards = append(st.Shards, s.Add(past[s.ShardID]))

@@ -37,10 +37,7 @@ func (a *attempt) watchdog() {
 				last, since = p, now
 				continue
 			}
-			a.c.mu.Lock()
-			reloading := a.c.reloading
-			a.c.mu.Unlock()
-			if a.exec.waiting() == 0 || reloading {
+			if a.exec.waiting() == 0 || a.c.view.Load().reloading {
 				// Nothing waits, or a worker-only reload holds dispatch on
 				// purpose: not a stall.
 				since = now

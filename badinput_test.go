@@ -16,6 +16,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -52,7 +53,7 @@ func TestFatalCloseCodes(t *testing.T) {
 			}
 			err := waitRun(t, done)
 			var ce *shard.CloseError
-			if !errors.Is(err, tt.want) || !errors.As(err, &ce) || ce.Code != tt.code || !cluster.IsFatal(err) {
+			if !errors.Is(err, tt.want) || !errors.As(err, &ce) || ce.Code != tt.code || !engine.IsFatal(err) {
 				t.Fatalf("Run = %v, want close %d matching %v", err, tt.code, tt.want)
 			}
 			var ge *GatewayError

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/megane-go/megane/shard"
 )
 
 // Errors returned by this package. Match them with [errors.Is].
@@ -65,22 +63,3 @@ func (e *ShardError) Error() string {
 
 // Unwrap returns the shard's error.
 func (e *ShardError) Unwrap() error { return e.Err }
-
-// IsFatal reports whether err must stop the process instead of being
-// retried: a fatal gateway close code (4004, 4010–4014), or an error marked
-// fatal for the supervisor.
-func IsFatal(err error) bool {
-	var ce *shard.CloseError
-	if errors.As(err, &ce) && ce.Fatal() {
-		return true
-	}
-	for _, s := range []error{
-		shard.ErrInvalidToken, shard.ErrInvalidShard, shard.ErrShardingRequired,
-		shard.ErrInvalidAPIVersion, shard.ErrInvalidIntents, shard.ErrDisallowedIntents,
-	} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
-}

@@ -47,9 +47,9 @@ func (e *NotFoundError) Unwrap() []error {
 // with the Fetch functions and [FetchOption]s; it is exported so that
 // another transport can carry it.
 type FetchRequest struct {
-	// ID is the guild, channel or user asked for (not for TopicFetchUsers).
+	// ID is the guild, channel or user asked for (not for FetchUsers).
 	ID snowflake.ID `json:"id,omitempty"`
-	// IDs are the users asked for by TopicFetchUsers.
+	// IDs are the users asked for by FetchUsers.
 	IDs []snowflake.ID `json:"ids,omitempty"`
 	// Members asks for the guild's cached members: all of them when
 	// MemberIDs is empty, else only those.

@@ -10,6 +10,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/clusterlink"
 )
 
 // FetchGuild asks the cluster that owns guild id (bus.GuildOwner, routed
@@ -27,7 +28,7 @@ import (
 // 2 µs in-process) plus copying the guild out of the cache.
 func FetchGuild(ctx context.Context, b *bus.Bus, from bus.Address, id snowflake.ID, opts ...FetchOption) (FetchedGuild, error) {
 	req := newFetchRequest(id, opts)
-	g, err := bus.Request[FetchedGuild](ctx, b, from, bus.GuildOwner(uint64(id)), TopicFetchGuild, req)
+	g, err := bus.Request[FetchedGuild](ctx, b, from, bus.GuildOwner(uint64(id)), clusterlink.TopicFetchGuild, req)
 	if err != nil {
 		return FetchedGuild{}, fetchError("guild", id, err)
 	}
@@ -44,13 +45,13 @@ func FetchGuild(ctx context.Context, b *bus.Bus, from bus.Address, id snowflake.
 // Unreachable field joins the errors of those that could not. With no
 // cluster on the bus it is bus.ErrNoTarget.
 func FetchChannel(ctx context.Context, b *bus.Bus, from bus.Address, id snowflake.ID, opts ...FetchOption) (FetchedChannel, error) {
-	return firstHit[FetchedChannel](ctx, b, from, TopicFetchChannel, "channel", newFetchRequest(id, opts))
+	return firstHit[FetchedChannel](ctx, b, from, clusterlink.TopicFetchChannel, "channel", newFetchRequest(id, opts))
 }
 
 // FetchUser asks every cluster for user id (the bot itself, or a member of
 // a cached guild) and returns the first hit, with FetchChannel's rules.
 func FetchUser(ctx context.Context, b *bus.Bus, from bus.Address, id snowflake.ID) (discord.User, error) {
-	return firstHit[discord.User](ctx, b, from, TopicFetchUser, "user", FetchRequest{ID: id})
+	return firstHit[discord.User](ctx, b, from, clusterlink.TopicFetchUser, "user", FetchRequest{ID: id})
 }
 
 // FetchUsers asks every cluster for several users in one broadcast and
@@ -63,7 +64,7 @@ func FetchUsers(ctx context.Context, b *bus.Bus, from bus.Address, ids ...snowfl
 	if len(ids) == 0 {
 		return []discord.User{}, nil
 	}
-	results := bus.Broadcast[[]discord.User](ctx, b, from, bus.AllClusters(), TopicFetchUsers, FetchRequest{IDs: ids})
+	results := bus.Broadcast[[]discord.User](ctx, b, from, bus.AllClusters(), clusterlink.TopicFetchUsers, FetchRequest{IDs: ids})
 	if len(results) == 0 {
 		return nil, fmt.Errorf("cluster: fetch users: %w: no cluster on the bus", bus.ErrNoTarget)
 	}

@@ -139,7 +139,7 @@ func (a *attempt) exit(p any, err error) error {
 	if err != nil {
 		e := a.ev(cluster.EventCrashed)
 		e.Err, e.Restart = err, cluster.RestartResume
-		if errors.Is(err, supervisor.ErrNoRestart) || cluster.IsFatal(err) {
+		if errors.Is(err, supervisor.ErrNoRestart) || IsFatal(err) {
 			e.Restart = 0 // no restart follows
 		}
 		errors.As(err, &e.Panic)
@@ -382,7 +382,7 @@ func (a *attempt) openFailed(err error) error {
 	if errors.As(err, &se) {
 		se.Cluster = a.c.id
 	}
-	if cluster.IsFatal(err) {
+	if IsFatal(err) {
 		err = supervisor.NoRestart(err)
 	}
 	return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/clusterlink"
 	"github.com/megane-go/megane/store"
 )
 
@@ -96,9 +97,9 @@ var _ bus.Handler = busHandler{}
 func (h busHandler) HandleMessage(ctx context.Context, msg *bus.Message) (any, error) {
 	c := h.c
 	switch msg.Topic {
-	case cluster.TopicStats:
+	case clusterlink.TopicStats:
 		return c.workerStats()
-	case cluster.TopicFetchGuild, cluster.TopicFetchChannel, cluster.TopicFetchUser, cluster.TopicFetchUsers:
+	case clusterlink.TopicFetchGuild, clusterlink.TopicFetchChannel, clusterlink.TopicFetchUser, clusterlink.TopicFetchUsers:
 		req, err := decodePayload[FetchRequest](msg)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/clusterlink"
 	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/supervisor"
 )
@@ -210,9 +211,9 @@ func TestBusPanicKeepsClusterRunning(t *testing.T) {
 			return err
 		}, "boom", "engine.panicInHandler"},
 		{"Stats", func(t *testing.T, b *bus.Bus) error {
-			_, err := request[map[string]any](t, b, bus.Cluster(0), cluster.TopicStats, nil)
+			_, err := request[map[string]any](t, b, bus.Cluster(0), clusterlink.TopicStats, nil)
 			return err
-		}, cluster.TopicStats, "engine.panicInStats"},
+		}, clusterlink.TopicStats, "engine.panicInStats"},
 		{"Eval", func(t *testing.T, b *bus.Bus) error {
 			res, err := bus.Eval(t.Context(), b, bus.Manager(), bus.AllClusters(), func(context.Context, *cluster.Cluster) (int, error) {
 				panicInEval()

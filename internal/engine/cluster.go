@@ -139,7 +139,7 @@ func New(token string, id int, shardIDs []int, shardCount int, factory func() Wo
 	c.unit = supervise.New("cluster-"+strconv.Itoa(id), supervise.RunnerFunc(c.run),
 		supervise.WithPolicy(cfg.policy),
 		supervise.WithLogger(c.log),
-		supervise.WithFatal(cluster.IsFatal),
+		supervise.WithFatal(IsFatal),
 	)
 	c.face = clusterlink.Wrap(c).(*cluster.Cluster)
 	return c
@@ -275,7 +275,7 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 
 // Serve runs the cluster and blocks until ctx ends (it then returns nil
 // once every shard is closed and every goroutine of the cluster has exited)
-// or the cluster failed: a fatal error (see [cluster.IsFatal]) or too many crashes
+// or the cluster failed: a fatal error (see [IsFatal]) or too many crashes
 // (supervise.ErrTooManyRestarts wrapping the last crash). The calling
 // goroutine owns the cluster's state and restarts (see [Cluster]). Serve
 // may be called once.

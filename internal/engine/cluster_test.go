@@ -77,7 +77,7 @@ func TestClusterFatalIntents(t *testing.T) {
 		WithShardOptions(shard.WithIntents(gateway.IntentGuilds, gateway.IntentGuildMembers)))
 	h.start()
 	err := h.stopWhenDone()
-	if !isErr(err, shard.ErrDisallowedIntents) || !cluster.IsFatal(err) {
+	if !isErr(err, shard.ErrDisallowedIntents) || !IsFatal(err) {
 		t.Fatalf("Serve = %v, want ErrDisallowedIntents", err)
 	}
 	if n := h.c.Restarts(); n != 0 {

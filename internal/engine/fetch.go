@@ -10,7 +10,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/clusterlink"
 )
 
 // answerFetch answers one fetch topic from the current client's cache. It
@@ -22,17 +22,17 @@ func (c *Cluster) answerFetch(topic string, req FetchRequest) (any, error) {
 		return nil, fmt.Errorf("cluster %d: no client: %w", c.id, bus.ErrTargetStopped)
 	}
 	switch topic {
-	case cluster.TopicFetchGuild:
+	case clusterlink.TopicFetchGuild:
 		return fetchGuild(client, req)
-	case cluster.TopicFetchChannel:
+	case clusterlink.TopicFetchChannel:
 		return fetchChannel(client, req)
-	case cluster.TopicFetchUser:
+	case clusterlink.TopicFetchUser:
 		u, ok := findUser(client, req.ID)
 		if !ok {
 			return nil, &NotFoundError{Kind: "user", ID: req.ID}
 		}
 		return u, nil
-	default: // cluster.TopicFetchUsers
+	default: // clusterlink.TopicFetchUsers
 		out := []discord.User{}
 		for _, id := range req.IDs {
 			if u, ok := findUser(client, id); ok {

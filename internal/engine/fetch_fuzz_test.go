@@ -8,7 +8,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/clusterlink"
 )
 
 // FuzzFetchPayloads feeds arbitrary bytes to every decoder of the fetch
@@ -39,7 +39,7 @@ func FuzzFetchPayloads(f *testing.F) {
 	f.Add([]byte(`{"channel":null}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if req, err := decodePayload[FetchRequest](&bus.Message{Topic: cluster.TopicFetchGuild, Payload: json.RawMessage(data)}); err == nil {
+		if req, err := decodePayload[FetchRequest](&bus.Message{Topic: clusterlink.TopicFetchGuild, Payload: json.RawMessage(data)}); err == nil {
 			if _, err := json.Marshal(req); err != nil {
 				t.Fatalf("decoded request does not encode: %v", err)
 			}

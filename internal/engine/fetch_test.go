@@ -15,6 +15,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/clusterlink"
 )
 
 // allCaches enables every disgo cache, messages included.
@@ -268,7 +269,7 @@ func TestDecodePayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := decodePayload[FetchRequest](&bus.Message{Topic: cluster.TopicFetchGuild, Payload: tt.payload})
+			got, err := decodePayload[FetchRequest](&bus.Message{Topic: clusterlink.TopicFetchGuild, Payload: tt.payload})
 			if (err != nil) != tt.err || !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got %+v, %v", got, err)
 			}

@@ -7,13 +7,14 @@ import (
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/clusterlink"
 )
 
 // requestStats asks the cluster at bus.Cluster(0) for its worker stats.
 func requestStats(b *bus.Bus) error {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	_, err := bus.Request[map[string]any](ctx, b, bus.Address{}, bus.Cluster(0), cluster.TopicStats, nil)
+	_, err := bus.Request[map[string]any](ctx, b, bus.Address{}, bus.Cluster(0), clusterlink.TopicStats, nil)
 	return err
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"github.com/megane-go/megane/bus"
-	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/clusterlink"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/supervisor"
 )
@@ -54,7 +54,7 @@ func (c *Cluster) Stats(ctx context.Context) Stats {
 		st.Users = len(users)
 	}
 	if st.Ready {
-		custom, err := bus.Request[map[string]any](ctx, c.bus, bus.Address{}, c.Address(), cluster.TopicStats, nil)
+		custom, err := bus.Request[map[string]any](ctx, c.bus, bus.Address{}, c.Address(), clusterlink.TopicStats, nil)
 		var he *bus.HandlerError
 		switch {
 		case errors.As(err, &he) && len(he.Stack) > 0:

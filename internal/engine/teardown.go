@@ -42,7 +42,7 @@ func (a *attempt) leave(cause error) (resume bool) {
 	end := ask(a.c, endingCmd{mb: a.mailbox, reply: reply}, reply)
 	switch {
 	case cause != nil:
-		resume = !errors.Is(cause, supervisor.ErrNoRestart) && !cluster.IsFatal(cause)
+		resume = !errors.Is(cause, supervisor.ErrNoRestart) && !IsFatal(cause)
 	case end.stopping:
 		// Serve's context ended: the cluster stops and its sessions end.
 	case a.ctx.Err() != nil:

@@ -114,6 +114,11 @@ var hotCases = []hotCase{
 	{"type overflow", gateway.EventTypeMessageCreate, msg(`"type":9223372036854775808`), declines},
 	{"type min int", gateway.EventTypeMessageCreate, msg(`"type":-9223372036854775808`), takes},
 	{"bad literal", gateway.EventTypeMessageCreate, msg(`"tts":tru`), declines},
+	{"brace where a comma belongs", gateway.EventTypeMessageCreate, msg(`"content":"x"{}`), declines},
+	{"brace and key where a comma belongs", gateway.EventTypeMessageCreate, msg(`"content":"x"{"tts":true}`), declines},
+	{"brace after an unknown member", gateway.EventTypeMessageCreate, `{"embeds":[{"video":{"000":"00"{}}]}`, declines},
+	{"bracket where a comma belongs", gateway.EventTypeMessageCreate, msg(`"mention_roles":["1"["2"]]`), declines},
+	{"bracket after an object element", gateway.EventTypeMessageCreate, msg(`"embeds":[{}[]]`), declines},
 	{"bool as number", gateway.EventTypeMessageCreate, msg(`"tts":1`), declines},
 
 	// What the hot decoder leaves to the engine.

@@ -309,43 +309,7 @@ func (r *memberRec) decode(groupID snowflake.ID, roles []snowflake.ID) discord.M
 		if box == nil {
 			box = new(memberBox)
 		}
-		if r.bits&bitGlobalName != 0 {
-			box.globalName = br.str()
-			m.User.GlobalName = &box.globalName
-		}
-		if r.bits&bitNick != 0 {
-			box.nick = br.str()
-			m.Nick = &box.nick
-		}
-		var hexArr [68]byte
-		hexbuf := hexArr[:0]
-		var s1, s2 string
-		a1, e1, a2, e2 := -1, -1, -1, -1
-		if r.bits&bitAvatar != 0 {
-			s1, a1, e1, hexbuf = br.hash(hexbuf)
-		}
-		if r.bits&bitMemberAvatar != 0 {
-			s2, a2, e2, hexbuf = br.hash(hexbuf)
-		}
-		hs := string(hexbuf)
-		if r.bits&bitAvatar != 0 {
-			if a1 >= 0 {
-				s1 = hs[a1:e1]
-			}
-			box.avatar = s1
-			m.User.Avatar = &box.avatar
-		}
-		if r.bits&bitMemberAvatar != 0 {
-			if a2 >= 0 {
-				s2 = hs[a2:e2]
-			}
-			box.memberAvatar = s2
-			m.Avatar = &box.memberAvatar
-		}
-		if r.bits&bitJoined != 0 {
-			box.joined = time.Unix(0, r.joinedAt).UTC()
-			m.JoinedAt = &box.joined
-		}
+		r.decodeBoxed(&br, box, &m)
 	}
 	m.User.Bot = r.bits&bitBot != 0
 	m.User.System = r.bits&bitSystem != 0
@@ -355,22 +319,70 @@ func (r *memberRec) decode(groupID snowflake.ID, roles []snowflake.ID) discord.M
 	m.User.PublicFlags = discord.UserFlags(r.publicFl)
 	m.Flags = discord.MemberFlags(r.flags)
 	if x := r.extra; x != nil {
-		if x.wide {
-			m.User.PublicFlags, m.Flags = x.publicFlags, x.flags
-		}
-		if x.gidOverride {
-			m.GuildID = x.guildID
-		}
-		if x.idOverride {
-			m.User.ID = x.userID
-		}
-		if x.farJoined != nil {
-			m.JoinedAt = x.farJoined
-		}
-		m.Banner, m.PremiumSince, m.CommunicationDisabledUntil = x.banner, x.premiumSince, x.timeoutUntil
-		m.AvatarDecorationData, m.Collectibles = x.decoration, x.collectibles
-		m.User.Banner, m.User.AccentColor, m.User.AvatarDecorationData = x.userBanner, x.accentColor, x.userDecor
-		m.User.Collectibles, m.User.PrimaryGuild = x.userCollect, x.primaryGuild
+		x.apply(&m)
 	}
 	return m
+}
+
+// decodeBoxed reads the values a Member points to, which the bits say r
+// has, from br into box, and points m at them.
+func (r *memberRec) decodeBoxed(br *blobReader, box *memberBox, m *discord.Member) {
+	if r.bits&bitGlobalName != 0 {
+		box.globalName = br.str()
+		m.User.GlobalName = &box.globalName
+	}
+	if r.bits&bitNick != 0 {
+		box.nick = br.str()
+		m.Nick = &box.nick
+	}
+	var hexArr [68]byte
+	hexbuf := hexArr[:0]
+	var s1, s2 string
+	a1, e1, a2, e2 := -1, -1, -1, -1
+	if r.bits&bitAvatar != 0 {
+		s1, a1, e1, hexbuf = br.hash(hexbuf)
+	}
+	if r.bits&bitMemberAvatar != 0 {
+		s2, a2, e2, hexbuf = br.hash(hexbuf)
+	}
+	hs := string(hexbuf)
+	if r.bits&bitAvatar != 0 {
+		if a1 >= 0 {
+			s1 = hs[a1:e1]
+		}
+		box.avatar = s1
+		m.User.Avatar = &box.avatar
+	}
+	if r.bits&bitMemberAvatar != 0 {
+		if a2 >= 0 {
+			s2 = hs[a2:e2]
+		}
+		box.memberAvatar = s2
+		m.Avatar = &box.memberAvatar
+	}
+	if r.bits&bitJoined != 0 {
+		box.joined = time.Unix(0, r.joinedAt).UTC()
+		m.JoinedAt = &box.joined
+	}
+}
+
+// apply sets the rare fields of m that e holds, over what the record's
+// common fields gave.
+func (e *memberExtra) apply(m *discord.Member) {
+	if e.wide {
+		m.User.PublicFlags, m.Flags = e.publicFlags, e.flags
+	}
+	if e.gidOverride {
+		m.GuildID = e.guildID
+	}
+	if e.idOverride {
+		m.User.ID = e.userID
+	}
+	if e.farJoined != nil {
+		m.JoinedAt = e.farJoined
+	}
+	m.Banner, m.PremiumSince, m.CommunicationDisabledUntil = e.banner, e.premiumSince, e.timeoutUntil
+	m.AvatarDecorationData, m.Collectibles = e.decoration, e.collectibles
+	m.User.Banner, m.User.AccentColor, m.User.AvatarDecorationData = e.userBanner, e.accentColor, e.userDecor
+	m.User.Collectibles, m.User.PrimaryGuild = e.userCollect, e.primaryGuild
 }

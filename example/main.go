@@ -113,21 +113,12 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 
 	apiURL, token := cfg.apiURL, cfg.token
 	if cfg.mode == modeFake {
-		fake, err := discordtest.Start(
-			discordtest.WithShards(cfg.shards),
-			discordtest.WithGuilds(cfg.guilds),
-			discordtest.WithRate(cfg.rate),
-			discordtest.WithMaxConcurrency(cfg.maxConc),
-			discordtest.WithContents(cfg.cmdEvery, fakeCommands...),
-			discordtest.WithLogger(slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-		)
+		fake, err := startFake(cfg, errOut, log)
 		if err != nil {
-			return fmt.Errorf("example: start the embedded fake Discord: %w", err)
+			return err
 		}
 		defer fake.Close()
 		apiURL, token = fake.APIURL(), fake.Token()
-		log.Info("embedded fake Discord started", slog.String("url", fake.URL()),
-			slog.Int("shards", cfg.shards), slog.Int("guilds", cfg.guilds), slog.Float64("rate_per_shard", cfg.rate))
 		if h.fake != nil {
 			h.fake(fake)
 		}
@@ -144,19 +135,11 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 		h.manager(m)
 	}
 	if cfg.metrics != "" {
-		ms, err := startMetrics(cfg.metrics, m)
+		stop, err := serveMetrics(cfg.metrics, m, log, h.metrics)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			if err := ms.close(); err != nil {
-				log.Warn("metrics server", slog.Any("err", err))
-			}
-		}()
-		log.Info("serving metrics", slog.String("url", "http://"+ms.addr+"/metrics"))
-		if h.metrics != nil {
-			h.metrics(ms.addr)
-		}
+		defer stop()
 	}
 	log.Info("starting the bot", slog.String("mode", cfg.mode), slog.String("token_from", cfg.tokenSource),
 		slog.Int("shards", cfg.shards), slog.Int("clusters", cfg.clusters), slog.Duration("duration", cfg.duration))
@@ -188,8 +171,50 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 	if !returned {
 		runErr = <-runDone
 	}
+	return report(final, runErr, cfg.json, stdout, log)
+}
 
-	if cfg.json {
+// startFake starts the embedded fake Discord that cfg describes, logging
+// its warnings to errOut.
+func startFake(cfg config, errOut io.Writer, log *slog.Logger) (*discordtest.Server, error) {
+	fake, err := discordtest.Start(
+		discordtest.WithShards(cfg.shards),
+		discordtest.WithGuilds(cfg.guilds),
+		discordtest.WithRate(cfg.rate),
+		discordtest.WithMaxConcurrency(cfg.maxConc),
+		discordtest.WithContents(cfg.cmdEvery, fakeCommands...),
+		discordtest.WithLogger(slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("example: start the embedded fake Discord: %w", err)
+	}
+	log.Info("embedded fake Discord started", slog.String("url", fake.URL()),
+		slog.Int("shards", cfg.shards), slog.Int("guilds", cfg.guilds), slog.Float64("rate_per_shard", cfg.rate))
+	return fake, nil
+}
+
+// serveMetrics serves m's metrics on addr until stop is called; bound,
+// when not nil, is told the address it bound.
+func serveMetrics(addr string, m *megane.Manager, log *slog.Logger, bound func(addr string)) (stop func(), err error) {
+	ms, err := startMetrics(addr, m)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("serving metrics", slog.String("url", "http://"+ms.addr+"/metrics"))
+	if bound != nil {
+		bound(ms.addr)
+	}
+	return func() {
+		if err := ms.close(); err != nil {
+			log.Warn("metrics server", slog.Any("err", err))
+		}
+	}, nil
+}
+
+// report writes the final summary, as JSON to stdout when asJSON, and to
+// the log, and returns the error Run returned.
+func report(final summary, runErr error, asJSON bool, stdout io.Writer, log *slog.Logger) error {
+	if asJSON {
 		if err := final.writeJSON(stdout); err != nil {
 			return err
 		}

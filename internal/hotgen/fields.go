@@ -24,6 +24,15 @@ type field struct {
 // several fields with one name the shallowest wins, a tagged one breaking
 // a tie, and two at the same depth with the same tagging hide each other.
 func jsonFields(t reflect.Type) []field {
+	out := dominantFields(candidateFields(t))
+	slices.SortFunc(out, func(a, b field) int { return slices.Compare(a.index, b.index) })
+	return out
+}
+
+// candidateFields explores t and its embedded structs breadth first and
+// returns every field that could be a member, before the names are
+// resolved: typeFields' first phase.
+func candidateFields(t reflect.Type) []field {
 	current := []field{}
 	next := []field{{typ: t}}
 	var count, nextCount map[reflect.Type]int
@@ -63,17 +72,7 @@ func jsonFields(t reflect.Type) []field {
 				if ft.Name() == "" && ft.Kind() == reflect.Pointer {
 					ft = ft.Elem()
 				}
-				quoted := false
-				if hasOption(opts, "string") {
-					switch ft.Kind() {
-					case reflect.Bool,
-						reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-						reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-						reflect.Float32, reflect.Float64,
-						reflect.String:
-						quoted = true
-					}
-				}
+				quoted := hasOption(opts, "string") && quotable(ft.Kind())
 				if name != "" || !sf.Anonymous || ft.Kind() != reflect.Struct {
 					tagged := name != ""
 					if name == "" {
@@ -92,6 +91,28 @@ func jsonFields(t reflect.Type) []field {
 			}
 		}
 	}
+	return fields
+}
+
+// quotable reports whether the ",string" option applies to a field of
+// kind k.
+func quotable(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64,
+		reflect.String:
+		return true
+	}
+	return false
+}
+
+// dominantFields keeps, of the fields with one name, the one encoding/json
+// decodes into: the shallowest, a tagged one breaking a tie; two at the
+// same depth with the same tagging hide each other and both go. The
+// result is sorted by name.
+func dominantFields(fields []field) []field {
 	slices.SortFunc(fields, func(a, b field) int {
 		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
@@ -118,7 +139,6 @@ func jsonFields(t reflect.Type) []field {
 		}
 		out = append(out, group[0])
 	}
-	slices.SortFunc(out, func(a, b field) int { return slices.Compare(a.index, b.index) })
 	return out
 }
 

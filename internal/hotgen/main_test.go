@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	stdjson "encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"reflect"
 	"slices"
@@ -26,6 +29,37 @@ func TestGeneratedFileIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatal("internal/wire/hot_gen.go is stale: run go generate ./internal/wire")
+	}
+}
+
+// TestGeneratedFunctionsAreShort checks that no generated function is over
+// 80 lines (internal/tools/funclen's limit), and that the structs with more
+// members than one function holds are split into helpers.
+func TestGeneratedFunctionsAreShort(t *testing.T) {
+	src, err := generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "hot_gen.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	helpers := 0
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		if strings.Contains(fn.Name.Name, "From") {
+			helpers++
+		}
+		if n := fset.Position(fn.End()).Line - fset.Position(fn.Pos()).Line + 1; n > 80 {
+			t.Errorf("%s is %d lines", fn.Name.Name, n)
+		}
+	}
+	if helpers == 0 {
+		t.Error("no struct is decoded with a helper: membersInline no longer splits any, so this test proves nothing")
 	}
 }
 

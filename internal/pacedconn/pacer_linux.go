@@ -226,24 +226,7 @@ func (p *pacer) run() {
 		}
 		block = sleep == nil
 		p.wakes.Add(1)
-		p.mu.Lock()
-		for _, ev := range events[:n] {
-			c := p.conns[uint32(ev.Fd)]
-			if c == nil {
-				continue // the stop pipe, or a conn detached since
-			}
-			c.events++
-			if ev.Events&hangupEvents != 0 {
-				c.hangup.Store(true) // before the token: see conn.hangup
-			}
-			if ev.Events&readEvents != 0 {
-				notify(c.rready)
-			}
-			if ev.Events&writeEvents != 0 {
-				notify(c.wready)
-			}
-		}
-		p.mu.Unlock()
+		p.deliver(events[:n])
 		select {
 		case <-p.quit:
 			return
@@ -260,6 +243,29 @@ func (p *pacer) run() {
 		case <-p.quit:
 			sleep.Stop()
 			return
+		}
+	}
+}
+
+// deliver gives a token to the reader and the writer of each conn that
+// events say is ready.
+func (p *pacer) deliver(events []syscall.EpollEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ev := range events {
+		c := p.conns[uint32(ev.Fd)]
+		if c == nil {
+			continue // the stop pipe, or a conn detached since
+		}
+		c.events++
+		if ev.Events&hangupEvents != 0 {
+			c.hangup.Store(true) // before the token: see conn.hangup
+		}
+		if ev.Events&readEvents != 0 {
+			notify(c.rready)
+		}
+		if ev.Events&writeEvents != 0 {
+			notify(c.wready)
 		}
 	}
 }

@@ -158,7 +158,14 @@ func (l *loop) ended(res attemptResult) (final bool, err error) {
 		l.toBackoff(a.n, res, jitteredMin(l.pol))
 		return false, nil
 	}
+	return l.crashed(a, res, now)
+}
 
+// crashed is ended's part for an attempt that failed on its own (it
+// returned an error or panicked, and was not stopped): a fatal error, too
+// many restarts or too many failed starts make Serve return; anything else
+// backs off.
+func (l *loop) crashed(a *attempt, res attemptResult, now time.Time) (final bool, err error) {
 	l.lastErr = res.err
 	if l.isFatal(res.err) {
 		l.u.log.LogAttrs(l.ctx, slog.LevelError, "runner failed with a fatal error",

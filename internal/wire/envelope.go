@@ -113,46 +113,20 @@ func parseEnvelope(p []byte, lazy bool) (Envelope, error) {
 				return Envelope{}, err
 			}
 			i = v
+			var null bool // the value is null: the member is as if absent
 			switch envelopeKey(key) {
 			case keyOp:
-				if isNull(p, i) {
-					i += 4
-					break
+				var op int
+				if op, null, i, err = intValue(p, i, "op"); err == nil && !null {
+					env.Op, hasOp = gateway.Opcode(op), true
 				}
-				v, end, err := parseInt(p, i, "op")
-				if err != nil {
-					return Envelope{}, err
-				}
-				env.Op, hasOp, i = gateway.Opcode(v), true, end
 			case keySeq:
 				seenSeq = true
-				if isNull(p, i) {
-					env.Seq, env.HasSeq, i = 0, false, i+4
-					break
-				}
-				v, end, err := parseInt(p, i, "s")
-				if err != nil {
-					return Envelope{}, err
-				}
-				env.Seq, env.HasSeq, i = v, true, end
+				env.Seq, null, i, err = intValue(p, i, "s")
+				env.HasSeq = !null
 			case keyType:
 				seenType = true
-				if isNull(p, i) {
-					env.Type, i = "", i+4
-					break
-				}
-				if p[i] != '"' {
-					return Envelope{}, frameErr(i, `"t" is not a string`)
-				}
-				end, err := scanString(p, i)
-				if err != nil {
-					return Envelope{}, err
-				}
-				t, err := eventType(p, i, end)
-				if err != nil {
-					return Envelope{}, err
-				}
-				env.Type, i = t, end
+				env.Type, i, err = eventType(p, i)
 			case keyData:
 				if lazy && !lazyTried && hasOp && seenSeq && seenType && env.Op == gateway.OpcodeDispatch && env.Type != gateway.EventTypeResumed {
 					if end := lastValueEnd(p, i); end > i {
@@ -161,17 +135,15 @@ func parseEnvelope(p []byte, lazy bool) (Envelope, error) {
 					}
 					lazyTried = true
 				}
-				end, err := skipValue(p, i)
-				if err != nil {
-					return Envelope{}, err
+				var end int
+				if end, err = skipValue(p, i); err == nil {
+					env.D, i = p[i:end:end], end
 				}
-				env.D, i = p[i:end:end], end
 			default:
-				end, err := skipValue(p, i)
-				if err != nil {
-					return Envelope{}, err
-				}
-				i = end
+				i, err = skipValue(p, i)
+			}
+			if err != nil {
+				return Envelope{}, err
 			}
 			i = skipWS(p, i)
 			if i >= len(p) {
@@ -317,9 +289,14 @@ func isNull(p []byte, i int) bool {
 	return len(p)-i >= 4 && p[i] == 'n' && p[i+1] == 'u' && p[i+2] == 'l' && p[i+3] == 'l'
 }
 
-// parseInt parses a JSON number that must be an integer fitting an int, as
-// encoding/json requires for an int field.
-func parseInt(p []byte, i int, field string) (int, int, error) {
+// intValue parses the value of the member field at p[i]: null, or a JSON
+// number that must be an integer fitting an int, as encoding/json requires
+// for an int field. It returns the number (0 for null) and where the value
+// ends.
+func intValue(p []byte, i int, field string) (n int, null bool, end int, err error) {
+	if isNull(p, i) {
+		return 0, true, i + 4, nil
+	}
 	start := i
 	neg := false
 	if i < len(p) && p[i] == '-' {
@@ -327,10 +304,10 @@ func parseInt(p []byte, i int, field string) (int, int, error) {
 		i++
 	}
 	if i >= len(p) || p[i] < '0' || p[i] > '9' {
-		return 0, 0, frameErr(start, fmt.Sprintf("%q is not a number", field))
+		return 0, false, 0, frameErr(start, fmt.Sprintf("%q is not a number", field))
 	}
 	if p[i] == '0' && i+1 < len(p) && p[i+1] >= '0' && p[i+1] <= '9' {
-		return 0, 0, frameErr(start, fmt.Sprintf("%q has a leading zero", field))
+		return 0, false, 0, frameErr(start, fmt.Sprintf("%q has a leading zero", field))
 	}
 	limit := uint64(math.MaxInt64)
 	if neg {
@@ -340,29 +317,39 @@ func parseInt(p []byte, i int, field string) (int, int, error) {
 	for ; i < len(p) && p[i] >= '0' && p[i] <= '9'; i++ {
 		d := uint64(p[i] - '0')
 		if v > (limit-d)/10 {
-			return 0, 0, frameErr(start, fmt.Sprintf("%q overflows int", field))
+			return 0, false, 0, frameErr(start, fmt.Sprintf("%q overflows int", field))
 		}
 		v = v*10 + d
 	}
 	if i < len(p) && (p[i] == '.' || p[i] == 'e' || p[i] == 'E') {
-		return 0, 0, frameErr(start, fmt.Sprintf("%q is not an integer", field))
+		return 0, false, 0, frameErr(start, fmt.Sprintf("%q is not an integer", field))
 	}
 	if neg {
-		return int(-v), i, nil // two's complement: -(1<<63) wraps to MinInt64
+		return int(-v), false, i, nil // two's complement: -(1<<63) wraps to MinInt64
 	}
-	return int(v), i, nil
+	return int(v), false, i, nil
 }
 
-// eventType returns the event type of the string token p[start:end]
-// (quotes included), interning known types so that no allocation is made.
-func eventType(p []byte, start, end int) (gateway.EventType, error) {
+// eventType reads the value of "t" at p[start]: null, which gives "", or a
+// string, interning known types so that no allocation is made. It returns
+// where the value ends.
+func eventType(p []byte, start int) (t gateway.EventType, end int, err error) {
+	if isNull(p, start) {
+		return "", start + 4, nil
+	}
+	if p[start] != '"' {
+		return "", 0, frameErr(start, `"t" is not a string`)
+	}
+	if end, err = scanString(p, start); err != nil {
+		return "", 0, err
+	}
 	raw := p[start+1 : end-1]
 	if t, ok := knownEventTypes[string(raw)]; ok {
-		return t, nil
+		return t, end, nil
 	}
 	s, err := unquote(raw)
 	if err != nil {
-		return "", frameErr(start, `"t" is not a valid string`)
+		return "", 0, frameErr(start, `"t" is not a valid string`)
 	}
-	return gateway.EventType(s), nil
+	return gateway.EventType(s), end, nil
 }

@@ -114,12 +114,23 @@ var hotCases = []hotCase{
 	{"type overflow", gateway.EventTypeMessageCreate, msg(`"type":9223372036854775808`), declines},
 	{"type min int", gateway.EventTypeMessageCreate, msg(`"type":-9223372036854775808`), takes},
 	{"bad literal", gateway.EventTypeMessageCreate, msg(`"tts":tru`), declines},
+	{"brace where a comma belongs", gateway.EventTypeMessageCreate, msg(`"content":"x"{}`), declines},
+	{"brace and key where a comma belongs", gateway.EventTypeMessageCreate, msg(`"content":"x"{"tts":true}`), declines},
+	{"brace after an unknown member", gateway.EventTypeMessageCreate, `{"embeds":[{"video":{"000":"00"{}}]}`, declines},
+	{"bracket where a comma belongs", gateway.EventTypeMessageCreate, msg(`"mention_roles":["1"["2"]]`), declines},
+	{"bracket after an object element", gateway.EventTypeMessageCreate, msg(`"embeds":[{}[]]`), declines},
 	{"bool as number", gateway.EventTypeMessageCreate, msg(`"tts":1`), declines},
 
 	// What the hot decoder leaves to the engine.
 	{"repeated member", gateway.EventTypeMessageCreate, `{"id":"1","id":"2"}`, declines},
 	{"repeated object", gateway.EventTypeMessageCreate, `{"author":{"id":"1"},"author":{"username":"u"}}`, declines},
 	{"key in upper case", gateway.EventTypeMessageCreate, `{"ID":"1"}`, declines},
+	// nonce and poll are past the first 30 members of a message, which
+	// its decoder's helper takes (internal/hotgen's membersInline).
+	{"repeated member past the first 30", gateway.EventTypeMessageCreate, msg(`"nonce":"1","nonce":"2"`), declines},
+	{"repeated member either side of 30", gateway.EventTypeMessageCreate, msg(`"nonce":"1","content":"x","poll":null,"content":"y"`), declines},
+	{"member past the first 30 in upper case", gateway.EventTypeMessageCreate, msg(`"NONCE":"1"`), declines},
+	{"members past the first 30", gateway.EventTypeMessageCreate, msg(`"content":"x","nonce":7,"position":3,"poll":null,"shared_client_theme":null,"channel_type":0`), takes},
 	{"key in title case", gateway.EventTypeMessageCreate, `{"Content":"x"}`, declines},
 	{"escaped key", gateway.EventTypeMessageCreate, `{"\u0069d":"1"}`, declines},
 	{"Kelvin sign key", gateway.EventTypeMessageCreate, `{"\u212aey":"x","pinned":true}`, declines},

@@ -1949,170 +1949,105 @@ func (d *hotDecoder) decDiscordGuild(v *discord.Guild) bool {
 	}
 	var seen [1]uint64
 	for d.nextKey() {
+		var ok bool
 		switch string(d.key) {
 		case "id":
-			if !d.once(&seen[0], 1<<0) || !d.decSnowflake(&v.ID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<0) && d.decSnowflake(&v.ID)
 		case "name":
-			if !d.once(&seen[0], 1<<1) || !d.decString(&v.Name) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<1) && d.decString(&v.Name)
 		case "icon":
-			if !d.once(&seen[0], 1<<2) || !d.decPtrString(&v.Icon) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<2) && d.decPtrString(&v.Icon)
 		case "splash":
-			if !d.once(&seen[0], 1<<3) || !d.decPtrString(&v.Splash) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<3) && d.decPtrString(&v.Splash)
 		case "discovery_splash":
-			if !d.once(&seen[0], 1<<4) || !d.decPtrString(&v.DiscoverySplash) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<4) && d.decPtrString(&v.DiscoverySplash)
 		case "owner_id":
-			if !d.once(&seen[0], 1<<5) || !d.decSnowflake(&v.OwnerID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<5) && d.decSnowflake(&v.OwnerID)
 		case "afk_channel_id":
-			if !d.once(&seen[0], 1<<6) || !d.decPtrSnowflakeID(&v.AfkChannelID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<6) && d.decPtrSnowflakeID(&v.AfkChannelID)
 		case "afk_timeout":
-			if !d.once(&seen[0], 1<<7) || !d.decInt(&v.AfkTimeout) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<7) && d.decInt(&v.AfkTimeout)
 		case "widget_enabled":
-			if !d.once(&seen[0], 1<<8) || !d.decBool(&v.WidgetEnabled) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<8) && d.decBool(&v.WidgetEnabled)
 		case "widget_channel_id":
-			if !d.once(&seen[0], 1<<9) || !d.decSnowflake(&v.WidgetChannelID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<9) && d.decSnowflake(&v.WidgetChannelID)
 		case "verification_level":
-			if !d.once(&seen[0], 1<<10) || !d.decDiscordVerificationLevel(&v.VerificationLevel) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<10) && d.decDiscordVerificationLevel(&v.VerificationLevel)
 		case "default_message_notifications":
-			if !d.once(&seen[0], 1<<11) || !d.decDiscordMessageNotificationsLevel(&v.DefaultMessageNotifications) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<11) && d.decDiscordMessageNotificationsLevel(&v.DefaultMessageNotifications)
 		case "explicit_content_filter":
-			if !d.once(&seen[0], 1<<12) || !d.decDiscordExplicitContentFilterLevel(&v.ExplicitContentFilter) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<12) && d.decDiscordExplicitContentFilterLevel(&v.ExplicitContentFilter)
 		case "features":
-			if !d.once(&seen[0], 1<<13) || !d.decSliceDiscordGuildFeature(&v.Features) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<13) && d.decSliceDiscordGuildFeature(&v.Features)
 		case "mfa_level":
-			if !d.once(&seen[0], 1<<14) || !d.decDiscordMFALevel(&v.MFALevel) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<14) && d.decDiscordMFALevel(&v.MFALevel)
 		case "application_id":
-			if !d.once(&seen[0], 1<<15) || !d.decPtrSnowflakeID(&v.ApplicationID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<15) && d.decPtrSnowflakeID(&v.ApplicationID)
 		case "system_channel_id":
-			if !d.once(&seen[0], 1<<16) || !d.decPtrSnowflakeID(&v.SystemChannelID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<16) && d.decPtrSnowflakeID(&v.SystemChannelID)
 		case "system_channel_flags":
-			if !d.once(&seen[0], 1<<17) || !d.decDiscordSystemChannelFlags(&v.SystemChannelFlags) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<17) && d.decDiscordSystemChannelFlags(&v.SystemChannelFlags)
 		case "rules_channel_id":
-			if !d.once(&seen[0], 1<<18) || !d.decPtrSnowflakeID(&v.RulesChannelID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<18) && d.decPtrSnowflakeID(&v.RulesChannelID)
 		case "member_count":
-			if !d.once(&seen[0], 1<<19) || !d.decInt(&v.MemberCount) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<19) && d.decInt(&v.MemberCount)
 		case "max_presences":
-			if !d.once(&seen[0], 1<<20) || !d.decPtrInt(&v.MaxPresences) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<20) && d.decPtrInt(&v.MaxPresences)
 		case "max_members":
-			if !d.once(&seen[0], 1<<21) || !d.decInt(&v.MaxMembers) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<21) && d.decInt(&v.MaxMembers)
 		case "vanity_url_code":
-			if !d.once(&seen[0], 1<<22) || !d.decPtrString(&v.VanityURLCode) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<22) && d.decPtrString(&v.VanityURLCode)
 		case "description":
-			if !d.once(&seen[0], 1<<23) || !d.decPtrString(&v.Description) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<23) && d.decPtrString(&v.Description)
 		case "banner":
-			if !d.once(&seen[0], 1<<24) || !d.decPtrString(&v.Banner) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<24) && d.decPtrString(&v.Banner)
 		case "premium_tier":
-			if !d.once(&seen[0], 1<<25) || !d.decDiscordPremiumTier(&v.PremiumTier) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<25) && d.decDiscordPremiumTier(&v.PremiumTier)
 		case "premium_subscription_count":
-			if !d.once(&seen[0], 1<<26) || !d.decInt(&v.PremiumSubscriptionCount) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<26) && d.decInt(&v.PremiumSubscriptionCount)
 		case "preferred_locale":
-			if !d.once(&seen[0], 1<<27) || !d.decString(&v.PreferredLocale) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<27) && d.decString(&v.PreferredLocale)
 		case "public_updates_channel_id":
-			if !d.once(&seen[0], 1<<28) || !d.decPtrSnowflakeID(&v.PublicUpdatesChannelID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<28) && d.decPtrSnowflakeID(&v.PublicUpdatesChannelID)
 		case "max_video_channel_users":
-			if !d.once(&seen[0], 1<<29) || !d.decInt(&v.MaxVideoChannelUsers) {
-				return false
-			}
-		case "max_stage_video_channel_users":
-			if !d.once(&seen[0], 1<<30) || !d.decInt(&v.MaxStageVideoChannelUsers) {
-				return false
-			}
-		case "welcome_screen":
-			if !d.once(&seen[0], 1<<31) || !d.decDiscordGuildWelcomeScreen(&v.WelcomeScreen) {
-				return false
-			}
-		case "nsfw_level":
-			if !d.once(&seen[0], 1<<32) || !d.decDiscordNSFWLevel(&v.NSFWLevel) {
-				return false
-			}
-		case "premium_progress_bar_enabled":
-			if !d.once(&seen[0], 1<<33) || !d.decBool(&v.PremiumProgressBarEnabled) {
-				return false
-			}
-		case "joined_at":
-			if !d.once(&seen[0], 1<<34) || !d.decTime(&v.JoinedAt) {
-				return false
-			}
-		case "safety_alerts_channel_id":
-			if !d.once(&seen[0], 1<<35) || !d.decPtrSnowflakeID(&v.SafetyAlertsChannelID) {
-				return false
-			}
-		case "incidents_data":
-			if !d.once(&seen[0], 1<<36) || !d.decPtrDiscordGuildIncidentsData(&v.IncidentsData) {
-				return false
-			}
-		case "approximate_member_count":
-			if !d.once(&seen[0], 1<<37) || !d.decInt(&v.ApproximateMemberCount) {
-				return false
-			}
-		case "approximate_presence_count":
-			if !d.once(&seen[0], 1<<38) || !d.decInt(&v.ApproximatePresenceCount) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<29) && d.decInt(&v.MaxVideoChannelUsers)
 		default:
-			if hotFoldDiscordGuild(d.foldedKey()) || !d.skip() {
-				return false
-			}
+			ok = d.decDiscordGuildFrom30(v, &seen)
+		}
+		if !ok {
+			return false
 		}
 	}
 	return !d.bad
+}
+
+// decDiscordGuildFrom30 decodes the member d.key names when it is one of
+// the members of discord.Guild after the first 30.
+func (d *hotDecoder) decDiscordGuildFrom30(v *discord.Guild, seen *[1]uint64) bool {
+	var ok bool
+	switch string(d.key) {
+	case "max_stage_video_channel_users":
+		ok = d.once(&seen[0], 1<<30) && d.decInt(&v.MaxStageVideoChannelUsers)
+	case "welcome_screen":
+		ok = d.once(&seen[0], 1<<31) && d.decDiscordGuildWelcomeScreen(&v.WelcomeScreen)
+	case "nsfw_level":
+		ok = d.once(&seen[0], 1<<32) && d.decDiscordNSFWLevel(&v.NSFWLevel)
+	case "premium_progress_bar_enabled":
+		ok = d.once(&seen[0], 1<<33) && d.decBool(&v.PremiumProgressBarEnabled)
+	case "joined_at":
+		ok = d.once(&seen[0], 1<<34) && d.decTime(&v.JoinedAt)
+	case "safety_alerts_channel_id":
+		ok = d.once(&seen[0], 1<<35) && d.decPtrSnowflakeID(&v.SafetyAlertsChannelID)
+	case "incidents_data":
+		ok = d.once(&seen[0], 1<<36) && d.decPtrDiscordGuildIncidentsData(&v.IncidentsData)
+	case "approximate_member_count":
+		ok = d.once(&seen[0], 1<<37) && d.decInt(&v.ApproximateMemberCount)
+	case "approximate_presence_count":
+		ok = d.once(&seen[0], 1<<38) && d.decInt(&v.ApproximatePresenceCount)
+	default:
+		ok = !hotFoldDiscordGuild(d.foldedKey()) && d.skip()
+	}
+	return ok
 }
 
 func hotFoldDiscordGuild(k []byte) bool {
@@ -2151,123 +2086,69 @@ func (d *hotDecoder) decDiscordApplication(v *discord.Application) bool {
 	}
 	var seen [1]uint64
 	for d.nextKey() {
+		var ok bool
 		switch string(d.key) {
 		case "id":
-			if !d.once(&seen[0], 1<<0) || !d.decSnowflake(&v.ID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<0) && d.decSnowflake(&v.ID)
 		case "name":
-			if !d.once(&seen[0], 1<<1) || !d.decString(&v.Name) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<1) && d.decString(&v.Name)
 		case "icon":
-			if !d.once(&seen[0], 1<<2) || !d.decPtrString(&v.Icon) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<2) && d.decPtrString(&v.Icon)
 		case "description":
-			if !d.once(&seen[0], 1<<3) || !d.decString(&v.Description) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<3) && d.decString(&v.Description)
 		case "rpc_origins":
-			if !d.once(&seen[0], 1<<4) || !d.decSliceString(&v.RPCOrigins) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<4) && d.decSliceString(&v.RPCOrigins)
 		case "bot_public":
-			if !d.once(&seen[0], 1<<5) || !d.decBool(&v.BotPublic) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<5) && d.decBool(&v.BotPublic)
 		case "bot_require_code_grant":
-			if !d.once(&seen[0], 1<<6) || !d.decBool(&v.BotRequireCodeGrant) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<6) && d.decBool(&v.BotRequireCodeGrant)
 		case "bot":
-			if !d.once(&seen[0], 1<<7) || !d.decPtrDiscordUser(&v.Bot) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<7) && d.decPtrDiscordUser(&v.Bot)
 		case "terms_of_service_url":
-			if !d.once(&seen[0], 1<<8) || !d.decPtrString(&v.TermsOfServiceURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<8) && d.decPtrString(&v.TermsOfServiceURL)
 		case "privacy_policy_url":
-			if !d.once(&seen[0], 1<<9) || !d.decPtrString(&v.PrivacyPolicyURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<9) && d.decPtrString(&v.PrivacyPolicyURL)
 		case "custom_install_url":
-			if !d.once(&seen[0], 1<<10) || !d.decPtrString(&v.CustomInstallURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<10) && d.decPtrString(&v.CustomInstallURL)
 		case "interactions_endpoint_url":
-			if !d.once(&seen[0], 1<<11) || !d.decPtrString(&v.InteractionsEndpointURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<11) && d.decPtrString(&v.InteractionsEndpointURL)
 		case "role_connections_verification_url":
-			if !d.once(&seen[0], 1<<12) || !d.decPtrString(&v.RoleConnectionsVerificationURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<12) && d.decPtrString(&v.RoleConnectionsVerificationURL)
 		case "install_params":
-			if !d.once(&seen[0], 1<<13) || !d.decPtrDiscordInstallParams(&v.InstallParams) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<13) && d.decPtrDiscordInstallParams(&v.InstallParams)
 		case "tags":
-			if !d.once(&seen[0], 1<<14) || !d.decSliceString(&v.Tags) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<14) && d.decSliceString(&v.Tags)
 		case "owner":
-			if !d.once(&seen[0], 1<<15) || !d.decPtrDiscordUser(&v.Owner) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<15) && d.decPtrDiscordUser(&v.Owner)
 		case "verify_key":
-			if !d.once(&seen[0], 1<<16) || !d.decString(&v.VerifyKey) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<16) && d.decString(&v.VerifyKey)
 		case "team":
-			if !d.once(&seen[0], 1<<17) || !d.decPtrDiscordTeam(&v.Team) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<17) && d.decPtrDiscordTeam(&v.Team)
 		case "guild_id":
-			if !d.once(&seen[0], 1<<18) || !d.decPtrSnowflakeID(&v.GuildID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<18) && d.decPtrSnowflakeID(&v.GuildID)
 		case "guild":
-			if !d.once(&seen[0], 1<<19) || !d.decPtrDiscordGuild(&v.Guild) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<19) && d.decPtrDiscordGuild(&v.Guild)
 		case "primary_sku_id":
-			if !d.once(&seen[0], 1<<20) || !d.decPtrSnowflakeID(&v.PrimarySkuID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<20) && d.decPtrSnowflakeID(&v.PrimarySkuID)
 		case "slug":
-			if !d.once(&seen[0], 1<<21) || !d.decPtrString(&v.Slug) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<21) && d.decPtrString(&v.Slug)
 		case "cover_image":
-			if !d.once(&seen[0], 1<<22) || !d.decPtrString(&v.CoverImage) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<22) && d.decPtrString(&v.CoverImage)
 		case "flags":
-			if !d.once(&seen[0], 1<<23) || !d.decDiscordApplicationFlags(&v.Flags) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<23) && d.decDiscordApplicationFlags(&v.Flags)
 		case "approximate_guild_count":
-			if !d.once(&seen[0], 1<<24) || !d.decPtrInt(&v.ApproximateGuildCount) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<24) && d.decPtrInt(&v.ApproximateGuildCount)
 		case "approximate_user_install_count":
-			if !d.once(&seen[0], 1<<25) || !d.decPtrInt(&v.ApproximateUserInstallCount) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<25) && d.decPtrInt(&v.ApproximateUserInstallCount)
 		case "approximate_user_authorization_count":
-			if !d.once(&seen[0], 1<<26) || !d.decPtrInt(&v.ApproximateUserAuthorizationCount) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<26) && d.decPtrInt(&v.ApproximateUserAuthorizationCount)
 		case "integration_types_config":
-			if !d.once(&seen[0], 1<<27) || !d.engine(&v.IntegrationTypesConfig) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<27) && d.engine(&v.IntegrationTypesConfig)
 		default:
-			if hotFoldDiscordApplication(d.foldedKey()) || !d.skip() {
-				return false
-			}
+			ok = !hotFoldDiscordApplication(d.foldedKey()) && d.skip()
+		}
+		if !ok {
+			return false
 		}
 	}
 	return !d.bad
@@ -2301,87 +2182,51 @@ func (d *hotDecoder) decDiscordAttachment(v *discord.Attachment) bool {
 	}
 	var seen [1]uint64
 	for d.nextKey() {
+		var ok bool
 		switch string(d.key) {
 		case "id":
-			if !d.once(&seen[0], 1<<0) || !d.decSnowflake(&v.ID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<0) && d.decSnowflake(&v.ID)
 		case "filename":
-			if !d.once(&seen[0], 1<<1) || !d.decString(&v.Filename) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<1) && d.decString(&v.Filename)
 		case "title":
-			if !d.once(&seen[0], 1<<2) || !d.decPtrString(&v.Title) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<2) && d.decPtrString(&v.Title)
 		case "description":
-			if !d.once(&seen[0], 1<<3) || !d.decPtrString(&v.Description) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<3) && d.decPtrString(&v.Description)
 		case "content_type":
-			if !d.once(&seen[0], 1<<4) || !d.decPtrString(&v.ContentType) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<4) && d.decPtrString(&v.ContentType)
 		case "size":
-			if !d.once(&seen[0], 1<<5) || !d.decInt(&v.Size) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<5) && d.decInt(&v.Size)
 		case "url":
-			if !d.once(&seen[0], 1<<6) || !d.decString(&v.URL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<6) && d.decString(&v.URL)
 		case "proxy_url":
-			if !d.once(&seen[0], 1<<7) || !d.decString(&v.ProxyURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<7) && d.decString(&v.ProxyURL)
 		case "height":
-			if !d.once(&seen[0], 1<<8) || !d.decPtrInt(&v.Height) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<8) && d.decPtrInt(&v.Height)
 		case "width":
-			if !d.once(&seen[0], 1<<9) || !d.decPtrInt(&v.Width) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<9) && d.decPtrInt(&v.Width)
 		case "placeholder":
-			if !d.once(&seen[0], 1<<10) || !d.decString(&v.Placeholder) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<10) && d.decString(&v.Placeholder)
 		case "placeholder_version":
-			if !d.once(&seen[0], 1<<11) || !d.decInt(&v.PlaceholderVersion) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<11) && d.decInt(&v.PlaceholderVersion)
 		case "ephemeral":
-			if !d.once(&seen[0], 1<<12) || !d.decBool(&v.Ephemeral) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<12) && d.decBool(&v.Ephemeral)
 		case "duration_secs":
-			if !d.once(&seen[0], 1<<13) || !d.decPtrFloat64(&v.DurationSecs) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<13) && d.decPtrFloat64(&v.DurationSecs)
 		case "waveform":
-			if !d.once(&seen[0], 1<<14) || !d.decPtrString(&v.Waveform) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<14) && d.decPtrString(&v.Waveform)
 		case "flags":
-			if !d.once(&seen[0], 1<<15) || !d.decDiscordAttachmentFlags(&v.Flags) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<15) && d.decDiscordAttachmentFlags(&v.Flags)
 		case "clip_participants":
-			if !d.once(&seen[0], 1<<16) || !d.decSliceDiscordUser(&v.ClipParticipants) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<16) && d.decSliceDiscordUser(&v.ClipParticipants)
 		case "clip_created_at":
-			if !d.once(&seen[0], 1<<17) || !d.decTime(&v.ClipCreatedAt) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<17) && d.decTime(&v.ClipCreatedAt)
 		case "application":
-			if !d.once(&seen[0], 1<<18) || !d.decPtrDiscordApplication(&v.Application) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<18) && d.decPtrDiscordApplication(&v.Application)
 		default:
-			if hotFoldDiscordAttachment(d.foldedKey()) || !d.skip() {
-				return false
-			}
+			ok = !hotFoldDiscordAttachment(d.foldedKey()) && d.skip()
+		}
+		if !ok {
+			return false
 		}
 	}
 	return !d.bad
@@ -3914,170 +3759,105 @@ func (d *hotDecoder) decHotMessageImage(v *hotMessageImage) bool {
 	}
 	var seen [1]uint64
 	for d.nextKey() {
+		var ok bool
 		switch string(d.key) {
 		case "components":
-			if !d.once(&seen[0], 1<<0) || !d.decSliceDiscordUnmarshalComponent(&v.Components) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<0) && d.decSliceDiscordUnmarshalComponent(&v.Components)
 		case "id":
-			if !d.once(&seen[0], 1<<1) || !d.decSnowflake(&v.hotMessageAlias.ID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<1) && d.decSnowflake(&v.hotMessageAlias.ID)
 		case "guild_id":
-			if !d.once(&seen[0], 1<<2) || !d.decPtrSnowflakeID(&v.hotMessageAlias.GuildID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<2) && d.decPtrSnowflakeID(&v.hotMessageAlias.GuildID)
 		case "reactions":
-			if !d.once(&seen[0], 1<<3) || !d.decSliceDiscordMessageReaction(&v.hotMessageAlias.Reactions) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<3) && d.decSliceDiscordMessageReaction(&v.hotMessageAlias.Reactions)
 		case "attachments":
-			if !d.once(&seen[0], 1<<4) || !d.decSliceDiscordAttachment(&v.hotMessageAlias.Attachments) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<4) && d.decSliceDiscordAttachment(&v.hotMessageAlias.Attachments)
 		case "tts":
-			if !d.once(&seen[0], 1<<5) || !d.decBool(&v.hotMessageAlias.TTS) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<5) && d.decBool(&v.hotMessageAlias.TTS)
 		case "embeds":
-			if !d.once(&seen[0], 1<<6) || !d.decSliceDiscordEmbed(&v.hotMessageAlias.Embeds) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<6) && d.decSliceDiscordEmbed(&v.hotMessageAlias.Embeds)
 		case "timestamp":
-			if !d.once(&seen[0], 1<<7) || !d.decTime(&v.hotMessageAlias.CreatedAt) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<7) && d.decTime(&v.hotMessageAlias.CreatedAt)
 		case "mentions":
-			if !d.once(&seen[0], 1<<8) || !d.decSliceDiscordUser(&v.hotMessageAlias.Mentions) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<8) && d.decSliceDiscordUser(&v.hotMessageAlias.Mentions)
 		case "mention_everyone":
-			if !d.once(&seen[0], 1<<9) || !d.decBool(&v.hotMessageAlias.MentionEveryone) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<9) && d.decBool(&v.hotMessageAlias.MentionEveryone)
 		case "mention_roles":
-			if !d.once(&seen[0], 1<<10) || !d.decSliceSnowflakeID(&v.hotMessageAlias.MentionRoles) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<10) && d.decSliceSnowflakeID(&v.hotMessageAlias.MentionRoles)
 		case "mention_channels":
-			if !d.once(&seen[0], 1<<11) || !d.decSliceDiscordMentionChannel(&v.hotMessageAlias.MentionChannels) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<11) && d.decSliceDiscordMentionChannel(&v.hotMessageAlias.MentionChannels)
 		case "pinned":
-			if !d.once(&seen[0], 1<<12) || !d.decBool(&v.hotMessageAlias.Pinned) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<12) && d.decBool(&v.hotMessageAlias.Pinned)
 		case "edited_timestamp":
-			if !d.once(&seen[0], 1<<13) || !d.decPtrTimeTime(&v.hotMessageAlias.EditedTimestamp) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<13) && d.decPtrTimeTime(&v.hotMessageAlias.EditedTimestamp)
 		case "author":
-			if !d.once(&seen[0], 1<<14) || !d.decDiscordUser(&v.hotMessageAlias.Author) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<14) && d.decDiscordUser(&v.hotMessageAlias.Author)
 		case "member":
-			if !d.once(&seen[0], 1<<15) || !d.decPtrDiscordMember(&v.hotMessageAlias.Member) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<15) && d.decPtrDiscordMember(&v.hotMessageAlias.Member)
 		case "content":
-			if !d.once(&seen[0], 1<<16) || !d.decString(&v.hotMessageAlias.Content) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<16) && d.decString(&v.hotMessageAlias.Content)
 		case "channel_id":
-			if !d.once(&seen[0], 1<<17) || !d.decSnowflake(&v.hotMessageAlias.ChannelID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<17) && d.decSnowflake(&v.hotMessageAlias.ChannelID)
 		case "type":
-			if !d.once(&seen[0], 1<<18) || !d.decDiscordMessageType(&v.hotMessageAlias.Type) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<18) && d.decDiscordMessageType(&v.hotMessageAlias.Type)
 		case "flags":
-			if !d.once(&seen[0], 1<<19) || !d.decDiscordMessageFlags(&v.hotMessageAlias.Flags) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<19) && d.decDiscordMessageFlags(&v.hotMessageAlias.Flags)
 		case "message_reference":
-			if !d.once(&seen[0], 1<<20) || !d.decPtrDiscordMessageReference(&v.hotMessageAlias.MessageReference) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<20) && d.decPtrDiscordMessageReference(&v.hotMessageAlias.MessageReference)
 		case "message_snapshots":
-			if !d.once(&seen[0], 1<<21) || !d.decSliceDiscordMessageSnapshot(&v.hotMessageAlias.MessageSnapshots) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<21) && d.decSliceDiscordMessageSnapshot(&v.hotMessageAlias.MessageSnapshots)
 		case "interaction":
-			if !d.once(&seen[0], 1<<22) || !d.decPtrDiscordMessageInteraction(&v.hotMessageAlias.Interaction) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<22) && d.decPtrDiscordMessageInteraction(&v.hotMessageAlias.Interaction)
 		case "webhook_id":
-			if !d.once(&seen[0], 1<<23) || !d.decPtrSnowflakeID(&v.hotMessageAlias.WebhookID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<23) && d.decPtrSnowflakeID(&v.hotMessageAlias.WebhookID)
 		case "activity":
-			if !d.once(&seen[0], 1<<24) || !d.decPtrDiscordMessageActivity(&v.hotMessageAlias.Activity) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<24) && d.decPtrDiscordMessageActivity(&v.hotMessageAlias.Activity)
 		case "application":
-			if !d.once(&seen[0], 1<<25) || !d.decPtrDiscordMessageApplication(&v.hotMessageAlias.Application) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<25) && d.decPtrDiscordMessageApplication(&v.hotMessageAlias.Application)
 		case "application_id":
-			if !d.once(&seen[0], 1<<26) || !d.decPtrSnowflakeID(&v.hotMessageAlias.ApplicationID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<26) && d.decPtrSnowflakeID(&v.hotMessageAlias.ApplicationID)
 		case "sticker_items":
-			if !d.once(&seen[0], 1<<27) || !d.decSliceDiscordMessageSticker(&v.hotMessageAlias.StickerItems) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<27) && d.decSliceDiscordMessageSticker(&v.hotMessageAlias.StickerItems)
 		case "referenced_message":
-			if !d.once(&seen[0], 1<<28) || !d.decPtrDiscordMessage(&v.hotMessageAlias.ReferencedMessage) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<28) && d.decPtrDiscordMessage(&v.hotMessageAlias.ReferencedMessage)
 		case "last_updated":
-			if !d.once(&seen[0], 1<<29) || !d.decPtrTimeTime(&v.hotMessageAlias.LastUpdated) {
-				return false
-			}
-		case "thread":
-			if !d.once(&seen[0], 1<<30) || !d.decPtrDiscordMessageThread(&v.hotMessageAlias.Thread) {
-				return false
-			}
-		case "position":
-			if !d.once(&seen[0], 1<<31) || !d.decPtrInt(&v.hotMessageAlias.Position) {
-				return false
-			}
-		case "role_subscription_data":
-			if !d.once(&seen[0], 1<<32) || !d.decPtrDiscordRoleSubscriptionData(&v.hotMessageAlias.RoleSubscriptionData) {
-				return false
-			}
-		case "interaction_metadata":
-			if !d.once(&seen[0], 1<<33) || !d.decPtrDiscordInteractionMetadata(&v.hotMessageAlias.InteractionMetadata) {
-				return false
-			}
-		case "resolved":
-			if !d.once(&seen[0], 1<<34) || !d.decPtrDiscordResolvedData(&v.hotMessageAlias.Resolved) {
-				return false
-			}
-		case "poll":
-			if !d.once(&seen[0], 1<<35) || !d.decPtrDiscordPoll(&v.hotMessageAlias.Poll) {
-				return false
-			}
-		case "call":
-			if !d.once(&seen[0], 1<<36) || !d.decPtrDiscordMessageCall(&v.hotMessageAlias.Call) {
-				return false
-			}
-		case "shared_client_theme":
-			if !d.once(&seen[0], 1<<37) || !d.decPtrDiscordSharedClientTheme(&v.hotMessageAlias.SharedClientTheme) {
-				return false
-			}
-		case "nonce":
-			if !d.once(&seen[0], 1<<38) || !d.decNonce(&v.hotMessageAlias.Nonce) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<29) && d.decPtrTimeTime(&v.hotMessageAlias.LastUpdated)
 		default:
-			if hotFoldHotMessageImage(d.foldedKey()) || !d.skip() {
-				return false
-			}
+			ok = d.decHotMessageImageFrom30(v, &seen)
+		}
+		if !ok {
+			return false
 		}
 	}
 	return !d.bad
+}
+
+// decHotMessageImageFrom30 decodes the member d.key names when it is one of
+// the members of hotMessageImage after the first 30.
+func (d *hotDecoder) decHotMessageImageFrom30(v *hotMessageImage, seen *[1]uint64) bool {
+	var ok bool
+	switch string(d.key) {
+	case "thread":
+		ok = d.once(&seen[0], 1<<30) && d.decPtrDiscordMessageThread(&v.hotMessageAlias.Thread)
+	case "position":
+		ok = d.once(&seen[0], 1<<31) && d.decPtrInt(&v.hotMessageAlias.Position)
+	case "role_subscription_data":
+		ok = d.once(&seen[0], 1<<32) && d.decPtrDiscordRoleSubscriptionData(&v.hotMessageAlias.RoleSubscriptionData)
+	case "interaction_metadata":
+		ok = d.once(&seen[0], 1<<33) && d.decPtrDiscordInteractionMetadata(&v.hotMessageAlias.InteractionMetadata)
+	case "resolved":
+		ok = d.once(&seen[0], 1<<34) && d.decPtrDiscordResolvedData(&v.hotMessageAlias.Resolved)
+	case "poll":
+		ok = d.once(&seen[0], 1<<35) && d.decPtrDiscordPoll(&v.hotMessageAlias.Poll)
+	case "call":
+		ok = d.once(&seen[0], 1<<36) && d.decPtrDiscordMessageCall(&v.hotMessageAlias.Call)
+	case "shared_client_theme":
+		ok = d.once(&seen[0], 1<<37) && d.decPtrDiscordSharedClientTheme(&v.hotMessageAlias.SharedClientTheme)
+	case "nonce":
+		ok = d.once(&seen[0], 1<<38) && d.decNonce(&v.hotMessageAlias.Nonce)
+	default:
+		ok = !hotFoldHotMessageImage(d.foldedKey()) && d.skip()
+	}
+	return ok
 }
 
 func hotFoldHotMessageImage(k []byte) bool {
@@ -4313,91 +4093,53 @@ func (d *hotDecoder) decHotActivityImage(v *hotActivityImage) bool {
 	}
 	var seen [1]uint64
 	for d.nextKey() {
+		var ok bool
 		switch string(d.key) {
 		case "created_at":
-			if !d.once(&seen[0], 1<<0) || !d.decInt64(&v.CreatedAt) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<0) && d.decInt64(&v.CreatedAt)
 		case "id":
-			if !d.once(&seen[0], 1<<1) || !d.decString(&v.hotActivityAlias.ID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<1) && d.decString(&v.hotActivityAlias.ID)
 		case "name":
-			if !d.once(&seen[0], 1<<2) || !d.decString(&v.hotActivityAlias.Name) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<2) && d.decString(&v.hotActivityAlias.Name)
 		case "type":
-			if !d.once(&seen[0], 1<<3) || !d.decDiscordActivityType(&v.hotActivityAlias.Type) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<3) && d.decDiscordActivityType(&v.hotActivityAlias.Type)
 		case "url":
-			if !d.once(&seen[0], 1<<4) || !d.decPtrString(&v.hotActivityAlias.URL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<4) && d.decPtrString(&v.hotActivityAlias.URL)
 		case "timestamps":
-			if !d.once(&seen[0], 1<<5) || !d.decPtrDiscordActivityTimestamps(&v.hotActivityAlias.Timestamps) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<5) && d.decPtrDiscordActivityTimestamps(&v.hotActivityAlias.Timestamps)
 		case "sync_id":
-			if !d.once(&seen[0], 1<<6) || !d.decPtrString(&v.hotActivityAlias.SyncID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<6) && d.decPtrString(&v.hotActivityAlias.SyncID)
 		case "application_id":
-			if !d.once(&seen[0], 1<<7) || !d.decJsonNumber(&v.hotActivityAlias.ApplicationID) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<7) && d.decJsonNumber(&v.hotActivityAlias.ApplicationID)
 		case "status_display_type":
-			if !d.once(&seen[0], 1<<8) || !d.decPtrDiscordActivityStatusDisplayType(&v.hotActivityAlias.StatusDisplayType) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<8) && d.decPtrDiscordActivityStatusDisplayType(&v.hotActivityAlias.StatusDisplayType)
 		case "details":
-			if !d.once(&seen[0], 1<<9) || !d.decPtrString(&v.hotActivityAlias.Details) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<9) && d.decPtrString(&v.hotActivityAlias.Details)
 		case "details_url":
-			if !d.once(&seen[0], 1<<10) || !d.decPtrString(&v.hotActivityAlias.DetailsURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<10) && d.decPtrString(&v.hotActivityAlias.DetailsURL)
 		case "state":
-			if !d.once(&seen[0], 1<<11) || !d.decPtrString(&v.hotActivityAlias.State) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<11) && d.decPtrString(&v.hotActivityAlias.State)
 		case "state_url":
-			if !d.once(&seen[0], 1<<12) || !d.decPtrString(&v.hotActivityAlias.StateURL) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<12) && d.decPtrString(&v.hotActivityAlias.StateURL)
 		case "emoji":
-			if !d.once(&seen[0], 1<<13) || !d.decPtrDiscordPartialEmoji(&v.hotActivityAlias.Emoji) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<13) && d.decPtrDiscordPartialEmoji(&v.hotActivityAlias.Emoji)
 		case "party":
-			if !d.once(&seen[0], 1<<14) || !d.decPtrDiscordActivityParty(&v.hotActivityAlias.Party) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<14) && d.decPtrDiscordActivityParty(&v.hotActivityAlias.Party)
 		case "assets":
-			if !d.once(&seen[0], 1<<15) || !d.decPtrDiscordActivityAssets(&v.hotActivityAlias.Assets) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<15) && d.decPtrDiscordActivityAssets(&v.hotActivityAlias.Assets)
 		case "secrets":
-			if !d.once(&seen[0], 1<<16) || !d.decPtrDiscordActivitySecrets(&v.hotActivityAlias.Secrets) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<16) && d.decPtrDiscordActivitySecrets(&v.hotActivityAlias.Secrets)
 		case "instance":
-			if !d.once(&seen[0], 1<<17) || !d.decPtrBool(&v.hotActivityAlias.Instance) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<17) && d.decPtrBool(&v.hotActivityAlias.Instance)
 		case "flags":
-			if !d.once(&seen[0], 1<<18) || !d.decDiscordActivityFlags(&v.hotActivityAlias.Flags) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<18) && d.decDiscordActivityFlags(&v.hotActivityAlias.Flags)
 		case "buttons":
-			if !d.once(&seen[0], 1<<19) || !d.decSliceString(&v.hotActivityAlias.Buttons) {
-				return false
-			}
+			ok = d.once(&seen[0], 1<<19) && d.decSliceString(&v.hotActivityAlias.Buttons)
 		default:
-			if hotFoldHotActivityImage(d.foldedKey()) || !d.skip() {
-				return false
-			}
+			ok = !hotFoldHotActivityImage(d.foldedKey()) && d.skip()
+		}
+		if !ok {
+			return false
 		}
 	}
 	return !d.bad

@@ -68,6 +68,10 @@ type hotDecoder struct {
 	key   []byte // the raw key of the member nextKey read
 	fold  [hotMaxKey]byte
 	strs  []string // see newString
+	// opened is set by openObject and openArray, whose brace or bracket
+	// the nextKey or nextElem that follows consumes: only that one call
+	// takes it, so that an opener where a comma belongs is malformed.
+	opened bool
 }
 
 // newString returns a pointer to a new empty string, for a *string member.
@@ -98,6 +102,7 @@ func (d *hotDecoder) openObject() bool {
 		return false
 	}
 	d.depth++
+	d.opened = true
 	return true
 }
 
@@ -107,6 +112,7 @@ func (d *hotDecoder) openArray() bool {
 		return false
 	}
 	d.depth++
+	d.opened = true
 	return true
 }
 
@@ -119,17 +125,8 @@ func (d *hotDecoder) openArray() bool {
 // whitespace skipping.
 func (d *hotDecoder) nextKey() bool {
 	p, i := d.p, d.i
-	if i < len(p) && wsTable[p[i]] {
-		i = skipWS(p, i)
-	}
-	if i >= len(p) {
-		d.bad = true
-		return false
-	}
-	switch p[i] {
-	case ',':
-		i++
-	case '{':
+	if d.opened { // p[i] is the brace openObject checked
+		d.opened = false
 		i++
 		if i < len(p) && wsTable[p[i]] {
 			i = skipWS(p, i)
@@ -138,12 +135,24 @@ func (d *hotDecoder) nextKey() bool {
 			d.i, d.depth = i+1, d.depth-1
 			return false
 		}
-	case '}':
-		d.i, d.depth = i+1, d.depth-1
-		return false
-	default:
-		d.bad = true
-		return false
+	} else {
+		if i < len(p) && wsTable[p[i]] {
+			i = skipWS(p, i)
+		}
+		if i >= len(p) {
+			d.bad = true
+			return false
+		}
+		switch p[i] {
+		case ',':
+			i++
+		case '}':
+			d.i, d.depth = i+1, d.depth-1
+			return false
+		default:
+			d.bad = true
+			return false
+		}
 	}
 	if i < len(p) && wsTable[p[i]] {
 		i = skipWS(p, i)
@@ -178,18 +187,22 @@ func (d *hotDecoder) nextKey() bool {
 // false at the array's end, and false with d.bad set on malformed input.
 func (d *hotDecoder) nextElem() bool {
 	p := d.p
+	if d.opened { // p[d.i] is the bracket openArray checked
+		d.opened = false
+		i := skipWS(p, d.i+1)
+		if i < len(p) && p[i] == ']' {
+			d.i, d.depth = i+1, d.depth-1
+			return false
+		}
+		d.i = i
+		return true
+	}
 	i := skipWS(p, d.i)
 	if i >= len(p) {
 		d.bad = true
 		return false
 	}
 	switch p[i] {
-	case '[':
-		i = skipWS(p, i+1)
-		if i < len(p) && p[i] == ']' {
-			d.i, d.depth = i+1, d.depth-1
-			return false
-		}
 	case ',':
 		i = skipWS(p, i+1)
 	case ']':

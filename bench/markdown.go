@@ -67,39 +67,50 @@ func writeTargetsMarkdown(b *bytes.Buffer, r *report) {
 	fmt.Fprintf(b, "\n")
 }
 
-// The soak's section of bench/RESULTS.md lies between these markers
-// (go run ./bench/soak -md writes it in place); the bench's -md keeps it.
+// The sections of bench/RESULTS.md that the bench does not write lie
+// between these markers, and the bench's -md keeps them: the soak's (go
+// run ./bench/soak -md writes it in place) and the paired runs of two
+// trees (written by hand from the commands it quotes).
 const (
-	soakBegin = "<!-- soak:begin -->"
-	soakEnd   = "<!-- soak:end -->"
+	soakBegin   = "<!-- soak:begin -->"
+	soakEnd     = "<!-- soak:end -->"
+	pairedBegin = "<!-- paired:begin -->"
+	pairedEnd   = "<!-- paired:end -->"
 )
 
-// soakSection returns the soak's section of a results file, markers
-// included: from the first begin marker to the first end marker after it.
-// It returns nil when old has no complete section.
-func soakSection(old []byte) []byte {
-	i := bytes.Index(old, []byte(soakBegin))
+// keptSection returns the section of a results file between begin and
+// end, markers included: from the first begin marker to the first end
+// marker after it. It returns nil when old has no complete section.
+func keptSection(old []byte, begin, end string) []byte {
+	i := bytes.Index(old, []byte(begin))
 	if i < 0 {
 		return nil
 	}
-	j := bytes.Index(old[i:], []byte(soakEnd))
+	j := bytes.Index(old[i:], []byte(end))
 	if j < 0 {
 		return nil
 	}
-	return old[i : i+j+len(soakEnd)]
+	return old[i : i+j+len(end)]
 }
 
-// withSoakSection returns md with old's soak section, byte for byte, at
-// its end, or md itself when old has none.
+// soakSection returns the soak's section of a results file (see
+// keptSection).
+func soakSection(old []byte) []byte { return keptSection(old, soakBegin, soakEnd) }
+
+// withSoakSection returns md with old's paired-runs and soak sections,
+// byte for byte, at its end, or md itself when old has neither.
 func withSoakSection(md, old []byte) []byte {
-	sec := soakSection(old)
-	if sec == nil {
-		return md
+	out := md
+	for _, sec := range [][]byte{keptSection(old, pairedBegin, pairedEnd), soakSection(old)} {
+		if sec == nil {
+			continue
+		}
+		out = bytes.TrimRight(out, "\n")
+		out = append(out[:len(out):len(out)], "\n\n"...)
+		out = append(out, sec...)
+		out = append(out, '\n')
 	}
-	out := bytes.TrimRight(md, "\n")
-	out = append(out[:len(out):len(out)], "\n\n"...)
-	out = append(out, sec...)
-	return append(out, '\n')
+	return out
 }
 
 // writeMarkdownFile writes the report to path as writeMarkdown does,

@@ -27,6 +27,8 @@ func TestWithSoakSection(t *testing.T) {
 		{"soak section alone, no newline after it", soakBlock, md + "\n" + soakBlock + "\n"},
 		{"only the begin marker", "# old\n" + soakBegin + "\nhalf a section\n", md},
 		{"the end marker before the begin marker", soakEnd + "\n# old\n" + soakBegin + "\n", md},
+		{"a paired section is kept, before the soak's", "# old\n\n" + soakBlock + "\n" + pairedBegin + "\nold against new\n" + pairedEnd + "\n",
+			md + "\n" + pairedBegin + "\nold against new\n" + pairedEnd + "\n\n" + soakBlock + "\n"},
 		{"a second section is not carried", soakBlock + "\n" + strings.Replace(soakBlock, "| lost | 0 |", "| lost | 9 |", 1),
 			md + "\n" + soakBlock + "\n"},
 	}

@@ -137,7 +137,7 @@ func (c *Cluster) workerStats() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sp, ok := w.(StatsProvider); ok {
+	if sp, ok := w.(bus.StatsProvider); ok {
 		return sp.Stats(), nil
 	}
 	return nil, nil

@@ -50,8 +50,8 @@ func panicInStats()   { panic("stats boom") }
 func panicInEval()    { panic("eval boom") }
 
 var (
-	_ bus.Handler   = (*cmdWorker)(nil)
-	_ StatsProvider = (*cmdWorker)(nil)
+	_ bus.Handler       = (*cmdWorker)(nil)
+	_ bus.StatsProvider = (*cmdWorker)(nil)
 )
 
 // newBus returns a bus whose guilds all belong to cluster owner.

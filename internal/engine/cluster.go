@@ -403,7 +403,7 @@ func (c *Cluster) NotifyAllReady(ctx context.Context) {
 	if inc == nil {
 		return
 	}
-	if n, ok := inc.worker.(AllClustersReadyNotifiee); ok {
+	if n, ok := inc.worker.(bus.AllClustersReadyHandler); ok {
 		n.AllClustersReady(ctx)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/supervisor"
 )
@@ -12,25 +11,24 @@ import (
 // The engine speaks the public cluster package's vocabulary: a worker, its
 // optional interfaces, events, statuses and restart kinds are declared there,
 // once, for the people who write workers (the optional interfaces that
-// services share are declared once in bus). These aliases keep the engine's
+// services share, bus.StatsProvider and bus.AllClustersReadyHandler, are
+// declared once in bus and named so here). These aliases keep the engine's
 // code as short as it was when both lived in one package.
 type (
-	Worker                   = cluster.Worker
-	WorkerFunc               = cluster.WorkerFunc
-	StatsProvider            = bus.StatsProvider
-	Shutdowner               = cluster.Shutdowner
-	AllClustersReadyNotifiee = bus.AllClustersReadyHandler
-	Event                    = cluster.Event
-	EventKind                = cluster.EventKind
-	RestartKind              = cluster.RestartKind
-	Stats                    = cluster.Stats
-	FetchRequest             = cluster.FetchRequest
-	FetchedGuild             = cluster.FetchedGuild
-	FetchedChannel           = cluster.FetchedChannel
-	NotFoundError            = cluster.NotFoundError
-	StalledError             = cluster.StalledError
-	ShardError               = cluster.ShardError
-	PanicError               = supervisor.PanicError
+	Worker         = cluster.Worker
+	WorkerFunc     = cluster.WorkerFunc
+	Shutdowner     = cluster.Shutdowner
+	Event          = cluster.Event
+	EventKind      = cluster.EventKind
+	RestartKind    = cluster.RestartKind
+	Stats          = cluster.Stats
+	FetchRequest   = cluster.FetchRequest
+	FetchedGuild   = cluster.FetchedGuild
+	FetchedChannel = cluster.FetchedChannel
+	NotFoundError  = cluster.NotFoundError
+	StalledError   = cluster.StalledError
+	ShardError     = cluster.ShardError
+	PanicError     = supervisor.PanicError
 )
 
 // validKind reports whether k is one of the declared restart kinds.

@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/megane-go/megane/internal/tools/gosrc"
 )
 
 // count is the exported surface of one package.
@@ -151,7 +153,7 @@ func collect(f *ast.File, names, fields map[string]bool) {
 				names[d.Name.Name] = true
 				continue
 			}
-			if recv := receiverName(d.Recv.List[0].Type); ast.IsExported(recv) {
+			if recv := gosrc.TypeName(d.Recv.List[0].Type); ast.IsExported(recv) {
 				names[recv+"."+d.Name.Name] = true
 			}
 		case *ast.GenDecl:
@@ -194,31 +196,10 @@ func typeMembers(s *ast.TypeSpec, names, fields map[string]bool) {
 				}
 			}
 			if len(fl.Names) == 0 { // an embedded field
-				if n := receiverName(fl.Type); ast.IsExported(n) {
+				if n := gosrc.TypeName(fl.Type); ast.IsExported(n) {
 					fields[s.Name.Name+"."+n] = true
 				}
 			}
-		}
-	}
-}
-
-// receiverName is the type name of a receiver or embedded field: T, *T,
-// T[P], pkg.T.
-func receiverName(e ast.Expr) string {
-	for {
-		switch t := e.(type) {
-		case *ast.StarExpr:
-			e = t.X
-		case *ast.IndexExpr:
-			e = t.X
-		case *ast.IndexListExpr:
-			e = t.X
-		case *ast.SelectorExpr:
-			return t.Sel.Name
-		case *ast.Ident:
-			return t.Name
-		default:
-			return ""
 		}
 	}
 }

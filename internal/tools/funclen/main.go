@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/megane-go/megane/internal/tools/gosrc"
 )
 
 // maxLines is the longest a function may be.
@@ -109,21 +111,10 @@ func skippedDir(rel, base string) bool {
 
 // funcName is a function's name, with its receiver's type for a method.
 func funcName(fn *ast.FuncDecl) string {
-	if fn.Recv == nil || len(fn.Recv.List) == 0 {
-		return fn.Name.Name
-	}
-	t := fn.Recv.List[0].Type
-	if s, ok := t.(*ast.StarExpr); ok {
-		t = s.X
-	}
-	switch x := t.(type) {
-	case *ast.IndexExpr:
-		t = x.X
-	case *ast.IndexListExpr:
-		t = x.X
-	}
-	if id, ok := t.(*ast.Ident); ok {
-		return id.Name + "." + fn.Name.Name
+	if fn.Recv != nil && len(fn.Recv.List) > 0 {
+		if r := gosrc.TypeName(fn.Recv.List[0].Type); r != "" {
+			return r + "." + fn.Name.Name
+		}
 	}
 	return fn.Name.Name
 }

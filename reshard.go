@@ -83,7 +83,7 @@ func (m *Manager) Reshard(ctx context.Context, newCount int) error {
 	if f == nil {
 		return ErrNotRunning
 	}
-	return f.Reshard(ctx, func(ctx context.Context, _ shardplan.Plan) (shardplan.Plan, error) {
+	return f.Reshard(ctx, func(ctx context.Context) (shardplan.Plan, error) {
 		if newCount == 0 {
 			return f.Recommended(ctx)
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/megane-go/megane/shard"
 )
 
-// PlanFunc plans a re-shard from the active set's plan.
-type PlanFunc func(ctx context.Context, old shardplan.Plan) (shardplan.Plan, error)
+// PlanFunc plans the shard set a re-shard moves to.
+type PlanFunc func(ctx context.Context) (shardplan.Plan, error)
 
 // Reshard moves the bot to the plan that plan returns; see megane's
 // Manager.Reshard for the contract. A plan with the active count does
@@ -29,7 +29,7 @@ func (f *Fleet) Reshard(ctx context.Context, plan PlanFunc) error {
 		return b.err
 	}
 	defer f.send(endCmd{})
-	p, err := plan(ctx, b.old.plan)
+	p, err := plan(ctx)
 	if err != nil {
 		return f.cfg.ReshardError(b.old.plan.Count, 0, err)
 	}

@@ -45,8 +45,8 @@ func runFakeChild(spec string, stdin io.Reader, out io.Writer) error {
 	return nil
 }
 
-// readerSpec is a reader child's configuration. Reader is "net" or
-// "paced:PERIOD".
+// readerSpec is a reader child's configuration. Reader is "net",
+// "paced:PERIOD" or "reactor:PERIOD".
 type readerSpec struct {
 	URL    string        `json:"url"`
 	Token  string        `json:"token"`
@@ -97,6 +97,13 @@ func dialerFor(reader string) (func(context.Context, string, string) (net.Conn, 
 // they read during the window that follows the warm-up, with the CPU the
 // process used meanwhile. It closes every connection before it returns.
 func read(ctx context.Context, s readerSpec) (readerResult, error) {
+	if period, ok := strings.CutPrefix(s.Reader, "reactor:"); ok {
+		d, err := time.ParseDuration(period)
+		if err != nil || d <= 0 {
+			return readerResult{}, fmt.Errorf("reader %q: want a positive period", s.Reader)
+		}
+		return readReactor(ctx, s, d)
+	}
 	dial, err := dialerFor(s.Reader)
 	if err != nil {
 		return readerResult{}, err
@@ -129,6 +136,12 @@ func read(ctx context.Context, s readerSpec) (readerResult, error) {
 		}
 		wg.Go(func() { countFrames(ws, &frames) })
 	}
+	return measureWindow(ctx, s, &frames)
+}
+
+// measureWindow waits out the warm-up, then returns the frames counted and
+// the CPU used during the window.
+func measureWindow(ctx context.Context, s readerSpec, frames *atomic.Int64) (readerResult, error) {
 	if err := pause(ctx, s.Warmup); err != nil {
 		return readerResult{}, err
 	}

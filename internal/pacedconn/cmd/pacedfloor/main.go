@@ -1,13 +1,15 @@
 // Command pacedfloor measures the CPU floor of reading gateway frames:
 // the reader's own user and system time per frame when 16 shards of the
 // fake Discord send at 10,000 and at 1,000 frames/s in total, read by a
-// plain net.Conn (Go's netpoller) and by pacedconn with several
-// coalescing periods, side by side:
+// plain net.Conn (Go's netpoller), by pacedconn with several coalescing
+// periods, and by a reactor (one goroutine that reads every shard's raw
+// socket once per period, with no goroutine per shard), side by side:
 //
-//	go run ./internal/pacedconn/cmd/pacedfloor [-window 10s] [-rates 10000,1000] [-periods 0,1ms,2ms,5ms]
+//	go run ./internal/pacedconn/cmd/pacedfloor [-window 10s] [-rates 10000,1000] [-periods 0,1ms,2ms,5ms] [-reactor-periods 5ms,20ms]
 //
-// The readers only read frames (gorilla/websocket with 32 KiB buffers, as
-// package shard dials; no decoding), so the figures are the transport's
+// The net and paced readers only read frames (gorilla/websocket with
+// 32 KiB buffers, as package shard dials; no decoding); the reactor splits
+// frames itself (reactor_linux.go). So the figures are the transport's
 // floor, not a bot's cost. The fake runs in a child process, and so does
 // each reader, so getrusage(RUSAGE_SELF) in a reader counts that reader
 // only. The fake's identify window is off (each reader identifies every
@@ -35,8 +37,11 @@ type config struct {
 	shards  int
 	rates   []float64       // frames per second, all shards together
 	periods []time.Duration // pacedconn's periods; the net.Conn reader always runs
-	warmup  time.Duration
-	window  time.Duration
+	// reactors are the periods of the one-goroutine reactor reader
+	// (reactor_linux.go).
+	reactors []time.Duration
+	warmup   time.Duration
+	window   time.Duration
 }
 
 func main() {
@@ -53,6 +58,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	shards := fs.Int("shards", 16, "shards (connections)")
 	rates := fs.String("rates", "10000,1000", "total frame rates to measure, frames/s over all shards")
 	periods := fs.String("periods", "0,1ms,2ms,5ms", "pacedconn coalescing periods to measure")
+	reactors := fs.String("reactor-periods", "5ms,20ms", "periods of the one-goroutine reactor reader to measure (Linux only; empty for none)")
 	warmup := fs.Duration("warmup", 3*time.Second, "time to let READY and GUILD_CREATE pass before measuring")
 	window := fs.Duration("window", 10*time.Second, "measuring window of each reader")
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +80,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if cfg.periods, err = parseList(*periods, time.ParseDuration); err != nil {
 		return fmt.Errorf("-periods: %w", err)
+	}
+	if *reactors != "" {
+		if cfg.reactors, err = parseList(*reactors, time.ParseDuration); err != nil {
+			return fmt.Errorf("-reactor-periods: %w", err)
+		}
 	}
 	if cfg.shards < 1 {
 		return errors.New("-shards must be at least 1")
@@ -116,6 +127,9 @@ func measure(ctx context.Context, exe string, cfg config) ([]row, error) {
 	readers := []string{"net"}
 	for _, p := range cfg.periods {
 		readers = append(readers, "paced:"+p.String())
+	}
+	for _, p := range cfg.reactors {
+		readers = append(readers, "reactor:"+p.String())
 	}
 	for _, rate := range cfg.rates {
 		fake, err := startFake(ctx, exe, fakeSpec{Shards: cfg.shards, PerShard: rate / float64(cfg.shards)})

@@ -46,7 +46,7 @@ func runFakeChild(spec string, stdin io.Reader, out io.Writer) error {
 }
 
 // readerSpec is a reader child's configuration. Reader is "net",
-// "paced:PERIOD" or "reactor:PERIOD".
+// "paced:PERIOD", "reactor:PERIOD" or "timer:PERIOD".
 type readerSpec struct {
 	URL    string        `json:"url"`
 	Token  string        `json:"token"`
@@ -97,6 +97,13 @@ func dialerFor(reader string) (func(context.Context, string, string) (net.Conn, 
 // they read during the window that follows the warm-up, with the CPU the
 // process used meanwhile. It closes every connection before it returns.
 func read(ctx context.Context, s readerSpec) (readerResult, error) {
+	if period, ok := strings.CutPrefix(s.Reader, "timer:"); ok {
+		d, err := time.ParseDuration(period)
+		if err != nil || d <= 0 {
+			return readerResult{}, fmt.Errorf("reader %q: want a positive period", s.Reader)
+		}
+		return readTimer(ctx, s, d)
+	}
 	if period, ok := strings.CutPrefix(s.Reader, "reactor:"); ok {
 		d, err := time.ParseDuration(period)
 		if err != nil || d <= 0 {
@@ -137,6 +144,34 @@ func read(ctx context.Context, s readerSpec) (readerResult, error) {
 		wg.Go(func() { countFrames(ws, &frames) })
 	}
 	return measureWindow(ctx, s, &frames)
+}
+
+// readTimer is the floor under every paced reader: a goroutine that only
+// wakes once per period (a time.Timer), with no socket at all. Its
+// "frames" are its wake-ups, so the table's per-frame figures are the CPU
+// of one wake-up of the Go runtime on this machine.
+func readTimer(ctx context.Context, s readerSpec, period time.Duration) (readerResult, error) {
+	var wakes atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				wakes.Add(1)
+				t.Reset(period)
+			case <-stop:
+				return
+			}
+		}
+	}()
+	res, err := measureWindow(ctx, s, &wakes)
+	close(stop)
+	<-done
+	return res, err
 }
 
 // measureWindow waits out the warm-up, then returns the frames counted and

@@ -10,7 +10,10 @@
 // The net and paced readers only read frames (gorilla/websocket with
 // 32 KiB buffers, as package shard dials; no decoding); the reactor splits
 // frames itself (reactor_linux.go). So the figures are the transport's
-// floor, not a bot's cost. The fake runs in a child process, and so does
+// floor, not a bot's cost. Under them all, a "timer" row per reactor period
+// reads no socket: it only wakes once per period, and its "frames" are its
+// wake-ups, so its µs/frame is what one wake-up of the Go runtime costs on
+// the machine; every paced reader pays it at least once per period. The fake runs in a child process, and so does
 // each reader, so getrusage(RUSAGE_SELF) in a reader counts that reader
 // only. The fake's identify window is off (each reader identifies every
 // shard at once); nothing else is scaled.
@@ -130,6 +133,9 @@ func measure(ctx context.Context, exe string, cfg config) ([]row, error) {
 	}
 	for _, p := range cfg.reactors {
 		readers = append(readers, "reactor:"+p.String())
+	}
+	for _, p := range cfg.reactors {
+		readers = append(readers, "timer:"+p.String())
 	}
 	for _, rate := range cfg.rates {
 		fake, err := startFake(ctx, exe, fakeSpec{Shards: cfg.shards, PerShard: rate / float64(cfg.shards)})

@@ -21,7 +21,7 @@ func TestRead(t *testing.T) {
 	srv := discordtest.New(t, discordtest.WithShards(2), discordtest.WithGuilds(4), discordtest.WithRate(200),
 		discordtest.WithMaxConcurrency(2), discordtest.WithIdentifyWindow(0),
 		discordtest.WithLogger(slog.New(slog.DiscardHandler)))
-	for _, reader := range []string{"net", "paced:0s", "paced:1ms", "reactor:1ms"} {
+	for _, reader := range []string{"net", "paced:0s", "paced:1ms", "reactor:1ms", "timer:1ms"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		res, err := read(ctx, readerSpec{URL: srv.GatewayURL(), Token: srv.Token(), Shards: 2, Reader: reader,
 			Warmup: 50 * time.Millisecond, Window: 300 * time.Millisecond})
@@ -51,8 +51,10 @@ func TestBadArguments(t *testing.T) {
 	if _, err := dialerFor("paced:soon"); err == nil {
 		t.Error("paced:soon: no error")
 	}
-	if _, err := read(context.Background(), readerSpec{Reader: "reactor:0s"}); err == nil {
-		t.Error("reactor:0s: no error")
+	for _, reader := range []string{"reactor:0s", "timer:-1ms", "timer:soon"} {
+		if _, err := read(context.Background(), readerSpec{Reader: reader}); err == nil {
+			t.Errorf("%s: no error", reader)
+		}
 	}
 	if _, err := dialerFor("epoll"); err == nil {
 		t.Error("epoll: no error")

@@ -4,6 +4,12 @@
 // of exported interfaces. Struct fields are counted apart. internal/,
 // main packages, tests, testdata and scratch/ are left out.
 //
+// Beside the names, the "std" column counts the methods that only satisfy
+// a standard interface (error's Error, Unwrap and Is, fmt.Stringer, slog.LogValuer,
+// the encoding and json (un)marshalers, ...: see stdMethods), which a reader
+// learns nothing new from; "core" is the names less those. The last line
+// leaves out discordtest, the fake Discord for tests.
+//
 //	go run ./internal/tools/apicount          # one line per package and the total
 //	go run ./internal/tools/apicount -json    # the same as JSON
 //	go run ./internal/tools/apicount -list    # every counted name, one per line
@@ -30,6 +36,7 @@ type count struct {
 	Package string `json:"package"`
 	Names   int    `json:"names"`  // top-level names, methods and interface methods
 	Fields  int    `json:"fields"` // exported fields of exported struct types
+	Std     int    `json:"std"`    // methods of concrete types named in stdMethods
 
 	names []string // the counted names, sorted
 }
@@ -44,10 +51,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "apicount:", err)
 		os.Exit(1)
 	}
-	total := count{Package: "total"}
+	total, lessFake := count{Package: "total"}, count{Package: "total less " + testPackage}
 	for _, c := range counts {
-		total.Names += c.Names
-		total.Fields += c.Fields
+		total.add(c)
+		if c.Package != testPackage {
+			lessFake.add(c)
+		}
 	}
 	if *list {
 		for _, c := range counts {
@@ -58,12 +67,32 @@ func main() {
 		return
 	}
 	if *asJSON {
-		_ = json.NewEncoder(os.Stdout).Encode(append(counts, total))
+		_ = json.NewEncoder(os.Stdout).Encode(append(counts, total, lessFake))
 		return
 	}
-	for _, c := range append(counts, total) {
-		fmt.Printf("%-14s %4d names %4d fields\n", c.Package, c.Names, c.Fields)
+	for _, c := range append(counts, total, lessFake) {
+		fmt.Printf("%-22s %4d names %4d std %4d core %4d fields\n", c.Package, c.Names, c.Std, c.Names-c.Std, c.Fields)
 	}
+}
+
+// testPackage is the module's fake Discord, a package for users' tests.
+const testPackage = "discordtest"
+
+// stdMethods are the method names that satisfy a standard library
+// interface: error (with errors.Is/As/Unwrap), fmt's Stringer, GoStringer
+// and Formatter, slog.LogValuer, encoding's and encoding/json's
+// marshalers.
+var stdMethods = map[string]bool{
+	"Error": true, "Unwrap": true, "Is": true, "As": true,
+	"String": true, "GoString": true, "Format": true, "LogValue": true,
+	"MarshalText": true, "UnmarshalText": true, "MarshalJSON": true, "UnmarshalJSON": true,
+	"MarshalBinary": true, "UnmarshalBinary": true,
+}
+
+func (c *count) add(o count) {
+	c.Names += o.Names
+	c.Fields += o.Fields
+	c.Std += o.Std
 }
 
 // countModule walks every package directory under root.
@@ -110,6 +139,7 @@ func countDir(root, dir string) (count, bool, error) {
 	}
 	names := map[string]bool{} // de-duplicated: files for other platforms repeat names
 	fields := map[string]bool{}
+	std := map[string]bool{}
 	pkg := ""
 	for _, e := range entries {
 		n := e.Name()
@@ -124,7 +154,7 @@ func countDir(root, dir string) (count, bool, error) {
 			return count{}, false, nil
 		}
 		pkg = f.Name.Name
-		collect(f, names, fields)
+		collect(f, names, fields, std)
 	}
 	if pkg == "" {
 		return count{}, false, nil
@@ -138,11 +168,12 @@ func countDir(root, dir string) (count, bool, error) {
 		sorted = append(sorted, n)
 	}
 	slices.Sort(sorted)
-	return count{Package: filepath.ToSlash(rel), Names: len(names), Fields: len(fields), names: sorted}, true, nil
+	return count{Package: filepath.ToSlash(rel), Names: len(names), Fields: len(fields), Std: len(std), names: sorted}, true, nil
 }
 
-// collect adds a file's exported names and fields.
-func collect(f *ast.File, names, fields map[string]bool) {
+// collect adds a file's exported names and fields, and to std the methods
+// of concrete types named in stdMethods.
+func collect(f *ast.File, names, fields, std map[string]bool) {
 	for _, decl := range f.Decls {
 		switch d := decl.(type) {
 		case *ast.FuncDecl:
@@ -155,6 +186,9 @@ func collect(f *ast.File, names, fields map[string]bool) {
 			}
 			if recv := gosrc.TypeName(d.Recv.List[0].Type); ast.IsExported(recv) {
 				names[recv+"."+d.Name.Name] = true
+				if stdMethods[d.Name.Name] {
+					std[recv+"."+d.Name.Name] = true
+				}
 			}
 		case *ast.GenDecl:
 			for _, spec := range d.Specs {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/services"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/store"
 	"github.com/megane-go/megane/supervisor"
@@ -63,8 +64,11 @@ func (m *Manager) StopService(ctx context.Context, name string) error {
 }
 
 // Services returns the status of every registered service, sorted by
-// name, with the figures of each ready service's Stats (see
-// service.Registry.Stats, which bounds them by ctx).
+// name, with Custom filled in from the Stats method of every ready service
+// that implements bus.StatsProvider. Those calls run on the services'
+// mailbox goroutines, concurrently, and are bounded by ctx: a service that
+// does not answer in time, or whose Stats panics (logged), gets no Custom.
+// Everything else is read from snapshots and never blocks.
 func (m *Manager) Services(ctx context.Context) []service.Info {
 	_, reg, err := m.shared()
 	if err != nil {
@@ -79,21 +83,21 @@ func (m *Manager) Services(ctx context.Context) []service.Info {
 type sharedParts struct {
 	once   sync.Once
 	err    error
-	closed atomic.Bool       // Close was called
-	made   atomic.Bool       // once has made the store and the registry
-	store  *store.Store      // closed when Run returns (or by Close)
-	reg    *service.Registry // served by Run
+	closed atomic.Bool        // Close was called
+	made   atomic.Bool        // once has made the store and the registry
+	store  *store.Store       // closed when Run returns (or by Close)
+	reg    *services.Registry // served by Run
 }
 
 // shared returns the store and the service registry, making them (and
 // adding the WithService services) on first use. The store's janitor is
 // the one goroutine this starts; Run or Close stops it.
-func (m *Manager) shared() (*store.Store, *service.Registry, error) {
+func (m *Manager) shared() (*store.Store, *services.Registry, error) {
 	p := &m.parts
 	p.once.Do(func() {
 		defer p.made.Store(true)
 		p.store = store.New()
-		p.reg = service.NewRegistry(m.bus, p.store, service.WithLogger(m.log), service.WithEventHook(m.onServiceEvent))
+		p.reg = services.NewRegistry(m.bus, p.store, services.WithLogger(m.log), services.WithEventHook(m.onServiceEvent))
 		for _, s := range m.cfg.services {
 			if err := p.reg.Add(s.name, s.svc, s.opts...); err != nil {
 				p.err = fmt.Errorf("megane: service %q: %w", s.name, err)
@@ -145,7 +149,7 @@ func (m *Manager) onServiceEvent(e supervisor.Event) {
 
 // madeRegistry returns the registry if shared has made it, else nil,
 // without making it.
-func (m *Manager) madeRegistry() *service.Registry {
+func (m *Manager) madeRegistry() *services.Registry {
 	if !m.parts.made.Load() {
 		return nil
 	}

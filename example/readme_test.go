@@ -114,37 +114,76 @@ func (c *Counter) incr(ctx context.Context, _ struct{}) (int64, error) {
 	return c.n.Add(1), nil
 }
 
-// README: "Services".
-func Example_service() {
-	ctx, cancel := context.WithCancel(context.Background())
-	b, st := bus.New(), store.New()
-	defer st.Close()
-	ready := make(chan struct{}, 1)
-	reg := service.NewRegistry(b, st, service.WithLogger(slog.New(slog.DiscardHandler)),
-		service.WithEventHook(func(e supervisor.Event) {
-			if e.Name == "counter" && e.To == supervisor.StateReady {
-				select { // must not block
-				case ready <- struct{}{}:
-				default:
-				}
-			}
-		}))
-	if err := reg.Add("counter", NewCounter(), service.WithReadyTimeout(time.Minute)); err != nil {
-		panic(err)
-	}
-	done := reg.ServeBackground(ctx)
-	<-ready // before its first run, requests to a service fail with bus.ErrTargetStopped
+// newCounterBot is a Manager that runs the Counter service beside its
+// clusters; opts are the bot's other options (its worker, ...).
+func newCounterBot(token string, opts ...megane.Option) (*megane.Manager, error) {
+	return megane.New(token, append(opts,
+		megane.WithService("counter", NewCounter(), service.WithReadyTimeout(time.Minute)))...)
+}
 
+// useCounter talks to the services while Run serves. Anyone holding the bus
+// (a cluster, a service, here the master) sends a command with a typed
+// reply; Run started the services before the clusters, and a command sent
+// before a service is ready waits for its Ready (up to ctx).
+func useCounter(ctx context.Context, m *megane.Manager) error {
 	for range 2 {
-		// From cluster 0, with a typed reply.
-		n, err := bus.Request[int64](ctx, b, bus.Cluster(0), bus.Service("counter"), "incr", nil)
+		n, err := bus.Request[int64](ctx, m.Bus(), bus.Manager(), bus.Service("counter"), "incr", nil)
 		fmt.Println(n, err)
 	}
+	// Services are added, restarted and stopped by name while Run serves.
+	if err := m.AddService("visits", NewCounter()); err != nil {
+		return err
+	}
+	n, err := bus.Request[int64](ctx, m.Bus(), bus.Manager(), bus.Service("visits"), "incr", nil)
+	fmt.Println(n, err)
+	for _, s := range m.Services(ctx) {
+		fmt.Println(s.Name, "restarts:", s.Restarts)
+	}
+	return m.StopService(ctx, "visits")
+}
+
+// idleWorker is the worker of Example_service: it registers nothing.
+type idleWorker struct{}
+
+func (idleWorker) Launch(context.Context, *cluster.Cluster) error { return nil }
+
+// README: "Services".
+func Example_service() {
+	fake, err := discordtest.Start(discordtest.WithShards(1), discordtest.WithIdentifyWindow(time.Millisecond),
+		discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
+	defer fake.Close()
+	ready := make(chan struct{})
+	m, err := newCounterBot(fake.Token(),
+		megane.WithWorker(func() cluster.Worker { return idleWorker{} }),
+		megane.WithAPIURL(fake.APIURL()),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond)),
+		megane.WithLogger(slog.New(slog.DiscardHandler)),
+		megane.WithEventHandler(func(e cluster.Event) {
+			if e.Kind == cluster.EventAllReady {
+				close(ready)
+			}
+		}))
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	<-ready
+
+	fmt.Println(useCounter(ctx, m))
 	cancel()
 	fmt.Println(<-done)
 	// Output:
 	// 1 <nil>
 	// 2 <nil>
+	// 1 <nil>
+	// counter restarts: 0
+	// visits restarts: 0
+	// <nil>
 	// <nil>
 }
 

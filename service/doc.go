@@ -9,25 +9,28 @@
 // functions), [bus.StatsProvider] (figures added to the stats) and
 // [bus.AllClustersReadyHandler].
 //
-// A [Registry] holds the services of one process. Each service runs as a
-// supervised unit: a panic is recovered with its stack
+// The Manager runs the services of one process: register them with
+// megane.WithService (or Manager.AddService, before or while Run serves),
+// each with its [Option]s; Manager.RestartService and StopService act on
+// them by name, and Manager.Services reports their [Info]. Each service
+// runs as a supervised unit: a panic is recovered with its stack
 // ([supervisor.PanicError]), a crash restarts it with exponential backoff
 // ([supervisor.Policy]), and too many crashes in a window stop it
-// ([supervisor.StateFailed]). Services may be added before or after
-// [Registry.Serve] starts, restarted and stopped by name.
+// ([supervisor.StateFailed]) without stopping the others.
 //
 // # Commands and the bus
 //
 // A service's address is bus.Service(name); a command to it is a
 // bus.Request (or bus.Send, bus.Broadcast) to that address, with the
 // command's name as the topic. Its reply is typed: the requester asks for
-// the exact type the service's function returns. From Add until the registry
-// serves, requests to it fail with bus.ErrTargetStopped (retry later). When
-// the registry starts a service (Serve or ServeBackground, Add while
-// serving, Restart of a stopped service) it attaches the mailbox of the
-// first run before returning, so a command sent right after
-// ServeBackground, Add or Restart returns is queued. A run drains its
-// mailbox only once it has called Ready, so commands sent meanwhile wait
+// the exact type the service's function returns. From its registration
+// until Manager.Run starts the services, requests to it fail with
+// bus.ErrTargetStopped (retry later). Whenever a service is started (by
+// Run, before it starts the clusters; by AddService while Run serves; by
+// RestartService of a stopped service) the mailbox of its first run is
+// attached at once (before AddService or RestartService returns), so a
+// command sent from then on is queued. A run drains its mailbox only once
+// it has called Ready, so commands sent meanwhile wait
 // (bounded by the mailbox's capacity and the requester's deadline) and are
 // never handled by a service that is not ready. When the run ends (a crash,
 // a restart, the ready timeout) the mailbox is detached: requests waiting in it
@@ -35,8 +38,8 @@
 // bus.ErrTargetStopped. That is deliberate: a crashed service may wait out
 // a backoff of up to 30 s or fail for good, and a requester is better told
 // at once so it can retry or give up on its own terms. When the service
-// is removed with [Registry.Stop], its address is forgotten and requests fail
-// with bus.ErrNoTarget.
+// is removed with Manager.StopService, its address is forgotten and
+// requests fail with bus.ErrNoTarget.
 //
 // HandleMessage, Stats, and functions evaluated on the service with bus.Eval
 // (whose target is the service's own value) all run on the run's one mailbox goroutine, one at a time, so they need no

@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// Sentinel errors. Errors returned by this package are, or wrap, one of
-// these (or a context or bus error), so callers match them with errors.Is.
+// Sentinel errors. The Manager's service calls (megane.WithService,
+// Manager.AddService, RestartService, StopService) return errors that are,
+// or wrap, one of these (or a context or bus error), so callers match them
+// with errors.Is.
 var (
 	// ErrNotFound means no service is registered under the name.
 	ErrNotFound = errors.New("service: not found")
@@ -18,14 +20,13 @@ var (
 	// ErrInvalidName means the name cannot be a bus address (it is empty or
 	// malformed), or the service is nil.
 	ErrInvalidName = errors.New("service: invalid name")
-	// ErrNotServing means the registry is not serving: Restart was called
-	// before Serve, or after Serve returned.
+	// ErrNotServing means the services are not being served: a restart
+	// was asked for before Manager.Run started them, or after they
+	// stopped.
 	ErrNotServing = errors.New("service: registry not serving")
-	// ErrClosed means Serve has returned: the registry takes no new
-	// services.
+	// ErrClosed means the services have stopped for good (Manager.Run
+	// has returned, or the Manager was closed): no new services are taken.
 	ErrClosed = errors.New("service: registry closed")
-	// ErrAlreadyServed means Serve was called twice.
-	ErrAlreadyServed = errors.New("service: registry already served")
 	// ErrReadyTimeout is matched by every *ReadyTimeoutError.
 	ErrReadyTimeout = errors.New("service: not ready in time")
 )

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/service"
-	"github.com/megane-go/megane/supervisor"
+	"github.com/megane-go/megane/shard"
 )
 
 // Twitch is a service: it connects (here: pretends to), says it is ready,
@@ -53,40 +56,61 @@ func (t *Twitch) isLive(_ context.Context, q LiveQuery) (LiveStatus, error) {
 	return LiveStatus{Channel: q.Channel, Live: t.live[q.Channel]}, nil
 }
 
+// bot is the example's worker; it does nothing.
+type bot struct{}
+
+func (bot) Launch(context.Context, *cluster.Cluster) error { return nil }
+
+// The Manager runs services: register them with megane.WithService (or
+// m.AddService), then reach them over the bus by name.
 func Example() {
-	b := bus.New()
-	ready := make(chan struct{}, 1)
-	reg := service.NewRegistry(b, nil,
-		service.WithLogger(slog.New(slog.DiscardHandler)),
-		service.WithEventHook(func(e supervisor.Event) {
-			if e.To == supervisor.StateReady {
-				select {
-				case ready <- struct{}{}:
+	fake, err := discordtest.Start(discordtest.WithShards(1), discordtest.WithIdentifyWindow(10*time.Millisecond),
+		discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
+	defer fake.Close()
+	ready, twitchReady := make(chan struct{}), make(chan struct{}, 1)
+	m, err := megane.New(fake.Token(),
+		megane.WithWorker(func() cluster.Worker { return bot{} }),
+		megane.WithAPIURL(fake.APIURL()),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond)),
+		megane.WithLogger(slog.New(slog.DiscardHandler)),
+		megane.WithService("twitch", NewTwitch(), service.WithReadyTimeout(time.Minute)),
+		megane.WithEventHandler(func(e cluster.Event) {
+			switch {
+			case e.Kind == cluster.EventAllReady:
+				close(ready)
+			case e.Kind == cluster.EventServiceState && e.Service == "twitch" && e.State == "ready":
+				select { // never block the Manager's event delivery
+				case twitchReady <- struct{}{}:
 				default:
 				}
 			}
 		}))
-	if err := reg.Add("twitch", NewTwitch(), service.WithReadyTimeout(time.Minute)); err != nil {
-		fmt.Println(err)
-		return
+	if err != nil {
+		panic(err)
 	}
-
 	ctx, cancel := context.WithCancel(context.Background())
-	done := reg.ServeBackground(ctx) // returns once the registry serves
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
 	<-ready
+	<-twitchReady // a request sent earlier would wait for Ready (up to its context)
 
 	// What a cluster does: a typed request to the service's address.
-	live, err := bus.Request[LiveStatus](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", LiveQuery{Channel: "megane"})
+	live, err := bus.Request[LiveStatus](ctx, m.Bus(), bus.Cluster(0), bus.Service("twitch"), "isLive", LiveQuery{Channel: "megane"})
 	fmt.Println(live, err)
-	st := reg.Stats(ctx)[0]
+	st := m.Services(ctx)[0]
 	fmt.Println(st.Name, st.State, st.Restarts)
 
 	// Stopping removes the service from the bus.
-	if err := reg.Stop(ctx, "twitch"); err != nil {
+	if err := m.StopService(ctx, "twitch"); err != nil {
 		fmt.Println(err)
 	}
-	_, err = bus.Request[LiveStatus](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", nil)
+	_, err = bus.Request[LiveStatus](ctx, m.Bus(), bus.Cluster(0), bus.Service("twitch"), "isLive", nil)
 	fmt.Println(errors.Is(err, bus.ErrNoTarget))
+	err = m.StopService(ctx, "twitch")
+	fmt.Println(errors.Is(err, service.ErrNotFound))
 
 	cancel()
 	fmt.Println(<-done)
@@ -94,29 +118,6 @@ func Example() {
 	// {megane true} <nil>
 	// twitch ready 0
 	// true
-	// <nil>
-}
-
-// A command sent as soon as ServeBackground returns is queued until the
-// service is ready, then answered: no need to wait for Ready first.
-func ExampleRegistry_ServeBackground() {
-	b := bus.New()
-	reg := service.NewRegistry(b, nil, service.WithLogger(slog.New(slog.DiscardHandler)))
-	if err := reg.Add("twitch", NewTwitch()); err != nil {
-		fmt.Println(err)
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := reg.ServeBackground(ctx)
-
-	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second) // how long to wait for Ready
-	live, err := bus.Request[LiveStatus](rctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", LiveQuery{Channel: "megane"})
-	rcancel()
-	fmt.Println(live, err)
-
-	cancel()
-	fmt.Println(<-done)
-	// Output:
-	// {megane true} <nil>
+	// true
 	// <nil>
 }

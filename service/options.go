@@ -1,24 +1,19 @@
 package service
 
 import (
-	"log/slog"
 	"time"
 
+	"github.com/megane-go/megane/internal/servicelink"
 	"github.com/megane-go/megane/supervisor"
 )
 
-// Option configures one service in Registry.Add (and megane.WithService).
+// Option configures one service in megane.WithService and
+// Manager.AddService.
 type Option func(*serviceConfig)
 
-type serviceConfig struct {
-	readyTimeout time.Duration
-	policy       supervisor.Policy
-	capacity     int
-}
-
-func defaultServiceConfig() serviceConfig {
-	return serviceConfig{policy: supervisor.DefaultPolicy()}
-}
+// serviceConfig is the configuration that the registry reads
+// (internal/servicelink); its fields are not part of this package's API.
+type serviceConfig = servicelink.Config
 
 // WithReadyTimeout bounds how long each run may take to call Ready. A run that
 // is not ready within d has its context cancelled and, once Serve returns,
@@ -27,7 +22,7 @@ func defaultServiceConfig() serviceConfig {
 func WithReadyTimeout(d time.Duration) Option {
 	return func(c *serviceConfig) {
 		if d >= 0 {
-			c.readyTimeout = d
+			c.ReadyTimeout = d
 		}
 	}
 }
@@ -35,7 +30,7 @@ func WithReadyTimeout(d time.Duration) Option {
 // WithRestartPolicy sets the service's restart policy (default
 // [supervisor.DefaultPolicy]).
 func WithRestartPolicy(p supervisor.Policy) Option {
-	return func(c *serviceConfig) { c.policy = p }
+	return func(c *serviceConfig) { c.Policy = p }
 }
 
 // WithMailboxCapacity sets how many commands wait in the service's mailbox
@@ -44,41 +39,7 @@ func WithRestartPolicy(p supervisor.Policy) Option {
 func WithMailboxCapacity(n int) Option {
 	return func(c *serviceConfig) {
 		if n >= 1 {
-			c.capacity = n
-		}
-	}
-}
-
-// RegistryOption configures a Registry.
-type RegistryOption func(*registryConfig)
-
-type registryConfig struct {
-	logger *slog.Logger
-	hooks  []func(supervisor.Event)
-}
-
-func defaultRegistryConfig() registryConfig {
-	return registryConfig{logger: slog.Default()}
-}
-
-// WithLogger sets the registry's logger (default slog.Default()). Each
-// service logs through it with the attribute service=NAME.
-func WithLogger(l *slog.Logger) RegistryOption {
-	return func(c *registryConfig) {
-		if l != nil {
-			c.logger = l
-		}
-	}
-}
-
-// WithEventHook adds a function called with every state transition of every
-// service, in order per service. It runs on the service's supervisor
-// goroutine: it must return quickly and must not call the Registry's
-// blocking methods (Restart, Stop). A panic in it is recovered and logged.
-func WithEventHook(fn func(supervisor.Event)) RegistryOption {
-	return func(c *registryConfig) {
-		if fn != nil {
-			c.hooks = append(c.hooks, fn)
+			c.Capacity = n
 		}
 	}
 }

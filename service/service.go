@@ -3,9 +3,12 @@ package service
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/servicelink"
 	"github.com/megane-go/megane/store"
+	"github.com/megane-go/megane/supervisor"
 )
 
 // Service is the contract of a service (suture's Serve contract).
@@ -44,25 +47,54 @@ type Context struct {
 	logger *slog.Logger
 	bus    *bus.Bus
 	store  *store.Store
-	run    *run
+	ready  func() // the run's Ready, set by the registry
+}
+
+func init() {
+	servicelink.NewContext = func(name string, logger *slog.Logger, b *bus.Bus, st *store.Store, ready func()) any {
+		return &Context{name: name, logger: logger, bus: b, store: st, ready: ready}
+	}
 }
 
 // Name returns the service's name.
 func (c *Context) Name() string { return c.name }
 
-// Logger returns the registry's logger with the attribute service=NAME.
+// Logger returns the Manager's logger with the attribute service=NAME.
 func (c *Context) Logger() *slog.Logger { return c.logger }
 
 // Bus returns the process's bus. The service's own address is
 // bus.Service(c.Name()).
 func (c *Context) Bus() *bus.Bus { return c.bus }
 
-// Store returns the process's central store, or nil if the registry was
-// made without one.
+// Store returns the process's central store (the Manager's Store).
 func (c *Context) Store() *store.Store { return c.store }
 
-// Ready tells the registry that this run is ready: its ready timeout is
+// Ready tells the Manager that this run is ready: its ready timeout is
 // disarmed, its backoff is reset (a later crash restarts quickly), and its
 // mailbox starts handling commands. Ready is idempotent, never blocks, and
 // does nothing after the run has ended or its ready timeout (WithReadyTimeout) has fired.
-func (c *Context) Ready() { c.run.markReady() }
+func (c *Context) Ready() { c.ready() }
+
+// Info describes one service at one moment: its supervisor state, restart
+// counts and last error, and the figures of its Stats. It is a plain value.
+type Info struct {
+	// Name is the service's name.
+	Name string
+	// State is the service's supervisor state.
+	State supervisor.State
+	// Ready reports whether State is supervisor.StateReady (the current
+	// run called Ready).
+	Ready bool
+	// Restarts counts the runs started after the first, for any reason.
+	Restarts int
+	// Crashes counts the runs that ended with an error, a panic or a ready
+	// timeout.
+	Crashes int
+	// LastError is the most recent crash or fatal error, or nil.
+	LastError error
+	// Since is when the service entered State.
+	Since time.Time
+	// Custom holds the service's Stats() figures: set only for ready
+	// services implementing bus.StatsProvider that answered in time.
+	Custom map[string]any
+}

@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/supervisor"
 )
 
@@ -38,19 +39,19 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 		name    string
 		holdAt  int // the run held before it starts
 		failRun int // a run that fails for good at once; 0: none
-		start   func(reg *Registry, ctx context.Context, svc Service) (<-chan error, error)
+		start   func(reg *Registry, ctx context.Context, svc service.Service) (<-chan error, error)
 	}{
-		{"ServeBackground", 1, 0, func(reg *Registry, ctx context.Context, svc Service) (<-chan error, error) {
+		{"ServeBackground", 1, 0, func(reg *Registry, ctx context.Context, svc service.Service) (<-chan error, error) {
 			if err := reg.Add("echo", svc); err != nil {
 				return nil, err
 			}
 			return reg.ServeBackground(ctx), nil
 		}},
-		{"Add while serving", 1, 0, func(reg *Registry, ctx context.Context, svc Service) (<-chan error, error) {
+		{"Add while serving", 1, 0, func(reg *Registry, ctx context.Context, svc service.Service) (<-chan error, error) {
 			done := reg.ServeBackground(ctx)
 			return done, reg.Add("echo", svc)
 		}},
-		{"Restart of a failed service", 2, 1, func(reg *Registry, ctx context.Context, svc Service) (<-chan error, error) {
+		{"Restart of a failed service", 2, 1, func(reg *Registry, ctx context.Context, svc service.Service) (<-chan error, error) {
 			if err := reg.Add("echo", svc); err != nil {
 				return nil, err
 			}
@@ -70,7 +71,7 @@ func TestCommandRightAfterStartWaitsForReady(t *testing.T) {
 				release := sync.OnceFunc(func() { close(gate) })
 				b, reg := gatedRegistry("echo", tc.holdAt, gate)
 				e := newEcho()
-				e.serve = func(ctx context.Context, sc *Context, run int) error {
+				e.serve = func(ctx context.Context, sc *service.Context, run int) error {
 					if run == tc.failRun {
 						return supervisor.NoRestart(errors.New("bad config"))
 					}

@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/testutil"
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/supervisor"
 )
 
@@ -40,8 +41,8 @@ func TestContext(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
-		got := make(chan *Context, 1)
-		s := &svc{serve: func(ctx context.Context, sc *Context, _ int) error {
+		got := make(chan *service.Context, 1)
+		s := &svc{serve: func(ctx context.Context, sc *service.Context, _ int) error {
 			got <- sc
 			return readyServe(ctx, sc, 0)
 		}}
@@ -61,22 +62,22 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		// The first run never becomes ready; the second does.
-		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
+		s := &svc{serve: func(ctx context.Context, sc *service.Context, run int) error {
 			if run > 1 {
 				sc.Ready()
 			}
 			<-ctx.Done()
 			return nil
 		}}
-		if err := h.reg.Add("slow", s, WithReadyTimeout(time.Second), WithRestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("slow", s, service.WithReadyTimeout(time.Second), service.WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
 		h.serve()
 		crash := h.waitFor("slow", supervisor.StateBackoff)
-		var rte *ReadyTimeoutError
-		if !errors.As(crash.Err, &rte) || !errors.Is(crash.Err, ErrReadyTimeout) || rte.Timeout != time.Second || rte.Service != "slow" {
-			t.Fatalf("crash = %v, want a *ReadyTimeoutError", crash.Err)
+		var rte *service.ReadyTimeoutError
+		if !errors.As(crash.Err, &rte) || !errors.Is(crash.Err, service.ErrReadyTimeout) || rte.Timeout != time.Second || rte.Service != "slow" {
+			t.Fatalf("crash = %v, want a *service.ReadyTimeoutError", crash.Err)
 		}
 		if got := crash.At.Sub(start); got != time.Second {
 			t.Errorf("crashed after %v (virtual), want 1s", got)
@@ -86,7 +87,7 @@ func TestReadyTimeoutRestarts(t *testing.T) {
 			t.Errorf("ready after %v (virtual), want 1.1s", got)
 		}
 		st := h.reg.Stats(t.Context())[0]
-		if st.Restarts != 1 || st.Crashes != 1 || !errors.Is(st.LastError, ErrReadyTimeout) {
+		if st.Restarts != 1 || st.Crashes != 1 || !errors.Is(st.LastError, service.ErrReadyTimeout) {
 			t.Errorf("status = %+v", st)
 		}
 		// A ready run is not cut by the timeout later.
@@ -102,13 +103,13 @@ func TestPanicRestartsWithBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		e := newEcho()
-		e.serve = func(ctx context.Context, sc *Context, run int) error {
+		e.serve = func(ctx context.Context, sc *service.Context, run int) error {
 			if run <= 2 {
 				panicInServe(run)
 			}
 			return readyServe(ctx, sc, run)
 		}
-		if err := h.reg.Add("crashy", e, WithRestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("crashy", e, service.WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -246,7 +247,7 @@ func TestCommandWaitsForReady(t *testing.T) {
 		h := newHarness(t)
 		release := make(chan struct{})
 		e := newEcho()
-		e.serve = func(ctx context.Context, sc *Context, run int) error {
+		e.serve = func(ctx context.Context, sc *service.Context, run int) error {
 			<-release
 			return readyServe(ctx, sc, run)
 		}
@@ -281,7 +282,7 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		e := newEcho()
-		if err := h.reg.Add("echo", e, WithRestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("echo", e, service.WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -292,7 +293,7 @@ func TestCommandPanicKeepsServiceRunning(t *testing.T) {
 			t.Fatalf("panic command = %v, want a *bus.HandlerError matching bus.ErrHandlerPanic", err)
 		}
 		if he.Target != bus.Service("echo") || he.Topic != "panic" || he.Msg != "panic: command exploded" ||
-			!strings.Contains(string(he.Stack), "service.(*echo).panicCommand") {
+			!strings.Contains(string(he.Stack), "services.(*echo).panicCommand") {
 			t.Fatalf("HandlerError = {%v %q %q}, want service/echo, the panic and a stack naming panicCommand:\n%s",
 				he.Target, he.Topic, he.Msg, he.Stack)
 		}
@@ -334,7 +335,7 @@ func TestStatsPanicIsLogged(t *testing.T) {
 			t.Fatalf("Stats = %+v, want echo ready without Custom", st)
 		}
 		lines := logs.Lines("level=ERROR", "service Stats panicked")
-		if len(lines) != 1 || !strings.Contains(lines[0], "service.(*echo).Stats") || strings.Count(lines[0], " service=echo") != 1 {
+		if len(lines) != 1 || !strings.Contains(lines[0], "services.(*echo).Stats") || strings.Count(lines[0], " service=echo") != 1 {
 			t.Fatalf("want one error line with the stack and one service attribute; log:\n%s", logs.String())
 		}
 		if g, err := bus.Request[greeting](t.Context(), b, bus.Cluster(0), bus.Service("echo"), "greet", struct{ Name string }{"z"}); err != nil || g.Run != 1 {
@@ -351,7 +352,7 @@ func TestDetachedWhileRestarting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		e := newEcho()
-		e.serve = func(ctx context.Context, sc *Context, run int) error {
+		e.serve = func(ctx context.Context, sc *service.Context, run int) error {
 			if run == 1 {
 				sc.Ready()
 				return errors.New("lost upstream")
@@ -360,7 +361,7 @@ func TestDetachedWhileRestarting(t *testing.T) {
 		}
 		pol := fastPolicy
 		pol.MinBackoff = time.Minute
-		if err := h.reg.Add("flaky", e, WithRestartPolicy(pol)); err != nil {
+		if err := h.reg.Add("flaky", e, service.WithRestartPolicy(pol)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -387,8 +388,8 @@ func TestRestartByName(t *testing.T) {
 		if err := h.reg.Add("echo", e); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.reg.Restart(t.Context(), "echo"); !errors.Is(err, ErrNotServing) {
-			t.Errorf("Restart before Serve = %v, want ErrNotServing", err)
+		if err := h.reg.Restart(t.Context(), "echo"); !errors.Is(err, service.ErrNotServing) {
+			t.Errorf("Restart before Serve = %v, want service.ErrNotServing", err)
 		}
 		h.serve()
 		h.waitFor("echo", supervisor.StateReady)
@@ -402,8 +403,8 @@ func TestRestartByName(t *testing.T) {
 		if st := h.reg.Stats(t.Context())[0]; st.Restarts != 1 || st.Crashes != 0 {
 			t.Errorf("status after Restart = %+v (a restart is not a crash)", st)
 		}
-		if err := h.reg.Restart(t.Context(), "ghost"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Restart(ghost) = %v, want ErrNotFound", err)
+		if err := h.reg.Restart(t.Context(), "ghost"); !errors.Is(err, service.ErrNotFound) {
+			t.Errorf("Restart(ghost) = %v, want service.ErrNotFound", err)
 		}
 	})
 }
@@ -413,7 +414,7 @@ func TestRestartRevivesFailedService(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		e := newEcho()
-		e.serve = func(ctx context.Context, sc *Context, run int) error {
+		e.serve = func(ctx context.Context, sc *service.Context, run int) error {
 			if run <= 2 {
 				return errors.New("bad config")
 			}
@@ -421,7 +422,7 @@ func TestRestartRevivesFailedService(t *testing.T) {
 		}
 		pol := fastPolicy
 		pol.MaxRestarts = 1
-		if err := h.reg.Add("cfg", e, WithRestartPolicy(pol)); err != nil {
+		if err := h.reg.Add("cfg", e, service.WithRestartPolicy(pol)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -455,7 +456,7 @@ func TestStats(t *testing.T) {
 		if err := h.reg.Add("plain", &svc{serve: readyServe}); err != nil {
 			t.Fatal(err)
 		}
-		starting := &svc{serve: func(ctx context.Context, sc *Context, _ int) error { <-ctx.Done(); return nil }}
+		starting := &svc{serve: func(ctx context.Context, sc *service.Context, _ int) error { <-ctx.Done(); return nil }}
 		if err := h.reg.Add("starting", starting); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/supervisor"
 )
 
@@ -32,8 +33,8 @@ func TestStop(t *testing.T) {
 		if st := h.reg.Stats(t.Context()); len(st) != 1 || st[0].Name != "b" {
 			t.Errorf("Stats after Stop = %+v", st)
 		}
-		if err := h.reg.Stop(t.Context(), "a"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("second Stop = %v, want ErrNotFound", err)
+		if err := h.reg.Stop(t.Context(), "a"); !errors.Is(err, service.ErrNotFound) {
+			t.Errorf("second Stop = %v, want service.ErrNotFound", err)
 		}
 		// The name can be used again.
 		if err := h.reg.Add("a", newEcho()); err != nil {
@@ -65,7 +66,7 @@ func TestStopWaitsForServiceContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		release := make(chan struct{})
-		s := &svc{serve: func(ctx context.Context, sc *Context, _ int) error {
+		s := &svc{serve: func(ctx context.Context, sc *service.Context, _ int) error {
 			sc.Ready()
 			<-ctx.Done()
 			<-release // a slow shutdown
@@ -81,8 +82,8 @@ func TestStopWaitsForServiceContext(t *testing.T) {
 		if err := h.reg.Stop(ctx, "slowstop"); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Stop = %v, want DeadlineExceeded", err)
 		}
-		if err := h.reg.Add("slowstop", newEcho()); !errors.Is(err, ErrDuplicate) {
-			t.Errorf("Add while stopping = %v, want ErrDuplicate", err)
+		if err := h.reg.Add("slowstop", newEcho()); !errors.Is(err, service.ErrDuplicate) {
+			t.Errorf("Add while stopping = %v, want service.ErrDuplicate", err)
 		}
 		close(release)
 		h.waitFor("slowstop", supervisor.StateStopped)
@@ -108,12 +109,12 @@ func TestAdd(t *testing.T) {
 		}
 		tests := []struct {
 			name string
-			svc  Service
+			svc  service.Service
 			want error
 		}{
-			{"late", newEcho(), ErrDuplicate},
-			{"", newEcho(), ErrInvalidName},
-			{"nil", nil, ErrInvalidName},
+			{"late", newEcho(), service.ErrDuplicate},
+			{"", newEcho(), service.ErrInvalidName},
+			{"nil", nil, service.ErrInvalidName},
 		}
 		for _, tt := range tests {
 			if err := h.reg.Add(tt.name, tt.svc); !errors.Is(err, tt.want) {
@@ -121,8 +122,8 @@ func TestAdd(t *testing.T) {
 			}
 		}
 		h.stop()
-		if err := h.reg.Add("after", newEcho()); !errors.Is(err, ErrClosed) {
-			t.Errorf("Add after Serve returned = %v, want ErrClosed", err)
+		if err := h.reg.Add("after", newEcho()); !errors.Is(err, service.ErrClosed) {
+			t.Errorf("Add after Serve returned = %v, want service.ErrClosed", err)
 		}
 		if err := h.reg.Serve(t.Context()); !errors.Is(err, ErrAlreadyServed) {
 			t.Errorf("second Serve = %v, want ErrAlreadyServed", err)
@@ -137,7 +138,7 @@ func TestFinishedServiceStops(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
-		s := &svc{serve: func(ctx context.Context, sc *Context, _ int) error {
+		s := &svc{serve: func(ctx context.Context, sc *service.Context, _ int) error {
 			sc.Ready()
 			return nil // done, no restart
 		}}
@@ -166,8 +167,8 @@ func TestBeforeServe(t *testing.T) {
 	if _, err := h.bus.Attach(bus.Service("taken"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.reg.Add("taken", newEcho()); !errors.Is(err, ErrDuplicate) || !errors.Is(err, bus.ErrAlreadyAttached) {
-		t.Errorf("Add(taken) = %v, want ErrDuplicate and bus.ErrAlreadyAttached", err)
+	if err := h.reg.Add("taken", newEcho()); !errors.Is(err, service.ErrDuplicate) || !errors.Is(err, bus.ErrAlreadyAttached) {
+		t.Errorf("Add(taken) = %v, want service.ErrDuplicate and bus.ErrAlreadyAttached", err)
 	}
 }
 
@@ -180,13 +181,13 @@ func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
-		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
+		s := &svc{serve: func(ctx context.Context, sc *service.Context, run int) error {
 			time.Sleep(2 * time.Second) // slow start, past the 1 s timeout
 			sc.Ready()
 			<-ctx.Done()
 			return nil
 		}}
-		if err := h.reg.Add("late", s, WithReadyTimeout(time.Second), WithRestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("late", s, service.WithReadyTimeout(time.Second), service.WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -196,8 +197,8 @@ func TestReadyAfterReadyTimeoutIsIgnored(t *testing.T) {
 			if ev.From != supervisor.StateRunning {
 				t.Errorf("crash %d: from %v, want running (never ready)", i+1, ev.From)
 			}
-			if !errors.Is(ev.Err, ErrReadyTimeout) {
-				t.Errorf("crash %d: err = %v, want ErrReadyTimeout", i+1, ev.Err)
+			if !errors.Is(ev.Err, service.ErrReadyTimeout) {
+				t.Errorf("crash %d: err = %v, want service.ErrReadyTimeout", i+1, ev.Err)
 			}
 			if ev.Delay != d {
 				t.Errorf("crash %d: backoff %v, want %v", i+1, ev.Delay, d)
@@ -213,13 +214,13 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		errConfig := errors.New("bad config")
-		s := &svc{serve: func(ctx context.Context, sc *Context, run int) error {
+		s := &svc{serve: func(ctx context.Context, sc *service.Context, run int) error {
 			if run == 1 {
 				return supervisor.NoRestart(errConfig)
 			}
 			return readyServe(ctx, sc, run)
 		}}
-		if err := h.reg.Add("fatal", s, WithRestartPolicy(fastPolicy)); err != nil {
+		if err := h.reg.Add("fatal", s, service.WithRestartPolicy(fastPolicy)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()
@@ -239,17 +240,17 @@ func TestFatalStopsWithoutRestart(t *testing.T) {
 	})
 }
 
-// WithMailboxCapacity bounds the commands that wait for a service that is not
+// service.WithMailboxCapacity bounds the commands that wait for a service that is not
 // ready yet; beyond it a fire-and-forget send fails with bus.ErrMailboxFull.
 func TestMailboxCapacity(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
-		s := &svc{serve: func(ctx context.Context, _ *Context, _ int) error {
+		s := &svc{serve: func(ctx context.Context, _ *service.Context, _ int) error {
 			<-ctx.Done() // never ready: the mailbox is never drained
 			return nil
 		}}
-		if err := h.reg.Add("small", s, WithMailboxCapacity(2)); err != nil {
+		if err := h.reg.Add("small", s, service.WithMailboxCapacity(2)); err != nil {
 			t.Fatal(err)
 		}
 		h.serve()

@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/supervisor"
 	"go.uber.org/goleak"
 )
@@ -101,16 +102,16 @@ func request[Resp any](ctx context.Context, h *harness, service, name string, pa
 // svc is a configurable test service. serve is called with the 1-based run
 // number.
 type svc struct {
-	serve func(ctx context.Context, sc *Context, run int) error
+	serve func(ctx context.Context, sc *service.Context, run int) error
 	runs  atomic.Int32
 }
 
-func (s *svc) Serve(ctx context.Context, sc *Context) error {
+func (s *svc) Serve(ctx context.Context, sc *service.Context) error {
 	return s.serve(ctx, sc, int(s.runs.Add(1)))
 }
 
 // readyServe calls Ready and serves until ctx ends.
-func readyServe(ctx context.Context, sc *Context, _ int) error {
+func readyServe(ctx context.Context, sc *service.Context, _ int) error {
 	sc.Ready()
 	<-ctx.Done()
 	return nil

@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/supervisor"
 )
 
@@ -86,8 +87,8 @@ func TestCommandsAfterServeReturned(t *testing.T) {
 		if n := e.allReady.Load(); n != 1 {
 			t.Errorf("AllClustersReady after Serve returned: %d calls, want 1", n)
 		}
-		if err := h.reg.Restart(t.Context(), "echo"); !errors.Is(err, ErrNotServing) {
-			t.Errorf("Restart after Serve returned = %v, want ErrNotServing", err)
+		if err := h.reg.Restart(t.Context(), "echo"); !errors.Is(err, service.ErrNotServing) {
+			t.Errorf("Restart after Serve returned = %v, want service.ErrNotServing", err)
 		}
 		if err := h.reg.Stop(t.Context(), "echo"); err != nil {
 			t.Errorf("Stop after Serve returned = %v", err)
@@ -95,8 +96,8 @@ func TestCommandsAfterServeReturned(t *testing.T) {
 		if st := h.reg.Stats(t.Context()); len(st) != 0 {
 			t.Errorf("Stats after Stop = %+v", st)
 		}
-		if err := h.reg.Stop(t.Context(), "echo"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("second Stop = %v, want ErrNotFound", err)
+		if err := h.reg.Stop(t.Context(), "echo"); !errors.Is(err, service.ErrNotFound) {
+			t.Errorf("second Stop = %v, want service.ErrNotFound", err)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/service"
 )
 
 // TestParallelStress adds, commands, restarts, reads and stops services from
@@ -22,7 +23,7 @@ func TestParallelStress(t *testing.T) {
 		h := newHarness(t)
 		h.serve()
 		const workers, rounds = 8, 25
-		allowed := []error{bus.ErrTargetStopped, bus.ErrNoTarget, bus.ErrTimeout, ErrNotFound, ErrDuplicate, context.DeadlineExceeded}
+		allowed := []error{bus.ErrTargetStopped, bus.ErrNoTarget, bus.ErrTimeout, service.ErrNotFound, service.ErrDuplicate, context.DeadlineExceeded}
 		check := func(what string, err error) error {
 			if err == nil {
 				return nil
@@ -42,7 +43,7 @@ func TestParallelStress(t *testing.T) {
 				for i := range rounds {
 					// Neighbouring workers share names, so operations race.
 					name := fmt.Sprintf("s%d", (w+i)%(workers/2))
-					errs <- check("add", h.reg.Add(name, newEcho(), WithRestartPolicy(fastPolicy)))
+					errs <- check("add", h.reg.Add(name, newEcho(), service.WithRestartPolicy(fastPolicy)))
 					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 					_, err := request[greeting](ctx, h, name, "greet", struct{ Name string }{name})
 					if err == nil {

@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/servicelink"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/supervisor"
 )
 
@@ -64,11 +66,11 @@ func (ur *unitRunner) Run(ctx context.Context) error {
 	}
 	r := &run{e: e, ctx: rctx, cancel: cancel, mb: mb}
 	defer r.end()
-	if d := e.cfg.readyTimeout; d > 0 {
+	if d := e.cfg.ReadyTimeout; d > 0 {
 		t := time.AfterFunc(d, func() { r.timeout(d) })
 		defer t.Stop()
 	}
-	sc := &Context{name: e.name, logger: e.log, bus: e.reg.bus, store: e.reg.store, run: r}
+	sc := servicelink.NewContext(e.name, e.log, e.reg.bus, e.reg.store, r.markReady).(*service.Context)
 	err := e.svc.Serve(rctx, sc)
 	if ctx.Err() == nil {
 		// The run ended while the unit still wanted it: if we cancelled it
@@ -83,8 +85,8 @@ func (ur *unitRunner) Run(ctx context.Context) error {
 // mailboxOptions are the options of every mailbox of the service.
 func (e *entry) mailboxOptions() []bus.MailboxOption {
 	opts := []bus.MailboxOption{bus.WithEvalTarget(e.svc)}
-	if e.cfg.capacity > 0 {
-		opts = append(opts, bus.WithCapacity(e.cfg.capacity))
+	if e.cfg.Capacity > 0 {
+		opts = append(opts, bus.WithCapacity(e.cfg.Capacity))
 	}
 	return opts
 }
@@ -103,7 +105,7 @@ func (r *run) end() {
 	}
 }
 
-// markReady implements Context.Ready.
+// markReady implements service.Context.Ready.
 func (r *run) markReady() {
 	r.mu.Lock()
 	if r.ready || r.ended || r.timedOut {
@@ -117,8 +119,8 @@ func (r *run) markReady() {
 	supervise.MarkHealthy(r.ctx)
 }
 
-// timeout fires the ready timeout (WithReadyTimeout): a run that is not ready yet is cancelled with
-// a *ReadyTimeoutError as the cause, and a Ready it calls later is ignored
+// timeout fires the ready timeout (service.WithReadyTimeout): a run that is not ready yet is cancelled with
+// a *service.ReadyTimeoutError as the cause, and a Ready it calls later is ignored
 // (it would otherwise reset the backoff of a run that is already a crash).
 func (r *run) timeout(d time.Duration) {
 	r.mu.Lock()
@@ -126,7 +128,7 @@ func (r *run) timeout(d time.Duration) {
 	r.timedOut = fire
 	r.mu.Unlock()
 	if fire {
-		err := &ReadyTimeoutError{Service: r.e.name, Timeout: d}
+		err := &service.ReadyTimeoutError{Service: r.e.name, Timeout: d}
 		r.e.log.Warn("service not ready in time; restarting", slog.Duration("timeout", d))
 		r.cancel(err)
 	}

@@ -1,10 +1,11 @@
-package service
+package services
 
 import (
 	"fmt"
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/service"
 )
 
 // command is a request to the holder of a registry's state (see Registry).
@@ -26,13 +27,13 @@ func (c addCmd) apply(st *registryState) {
 	e := c.e
 	switch {
 	case st.closed:
-		c.reply <- fmt.Errorf("service %q: %w", e.name, ErrClosed)
+		c.reply <- fmt.Errorf("service %q: %w", e.name, service.ErrClosed)
 		return
 	case st.entries[e.name] != nil:
-		c.reply <- fmt.Errorf("service %q: %w", e.name, ErrDuplicate)
+		c.reply <- fmt.Errorf("service %q: %w", e.name, service.ErrDuplicate)
 		return
 	case st.stopping[e.name] != nil:
-		c.reply <- fmt.Errorf("service %q: %w (still stopping)", e.name, ErrDuplicate)
+		c.reply <- fmt.Errorf("service %q: %w (still stopping)", e.name, service.ErrDuplicate)
 		return
 	}
 	// Make the address known to the bus right away, so that a command sent
@@ -41,7 +42,7 @@ func (c addCmd) apply(st *registryState) {
 	// address held by someone else.
 	mb, err := st.r.bus.Attach(e.addr, nil)
 	if err != nil {
-		c.reply <- fmt.Errorf("service %q: %w: %w", e.name, ErrDuplicate, err)
+		c.reply <- fmt.Errorf("service %q: %w: %w", e.name, service.ErrDuplicate, err)
 		return
 	}
 	mb.Detach()
@@ -73,9 +74,9 @@ func (c restartCmd) apply(st *registryState) {
 	e, ok := st.entries[c.name]
 	switch {
 	case !ok:
-		c.reply <- restartReply{err: fmt.Errorf("service %q: %w", c.name, ErrNotFound)}
+		c.reply <- restartReply{err: fmt.Errorf("service %q: %w", c.name, service.ErrNotFound)}
 	case st.runCtx == nil:
-		c.reply <- restartReply{err: fmt.Errorf("service %q: restart: %w", c.name, ErrNotServing)}
+		c.reply <- restartReply{err: fmt.Errorf("service %q: restart: %w", c.name, service.ErrNotServing)}
 	case e.exited:
 		old := e.unit.Status()
 		e.prevRestarts += old.Restarts + 1
@@ -109,7 +110,7 @@ type stopReply struct {
 func (c stopCmd) apply(st *registryState) {
 	e, ok := st.entries[c.name]
 	if !ok {
-		c.reply <- stopReply{err: fmt.Errorf("service %q: %w", c.name, ErrNotFound)}
+		c.reply <- stopReply{err: fmt.Errorf("service %q: %w", c.name, service.ErrNotFound)}
 		return
 	}
 	delete(st.entries, c.name)

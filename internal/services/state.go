@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"cmp"
@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/servicelink"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/supervisor"
 )
 
@@ -33,8 +35,8 @@ type entry struct {
 	reg  *Registry
 	name string
 	addr bus.Address
-	svc  Service
-	cfg  serviceConfig
+	svc  service.Service
+	cfg  servicelink.Config
 	log  *slog.Logger
 
 	unit         *supervise.Unit
@@ -61,13 +63,13 @@ type entryView struct {
 	prevErr      error
 }
 
-func (v entryView) info() Info {
+func (v entryView) info() service.Info {
 	st := v.unit.Status()
 	last := st.LastError
 	if last == nil {
 		last = v.prevErr
 	}
-	return Info{
+	return service.Info{
 		Name:      v.e.name,
 		State:     st.State,
 		Ready:     st.State == supervisor.StateReady,
@@ -100,7 +102,7 @@ func (st *registryState) own(ctx context.Context) {
 // newUnit gives e a new supervisor (and the runner it supervises).
 func (st *registryState) newUnit(e *entry) {
 	opts := []supervise.Option{
-		supervise.WithPolicy(e.cfg.policy),
+		supervise.WithPolicy(e.cfg.Policy),
 		supervise.WithLogger(e.log),
 	}
 	for _, h := range st.r.cfg.hooks {

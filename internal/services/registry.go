@@ -1,4 +1,4 @@
-package service
+package services
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/internal/servicelink"
 	"github.com/megane-go/megane/internal/supervise"
+	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/store"
-	"github.com/megane-go/megane/supervisor"
 )
 
 // Registry holds and supervises the services of one process.
@@ -60,32 +60,8 @@ type Registry struct {
 	view      atomic.Pointer[[]entryView]
 }
 
-// Info describes one service at one moment: its supervisor state, restart
-// counts and last error, and the figures of its Stats. It is a plain value.
-type Info struct {
-	// Name is the service's name.
-	Name string
-	// State is the service's supervisor state.
-	State supervisor.State
-	// Ready reports whether State is supervisor.StateReady (the current
-	// run called Ready).
-	Ready bool
-	// Restarts counts the runs started after the first, for any reason.
-	Restarts int
-	// Crashes counts the runs that ended with an error, a panic or a ready
-	// timeout.
-	Crashes int
-	// LastError is the most recent crash or fatal error, or nil.
-	LastError error
-	// Since is when the service entered State.
-	Since time.Time
-	// Custom holds the service's Stats() figures: set only for ready
-	// services implementing bus.StatsProvider that answered in time.
-	Custom map[string]any
-}
-
 // NewRegistry returns an empty registry whose services talk through b and
-// share st. b must not be nil; st may be nil (then Context.Store returns
+// share st. b must not be nil; st may be nil (then service.Context.Store returns
 // nil). It starts no goroutine: call Serve.
 func NewRegistry(b *bus.Bus, st *store.Store, opts ...RegistryOption) *Registry {
 	if b == nil {
@@ -111,24 +87,21 @@ func NewRegistry(b *bus.Bus, st *store.Store, opts ...RegistryOption) *Registry 
 // Add registers svc under name. If the registry is serving, the service
 // starts at once, and its mailbox is attached before Add returns (commands
 // sent afterwards wait for Ready); otherwise it starts when Serve is called. name must be a
-// valid bus service name (non-empty); it fails with ErrInvalidName, with
-// ErrDuplicate if the name is taken (or its previous service is still
-// stopping), and with ErrClosed after Serve has returned.
-func (r *Registry) Add(name string, svc Service, opts ...Option) error {
+// valid bus service name (non-empty); it fails with service.ErrInvalidName, with
+// service.ErrDuplicate if the name is taken (or its previous service is still
+// stopping), and with service.ErrClosed after Serve has returned.
+func (r *Registry) Add(name string, svc service.Service, opts ...service.Option) error {
 	if svc == nil {
-		return fmt.Errorf("%w: service %q is nil", ErrInvalidName, name)
+		return fmt.Errorf("%w: service %q is nil", service.ErrInvalidName, name)
 	}
 	addr := bus.Service(name)
 	if name == "" {
-		return fmt.Errorf("%w: empty name", ErrInvalidName)
+		return fmt.Errorf("%w: empty name", service.ErrInvalidName)
 	}
 	if err := addr.Validate(); err != nil {
-		return fmt.Errorf("%w: %q: %w", ErrInvalidName, name, err)
+		return fmt.Errorf("%w: %q: %w", service.ErrInvalidName, name, err)
 	}
-	cfg := defaultServiceConfig()
-	for _, opt := range opts {
-		opt(&cfg)
-	}
+	cfg := servicelink.Apply(opts)
 	e := &entry{
 		reg:  r,
 		name: name,
@@ -208,7 +181,7 @@ func (r *Registry) serve(ctx context.Context, started chan<- struct{}) error {
 // without backoff and without counting a crash; a service in backoff
 // restarts immediately, and a service that has stopped or failed for good is
 // started again with a fresh restart budget. It returns once the new run has
-// started, with ErrNotFound for an unknown name, ErrNotServing if the
+// started, with service.ErrNotFound for an unknown name, service.ErrNotServing if the
 // registry is not serving, or ctx's error if ctx ends first (the restart may
 // still happen).
 func (r *Registry) Restart(ctx context.Context, name string) error {
@@ -218,7 +191,7 @@ func (r *Registry) Restart(ctx context.Context, name string) error {
 		rep, lost := await(r, reply)
 		switch {
 		case lost != nil:
-			return fmt.Errorf("service %q: restart: %w", name, ErrNotServing)
+			return fmt.Errorf("service %q: restart: %w", name, service.ErrNotServing)
 		case rep.err != nil:
 			return rep.err
 		case rep.unit == nil:
@@ -245,7 +218,7 @@ func (r *Registry) Restart(ctx context.Context, name string) error {
 // Serve has returned its bus address is forgotten (requests then fail with
 // bus.ErrNoTarget) and it disappears from Stats. Stop returns
 // when that is done, or with ctx's error if ctx ends first (the removal then
-// completes in the background). Unknown names fail with ErrNotFound. The
+// completes in the background). Unknown names fail with service.ErrNotFound. The
 // name may be added again once the old service has stopped.
 func (r *Registry) Stop(ctx context.Context, name string) error {
 	reply := make(chan stopReply, 1)
@@ -274,9 +247,9 @@ func (r *Registry) Stop(ctx context.Context, name string) error {
 // panics gets no Custom and a log line at error level with the stack.
 // Everything but Custom is read from snapshots and never blocks; with ctx
 // already done, Stats runs no service code.
-func (r *Registry) Stats(ctx context.Context) []Info {
+func (r *Registry) Stats(ctx context.Context) []service.Info {
 	view := *r.view.Load()
-	out := make([]Info, len(view))
+	out := make([]service.Info, len(view))
 	for i, v := range view {
 		out[i] = v.info()
 	}
@@ -377,7 +350,7 @@ func (r *Registry) send(cmd command) {
 // await waits for the reply to a command that send has handed over. The
 // owner answers every command it receives before it takes the next, so the
 // wait is short and takes no context; ownerDone only guards against an
-// owner that died in between, which await reports as ErrClosed.
+// owner that died in between, which await reports as service.ErrClosed.
 func await[T any](r *Registry, reply <-chan T) (T, error) {
 	select {
 	case v := <-reply:
@@ -388,7 +361,7 @@ func await[T any](r *Registry, reply <-chan T) (T, error) {
 			return v, nil
 		default:
 			var zero T
-			return zero, ErrClosed
+			return zero, service.ErrClosed
 		}
 	}
 }

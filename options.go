@@ -16,6 +16,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	mcache "github.com/megane-go/megane/cache"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/wire"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
@@ -46,7 +47,7 @@ type config struct {
 	intents           []gateway.Intents
 	clientOpts        []bot.ConfigOpt
 	apiURL            string
-	compression       shard.Compression
+	compression       gateway.CompressionType
 	logger            *slog.Logger
 	readyTimeout      time.Duration
 	policy            supervisor.Policy
@@ -118,10 +119,9 @@ func (c *config) validate() error {
 	if c.readyTimeout <= 0 {
 		bad("WithReadyTimeout(%s)", c.readyTimeout, "want a positive duration")
 	}
-	switch c.compression {
-	case shard.CompressionNone, shard.CompressionZlib, shard.CompressionZstd:
-	default:
-		bad("WithCompression(%q)", string(c.compression), "want shard.CompressionNone, shard.CompressionZlib or shard.CompressionZstd")
+	if wire.CheckCompression(c.compression) != nil {
+		bad("WithCompression(%q)", string(c.compression),
+			"want gateway.CompressionNone, gateway.CompressionZlibStream or gateway.CompressionZstdStream (zlib-payload is not supported)")
 	}
 	if c.apiURL != "" {
 		if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -288,9 +288,13 @@ func (c *config) cacheFactory() func() cache.Caches {
 // rather than fall back to Discord's gateway. Empty keeps Discord's.
 func WithAPIURL(url string) Option { return func(c *config) { c.apiURL = url } }
 
-// WithCompression sets the gateway transport compression (default none).
-// New rejects a value other than the three constants.
-func WithCompression(comp shard.Compression) Option { return func(c *config) { c.compression = comp } }
+// WithCompression sets the gateway transport compression: disgo's
+// gateway.CompressionNone (the default), gateway.CompressionZlibStream or
+// gateway.CompressionZstdStream. New rejects any other value,
+// gateway.CompressionZlibPayload included, with an *OptionError.
+func WithCompression(comp gateway.CompressionType) Option {
+	return func(c *config) { c.compression = comp }
+}
 
 // WithLogger sets the logger; clusters add "cluster" and shards "shard"
 // attributes. nil discards. The default is slog.Default(). The token never

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/gateway"
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
@@ -40,6 +41,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{WithReadyTimeout(0), "WithReadyTimeout(0s)"},
 		{WithReadyTimeout(-time.Second), "WithReadyTimeout(-1s)"},
 		{WithCompression("gzip"), `WithCompression("gzip")`},
+		{WithCompression(gateway.CompressionZlibPayload), `WithCompression("zlib-payload")`},
 		{WithAPIURL("discord.com/api/v10"), `WithAPIURL("discord.com/api/v10")`},
 		{WithAPIURL("ftp://127.0.0.1/api/v10"), `WithAPIURL("ftp://127.0.0.1/api/v10")`},
 		{WithAPIURL("http://"), `WithAPIURL("http://")`},
@@ -80,7 +82,7 @@ func TestNewAcceptsEdgeOptions(t *testing.T) {
 		WithShards(AutoShards), WithClusters(0), WithGuildsPerShard(2500), WithGuildsPerShard(1),
 		WithShardMultiple(0), WithShardMultiple(1), WithEventBuffer(1), WithWatchdog(0), WithWatchdog(-1),
 		WithStatsInterval(-1), WithReshardCheck(-1), WithReshardTimeout(0), WithLogger(nil),
-		WithEventHandler(nil), WithStatsHandler(nil), WithCaches(nil), WithCompression(shard.CompressionZstd),
+		WithEventHandler(nil), WithStatsHandler(nil), WithCaches(nil), WithCompression(gateway.CompressionZstdStream), WithCompression(gateway.CompressionZlibStream),
 		WithAPIURL("https://discord.com/api/v10"), WithRestartPolicy(supervisor.Policy{MinBackoff: -1, MaxRestarts: -1}),
 		WithClientOpts(bot.WithLogger(nil)), WithBusOptions(bus.WithMailboxSize(4)))
 	if err != nil {

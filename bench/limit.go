@@ -41,7 +41,7 @@ type limitResult struct {
 // recording is a gateway connection's websocket messages from the first
 // one on (so compressed streams replay from their start).
 type recording struct {
-	comp wire.Compression
+	comp gateway.CompressionType
 	msgs [][]byte
 }
 
@@ -56,9 +56,9 @@ var trafficTypes = map[gateway.EventType]bool{
 // record connects to s as shard 0 of 16 with comp, and records every
 // message until n traffic dispatches have arrived: MESSAGE_CREATE only
 // (Emit) or the mixed stream (rate -1).
-func record(s *discordtest.Server, comp wire.Compression, n int, mixed bool) (recording, error) {
+func record(s *discordtest.Server, comp gateway.CompressionType, n int, mixed bool) (recording, error) {
 	q := url.Values{"v": {"10"}, "encoding": {"json"}}
-	if comp != wire.None {
+	if comp != gateway.CompressionNone {
 		q.Set("compress", string(comp))
 	}
 	ws, _, err := websocket.DefaultDialer.Dial(s.GatewayURL()+"?"+q.Encode(), nil)
@@ -232,7 +232,7 @@ func runLimitStepped(spec limitSpec) error {
 	if err != nil {
 		return err
 	}
-	rec, err := record(s, wire.None, spec.Frames, false)
+	rec, err := record(s, gateway.CompressionNone, spec.Frames, false)
 	s.Close()
 	if err != nil {
 		return fmt.Errorf("recording frames: %w", err)

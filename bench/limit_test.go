@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/disgoorg/disgo/gateway"
+
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/internal/wire"
 )
@@ -14,7 +16,7 @@ import (
 func TestRecordAndReplay(t *testing.T) {
 	t.Parallel()
 	const n = 60
-	for _, comp := range []wire.Compression{wire.None, wire.ZlibStream, wire.ZstdStream} {
+	for _, comp := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		for _, mixed := range []bool{false, true} {
 			name := string(comp)
 			if name == "" {
@@ -54,7 +56,7 @@ func TestRecordAndReplay(t *testing.T) {
 func TestLoopMeasuresRepetitions(t *testing.T) {
 	t.Parallel()
 	s := discordtest.New(t, discordtest.WithIdentifyWindow(0), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
-	rec, err := record(s, wire.None, 20, false)
+	rec, err := record(s, gateway.CompressionNone, 20, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestLoopMeasuresRepetitions(t *testing.T) {
 //	go test -run '^$' -bench DecodeLimit -cpuprofile cpu.out ./bench
 func BenchmarkDecodeLimit(b *testing.B) {
 	s := discordtest.New(b, discordtest.WithIdentifyWindow(0), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
-	rec, err := record(s, wire.None, 1000, false)
+	rec, err := record(s, gateway.CompressionNone, 1000, false)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -315,7 +315,7 @@ func startMegane(ctx context.Context, spec partySpec, c *counter, log *slog.Logg
 		megane.WithShards(spec.Shards), megane.WithClusters(clusters),
 		megane.WithAPIURL(spec.Fake.APIURL), megane.WithLogger(log),
 		megane.WithIntents(benchIntents),
-		megane.WithCompression(shard.Compression(spec.Compression)),
+		megane.WithCompression(gateway.CompressionType(spec.Compression)),
 		megane.WithShardOptions(shard.WithLogger(log)),
 	}
 	opts = append(opts, meganeCacheOpts(spec)...)

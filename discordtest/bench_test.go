@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 )
 
@@ -19,7 +20,7 @@ import (
 // server and client together, so it bounds the server's cost from above
 // (ns/op is wall time on a loopback pipeline and mostly measures handoffs).
 func BenchmarkServerDispatch(b *testing.B) {
-	for _, comp := range []Compression{CompressionNone, CompressionZlibStream, CompressionZstdStream} {
+	for _, comp := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		name := string(comp)
 		if name == "" {
 			name = "none"

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/snowflake/v2"
 	"github.com/gorilla/websocket"
 	"github.com/klauspost/compress/zlib"
@@ -62,7 +63,7 @@ func (p *pipeBuffer) Read(b []byte) (int, error) {
 type client struct {
 	t    testing.TB
 	ws   *websocket.Conn
-	comp Compression
+	comp gateway.CompressionType
 	pipe *pipeBuffer
 	zr   io.ReadCloser
 	zd   *zstd.Decoder
@@ -70,10 +71,10 @@ type client struct {
 	seqs []int // dispatch seqs received, in order
 }
 
-func dialURL(t testing.TB, base string, comp Compression, extra url.Values) (*client, error) {
+func dialURL(t testing.TB, base string, comp gateway.CompressionType, extra url.Values) (*client, error) {
 	t.Helper()
 	q := url.Values{"v": {"10"}, "encoding": {"json"}}
-	if comp != CompressionNone {
+	if comp != gateway.CompressionNone {
 		q.Set("compress", string(comp))
 	}
 	for k, v := range extra {
@@ -88,7 +89,7 @@ func dialURL(t testing.TB, base string, comp Compression, extra url.Values) (*cl
 	return c, nil
 }
 
-func dial(t testing.TB, s *Server, comp Compression) *client {
+func dial(t testing.TB, s *Server, comp gateway.CompressionType) *client {
 	t.Helper()
 	c, err := dialURL(t, s.GatewayURL(), comp, nil)
 	if err != nil {
@@ -108,13 +109,13 @@ func (c *client) next() (frame, error) {
 	}
 	raw := data
 	switch c.comp {
-	case CompressionZlibStream, CompressionZstdStream:
+	case gateway.CompressionZlibStream, gateway.CompressionZstdStream:
 		if mt != websocket.BinaryMessage {
 			return frame{}, fmt.Errorf("compressed message type %d", mt)
 		}
 		c.pipe.buf.Write(data)
 		var r io.Reader
-		if c.comp == CompressionZlibStream {
+		if c.comp == gateway.CompressionZlibStream {
 			if !bytes.HasSuffix(data, []byte{0, 0, 0xff, 0xff}) {
 				return frame{}, errors.New("zlib-stream message without sync flush suffix")
 			}
@@ -258,7 +259,7 @@ type started struct {
 
 // startSession dials, identifies as shard [id, count] and reads READY and
 // every GUILD_CREATE.
-func startSession(t testing.TB, s *Server, shard [2]int, comp Compression) *started {
+func startSession(t testing.TB, s *Server, shard [2]int, comp gateway.CompressionType) *started {
 	t.Helper()
 	c := dial(t, s, comp)
 	c.hello()

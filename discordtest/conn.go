@@ -54,7 +54,7 @@ type conn struct {
 	ws   *websocket.Conn
 	nc   net.Conn
 	num  uint64
-	comp Compression
+	comp gateway.CompressionType
 
 	ctrl     chan ctrl     // bounded, see ctrlQueueSize
 	wake     chan struct{} // capacity 1: traffic or rate changed
@@ -122,7 +122,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		ws:   ws,
 		nc:   ws.NetConn(),
 		num:  s.connN.Add(1),
-		comp: Compression(q.Get("compress")),
+		comp: gateway.CompressionType(q.Get("compress")),
 		ctrl: make(chan ctrl, ctrlQueueSize),
 		wake: make(chan struct{}, 1),
 		stop: make(chan struct{}),

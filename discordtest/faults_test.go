@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 )
 
@@ -15,7 +16,7 @@ func TestFaultsWithoutSession(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2))
 	// A connection that has not identified is not a session.
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	c.hello()
 	calls := map[string]func(shard int) error{
 		"Emit":              func(id int) error { return s.Emit(id, 1) },
@@ -94,7 +95,7 @@ func TestFaultsOnAllShards(t *testing.T) {
 			s := New(t, WithGuilds(9), WithShards(shards), WithMaxConcurrency(shards))
 			var cs []*started
 			for id := range shards {
-				cs = append(cs, startSession(t, s, [2]int{id, shards}, CompressionNone))
+				cs = append(cs, startSession(t, s, [2]int{id, shards}, gateway.CompressionNone))
 			}
 			if err := tc.fault(s); err != nil {
 				t.Fatal(err)
@@ -109,8 +110,8 @@ func TestFaultsOnAllShards(t *testing.T) {
 func TestWithholdAcksAllShards(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2), WithShards(2), WithMaxConcurrency(2))
-	a := startSession(t, s, [2]int{0, 2}, CompressionNone)
-	b := startSession(t, s, [2]int{1, 2}, CompressionNone)
+	a := startSession(t, s, [2]int{0, 2}, gateway.CompressionNone)
+	b := startSession(t, s, [2]int{1, 2}, gateway.CompressionNone)
 	if err := s.WithholdAcks(AllShards, true); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestWithholdAcksAllShards(t *testing.T) {
 func TestMalformedFrameIsNotALostDispatch(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if err := s.SendMalformed(0); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestMalformedFrameIsNotALostDispatch(t *testing.T) {
 func TestDMGuildCreate(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(3))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if err := s.SendDMGuildCreate(0); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestDMGuildCreate(t *testing.T) {
 	}
 
 	empty := New(t, WithGuilds(0))
-	startSession(t, empty, [2]int{0, 1}, CompressionNone)
+	startSession(t, empty, [2]int{0, 1}, gateway.CompressionNone)
 	if err := empty.SendDMGuildCreate(0); !errors.Is(err, ErrNoGuild) {
 		t.Errorf("no guild: %v, want ErrNoGuild", err)
 	}
@@ -198,7 +199,7 @@ func TestDMGuildCreate(t *testing.T) {
 func TestRateTraffic(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(5))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	s.SetRate(-1)
 	kinds := map[string]int{}
 	for range 200 {
@@ -218,7 +219,7 @@ func TestRateTraffic(t *testing.T) {
 func TestFixedRateTraffic(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2), WithRate(2000))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	for range 20 {
 		if f := st.mustNext(); f.Op != opDispatch {
 			t.Fatalf("op %d", f.Op)

@@ -13,7 +13,7 @@ import (
 
 func TestShardsReadyWithTheirGuilds(t *testing.T) {
 	t.Parallel()
-	for _, comp := range []Compression{CompressionNone, CompressionZlibStream, CompressionZstdStream} {
+	for _, comp := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		t.Run("compress="+string(comp), func(t *testing.T) {
 			t.Parallel()
 			const shards = 4
@@ -62,7 +62,7 @@ func TestShardsReadyWithTheirGuilds(t *testing.T) {
 
 func TestTrafficAfterReadyOverEveryCompression(t *testing.T) {
 	t.Parallel()
-	for _, comp := range []Compression{CompressionNone, CompressionZlibStream, CompressionZstdStream} {
+	for _, comp := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		t.Run("compress="+string(comp), func(t *testing.T) {
 			t.Parallel()
 			s := New(t, WithGuilds(3))
@@ -135,14 +135,14 @@ func TestCloseCodes(t *testing.T) {
 		{name: "api version", query: url.Values{"v": {"9"}}, code: 4012},
 		{name: "encoding", query: url.Values{"encoding": {"etf"}}, code: 4002},
 		{name: "compression", query: url.Values{"compress": {"gzip-stream"}}, code: 4002},
-		{name: "compression not offered", opts: []Option{WithCompressions(CompressionNone)},
+		{name: "compression not offered", opts: []Option{WithCompressions(gateway.CompressionNone)},
 			query: url.Values{"compress": {"zstd-stream"}}, code: 4002},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := New(t, append([]Option{WithGuilds(2)}, tc.opts...)...)
-			c, err := dialURL(t, s.GatewayURL(), CompressionNone, tc.query)
+			c, err := dialURL(t, s.GatewayURL(), gateway.CompressionNone, tc.query)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +165,7 @@ func TestCloseCodes(t *testing.T) {
 func TestPrivilegedIntentAllowed(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(1), WithAllowedIntents(gateway.IntentGuildMembers))
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	c.hello()
 	c.identify(s.Token(), [2]int{0, 1}, int64(gateway.IntentsNonPrivileged|gateway.IntentGuildMembers))
 	c.until(isEvent("READY"))
@@ -174,7 +174,7 @@ func TestPrivilegedIntentAllowed(t *testing.T) {
 func TestIdentifyTokenWithBotPrefixAndNoShard(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2))
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	c.hello()
 	c.send(opIdentify, map[string]any{"token": "Bot " + s.Token(), "intents": 0})
 	f := c.until(isEvent("READY"))
@@ -190,11 +190,11 @@ func TestIdentifyTokenWithBotPrefixAndNoShard(t *testing.T) {
 func TestResumeURLServesTheGateway(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(1))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if st.ready.ResumeGatewayURL != s.ResumeURL() || s.ResumeURL() == s.GatewayURL() {
 		t.Fatalf("resume_gateway_url %q, ResumeURL %q", st.ready.ResumeGatewayURL, s.ResumeURL())
 	}
-	c, err := dialURL(t, st.ready.ResumeGatewayURL, CompressionNone, nil)
+	c, err := dialURL(t, st.ready.ResumeGatewayURL, gateway.CompressionNone, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestGuildCreatePayloadsAreWhatTheServerSends(t *testing.T) {
 			for g, p := range want {
 				byID[makeID(guildBase, g).String()] = p
 			}
-			c := dial(t, s, CompressionNone)
+			c := dial(t, s, gateway.CompressionNone)
 			c.hello()
 			c.identify(s.Token(), [2]int{0, 1}, 0)
 			if f := c.mustNext(); f.event() != "READY" {

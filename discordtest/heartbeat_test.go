@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/disgoorg/disgo/gateway"
 )
 
 // waitFor polls cond until it holds, failing the test after readTimeout. It
@@ -50,7 +52,7 @@ func TestHeartbeatAckNotBeforeDelay(t *testing.T) {
 	t.Parallel()
 	const delay = 40 * time.Millisecond
 	s := New(t, WithGuilds(1), WithAckDelay(delay), WithHeartbeatInterval(1234*time.Millisecond))
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	if f := c.hello(); string(f.D) != `{"heartbeat_interval":1234,"_trace":["[\"discordtest\",{\"micros\":0}]"]}` {
 		t.Errorf("HELLO d=%s", f.D)
 	}
@@ -69,7 +71,7 @@ func TestHeartbeatAckNotBeforeDelay(t *testing.T) {
 func TestWithholdAcksAndRequestHeartbeat(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(1))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if err := s.WithholdAcks(0, true); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package discordtest
 import (
 	"testing"
 	"time"
+
+	"github.com/disgoorg/disgo/gateway"
 )
 
 // A client that stays silent after HELLO for longer than the write timeout
@@ -15,7 +17,7 @@ func TestLateIdentifyAfterIdleLongerThanWriteTimeout(t *testing.T) {
 	const writeTimeout = 50 * time.Millisecond
 	// 150 guilds with members make the READY batch several flushes long.
 	s := New(t, WithGuilds(150), WithMembers(20), WithWriteTimeout(writeTimeout))
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	c.hello()
 	// The scenario itself is idleness: let the writer's clock pass the
 	// timeout before identifying. Nothing is being waited for.

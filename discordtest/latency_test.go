@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/disgoorg/disgo/gateway"
 )
 
 // TestClientLatencyTimesFramesOnArrival: with WithClientLatency the server
@@ -29,7 +31,7 @@ func TestClientLatencyTimesFramesOnArrival(t *testing.T) {
 	s := New(t, WithGuilds(2), WithIdentifyWindow(time.Nanosecond), WithClientLatency(maxDelay, seed), hook)
 
 	before := time.Now()
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	after := time.Now()
 	var at time.Time
 	select {
@@ -51,7 +53,7 @@ func TestClientLatencyTimesFramesOnArrival(t *testing.T) {
 	}
 
 	s.SetClientLatency(0)
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	c.hello()
 	c.identify(s.Token(), [2]int{0, 1}, 0)
 	if f := c.mustNext(); f.Op != opInvalidSession || string(f.D) != "false" {
@@ -84,7 +86,7 @@ func TestClientLatencyCloseEndsDelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	c.hello()
 	c.identify(s.Token(), [2]int{0, 1}, 0)
 	select {
@@ -150,8 +152,8 @@ func TestClientLatencyOption(t *testing.T) {
 func TestLedgerStarted(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(1), WithIdentifyWindow(0))
-	first := startSession(t, s, [2]int{0, 1}, CompressionNone)
-	second := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	first := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
+	second := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	l := s.Ledger()
 	t1, t2 := l.Started(0, first.ready.SessionID), l.Started(0, second.ready.SessionID)
 	if t1.IsZero() || t2.IsZero() {

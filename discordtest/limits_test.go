@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/disgoorg/disgo/gateway"
 )
 
 func getGatewayBot(t *testing.T, s *Server) gatewayBot {
@@ -46,8 +48,8 @@ func TestIdentifyBuckets(t *testing.T) {
 			if gb := getGatewayBot(t, s); gb.SessionStartLimit.MaxConcurrency != tc.maxConc {
 				t.Fatalf("max_concurrency reported %d, want %d", gb.SessionStartLimit.MaxConcurrency, tc.maxConc)
 			}
-			startSession(t, s, [2]int{0, 2}, CompressionNone)
-			c := dial(t, s, CompressionNone)
+			startSession(t, s, [2]int{0, 2}, gateway.CompressionNone)
+			c := dial(t, s, gateway.CompressionNone)
 			c.hello()
 			c.identify(s.Token(), [2]int{1, 2}, 0)
 			f := c.mustNext()
@@ -71,8 +73,8 @@ func TestIdentifyBuckets(t *testing.T) {
 func TestSessionStartLimitRefusal(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(1), WithSessionStartLimit(5, 1, time.Hour), WithIdentifyWindow(0))
-	startSession(t, s, [2]int{0, 1}, CompressionNone)
-	c := dial(t, s, CompressionNone)
+	startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	c.hello()
 	c.identify(s.Token(), [2]int{0, 1}, 0)
 	if f := c.mustNext(); f.Op != opInvalidSession || string(f.D) != "false" {

@@ -200,7 +200,7 @@ func messageCreate(t *testing.T, c *client) (gateway.EventMessageCreate, int) {
 func TestEmitMessage(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(4), WithShards(2))
-	st := startSession(t, s, [2]int{1, 2}, CompressionNone)
+	st := startSession(t, s, [2]int{1, 2}, gateway.CompressionNone)
 	owned := s.GuildIDs(1, 2)
 	contents := []string{"!ping", "!stats", `quotes " and \ backslash`, "line\nbreak <&> «unicode» 🎉", ""}
 	for _, c := range contents {
@@ -231,7 +231,7 @@ func TestEmitMessage(t *testing.T) {
 
 	// A RESUME replays the messages with their contents.
 	st.close()
-	c := resumeClient(t, s, st, seqs[0], CompressionNone)
+	c := resumeClient(t, s, st, seqs[0], gateway.CompressionNone)
 	for i, want := range contents[1:] {
 		d, seq := messageCreate(t, c)
 		if seq != seqs[i+1] || d.Content != want {
@@ -245,7 +245,7 @@ func TestEmitMessage(t *testing.T) {
 func TestContentsMix(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2), WithContents(3, "!ping", "!stats"))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	s.SetRate(-1)
 	want := []string{msgContent, msgContent, "!ping", msgContent, msgContent, "!stats", msgContent, msgContent, "!ping"}
 	for i, w := range want {

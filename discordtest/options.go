@@ -2,20 +2,10 @@ package discordtest
 
 import (
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/disgoorg/disgo/gateway"
-)
-
-// Compression is a gateway transport compression, as named in the
-// "compress" query parameter. The empty string means no compression.
-type Compression string
-
-// The transport compressions the server can speak.
-const (
-	CompressionNone       Compression = ""
-	CompressionZlibStream Compression = "zlib-stream"
-	CompressionZstdStream Compression = "zstd-stream"
 )
 
 // DefaultReplayBuffer is the default number of dispatches a session keeps
@@ -43,7 +33,7 @@ type config struct {
 	maxGuildsPerShard int
 	allowedIntents    gateway.Intents
 	addr              string
-	compressions      []Compression
+	compressions      []gateway.CompressionType
 	replayBuffer      int
 	closeGrace        time.Duration
 	writeTimeout      time.Duration
@@ -77,7 +67,7 @@ func defaultConfig() config {
 		maxGuildsPerShard: 2500,
 		allowedIntents:    gateway.IntentsAll,
 		addr:              "127.0.0.1:0",
-		compressions:      []Compression{CompressionNone, CompressionZlibStream, CompressionZstdStream},
+		compressions:      []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream},
 		replayBuffer:      DefaultReplayBuffer,
 		closeGrace:        2 * time.Second,
 		writeTimeout:      10 * time.Second,
@@ -122,9 +112,10 @@ func (c *config) validate() error {
 	}
 	for _, comp := range c.compressions {
 		switch comp {
-		case CompressionNone, CompressionZlibStream, CompressionZstdStream:
+		case gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream:
 		default:
-			return &OptionError{Option: "WithCompressions", Reason: "unknown compression " + string(comp)}
+			return &OptionError{Option: "WithCompressions", Reason: "unsupported compression " + strconv.Quote(string(comp)) +
+				": want gateway.CompressionNone, CompressionZlibStream or CompressionZstdStream"}
 		}
 	}
 	if c.ackDelay < time.Millisecond {
@@ -234,11 +225,14 @@ func WithAllowedIntents(i gateway.Intents) Option {
 // WithAddr sets the listen address (default "127.0.0.1:0").
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 
-// WithCompressions sets the transport compressions the gateway accepts
-// (default: all three). A connection asking for another one is closed with
-// 4002.
-func WithCompressions(cs ...Compression) Option {
-	return func(c *config) { c.compressions = append([]Compression(nil), cs...) }
+// WithCompressions sets the transport compressions the gateway accepts,
+// as disgo's gateway.CompressionType (default: gateway.CompressionNone,
+// gateway.CompressionZlibStream and gateway.CompressionZstdStream, all the
+// server speaks). Any other value, gateway.CompressionZlibPayload included,
+// makes Start fail with an *OptionError. A connection asking for a
+// compression not in the list is closed with 4002.
+func WithCompressions(cs ...gateway.CompressionType) Option {
+	return func(c *config) { c.compressions = append([]gateway.CompressionType(nil), cs...) }
 }
 
 // WithReplayBuffer sets how many dispatches each session keeps for RESUME

@@ -5,11 +5,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 )
 
 // resumeClient dials the resume URL and resumes st's session from seq.
-func resumeClient(t *testing.T, s *Server, st *started, seq int, comp Compression) *client {
+func resumeClient(t *testing.T, s *Server, st *started, seq int, comp gateway.CompressionType) *client {
 	t.Helper()
 	c, err := dialURL(t, st.ready.ResumeGatewayURL, comp, nil)
 	if err != nil {
@@ -54,7 +55,7 @@ func TestFaultsThenResumeLoseNothing(t *testing.T) {
 			}
 		}},
 	}
-	for _, comp := range []Compression{CompressionNone, CompressionZlibStream, CompressionZstdStream} {
+	for _, comp := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		for _, f := range faults {
 			t.Run(f.name+"/compress="+string(comp), func(t *testing.T) {
 				t.Parallel()
@@ -109,7 +110,7 @@ func TestFaultsThenResumeLoseNothing(t *testing.T) {
 func TestResumeReplaysExactlyWhatWasMissed(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if err := s.Emit(0, 10); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestResumeReplaysExactlyWhatWasMissed(t *testing.T) {
 	}
 	kept := lastOf(st.seqs) - 5
 	st.close()
-	c := resumeClient(t, s, st, kept, CompressionNone)
+	c := resumeClient(t, s, st, kept, gateway.CompressionNone)
 	c.until(isEvent("RESUMED"))
 	want := append(seqRange(kept+1, lastOf(st.seqs)), lastOf(st.seqs)+1)
 	if !slices.Equal(c.seqs, want) {
@@ -169,10 +170,10 @@ func TestResumeRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := New(t, append([]Option{WithGuilds(2)}, tc.opts...)...)
-			st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+			st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 			id, seq := tc.prep(t, s, st)
 			st.close()
-			c, err := dialURL(t, s.ResumeURL(), CompressionNone, nil)
+			c, err := dialURL(t, s.ResumeURL(), gateway.CompressionNone, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,7 +195,7 @@ func TestResumeRefusals(t *testing.T) {
 func TestInvalidSessionFalseThenIdentifyAgain(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2), WithIdentifyWindow(0))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if err := s.InvalidSession(0, false); err != nil {
 		t.Fatal(err)
 	}

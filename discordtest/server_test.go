@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,29 @@ func TestStartRejectsInvalidOptions(t *testing.T) {
 	}
 }
 
+// TestWithCompressionsRejectsUnsupported: the fake speaks none,
+// zlib-stream and zstd-stream; zlib-payload or an unknown name fails Start
+// with an *OptionError that names the value.
+func TestWithCompressionsRejectsUnsupported(t *testing.T) {
+	t.Parallel()
+	for _, c := range []gateway.CompressionType{gateway.CompressionZlibPayload, "brotli-stream"} {
+		s, err := Start(WithCompressions(gateway.CompressionNone, c))
+		if err == nil {
+			s.Close()
+		}
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Option != "WithCompressions" || !errors.Is(err, ErrInvalidOption) ||
+			!strings.Contains(oe.Reason, string(c)) {
+			t.Errorf("WithCompressions(none, %q): err %v", c, err)
+		}
+	}
+	s, err := Start(WithCompressions(gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream))
+	if err != nil {
+		t.Fatalf("the three supported compressions: %v", err)
+	}
+	s.Close()
+}
+
 func TestTokenOption(t *testing.T) {
 	t.Parallel()
 	// "MTIzNDU2Nzg5MDEyMzQ1Njc4" is base64 of "123456789012345678".
@@ -61,7 +85,7 @@ func TestTokenOption(t *testing.T) {
 func TestShardWithoutGuildsGetsDMTraffic(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(0))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if err := s.Emit(0, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +103,8 @@ func TestShardWithoutGuildsGetsDMTraffic(t *testing.T) {
 func TestResumeTakesOverALiveSession(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
-	c := resumeClient(t, s, st, lastOf(st.seqs), CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
+	c := resumeClient(t, s, st, lastOf(st.seqs), gateway.CompressionNone)
 	c.until(isEvent("RESUMED"))
 	if code := st.closeCode(); code != websocket.CloseAbnormalClosure {
 		t.Fatalf("old connection ended with %d, want a drop", code)
@@ -104,7 +128,7 @@ func TestCloseWithBusyAndStuckClients(t *testing.T) {
 	}
 	var clients []*started
 	for id := range 4 {
-		clients = append(clients, startSession(t, s, [2]int{id, 4}, CompressionNone))
+		clients = append(clients, startSession(t, s, [2]int{id, 4}, gateway.CompressionNone))
 	}
 	for range 50 { // one client reads, the others are stuck
 		clients[0].mustNext()
@@ -136,7 +160,7 @@ func TestCloseWithBusyAndStuckClients(t *testing.T) {
 func TestCountersAreJSONFriendly(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(1))
-	startSession(t, s, [2]int{0, 1}, CompressionNone)
+	startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	b, err := json.Marshal(s.Counters())
 	if err != nil {
 		t.Fatal(err)

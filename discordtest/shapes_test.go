@@ -26,7 +26,7 @@ func decodeDisgo(t *testing.T, raw []byte) gateway.Message {
 func TestFramesDecodeWithDisgoTypes(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(6), WithShards(2), WithMembers(4), WithChannels(7), WithRoles(3))
-	c := dial(t, s, CompressionNone)
+	c := dial(t, s, gateway.CompressionNone)
 	hello := decodeDisgo(t, c.hello().raw)
 	if h, ok := hello.D.(gateway.MessageDataHello); !ok || h.HeartbeatInterval != 41250 {
 		t.Fatalf("HELLO %#v", hello.D)
@@ -135,7 +135,7 @@ func TestFramesDecodeWithDisgoTypes(t *testing.T) {
 func TestResumedAndDMFramesDecodeWithDisgo(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(1))
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if err := s.SendDMGuildCreate(0); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestResumedAndDMFramesDecodeWithDisgo(t *testing.T) {
 		_ = json.Unmarshal(dm.raw, &m)
 	}()
 	st.close()
-	c := resumeClient(t, s, st, lastOf(st.seqs), CompressionNone)
+	c := resumeClient(t, s, st, lastOf(st.seqs), gateway.CompressionNone)
 	m := decodeDisgo(t, c.until(isEvent("RESUMED")).raw)
 	if _, ok := m.D.(gateway.EventResumed); !ok || m.S != lastOf(st.seqs)+1 {
 		t.Errorf("RESUMED %#v", m)
@@ -178,7 +178,7 @@ func TestTemplatesRenderValidJSON(t *testing.T) {
 func TestDataNotLast(t *testing.T) {
 	t.Parallel()
 	s := New(t, WithGuilds(2), WithDataNotLast())
-	st := startSession(t, s, [2]int{0, 1}, CompressionNone)
+	st := startSession(t, s, [2]int{0, 1}, gateway.CompressionNone)
 	if len(st.guilds) == 0 {
 		t.Fatal("no GUILD_CREATE")
 	}

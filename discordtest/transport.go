@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 )
@@ -36,9 +37,9 @@ type transport interface {
 	close()
 }
 
-func newTransport(c Compression) (transport, error) {
+func newTransport(c gateway.CompressionType) (transport, error) {
 	switch c {
-	case CompressionZlibStream:
+	case gateway.CompressionZlibStream:
 		t := &zlibTransport{}
 		zw, err := zlib.NewWriterLevel(&t.buf, zlib.BestSpeed)
 		if err != nil {
@@ -46,7 +47,7 @@ func newTransport(c Compression) (transport, error) {
 		}
 		t.zw = zw
 		return t, nil
-	case CompressionZstdStream:
+	case gateway.CompressionZstdStream:
 		t := &zstdTransport{}
 		enc, err := zstd.NewWriter(&t.buf,
 			zstd.WithEncoderLevel(zstd.SpeedFastest),

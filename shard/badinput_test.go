@@ -46,7 +46,7 @@ func TestReadLoopSurvivesBadFrames(t *testing.T) {
 	})
 	logs := &syncBuffer{}
 	s := New("token", 5, 8, nil, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
-	inflater, err := wire.NewInflater(wire.None)
+	inflater, err := wire.NewInflater(gateway.CompressionNone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +71,12 @@ func TestCorruptCompressedStream(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		c       wire.Compression
+		c       gateway.CompressionType
 		garbage []byte
 	}{
-		{"zlib-stream", wire.ZlibStream, []byte{0x78, 0x9c, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff}},
-		{"zlib-stream, no zlib header", wire.ZlibStream, []byte{0x12, 0x34, 0x00, 0x00, 0xff, 0xff}},
-		{"zstd-stream", wire.ZstdStream, []byte("not zstd at all")},
+		{"zlib-stream", gateway.CompressionZlibStream, []byte{0x78, 0x9c, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff}},
+		{"zlib-stream, no zlib header", gateway.CompressionZlibStream, []byte{0x12, 0x34, 0x00, 0x00, 0xff, 0xff}},
+		{"zstd-stream", gateway.CompressionZstdStream, []byte("not zstd at all")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"github.com/disgoorg/disgo/gateway"
 
 	"github.com/megane-go/megane/discordtest"
-	"github.com/megane-go/megane/internal/wire"
 )
 
 // disgo's own gateway, fed the same traffic. Build tag disgo_bench; run
@@ -19,7 +18,7 @@ func init() {
 	benchClients = append(benchClients, benchClient{"disgo", openDisgoClient})
 }
 
-func openDisgoClient(b *testing.B, srv *discordtest.Server, c wire.Compression, onMessage func()) func() {
+func openDisgoClient(b *testing.B, srv *discordtest.Server, c gateway.CompressionType, onMessage func()) func() {
 	handler := func(_ gateway.Gateway, t gateway.EventType, _ int, _ gateway.EventData) {
 		if t == gateway.EventTypeMessageCreate {
 			onMessage()
@@ -29,7 +28,7 @@ func openDisgoClient(b *testing.B, srv *discordtest.Server, c wire.Compression, 
 		gateway.WithURL(srv.GatewayURL()),
 		gateway.WithShardID(0), gateway.WithShardCount(1),
 		gateway.WithIntents(gateway.IntentsDefault),
-		gateway.WithCompression(gateway.CompressionType(c)),
+		gateway.WithCompression(c),
 		gateway.WithLogger(quietLogger()))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

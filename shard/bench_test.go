@@ -23,7 +23,7 @@ import (
 // ready. The returned func closes it.
 type benchClient struct {
 	name string
-	open func(b *testing.B, srv *discordtest.Server, c wire.Compression, onMessage func()) (closeFn func())
+	open func(b *testing.B, srv *discordtest.Server, c gateway.CompressionType, onMessage func()) (closeFn func())
 }
 
 // benchClients are compared by BenchmarkShardThroughput. "raw" reads
@@ -48,7 +48,7 @@ var benchClients = []benchClient{
 // duration, which disgo's own decoding uses too.
 func BenchmarkShardThroughput(b *testing.B) {
 	for _, engine := range []string{"std", "fast"} {
-		for _, comp := range []wire.Compression{wire.None, wire.ZlibStream} {
+		for _, comp := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream} {
 			for _, c := range benchClients {
 				b.Run(fmt.Sprintf("json=%s/%s/%s", engine, comp, c.name), func(b *testing.B) {
 					if engine == "fast" {
@@ -61,7 +61,7 @@ func BenchmarkShardThroughput(b *testing.B) {
 	}
 }
 
-func runThroughput(b *testing.B, c benchClient, comp wire.Compression) {
+func runThroughput(b *testing.B, c benchClient, comp gateway.CompressionType) {
 	srv := discordtest.New(b,
 		discordtest.WithGuilds(1),
 		discordtest.WithIdentifyWindow(0),
@@ -111,7 +111,7 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func openMeganeClient(b *testing.B, srv *discordtest.Server, c wire.Compression, onMessage func()) func() {
+func openMeganeClient(b *testing.B, srv *discordtest.Server, c gateway.CompressionType, onMessage func()) func() {
 	handler := func(_ gateway.Gateway, t gateway.EventType, _ int, _ gateway.EventData) {
 		if t == gateway.EventTypeMessageCreate {
 			onMessage()
@@ -119,7 +119,7 @@ func openMeganeClient(b *testing.B, srv *discordtest.Server, c wire.Compression,
 	}
 	s := New(srv.Token(), 0, 1, handler,
 		WithURL(srv.GatewayURL()),
-		WithCompression(Compression(c)),
+		WithCompression(c),
 		WithLogger(quietLogger()),
 		WithQueue(NewQueue(WithIdentifyWindow(srv.IdentifyWindow()), WithQueueLogger(quietLogger()))))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -132,7 +132,7 @@ func openMeganeClient(b *testing.B, srv *discordtest.Server, c wire.Compression,
 
 // openRawClient identifies by hand and only scans frames for the event
 // name: the cost floor of the fake plus websocket reads (and inflating).
-func openRawClient(b *testing.B, srv *discordtest.Server, c wire.Compression, onMessage func()) func() {
+func openRawClient(b *testing.B, srv *discordtest.Server, c gateway.CompressionType, onMessage func()) func() {
 	url, err := gatewayURL(srv.GatewayURL(), c)
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 
 	"github.com/megane-go/megane/internal/wire"
@@ -41,7 +42,7 @@ func TestReadLoopBoundsFrameSize(t *testing.T) {
 				_, _, _ = ws.ReadMessage() // until the client goes
 			})
 			s := New("token", 0, 1, nil, WithLogger(quietLogger()))
-			inflater, err := wire.NewInflater(wire.None)
+			inflater, err := wire.NewInflater(gateway.CompressionNone)
 			if err != nil {
 				t.Fatal(err)
 			}

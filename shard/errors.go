@@ -37,6 +37,11 @@ var (
 	// A Shard is opened at most once; build a new one to reconnect after
 	// Close.
 	ErrAlreadyOpen = errors.New("shard: already open")
+	// ErrUnsupportedCompression is returned by Open (and then by Err) when
+	// WithCompression was given a compression the shard does not support:
+	// gateway.CompressionZlibPayload, or a name Discord does not offer.
+	// Nothing is dialled; the shard stops.
+	ErrUnsupportedCompression = errors.New("shard: unsupported compression")
 	// ErrNotReady is returned by Send while the shard has no ready
 	// session (connecting, identifying, resuming or disconnected).
 	ErrNotReady = errors.New("shard: not ready")

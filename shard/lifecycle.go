@@ -3,12 +3,14 @@ package shard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
+	"github.com/megane-go/megane/internal/wire"
 )
 
 // Open connects the shard and returns once its session is ready (READY or
@@ -141,6 +143,12 @@ func (s *Shard) run() {
 		defer close(s.dispatch)
 	}
 
+	if err := wire.CheckCompression(s.cfg.compression); err != nil {
+		// Not worth a dial: Discord would close it, and no retry helps.
+		s.fail(fmt.Errorf("%w %q: want gateway.CompressionNone, CompressionZlibStream or CompressionZstdStream",
+			ErrUnsupportedCompression, string(s.cfg.compression)))
+		return
+	}
 	attempt := 0
 	everReady := false // a connection of this shard got READY or RESUMED
 	for connections := 0; ; connections++ {

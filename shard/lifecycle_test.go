@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,51 @@ func TestOpenFailsOnInvalidToken(t *testing.T) {
 	s.Close(t.Context())
 	if !errors.Is(s.Err(), ErrInvalidToken) {
 		t.Fatalf("Close replaced the fatal error: %v", s.Err())
+	}
+}
+
+// TestOpenRefusesAnUnsupportedCompression gives WithCompression values the
+// shard cannot decode: Open fails with ErrUnsupportedCompression, and the
+// gateway is never dialled (before, the shard dialled and reconnected
+// forever, and Open never returned).
+func TestOpenRefusesAnUnsupportedCompression(t *testing.T) {
+	t.Parallel()
+	for _, c := range []gateway.CompressionType{gateway.CompressionZlibPayload, "brotli-stream"} {
+		t.Run(string(c), func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = ln.Close() })
+			dialled := make(chan struct{})
+			go func() {
+				if conn, err := ln.Accept(); err == nil {
+					_ = conn.Close()
+					close(dialled)
+				}
+			}()
+			h := newHooks()
+			s := New("t", 0, 1, nil, WithURL("ws://"+ln.Addr().String()), WithCompression(c),
+				WithLogger(quietLogger()), WithEventHook(h.hook))
+			defer s.Close(t.Context())
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			opened := make(chan error, 1)
+			go func() { opened <- s.Open(ctx) }()
+			select {
+			case <-dialled:
+				t.Fatalf("dialled the gateway with compression %q", c)
+			case err := <-opened:
+				if !errors.Is(err, ErrUnsupportedCompression) || !strings.Contains(err.Error(), string(c)) {
+					t.Fatalf("Open = %v, want ErrUnsupportedCompression naming %q", err, c)
+				}
+			}
+			<-s.Done()
+			if !errors.Is(s.Err(), ErrUnsupportedCompression) || countEvents[Fatal](h) != 1 {
+				t.Fatalf("Err = %v, fatal events = %d", s.Err(), countEvents[Fatal](h))
+			}
+		})
 	}
 }
 

@@ -24,7 +24,7 @@ const MaxPayloadSize = 4096
 type config struct {
 	url              string
 	intents          gateway.Intents
-	compression      wire.Compression
+	compression      gateway.CompressionType
 	queue            Queue
 	logger           *slog.Logger
 	state            State
@@ -57,7 +57,7 @@ func defaultConfig() config {
 	return config{
 		url:            DefaultGatewayURL,
 		intents:        gateway.IntentsDefault,
-		compression:    wire.None,
+		compression:    gateway.CompressionNone,
 		logger:         slog.Default(),
 		dispatchBuffer: 1024,
 		backoffMin:     time.Second,
@@ -150,29 +150,15 @@ func WithIntents(intents ...gateway.Intents) Option {
 	}
 }
 
-// Compression is a gateway transport compression, as sent in the
-// `compress` parameter of the gateway URL. The zero value, CompressionNone,
-// sends plain JSON. Compression costs CPU per event and saves bandwidth;
-// see the README's benchmarks.
-type Compression string
-
-// The transport compressions Discord offers.
-const (
-	// CompressionNone sends every message as plain JSON text.
-	CompressionNone Compression = ""
-	// CompressionZlib sends one zlib stream per connection (zlib-stream).
-	CompressionZlib Compression = "zlib-stream"
-	// CompressionZstd sends one zstd stream per connection (zstd-stream).
-	CompressionZstd Compression = "zstd-stream"
-)
-
-// String returns the name used in the gateway URL, or "none".
-func (c Compression) String() string { return wire.Compression(c).String() }
-
-// WithCompression sets the transport compression (default
-// CompressionNone). A name Discord does not offer makes Open fail.
-func WithCompression(compression Compression) Option {
-	return func(c *config) { c.compression = wire.Compression(compression) }
+// WithCompression sets the transport compression, as sent in the
+// `compress` parameter of the gateway URL (default
+// gateway.CompressionNone, plain JSON). gateway.CompressionZlibStream and
+// gateway.CompressionZstdStream are supported; compression costs CPU per
+// event and saves bandwidth (see the README's benchmarks). Any other value,
+// gateway.CompressionZlibPayload included, makes Open fail with an error
+// matching ErrUnsupportedCompression, before anything is dialled.
+func WithCompression(compression gateway.CompressionType) Option {
+	return func(c *config) { c.compression = compression }
 }
 
 // WithQueue sets the identify queue. Every IDENTIFY waits on it; resumes do

@@ -181,7 +181,7 @@ func (s *Shard) dialer() (*websocket.Dialer, *func()) {
 	return &d, idle
 }
 
-func gatewayURL(base string, compression wire.Compression) (string, error) {
+func gatewayURL(base string, compression gateway.CompressionType) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return "", fmt.Errorf("shard: gateway url: %w", err)
@@ -189,7 +189,7 @@ func gatewayURL(base string, compression wire.Compression) (string, error) {
 	q := u.Query()
 	q.Set("v", strconv.Itoa(APIVersion))
 	q.Set("encoding", "json")
-	if compression != wire.None {
+	if compression != gateway.CompressionNone {
 		q.Set("compress", string(compression))
 	}
 	u.RawQuery = q.Encode()

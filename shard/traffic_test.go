@@ -40,7 +40,7 @@ func handOvers(r *recorder) []struct {
 // compression and every hand-over.
 func TestCompressions(t *testing.T) {
 	t.Parallel()
-	for _, c := range []Compression{CompressionNone, CompressionZlib, CompressionZstd} {
+	for _, c := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		for i := range handOvers(nil) {
 			t.Run(c.String()+"/"+handOvers(nil)[i].name, func(t *testing.T) {
 				t.Parallel()
@@ -73,7 +73,7 @@ func TestCompressions(t *testing.T) {
 // dropped. The guilds' GUILD_CREATEs take the filtering path.
 func TestDataNotLast(t *testing.T) {
 	t.Parallel()
-	for _, c := range []Compression{CompressionNone, CompressionZlib, CompressionZstd} {
+	for _, c := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
 			srv := discordtest.New(t, append(fakeOpts(), discordtest.WithDataNotLast())...)

@@ -107,12 +107,12 @@ func TestGatewayURL(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		base string
-		c    wire.Compression
+		c    gateway.CompressionType
 		want string
 	}{
-		{"wss://gateway.discord.gg", wire.None, "wss://gateway.discord.gg?encoding=json&v=10"},
-		{"wss://gateway.discord.gg/", wire.ZlibStream, "wss://gateway.discord.gg/?compress=zlib-stream&encoding=json&v=10"},
-		{"ws://127.0.0.1:1/gateway?v=9", wire.ZstdStream, "ws://127.0.0.1:1/gateway?compress=zstd-stream&encoding=json&v=10"},
+		{"wss://gateway.discord.gg", gateway.CompressionNone, "wss://gateway.discord.gg?encoding=json&v=10"},
+		{"wss://gateway.discord.gg/", gateway.CompressionZlibStream, "wss://gateway.discord.gg/?compress=zlib-stream&encoding=json&v=10"},
+		{"ws://127.0.0.1:1/gateway?v=9", gateway.CompressionZstdStream, "ws://127.0.0.1:1/gateway?compress=zstd-stream&encoding=json&v=10"},
 	}
 	for _, tc := range cases {
 		got, err := gatewayURL(tc.base, tc.c)

@@ -3,22 +3,8 @@ package wire
 import (
 	"errors"
 	"fmt"
-)
 
-// Compression is a gateway transport compression, as sent in the
-// `compress` query parameter of the gateway URL. The zero value is [None].
-type Compression string
-
-// The transport compressions Discord offers.
-const (
-	// None sends every message as plain JSON text.
-	None Compression = ""
-	// ZlibStream sends one zlib stream per connection; a message ends with
-	// the sync-flush marker 00 00 ff ff.
-	ZlibStream Compression = "zlib-stream"
-	// ZstdStream sends one zstd stream per connection; each message is
-	// flushed by the sender.
-	ZstdStream Compression = "zstd-stream"
+	"github.com/disgoorg/disgo/gateway"
 )
 
 // MaxPayload is the largest decompressed payload, and the largest buffered
@@ -27,8 +13,9 @@ const (
 const MaxPayload = 64 << 20
 
 var (
-	// ErrUnknownCompression is returned by [ParseCompression] and
-	// [NewInflater] for a compression name this package does not know.
+	// ErrUnknownCompression is returned by [CheckCompression],
+	// [ParseCompression] and [NewInflater] for a compression this package
+	// does not support: zlib-payload or an unknown name.
 	ErrUnknownCompression = errors.New("wire: unknown compression")
 	// ErrCorruptStream means the compressed stream cannot be decoded. The
 	// stream is unusable afterwards: the connection must be dropped and the
@@ -41,27 +28,33 @@ var (
 	ErrInflaterClosed = errors.New("wire: inflater closed")
 )
 
-// String returns the name used in the gateway URL, or "none".
-func (c Compression) String() string {
-	if c == None {
-		return "none"
+// CheckCompression returns nil for a transport compression this package
+// supports (disgo's [gateway.CompressionNone], [gateway.CompressionZlibStream]
+// and [gateway.CompressionZstdStream]; every public API takes disgo's type)
+// and an error matching
+// [ErrUnknownCompression] for any other, [gateway.CompressionZlibPayload]
+// included. It is the one list of what is supported; [NewInflater] uses it.
+func CheckCompression(c gateway.CompressionType) error {
+	switch c {
+	case gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream:
+		return nil
 	}
-	return string(c)
+	return fmt.Errorf("%w: %q", ErrUnknownCompression, string(c))
 }
 
-// ParseCompression parses a compression name. The empty string and "none"
-// both mean [None]. Any other unknown name returns an error matching
+// ParseCompression parses a compression name, as given on a command line.
+// The empty string and "none" both mean [gateway.CompressionNone]. Any
+// other name that [CheckCompression] rejects returns an error matching
 // [ErrUnknownCompression].
-func ParseCompression(s string) (Compression, error) {
-	switch s {
-	case "", "none":
-		return None, nil
-	case string(ZlibStream):
-		return ZlibStream, nil
-	case string(ZstdStream):
-		return ZstdStream, nil
+func ParseCompression(s string) (gateway.CompressionType, error) {
+	if s == "none" {
+		return gateway.CompressionNone, nil
 	}
-	return None, fmt.Errorf("%w: %q", ErrUnknownCompression, s)
+	c := gateway.CompressionType(s)
+	if err := CheckCompression(c); err != nil {
+		return gateway.CompressionNone, err
+	}
+	return c, nil
 }
 
 // Inflater turns one websocket message of a compressed transport into the
@@ -89,22 +82,24 @@ type Inflater interface {
 	Close() error
 }
 
-// NewInflater returns an Inflater for c. [None] returns an identity Inflater
-// whose Inflate returns msg itself. An unknown c returns an error matching
+// NewInflater returns an Inflater for c. [gateway.CompressionNone] returns
+// an identity Inflater whose Inflate returns msg itself. A c that
+// [CheckCompression] rejects returns an error matching
 // [ErrUnknownCompression].
-func NewInflater(c Compression) (Inflater, error) {
+func NewInflater(c gateway.CompressionType) (Inflater, error) {
+	if err := CheckCompression(c); err != nil {
+		return nil, err
+	}
 	switch c {
-	case None:
-		return &identityInflater{}, nil
-	case ZlibStream:
+	case gateway.CompressionZlibStream:
 		return newZlibInflater(klauspostFlate), nil
-	case ZstdStream:
+	case gateway.CompressionZstdStream:
 		return newZstdInflater(), nil
 	}
-	return nil, fmt.Errorf("%w: %q", ErrUnknownCompression, string(c))
+	return &identityInflater{}, nil
 }
 
-// identityInflater is the Inflater of [None].
+// identityInflater is the Inflater of [gateway.CompressionNone].
 type identityInflater struct{ closed bool }
 
 func (i *identityInflater) Inflate(msg []byte) ([]byte, error) {

@@ -39,7 +39,7 @@ func ExampleDecodeControl() {
 }
 
 func ExampleNewInflater() {
-	inf, err := wire.NewInflater(wire.None) // or wire.ZlibStream, wire.ZstdStream
+	inf, err := wire.NewInflater(gateway.CompressionNone) // or gateway.CompressionZlibStream, gateway.CompressionZstdStream
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 )
@@ -210,7 +211,7 @@ func TestZlibStdlibWriter(t *testing.T) {
 		wire = append(wire, bytes.Clone(buf.Bytes()))
 		buf.Reset()
 	}
-	inf, err := NewInflater(ZlibStream)
+	inf, err := NewInflater(gateway.CompressionZlibStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestZstdStream(t *testing.T) {
 	t.Parallel()
 	msgs := streamMessages(t, false)
 	wire := zstdStream(t, msgs)
-	inf, err := NewInflater(ZstdStream)
+	inf, err := NewInflater(gateway.CompressionZstdStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,13 +240,13 @@ func TestInflaterCorruptStream(t *testing.T) {
 	msgs := loadFrames(t)
 	tests := []struct {
 		name    string
-		c       Compression
+		c       gateway.CompressionType
 		stream  func(testing.TB, [][]byte) [][]byte
 		garbage []byte
 	}{
-		{"zlib bad header", ZlibStream, zlibStream, []byte{0x12, 0x34, 0x00, 0x00, 0xff, 0xff}},
-		{"zlib bad block", ZlibStream, zlibStream, []byte{0x78, 0x9c, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff}},
-		{"zstd bad magic", ZstdStream, zstdStream, []byte("not zstd at all")},
+		{"zlib bad header", gateway.CompressionZlibStream, zlibStream, []byte{0x12, 0x34, 0x00, 0x00, 0xff, 0xff}},
+		{"zlib bad block", gateway.CompressionZlibStream, zlibStream, []byte{0x78, 0x9c, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff}},
+		{"zstd bad magic", gateway.CompressionZstdStream, zstdStream, []byte("not zstd at all")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,7 +274,7 @@ func TestInflaterCorruptStream(t *testing.T) {
 
 func TestInflaterClosed(t *testing.T) {
 	t.Parallel()
-	for _, c := range []Compression{None, ZlibStream, ZstdStream} {
+	for _, c := range []gateway.CompressionType{gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream} {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
 			inf, err := NewInflater(c)
@@ -298,7 +299,7 @@ func TestInflaterClosed(t *testing.T) {
 
 func TestIdentityInflater(t *testing.T) {
 	t.Parallel()
-	inf, err := NewInflater(None)
+	inf, err := NewInflater(gateway.CompressionNone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +315,7 @@ func TestIdentityInflater(t *testing.T) {
 
 func TestZstdEmptyMessage(t *testing.T) {
 	t.Parallel()
-	inf, err := NewInflater(ZstdStream)
+	inf, err := NewInflater(gateway.CompressionZstdStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,11 +329,11 @@ func TestParseCompression(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in      string
-		want    Compression
+		want    gateway.CompressionType
 		wantErr bool
 	}{
-		{"", None, false}, {"none", None, false}, {"zlib-stream", ZlibStream, false},
-		{"zstd-stream", ZstdStream, false}, {"zlib-payload", None, true}, {"gzip", None, true},
+		{"", gateway.CompressionNone, false}, {"none", gateway.CompressionNone, false}, {"zlib-stream", gateway.CompressionZlibStream, false},
+		{"zstd-stream", gateway.CompressionZstdStream, false}, {"zlib-payload", gateway.CompressionNone, true}, {"gzip", gateway.CompressionNone, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/disgoorg/disgo/gateway"
+
 	"github.com/megane-go/megane/discordtest"
 )
 
@@ -35,18 +37,16 @@ func main() {
 
 // parseCompressions reads a comma-separated list: none, zlib-stream,
 // zstd-stream, or all.
-func parseCompressions(list string) ([]discordtest.Compression, error) {
-	var out []discordtest.Compression
+func parseCompressions(list string) ([]gateway.CompressionType, error) {
+	var out []gateway.CompressionType
 	for _, name := range strings.Split(list, ",") {
-		switch strings.TrimSpace(name) {
+		switch c := gateway.CompressionType(strings.TrimSpace(name)); c {
 		case "all":
-			out = append(out, discordtest.CompressionNone, discordtest.CompressionZlibStream, discordtest.CompressionZstdStream)
-		case "none", "":
-			out = append(out, discordtest.CompressionNone)
-		case string(discordtest.CompressionZlibStream):
-			out = append(out, discordtest.CompressionZlibStream)
-		case string(discordtest.CompressionZstdStream):
-			out = append(out, discordtest.CompressionZstdStream)
+			out = append(out, gateway.CompressionNone, gateway.CompressionZlibStream, gateway.CompressionZstdStream)
+		case "none", gateway.CompressionNone:
+			out = append(out, gateway.CompressionNone)
+		case gateway.CompressionZlibStream, gateway.CompressionZstdStream:
+			out = append(out, c)
 		default:
 			return nil, fmt.Errorf("unknown compression %q", name)
 		}

@@ -54,7 +54,7 @@ func TestRunPrintsAddressAndTokenAndServes(t *testing.T) {
 
 func TestRunRejectsBadFlags(t *testing.T) {
 	t.Parallel()
-	cases := [][]string{{"-compress", "gzip"}, {"-shards", "0"}, {"-nope"}, {"-contents", "!ping", "-contents-every", "-1"}}
+	cases := [][]string{{"-compress", "gzip"}, {"-compress", "none,zlib-payload"}, {"-shards", "0"}, {"-nope"}, {"-contents", "!ping", "-contents-every", "-1"}}
 	for _, args := range cases {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/internal/pacedconn"
@@ -33,7 +34,7 @@ func runFakeChild(spec string, stdin io.Reader, out io.Writer) error {
 	}
 	srv, err := discordtest.Start(discordtest.WithShards(s.Shards), discordtest.WithGuilds(100),
 		discordtest.WithRate(s.PerShard), discordtest.WithMaxConcurrency(s.Shards),
-		discordtest.WithIdentifyWindow(0), discordtest.WithCompressions(discordtest.CompressionNone),
+		discordtest.WithIdentifyWindow(0), discordtest.WithCompressions(gateway.CompressionNone),
 		discordtest.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return err

@@ -91,6 +91,24 @@ func TestClusterFatalIntents(t *testing.T) {
 	}
 }
 
+// TestClusterFatalCompression: a compression the shard does not support,
+// passed through WithShardOptions (which megane.New does not check), fails
+// the cluster at once instead of restarting it forever.
+func TestClusterFatalCompression(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 1)
+	h := newHarness(t, fake, []int{0}, 1, plainWorker,
+		WithShardOptions(shard.WithCompression(gateway.CompressionZlibPayload)))
+	h.start()
+	err := h.stopWhenDone()
+	if !isErr(err, shard.ErrUnsupportedCompression) || !IsFatal(err) {
+		t.Fatalf("Serve = %v, want ErrUnsupportedCompression", err)
+	}
+	if n := h.c.Restarts(); n != 0 {
+		t.Fatalf("restarts = %d, want 0 (no retry)", n)
+	}
+}
+
 // stopWhenDone waits for Serve to return on its own.
 func (h *harness) stopWhenDone() error {
 	h.t.Helper()

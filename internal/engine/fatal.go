@@ -8,7 +8,8 @@ import (
 
 // IsFatal reports whether err must stop the process instead of being
 // retried: a fatal gateway close code (4004, 4010–4014), or an error marked
-// fatal for the supervisor.
+// fatal for the supervisor, or a shard option that no restart can fix (an
+// unsupported compression).
 func IsFatal(err error) bool {
 	var ce *shard.CloseError
 	if errors.As(err, &ce) && ce.Fatal() {
@@ -17,6 +18,7 @@ func IsFatal(err error) bool {
 	for _, s := range []error{
 		shard.ErrInvalidToken, shard.ErrInvalidShard, shard.ErrShardingRequired,
 		shard.ErrInvalidAPIVersion, shard.ErrInvalidIntents, shard.ErrDisallowedIntents,
+		shard.ErrUnsupportedCompression,
 	} {
 		if errors.Is(err, s) {
 			return true

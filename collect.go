@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/collector"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
 )
@@ -20,17 +21,17 @@ const minCollectTimeout = time.Second
 
 // newCollector builds the Manager's stats collector over its clusters and
 // services. It starts nothing; Run runs it.
-func (m *Manager) newCollector() *stats.Collector {
-	return stats.New(
-		stats.WithInterval(m.cfg.statsInterval),
+func (m *Manager) newCollector() *collector.Collector {
+	return collector.New(
+		collector.WithInterval(m.cfg.statsInterval),
 		// Workers get at least a second to answer for their custom
 		// figures, however short the interval: a periodic snapshot taken
 		// on a loaded machine should not lose them.
-		stats.WithCollectTimeout(max(m.cfg.statsInterval, minCollectTimeout)),
-		stats.WithLogger(m.log),
-		stats.WithClusters(stats.ClusterSourceFunc(m.clusterStats)),
-		stats.WithServices(stats.ServiceSourceFunc(m.serviceStats)),
-		stats.WithOnUpdate(m.onStats),
+		collector.WithCollectTimeout(max(m.cfg.statsInterval, minCollectTimeout)),
+		collector.WithLogger(m.log),
+		collector.WithClusters(collector.ClusterSourceFunc(m.clusterStats)),
+		collector.WithServices(collector.ServiceSourceFunc(m.serviceStats)),
+		collector.WithOnUpdate(m.onStats),
 	)
 }
 
@@ -60,7 +61,7 @@ func (m *Manager) LatestStats() (stats.Snapshot, bool) { return m.col.Latest() }
 // A scrape does not trigger a collection; figures are as fresh as
 // WithStatsInterval.
 func (m *Manager) PrometheusCollector() prometheus.Collector {
-	return stats.PrometheusCollector(m.col)
+	return collector.Prometheus(m.col)
 }
 
 // onStats is the collector's update hook: the stats handler, then a

@@ -18,11 +18,11 @@ import (
 
 	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/internal/collector"
 	"github.com/megane-go/megane/internal/engine"
 	"github.com/megane-go/megane/internal/fleet"
 	"github.com/megane-go/megane/internal/shardplan"
 	"github.com/megane-go/megane/shard"
-	"github.com/megane-go/megane/stats"
 )
 
 // Errors of the Manager. The fatal gateway errors are the shard package's
@@ -84,8 +84,8 @@ type Manager struct {
 	// one goroutine owns the clusters, the plan and the re-shards.
 	fleet atomic.Pointer[fleet.Fleet]
 
-	bus *bus.Bus         // routes by guild through plan
-	col *stats.Collector // run by Run
+	bus *bus.Bus             // routes by guild through plan
+	col *collector.Collector // run by Run
 
 	parts sharedParts // the store and the service registry, made on first use
 }

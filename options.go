@@ -199,7 +199,7 @@ func defaultConfig() config {
 		policy:         supervisor.DefaultPolicy(),
 		watchdog:       2 * time.Minute,
 		eventBuffer:    256,
-		statsInterval:  stats.DefaultInterval,
+		statsInterval:  defaultStatsInterval,
 		autoReshard:    true,
 		reshardTimeout: DefaultReshardTimeout,
 		gatewayBackoff: defaultGatewayBackoff,
@@ -371,10 +371,14 @@ func WithService(name string, svc service.Service, opts ...service.Option) Optio
 	}
 }
 
+// defaultStatsInterval is how often Run collects a stats snapshot unless
+// WithStatsInterval says otherwise.
+const defaultStatsInterval = 10 * time.Second
+
 // WithStatsInterval sets how often Run collects a stats snapshot (default
-// stats.DefaultInterval, 10 s). Each collection waits at most the
-// interval, but at least a second, for the workers' and services' custom
-// figures. Values <= 0 keep the default.
+// 10 s). Each collection waits at most the interval, but at least a second,
+// for the workers' and services' custom figures. Values <= 0 keep the
+// default.
 func WithStatsInterval(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

@@ -4,6 +4,7 @@ package main
 // When you change one, change the other.
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,7 +31,6 @@ import (
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
-	"github.com/megane-go/megane/stats"
 	"github.com/megane-go/megane/store"
 	"github.com/megane-go/megane/supervisor"
 )
@@ -187,20 +187,52 @@ func Example_service() {
 	// <nil>
 }
 
-// README: "Stats".
+// Jukebox is a worker that adds a figure of its own to its cluster's stats.
+type Jukebox struct{}
+
+// Launch registers the worker's listeners (none here).
+func (*Jukebox) Launch(context.Context, *cluster.Cluster) error { return nil }
+
+// Stats runs at every collection; numbers become megane_custom{cluster,key}.
+func (*Jukebox) Stats() map[string]any { return map[string]any{"songs_playing": 3} }
+
+// README: "Stats". A Manager of two clusters runs on the fake Discord.
 func Example_stats() {
-	col := stats.New(stats.WithClusters(stats.ClusterSourceFunc(func(ctx context.Context) []stats.ClusterStats {
-		return []stats.ClusterStats{
-			{ID: 0, State: "ready", Ready: true, Guilds: 125, Custom: map[string]any{"pings": 3}},
-			{ID: 1, State: "restarting", Guilds: 0},
-		}
-	})))
-	snap, err := col.Collect(context.Background())
-	fmt.Println(snap.Totals.Clusters, snap.Totals.ClustersReady, snap.Totals.Guilds, err) // 2 1 125 <nil>
+	fake, err := discordtest.Start(discordtest.WithShards(2), discordtest.WithGuilds(40),
+		discordtest.WithIdentifyWindow(10*time.Millisecond), discordtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
+	defer fake.Close()
+	ready := make(chan struct{})
+	m, err := megane.New(fake.Token(),
+		megane.WithWorker(func() cluster.Worker { return &Jukebox{} }),
+		megane.WithClusters(2),
+		megane.WithAPIURL(fake.APIURL()),
+		megane.WithQueueOptions(shard.WithIdentifyWindow(fake.IdentifyWindow()), shard.WithIdentifyMargin(20*time.Millisecond)),
+		megane.WithLogger(slog.New(slog.DiscardHandler)),
+		megane.WithEventHandler(func(e cluster.Event) {
+			if e.Kind == cluster.EventAllReady {
+				close(ready)
+			}
+		}))
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	<-ready
+
+	snap, err := m.Stats(ctx) // collected now; m.LatestStats() is the last periodic one
+	t := snap.Totals
+	fmt.Println(t.Clusters, t.ClustersReady, t.ShardsReady, t.Guilds, err) // 2 2 2 40 <nil>
+	c1, _ := snap.Cluster(1)
+	fmt.Println(c1.State, c1.Custom["songs_playing"]) // ready 3
 
 	// Export the latest snapshot to Prometheus; serve it on loopback only.
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(stats.PrometheusCollector(col))
+	reg.MustRegister(m.PrometheusCollector())
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
@@ -208,10 +240,21 @@ func Example_stats() {
 		panic(err)
 	}
 	defer resp.Body.Close()
-	fmt.Println(resp.StatusCode) // 200
+	lines := bufio.NewScanner(resp.Body)
+	for lines.Scan() {
+		if l := lines.Text(); strings.HasPrefix(l, "megane_custom{") || strings.HasPrefix(l, "megane_shards_ready ") {
+			fmt.Println(l)
+		}
+	}
+	cancel()
+	fmt.Println(<-done)
 	// Output:
-	// 2 1 125 <nil>
-	// 200
+	// 2 2 2 40 <nil>
+	// ready 3
+	// megane_custom{cluster="0",key="songs_playing"} 3
+	// megane_custom{cluster="1",key="songs_playing"} 3
+	// megane_shards_ready 2
+	// <nil>
 }
 
 // TestREADMEFakeDiscord is the README's "Testing your bot with the fake

@@ -1,7 +1,7 @@
-// Package stats collects, aggregates and exports Megane's statistics.
+// Package stats holds the typed snapshots of Megane's statistics: what a
+// bot's author reads, logs, serves or graphs.
 //
-// A [Collector] builds a typed [Snapshot] every interval ([Collector.Run])
-// and on demand ([Collector.Collect]). A snapshot holds:
+// A [Snapshot] holds:
 //
 //   - the manager's runtime figures: uptime, goroutines, heap, GC, and the CPU
 //     time spent since the previous snapshot ([ManagerStats]);
@@ -11,15 +11,58 @@
 //   - each service's state and whatever it adds ([ServiceStats]);
 //   - the totals over all of them ([Totals]).
 //
-// The package knows nothing about clusters or services. The figures come
-// from a [ClusterSource] and a [ServiceSource] that the caller (the megane
-// Manager) implements. A cluster or a service that the source no longer
-// reports is simply absent from the next snapshot; nothing is remembered for
-// it except the previous event counters used to derive rates.
+// # Where snapshots come from
 //
-// [PrometheusCollector] exports the latest snapshot as Prometheus metrics with
-// stable names (megane_*).
+// The megane Manager collects them; this package only describes them.
 //
-// Snapshots are JSON-encodable with stable field names. Durations encode as
-// integer nanoseconds and their JSON names end in _ns.
+//   - Manager.Stats(ctx) collects one now; Manager.LatestStats returns the
+//     latest, which Manager.Run collects every WithStatsInterval (10 s by
+//     default).
+//   - megane.RequestStats(ctx, bus) asks the Manager for a fresh one over the
+//     bus: the path for a cluster's worker or a service.
+//   - megane.WithStatsHandler(fn) calls fn with every new one.
+//   - Manager.PrometheusCollector returns a prometheus.Collector that exports
+//     the latest one.
+//
+// A snapshot the Manager hands out is shared with every other reader: treat
+// it, its slices and its Custom maps as read-only. Clusters are sorted by ID,
+// each cluster's shards by ID, services by name; a cluster or service that
+// no longer exists is absent. [Snapshot.Cluster] and [Snapshot.Service] look
+// one up.
+//
+// # JSON
+//
+// Snapshots are JSON-encodable with stable snake_case field names (the
+// struct tags are the contract). Durations encode as integer nanoseconds and
+// their JSON names end in _ns (uptime_ns, latency_ns, cpu_user_ns, ...).
+// last_error and custom are omitted when empty. Custom values must be
+// JSON-encodable; a snapshot decoded from JSON holds its Custom numbers as
+// float64.
+//
+// # Prometheus
+//
+// Manager.PrometheusCollector exports the same figures under stable names,
+// so dashboards and alerts may rely on them (labels in braces):
+//
+//	megane_uptime_seconds, megane_goroutines, megane_heap_bytes,
+//	megane_heap_inuse_bytes, megane_sys_bytes, megane_gc_pause_seconds_total,
+//	megane_gc_cycles_total, megane_cpu_seconds_total{mode}
+//	megane_clusters, megane_clusters_ready, megane_shards, megane_shards_ready
+//	megane_cluster_up, megane_cluster_guilds, megane_cluster_users,
+//	megane_cluster_channels, megane_cluster_members,
+//	megane_cluster_restarts_total, all {cluster}
+//	megane_shard_latency_seconds, megane_shard_events_total,
+//	megane_shard_events_per_second, megane_shard_resumes_total,
+//	megane_shard_reconnects_total, megane_shard_identifies_total,
+//	megane_shard_queue_depth, megane_shard_dropped_total, all {cluster, shard}
+//	megane_shard_status{cluster, shard, status}
+//	megane_service_up{service}, megane_service_restarts_total{service}
+//	megane_custom{cluster, key}, megane_service_custom{service, key}
+//
+// A scrape does not trigger a collection (figures are as fresh as
+// WithStatsInterval), except before the first snapshot: then it collects
+// once, bounded by 5 s. Only numeric and boolean Custom values are exported
+// (nested map[string]any keys are joined with "."); NaN and infinite values
+// are skipped, and label values that are not valid UTF-8 have their invalid
+// bytes replaced by U+FFFD.
 package stats

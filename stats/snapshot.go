@@ -8,20 +8,21 @@ import (
 
 // Snapshot is one collection of every figure Megane tracks.
 //
-// A Snapshot returned by a [Collector] is shared with every other caller of
-// [Collector.Latest] and with the update hook: treat it, its slices and its
-// Custom maps as read-only. The zero value is an empty snapshot.
+// A Snapshot from the megane Manager (Manager.Stats, Manager.LatestStats,
+// the WithStatsHandler hook) is shared with every other reader: treat it,
+// its slices and its Custom maps as read-only. The zero value is an empty
+// snapshot.
 type Snapshot struct {
 	// Time is when the collection finished.
 	Time time.Time `json:"time"`
-	// Seq numbers the snapshots of one Collector, starting at 1.
+	// Seq numbers the snapshots of one Manager, starting at 1.
 	Seq uint64 `json:"seq"`
 	// Manager holds the process-wide runtime figures.
 	Manager ManagerStats `json:"manager"`
-	// Clusters is sorted by ID. A cluster the source no longer reports is
+	// Clusters is sorted by ID. A cluster that no longer exists is
 	// absent.
 	Clusters []ClusterStats `json:"clusters"`
-	// Services is sorted by Name. A service the source no longer reports is
+	// Services is sorted by Name. A service that no longer exists is
 	// absent.
 	Services []ServiceStats `json:"services"`
 	// Totals sums the clusters, shards and services above.
@@ -30,7 +31,7 @@ type Snapshot struct {
 
 // ManagerStats holds the process-wide runtime figures of one snapshot.
 type ManagerStats struct {
-	// Uptime is the time since the Collector was made by New.
+	// Uptime is the time since the Manager was made by megane.New.
 	Uptime time.Duration `json:"uptime_ns"`
 	// Goroutines is runtime.NumGoroutine().
 	Goroutines int `json:"goroutines"`
@@ -51,7 +52,7 @@ type ManagerStats struct {
 	NumGC uint32 `json:"num_gc"`
 	// CPUUser and CPUSystem are the CPU time the process spent in user and
 	// kernel mode since the previous snapshot (for the first snapshot: since
-	// the Collector was created).
+	// the Manager was made).
 	CPUUser   time.Duration `json:"cpu_user_ns"`
 	CPUSystem time.Duration `json:"cpu_system_ns"`
 	// CPUUserTotal and CPUSystemTotal are the cumulative CPU times since the
@@ -67,8 +68,7 @@ type ManagerStats struct {
 	CPUSource string `json:"cpu_source"`
 }
 
-// ClusterStats describes one cluster. The source fills it in; the Collector
-// sorts the shards and derives shard event rates.
+// ClusterStats describes one cluster. Its Shards are sorted by ID.
 type ClusterStats struct {
 	// ID is the cluster's ID. Cluster 0 is an ordinary cluster.
 	ID int `json:"id"`
@@ -106,13 +106,12 @@ type ShardStats struct {
 	Ready bool `json:"ready"`
 	// Latency is the last heartbeat round trip.
 	Latency time.Duration `json:"latency_ns"`
-	// EventsPerSecond is the dispatch rate. When the source leaves it zero,
-	// the Collector derives it from Events and the previous snapshot.
+	// EventsPerSecond is the dispatch rate. When the shard does not report
+	// one, the Manager derives it from Events and the previous snapshot.
 	EventsPerSecond float64 `json:"events_per_second"`
 	// Events counts the dispatches received. It and the other counters
-	// below are the shard's history for the life of the source (with a
-	// megane.Manager: every restart and re-shard included), so they never
-	// go back.
+	// below are the shard's history for the life of the Manager (every
+	// restart and re-shard included), so they never go back.
 	Events uint64 `json:"events"`
 	// Resumes, Reconnects and Identifies count the shard's history.
 	Resumes    uint64 `json:"resumes"`
@@ -174,34 +173,4 @@ func (s *Snapshot) Service(name string) (ServiceStats, bool) {
 		return ServiceStats{}, false
 	}
 	return s.Services[i], true
-}
-
-// computeTotals sums clusters, shards and services.
-func computeTotals(clusters []ClusterStats, services []ServiceStats) Totals {
-	var t Totals
-	for _, c := range clusters {
-		t.Clusters++
-		if c.Ready {
-			t.ClustersReady++
-		}
-		t.Guilds += c.Guilds
-		t.Users += c.Users
-		t.Channels += c.Channels
-		t.Members += c.Members
-		for _, sh := range c.Shards {
-			t.Shards++
-			if sh.Ready {
-				t.ShardsReady++
-			}
-			t.Events += sh.Events
-			t.EventsPerSecond += sh.EventsPerSecond
-		}
-	}
-	for _, s := range services {
-		t.Services++
-		if s.Ready {
-			t.ServicesReady++
-		}
-	}
-	return t
 }

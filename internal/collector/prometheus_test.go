@@ -1,7 +1,6 @@
-package stats
+package collector
 
 import (
-	"go/ast"
 	"go/parser"
 	"go/token"
 	"math"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/megane-go/megane/stats"
 )
 
 func promFixture(t *testing.T) (*fakeSource, *Collector) {
@@ -28,7 +29,7 @@ func promFixture(t *testing.T) (*fakeSource, *Collector) {
 func TestPrometheusOutput(t *testing.T) {
 	t.Parallel()
 	_, c := promFixture(t)
-	pc := PrometheusCollector(c)
+	pc := Prometheus(c)
 
 	tests := []struct {
 		name   string
@@ -144,7 +145,7 @@ func TestPrometheusManagerMetrics(t *testing.T) {
 	t.Parallel()
 	_, c := promFixture(t)
 	snap, _ := c.Latest()
-	pc := PrometheusCollector(c)
+	pc := Prometheus(c)
 	for _, name := range []string{metricUptime, metricGoroutines, metricHeap, metricHeapInuse, metricSys, metricGCPause, metricGCCycles, metricClusters, metricClustersReady, metricShards} {
 		if n := testutil.CollectAndCount(pc, name); n != 1 {
 			t.Errorf("%s: %d series, want 1", name, n)
@@ -154,7 +155,7 @@ func TestPrometheusManagerMetrics(t *testing.T) {
 		t.Errorf("%s: %d series, want 2 (user, system)", metricCPU, n)
 	}
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(PrometheusCollector(c))
+	reg.MustRegister(Prometheus(c))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatalf("pedantic gather (Describe/Collect consistency): %v", err)
@@ -171,7 +172,7 @@ func TestPrometheusManagerMetrics(t *testing.T) {
 func TestPrometheusLint(t *testing.T) {
 	t.Parallel()
 	_, c := promFixture(t)
-	problems, err := testutil.CollectAndLint(PrometheusCollector(c))
+	problems, err := testutil.CollectAndLint(Prometheus(c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,27 +181,23 @@ func TestPrometheusLint(t *testing.T) {
 	}
 }
 
-// TestPrometheusNamesDocumented checks that PrometheusCollector's doc comment
-// lists every metric it describes: the names are unexported, so the doc is
+// TestPrometheusNamesDocumented checks that package stats' doc lists every
+// metric the exporter describes: the names are unexported, and users reach
+// the exporter only through Manager.PrometheusCollector, so stats' doc is
 // where a user finds them.
 func TestPrometheusNamesDocumented(t *testing.T) {
 	t.Parallel()
-	f, err := parser.ParseFile(token.NewFileSet(), "prometheus.go", nil, parser.ParseComments|parser.SkipObjectResolution)
+	f, err := parser.ParseFile(token.NewFileSet(), "../../stats/doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := ""
-	for _, d := range f.Decls {
-		if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "PrometheusCollector" && fn.Recv == nil {
-			doc = fn.Doc.Text()
-		}
-	}
+	doc := f.Doc.Text()
 	if doc == "" {
-		t.Fatal("PrometheusCollector has no doc comment")
+		t.Fatal("package stats has no doc comment")
 	}
 	_, c := promFixture(t)
 	ch := make(chan *prometheus.Desc, 64)
-	PrometheusCollector(c).Describe(ch)
+	Prometheus(c).Describe(ch)
 	close(ch)
 	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
 	n := 0
@@ -211,7 +208,7 @@ func TestPrometheusNamesDocumented(t *testing.T) {
 		}
 		n++
 		if !regexp.MustCompile(`\b` + regexp.QuoteMeta(m[1]) + `\b`).MatchString(doc) {
-			t.Errorf("%s is not in PrometheusCollector's doc comment", m[1])
+			t.Errorf("%s is not in package stats' doc comment", m[1])
 		}
 	}
 	if n != 31 {
@@ -222,7 +219,7 @@ func TestPrometheusNamesDocumented(t *testing.T) {
 func TestPrometheusRemovedClusterDisappears(t *testing.T) {
 	t.Parallel()
 	src, c := promFixture(t)
-	pc := PrometheusCollector(c)
+	pc := Prometheus(c)
 	if n := testutil.CollectAndCount(pc, metricClusterGuilds); n != 2 {
 		t.Fatalf("before: %d clusters", n)
 	}
@@ -246,7 +243,7 @@ func TestPrometheusCollectsWhenNoSnapshot(t *testing.T) {
 	if got := testutil.ToFloat64(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
 		// Only the cluster count.
 		all := make(chan prometheus.Metric, 256)
-		PrometheusCollector(c).Collect(all)
+		Prometheus(c).Collect(all)
 		close(all)
 		for m := range all {
 			if strings.Contains(m.Desc().String(), `"`+metricClusters+`"`) {
@@ -295,20 +292,20 @@ func TestPrometheusInvalidLabelValue(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		mutate func(cl []ClusterStats, sv []ServiceStats)
+		mutate func(cl []stats.ClusterStats, sv []stats.ServiceStats)
 		metric string // the family holding the repaired series
 		label  string // its repaired label value
 	}{
-		{"cluster custom key", func(cl []ClusterStats, _ []ServiceStats) {
+		{"cluster custom key", func(cl []stats.ClusterStats, _ []stats.ServiceStats) {
 			cl[0].Custom = map[string]any{"ok": 1, "bad\xff": 2}
 		}, metricCustom, "bad\uFFFD"},
-		{"nested custom key", func(cl []ClusterStats, _ []ServiceStats) {
+		{"nested custom key", func(cl []stats.ClusterStats, _ []stats.ServiceStats) {
 			cl[0].Custom = map[string]any{"q\xfe": map[string]any{"len": 3}}
 		}, metricCustom, "q\uFFFD.len"},
-		{"service custom key", func(_ []ClusterStats, sv []ServiceStats) {
+		{"service custom key", func(_ []stats.ClusterStats, sv []stats.ServiceStats) {
 			sv[0].Custom = map[string]any{"ok": 1, "bad\xff": 2}
 		}, metricServiceCustom, "bad\uFFFD"},
-		{"shard status", func(cl []ClusterStats, _ []ServiceStats) {
+		{"shard status", func(cl []stats.ClusterStats, _ []stats.ServiceStats) {
 			cl[0].Shards[0].Status = "bad\xff"
 		}, metricShardStatus, "bad\uFFFD"},
 	}
@@ -324,7 +321,7 @@ func TestPrometheusInvalidLabelValue(t *testing.T) {
 				t.Fatal(err)
 			}
 			reg := prometheus.NewPedanticRegistry()
-			reg.MustRegister(PrometheusCollector(c))
+			reg.MustRegister(Prometheus(c))
 			mfs, err := reg.Gather()
 			if err != nil {
 				t.Fatalf("Gather: %v", err)

@@ -1,4 +1,4 @@
-package stats
+package collector
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/megane-go/megane/stats"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -23,41 +25,41 @@ var quiet = WithLogger(slog.New(slog.DiscardHandler))
 // fakeSource is a mutable ClusterSource and ServiceSource.
 type fakeSource struct {
 	mu       sync.Mutex
-	clusters []ClusterStats
-	services []ServiceStats
+	clusters []stats.ClusterStats
+	services []stats.ServiceStats
 }
 
-func (f *fakeSource) ClusterStats(context.Context) []ClusterStats {
+func (f *fakeSource) ClusterStats(context.Context) []stats.ClusterStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]ClusterStats(nil), f.clusters...)
+	return append([]stats.ClusterStats(nil), f.clusters...)
 }
 
-func (f *fakeSource) ServiceStats(context.Context) []ServiceStats {
+func (f *fakeSource) ServiceStats(context.Context) []stats.ServiceStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]ServiceStats(nil), f.services...)
+	return append([]stats.ServiceStats(nil), f.services...)
 }
 
-func (f *fakeSource) set(clusters []ClusterStats, services []ServiceStats) {
+func (f *fakeSource) set(clusters []stats.ClusterStats, services []stats.ServiceStats) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.clusters, f.services = clusters, services
 }
 
-func twoClusters() []ClusterStats {
-	return []ClusterStats{
+func twoClusters() []stats.ClusterStats {
+	return []stats.ClusterStats{
 		{
 			ID: 1, State: "ready", Ready: true, Guilds: 30, Users: 300, Channels: 90, Members: 400, Restarts: 2,
 			Custom: map[string]any{"songs": 7, "queue": map[string]any{"len": 3}, "name": "bob"},
-			Shards: []ShardStats{
+			Shards: []stats.ShardStats{
 				{ID: 3, Status: "ready", Ready: true, Events: 50, Latency: 40 * time.Millisecond},
 				{ID: 2, Status: "resuming", Events: 25},
 			},
 		},
 		{
 			ID: 0, State: "ready", Ready: true, Guilds: 10, Users: 100, Channels: 30, Members: 200,
-			Shards: []ShardStats{
+			Shards: []stats.ShardStats{
 				{ID: 1, Status: "ready", Ready: true, Events: 10, EventsPerSecond: 1.5},
 				{ID: 0, Status: "ready", Ready: true, Events: 15, EventsPerSecond: 2.5},
 			},
@@ -65,8 +67,8 @@ func twoClusters() []ClusterStats {
 	}
 }
 
-func twoServices() []ServiceStats {
-	return []ServiceStats{
+func twoServices() []stats.ServiceStats {
+	return []stats.ServiceStats{
 		{Name: "twitch", State: "running", Ready: true, Custom: map[string]any{"streams": 4}},
 		{Name: "metrics", State: "backoff", Restarts: 3, LastError: "boom"},
 	}
@@ -82,7 +84,7 @@ func TestSnapshotContents(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wantTotals := Totals{
+	wantTotals := stats.Totals{
 		Guilds: 40, Users: 400, Channels: 120, Members: 600,
 		Shards: 4, ShardsReady: 3, Events: 100, EventsPerSecond: 4,
 		Clusters: 2, ClustersReady: 2, Services: 2, ServicesReady: 1,
@@ -158,7 +160,7 @@ func TestSnapshotJSON(t *testing.T) {
 			t.Errorf("shard JSON lacks %q", key)
 		}
 	}
-	var back Snapshot
+	var back stats.Snapshot
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -171,13 +173,13 @@ func TestRemovedDropsOut(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
-		after        func() ([]ClusterStats, []ServiceStats)
+		after        func() ([]stats.ClusterStats, []stats.ServiceStats)
 		wantClusters []int
 		wantServices []string
 	}{
 		{
 			name: "service removed",
-			after: func() ([]ClusterStats, []ServiceStats) {
+			after: func() ([]stats.ClusterStats, []stats.ServiceStats) {
 				return twoClusters(), twoServices()[:1]
 			},
 			wantClusters: []int{0, 1},
@@ -185,7 +187,7 @@ func TestRemovedDropsOut(t *testing.T) {
 		},
 		{
 			name: "cluster removed",
-			after: func() ([]ClusterStats, []ServiceStats) {
+			after: func() ([]stats.ClusterStats, []stats.ServiceStats) {
 				return twoClusters()[1:], twoServices()
 			},
 			wantClusters: []int{0},
@@ -193,7 +195,7 @@ func TestRemovedDropsOut(t *testing.T) {
 		},
 		{
 			name:         "everything removed",
-			after:        func() ([]ClusterStats, []ServiceStats) { return nil, nil },
+			after:        func() ([]stats.ClusterStats, []stats.ServiceStats) { return nil, nil },
 			wantClusters: nil,
 			wantServices: nil,
 		},
@@ -258,11 +260,11 @@ func contains[T comparable](s []T, v T) bool {
 
 func TestDuplicatesDropped(t *testing.T) {
 	t.Parallel()
-	a := ClusterSourceFunc(func(context.Context) []ClusterStats {
-		return []ClusterStats{{ID: 0, Guilds: 1, Shards: []ShardStats{{ID: 0}, {ID: 0}}}}
+	a := ClusterSourceFunc(func(context.Context) []stats.ClusterStats {
+		return []stats.ClusterStats{{ID: 0, Guilds: 1, Shards: []stats.ShardStats{{ID: 0}, {ID: 0}}}}
 	})
-	b := ClusterSourceFunc(func(context.Context) []ClusterStats { return []ClusterStats{{ID: 0, Guilds: 99}} })
-	s := ServiceSourceFunc(func(context.Context) []ServiceStats { return []ServiceStats{{Name: "x"}, {Name: "x"}} })
+	b := ClusterSourceFunc(func(context.Context) []stats.ClusterStats { return []stats.ClusterStats{{ID: 0, Guilds: 99}} })
+	s := ServiceSourceFunc(func(context.Context) []stats.ServiceStats { return []stats.ServiceStats{{Name: "x"}, {Name: "x"}} })
 	snap, err := New(WithClusters(a), WithClusters(b), WithServices(s), quiet).Collect(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -276,8 +278,8 @@ func TestEventRates(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
-		shards := func(events uint64, rate float64) []ClusterStats {
-			return []ClusterStats{{ID: 0, Shards: []ShardStats{
+		shards := func(events uint64, rate float64) []stats.ClusterStats {
+			return []stats.ClusterStats{{ID: 0, Shards: []stats.ShardStats{
 				{ID: 0, Events: events},
 				{ID: 1, Events: events, EventsPerSecond: rate},
 			}}}
@@ -390,11 +392,11 @@ func TestCPUReaders(t *testing.T) {
 func TestRunCollectsEveryInterval(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		updates := make(chan Snapshot, 16)
+		updates := make(chan stats.Snapshot, 16)
 		c := New(
 			WithInterval(time.Second),
-			WithOnUpdate(func(s Snapshot) { updates <- s }),
-			WithOnUpdate(func(Snapshot) { panic("hook bug") }), // recovered, later hooks still run
+			WithOnUpdate(func(s stats.Snapshot) { updates <- s }),
+			WithOnUpdate(func(stats.Snapshot) { panic("hook bug") }), // recovered, later hooks still run
 			quiet,
 		)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -425,7 +427,7 @@ func TestRunCollectsEveryInterval(t *testing.T) {
 func TestCollectContextEnded(t *testing.T) {
 	t.Parallel()
 	called := false
-	c := New(WithOnUpdate(func(Snapshot) { called = true }))
+	c := New(WithOnUpdate(func(stats.Snapshot) { called = true }))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if _, err := c.Collect(ctx); !errors.Is(err, context.Canceled) {
@@ -445,7 +447,7 @@ func TestCollectWaitsForRunningCollection(t *testing.T) {
 		// whether the test was already waiting on entered deadlocked when
 		// the collecting goroutine got there first.)
 		var calls atomic.Int32
-		src := ServiceSourceFunc(func(context.Context) []ServiceStats {
+		src := ServiceSourceFunc(func(context.Context) []stats.ServiceStats {
 			if calls.Add(1) == 1 {
 				close(entered)
 				<-release
@@ -453,7 +455,7 @@ func TestCollectWaitsForRunningCollection(t *testing.T) {
 			return nil
 		})
 		c := New(WithServices(src))
-		first := make(chan Snapshot, 1)
+		first := make(chan stats.Snapshot, 1)
 		go func() {
 			s, _ := c.Collect(t.Context())
 			first <- s

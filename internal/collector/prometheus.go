@@ -1,4 +1,4 @@
-package stats
+package collector
 
 import (
 	"cmp"
@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metric names exported by PrometheusCollector. They are stable: dashboards
-// and alerts may rely on them, and PrometheusCollector's doc lists them.
+// Metric names exported by Prometheus. They are stable: dashboards and
+// alerts may rely on them, and package stats' doc lists them.
 const (
 	metricUptime          = "megane_uptime_seconds"
 	metricGoroutines      = "megane_goroutines"
@@ -111,24 +111,11 @@ type promCollector struct {
 
 var _ prometheus.Collector = (*promCollector)(nil)
 
-// PrometheusCollector returns a prometheus.Collector that exports c's latest
-// snapshot. Register it once with a prometheus.Registry. The metric names are
-// stable, so dashboards and alerts may rely on them (labels in braces):
-//
-//	megane_uptime_seconds, megane_goroutines, megane_heap_bytes,
-//	megane_heap_inuse_bytes, megane_sys_bytes, megane_gc_pause_seconds_total,
-//	megane_gc_cycles_total, megane_cpu_seconds_total{mode}
-//	megane_clusters, megane_clusters_ready, megane_shards, megane_shards_ready
-//	megane_cluster_up, megane_cluster_guilds, megane_cluster_users,
-//	megane_cluster_channels, megane_cluster_members,
-//	megane_cluster_restarts_total, all {cluster}
-//	megane_shard_latency_seconds, megane_shard_events_total,
-//	megane_shard_events_per_second, megane_shard_resumes_total,
-//	megane_shard_reconnects_total, megane_shard_identifies_total,
-//	megane_shard_queue_depth, megane_shard_dropped_total, all {cluster, shard}
-//	megane_shard_status{cluster, shard, status}
-//	megane_service_up{service}, megane_service_restarts_total{service}
-//	megane_custom{cluster, key}, megane_service_custom{service, key}
+// Prometheus returns a prometheus.Collector that exports c's latest
+// snapshot; Manager.PrometheusCollector hands it to users. The metric names
+// are stable, so dashboards and alerts may rely on them; users find them in
+// package stats' doc, which must list every one (TestPrometheusNamesDocumented
+// checks it).
 //
 // A scrape does not trigger a collection (run c.Run for fresh figures),
 // except when c has no snapshot yet: then it collects once, bounded by 5 s.
@@ -138,7 +125,7 @@ var _ prometheus.Collector = (*promCollector)(nil)
 // infinite values are skipped. Label values that are not valid UTF-8 (a
 // Custom key, a shard status) have their invalid bytes replaced by U+FFFD
 // rather than failing the scrape.
-func PrometheusCollector(c *Collector) prometheus.Collector {
+func Prometheus(c *Collector) prometheus.Collector {
 	return &promCollector{c: c, d: newPromDescs()}
 }
 

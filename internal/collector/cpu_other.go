@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
-package stats
+package collector
 
 // readCPU returns the Go runtime's estimate of the process's CPU time; this
 // platform has no getrusage.

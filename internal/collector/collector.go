@@ -1,4 +1,4 @@
-package stats
+package collector
 
 import (
 	"cmp"
@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/megane-go/megane/stats"
 )
 
 // ErrAlreadyRunning is returned by Run when another Run of the same
@@ -28,7 +30,7 @@ type Collector struct {
 	cfg     config
 	sem     chan struct{} // capacity 1: the right to collect
 	running atomic.Bool
-	latest  atomic.Pointer[Snapshot]
+	latest  atomic.Pointer[stats.Snapshot]
 
 	// Guarded by sem.
 	seq        uint64
@@ -65,10 +67,10 @@ func New(opts ...Option) *Collector {
 
 // Latest returns the most recent snapshot, and false if none has been
 // collected yet. The snapshot is shared: do not modify it.
-func (c *Collector) Latest() (Snapshot, bool) {
+func (c *Collector) Latest() (stats.Snapshot, bool) {
 	s := c.latest.Load()
 	if s == nil {
-		return Snapshot{}, false
+		return stats.Snapshot{}, false
 	}
 	return *s, true
 }
@@ -102,29 +104,29 @@ func (c *Collector) Run(ctx context.Context) error {
 // hooks and returns it. It fails only if ctx ends before the collection can
 // start (another collection holds it); sources that run out of time give
 // partial figures instead.
-func (c *Collector) Collect(ctx context.Context) (Snapshot, error) {
+func (c *Collector) Collect(ctx context.Context) (stats.Snapshot, error) {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return Snapshot{}, fmt.Errorf("stats: collect: %w", ctx.Err())
+		return stats.Snapshot{}, fmt.Errorf("stats: collect: %w", ctx.Err())
 	}
 	defer func() { <-c.sem }()
 	if err := ctx.Err(); err != nil {
-		return Snapshot{}, fmt.Errorf("stats: collect: %w", err)
+		return stats.Snapshot{}, fmt.Errorf("stats: collect: %w", err)
 	}
 
-	var clusters []ClusterStats
+	var clusters []stats.ClusterStats
 	for _, src := range c.cfg.clusters {
 		clusters = append(clusters, src.ClusterStats(ctx)...)
 	}
-	var services []ServiceStats
+	var services []stats.ServiceStats
 	for _, src := range c.cfg.services {
 		services = append(services, src.ServiceStats(ctx)...)
 	}
 
 	now := time.Now()
 	cpu := c.cfg.readCPU()
-	snap := Snapshot{
+	snap := stats.Snapshot{
 		Time:     now,
 		Manager:  c.managerStats(now, cpu),
 		Clusters: c.normaliseClusters(clusters),
@@ -143,7 +145,7 @@ func (c *Collector) Collect(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
-func (c *Collector) callHook(fn func(Snapshot), s Snapshot) {
+func (c *Collector) callHook(fn func(stats.Snapshot), s stats.Snapshot) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.cfg.logger.Error("stats update hook panicked", slog.Any("panic", v), slog.Uint64("seq", s.Seq))
@@ -153,10 +155,10 @@ func (c *Collector) callHook(fn func(Snapshot), s Snapshot) {
 }
 
 // managerStats reads the runtime figures. Called with sem held.
-func (c *Collector) managerStats(now time.Time, cpu cpuTimes) ManagerStats {
+func (c *Collector) managerStats(now time.Time, cpu cpuTimes) stats.ManagerStats {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	m := ManagerStats{
+	m := stats.ManagerStats{
 		Uptime:         now.Sub(c.cfg.start),
 		Goroutines:     runtime.NumGoroutine(),
 		GOMAXPROCS:     runtime.GOMAXPROCS(0),
@@ -180,10 +182,10 @@ func (c *Collector) managerStats(now time.Time, cpu cpuTimes) ManagerStats {
 
 // normaliseClusters sorts clusters and their shards by ID and drops
 // duplicates (keeping the first reported).
-func (c *Collector) normaliseClusters(in []ClusterStats) []ClusterStats {
+func (c *Collector) normaliseClusters(in []stats.ClusterStats) []stats.ClusterStats {
 	out := slices.Clone(in)
-	slices.SortStableFunc(out, func(a, b ClusterStats) int { return cmp.Compare(a.ID, b.ID) })
-	out = slices.CompactFunc(out, func(a, b ClusterStats) bool {
+	slices.SortStableFunc(out, func(a, b stats.ClusterStats) int { return cmp.Compare(a.ID, b.ID) })
+	out = slices.CompactFunc(out, func(a, b stats.ClusterStats) bool {
 		if a.ID == b.ID {
 			c.cfg.logger.Warn("stats: duplicate cluster dropped", slog.Int("cluster", a.ID))
 			return true
@@ -192,9 +194,9 @@ func (c *Collector) normaliseClusters(in []ClusterStats) []ClusterStats {
 	})
 	for i := range out {
 		sh := slices.Clone(out[i].Shards)
-		slices.SortStableFunc(sh, func(a, b ShardStats) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortStableFunc(sh, func(a, b stats.ShardStats) int { return cmp.Compare(a.ID, b.ID) })
 		cl := out[i].ID
-		out[i].Shards = slices.CompactFunc(sh, func(a, b ShardStats) bool {
+		out[i].Shards = slices.CompactFunc(sh, func(a, b stats.ShardStats) bool {
 			if a.ID == b.ID {
 				c.cfg.logger.Warn("stats: duplicate shard dropped", slog.Int("cluster", cl), slog.Int("shard", a.ID))
 				return true
@@ -206,10 +208,10 @@ func (c *Collector) normaliseClusters(in []ClusterStats) []ClusterStats {
 }
 
 // normaliseServices sorts services by name and drops duplicates.
-func (c *Collector) normaliseServices(in []ServiceStats) []ServiceStats {
+func (c *Collector) normaliseServices(in []stats.ServiceStats) []stats.ServiceStats {
 	out := slices.Clone(in)
-	slices.SortStableFunc(out, func(a, b ServiceStats) int { return cmp.Compare(a.Name, b.Name) })
-	return slices.CompactFunc(out, func(a, b ServiceStats) bool {
+	slices.SortStableFunc(out, func(a, b stats.ServiceStats) int { return cmp.Compare(a.Name, b.Name) })
+	return slices.CompactFunc(out, func(a, b stats.ServiceStats) bool {
 		if a.Name == b.Name {
 			c.cfg.logger.Warn("stats: duplicate service dropped", slog.String("service", a.Name))
 			return true
@@ -222,7 +224,7 @@ func (c *Collector) normaliseServices(in []ServiceStats) []ServiceStats {
 // from the Events counter seen in the previous snapshot, and remembers the
 // counters of the shards present now (so removed shards are forgotten). A
 // counter that went down (the shard restarted) counts from zero.
-func (c *Collector) deriveRates(clusters []ClusterStats, now time.Time) {
+func (c *Collector) deriveRates(clusters []stats.ClusterStats, now time.Time) {
 	secs := now.Sub(c.prevTime).Seconds()
 	next := make(map[shardKey]uint64, len(c.prevEvents))
 	for ci := range clusters {
@@ -243,4 +245,34 @@ func (c *Collector) deriveRates(clusters []ClusterStats, now time.Time) {
 		}
 	}
 	c.prevEvents = next
+}
+
+// computeTotals sums clusters, shards and services.
+func computeTotals(clusters []stats.ClusterStats, services []stats.ServiceStats) stats.Totals {
+	var t stats.Totals
+	for _, c := range clusters {
+		t.Clusters++
+		if c.Ready {
+			t.ClustersReady++
+		}
+		t.Guilds += c.Guilds
+		t.Users += c.Users
+		t.Channels += c.Channels
+		t.Members += c.Members
+		for _, sh := range c.Shards {
+			t.Shards++
+			if sh.Ready {
+				t.ShardsReady++
+			}
+			t.Events += sh.Events
+			t.EventsPerSecond += sh.EventsPerSecond
+		}
+	}
+	for _, s := range services {
+		t.Services++
+		if s.Ready {
+			t.ServicesReady++
+		}
+	}
+	return t
 }

@@ -1,9 +1,11 @@
-package stats
+package collector
 
 import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/megane-go/megane/stats"
 )
 
 // ClusterSource reports the clusters that exist right now. The megane Manager
@@ -16,26 +18,26 @@ import (
 // Custom maps are owned by the Collector afterwards: the source must not
 // modify them later.
 type ClusterSource interface {
-	ClusterStats(ctx context.Context) []ClusterStats
+	ClusterStats(ctx context.Context) []stats.ClusterStats
 }
 
 // ClusterSourceFunc adapts a function to a ClusterSource.
-type ClusterSourceFunc func(ctx context.Context) []ClusterStats
+type ClusterSourceFunc func(ctx context.Context) []stats.ClusterStats
 
 // ClusterStats calls f(ctx).
-func (f ClusterSourceFunc) ClusterStats(ctx context.Context) []ClusterStats { return f(ctx) }
+func (f ClusterSourceFunc) ClusterStats(ctx context.Context) []stats.ClusterStats { return f(ctx) }
 
 // ServiceSource reports the services that exist right now. It follows the
 // same rules as ClusterSource.
 type ServiceSource interface {
-	ServiceStats(ctx context.Context) []ServiceStats
+	ServiceStats(ctx context.Context) []stats.ServiceStats
 }
 
 // ServiceSourceFunc adapts a function to a ServiceSource.
-type ServiceSourceFunc func(ctx context.Context) []ServiceStats
+type ServiceSourceFunc func(ctx context.Context) []stats.ServiceStats
 
 // ServiceStats calls f(ctx).
-func (f ServiceSourceFunc) ServiceStats(ctx context.Context) []ServiceStats { return f(ctx) }
+func (f ServiceSourceFunc) ServiceStats(ctx context.Context) []stats.ServiceStats { return f(ctx) }
 
 // Option configures a Collector.
 type Option func(*config)
@@ -52,7 +54,7 @@ type config struct {
 	services []ServiceSource
 	interval time.Duration
 	timeout  time.Duration
-	onUpdate []func(Snapshot)
+	onUpdate []func(stats.Snapshot)
 	logger   *slog.Logger
 	start    time.Time
 	readCPU  func() cpuTimes
@@ -113,7 +115,7 @@ func WithCollectTimeout(d time.Duration) Option {
 // one snapshot at a time and in Seq order. A hook must return quickly and
 // must not call Collect (it would wait for itself until its context ends);
 // a panicking hook is recovered and logged.
-func WithOnUpdate(fn func(Snapshot)) Option {
+func WithOnUpdate(fn func(stats.Snapshot)) Option {
 	return func(c *config) {
 		if fn != nil {
 			c.onUpdate = append(c.onUpdate, fn)

@@ -1,4 +1,4 @@
-package stats_test
+package collector_test
 
 import (
 	"bufio"
@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/megane-go/megane/stats"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/megane-go/megane/internal/collector"
+	"github.com/megane-go/megane/stats"
 )
 
 // clusters stands in for the megane Manager, which reports its clusters.
@@ -30,10 +32,10 @@ func services(context.Context) []stats.ServiceStats {
 }
 
 func ExampleCollector() {
-	c := stats.New(
-		stats.WithClusters(stats.ClusterSourceFunc(clusters)),
-		stats.WithServices(stats.ServiceSourceFunc(services)),
-		stats.WithOnUpdate(func(s stats.Snapshot) { fmt.Println("statsUpdated", s.Seq) }),
+	c := collector.New(
+		collector.WithClusters(collector.ClusterSourceFunc(clusters)),
+		collector.WithServices(collector.ServiceSourceFunc(services)),
+		collector.WithOnUpdate(func(s stats.Snapshot) { fmt.Println("statsUpdated", s.Seq) }),
 	)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
@@ -51,13 +53,13 @@ func ExampleCollector() {
 	// cluster 0 songs: 3
 }
 
-func ExamplePrometheusCollector() {
+func ExamplePrometheus() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c := stats.New(
-		stats.WithClusters(stats.ClusterSourceFunc(clusters)),
-		stats.WithServices(stats.ServiceSourceFunc(services)),
-		stats.WithInterval(10*time.Second),
+	c := collector.New(
+		collector.WithClusters(collector.ClusterSourceFunc(clusters)),
+		collector.WithServices(collector.ServiceSourceFunc(services)),
+		collector.WithInterval(10*time.Second),
 	)
 	if _, err := c.Collect(ctx); err != nil { // Run(ctx) does this every interval
 		fmt.Println(err)
@@ -65,7 +67,7 @@ func ExamplePrometheusCollector() {
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(stats.PrometheusCollector(c))
+	reg.MustRegister(collector.Prometheus(c))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)

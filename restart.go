@@ -53,7 +53,7 @@ func (m *Manager) resharding() bool { return m.view().Resharding }
 // ErrReshardInProgress while a re-shard runs (see Reshard). It implements
 // engine.Restarter, so a worker can restart another cluster through its
 // Cluster; it must not be called from the cluster's own listeners (that
-// would wait for itself: use Cluster.Restart there).
+// would wait for itself: use Cluster.RestartCluster there).
 func (m *Manager) Restart(ctx context.Context, clusterID int, kind cluster.RestartKind) error {
 	if m.resharding() {
 		return ErrReshardInProgress

@@ -136,7 +136,8 @@ func (c *Cluster) WaitReady(ctx context.Context) error { return c.e.WaitReady(ct
 
 // RestartAndWait restarts this cluster with the given kind and returns once
 // it is ready again, or ctx ends, or the cluster stops ([ErrStopped]). It must
-// not be called from this cluster's own listeners (use Restart there).
+// not be called from this cluster's own listeners (use RestartCluster with
+// its own ID there, which only schedules the restart).
 func (c *Cluster) RestartAndWait(ctx context.Context, kind RestartKind) error {
 	return c.e.RestartAndWait(ctx, kind)
 }

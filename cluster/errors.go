@@ -14,7 +14,7 @@ var (
 	// ErrStopped is returned by restarts and waits when the cluster has
 	// stopped (its Serve returned) or stops meanwhile.
 	ErrStopped = errors.New("cluster: stopped")
-	// ErrRestartPending is returned by Cluster.Restart of its own cluster
+	// ErrRestartPending is returned by Cluster.RestartCluster of its own cluster
 	// when earlier restart requests have not been taken yet.
 	ErrRestartPending = errors.New("cluster: restart already pending")
 	// ErrStalled is the crash recorded when the watchdog restarts a

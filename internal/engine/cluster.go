@@ -360,7 +360,8 @@ func (c *Cluster) selfRestartable() error {
 
 // RestartAndWait restarts this cluster with the given kind and returns once
 // it is ready again, or ctx ends, or the cluster stops (cluster.ErrStopped). It must
-// not be called from this cluster's own listeners (use Restart there).
+// not be called from this cluster's own listeners (use RestartCluster with
+// its own ID there, which only schedules the restart).
 func (c *Cluster) RestartAndWait(ctx context.Context, kind RestartKind) error {
 	if !validKind(kind) {
 		return cluster.ErrInvalidRestartKind

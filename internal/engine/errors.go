@@ -6,7 +6,7 @@ import "errors"
 var (
 	// ErrNotServing is returned by restarts before Serve was called.
 	ErrNotServing = errors.New("cluster: not serving")
-	// ErrNoRestarter is returned by Cluster.Restart for another cluster's
+	// ErrNoRestarter is returned by Cluster.RestartCluster for another cluster's
 	// ID when no Restarter was configured.
 	ErrNoRestarter = errors.New("cluster: no restarter configured")
 	// ErrNoWorker is returned by Serve when New got a nil worker factory.

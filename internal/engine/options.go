@@ -214,7 +214,7 @@ const DefaultDispatchBytes = 1 << 20
 // under n.
 func WithDispatchBytes(n int64) Option { return func(c *config) { c.dispatchBytes = n } }
 
-// WithRestarter sets how Cluster.Restart reaches other clusters; the
+// WithRestarter sets how Cluster.RestartCluster reaches other clusters; the
 // megane Manager sets itself.
 func WithRestarter(r Restarter) Option { return func(c *config) { c.restarter = r } }
 

@@ -71,6 +71,7 @@ func mainCode() int {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the headline Megane bot's MESSAGE_CREATE run to this file")
 	noJSONv2 := flag.Bool("no-jsonv2", false, "skip the disgo baseline built with GOEXPERIMENT=jsonv2")
 	verbose := flag.Bool("v", false, "pass children's stderr through")
+	coalescing := flag.Duration("read-coalescing", -1, "Megane's read-coalescing period (shard.WithReadCoalescing; 0 turns it off); negative: the library's default")
 	child := flag.String("child", "", "internal: run as a child process of this role")
 	spec := flag.String("spec", "", "internal: the child's JSON spec")
 	flag.Parse()
@@ -97,6 +98,9 @@ func mainCode() int {
 	r := &runner{mode: fullMode(), began: time.Now(), cpuProfile: *cpuProfile}
 	if *quick {
 		r.mode = quickMode()
+	}
+	if *coalescing >= 0 {
+		r.mode.plan.ReadCoalescing = coalescing
 	}
 	r.self = launcher{exe: exe}
 	if *verbose {

@@ -319,6 +319,9 @@ func startMegane(ctx context.Context, spec partySpec, c *counter, log *slog.Logg
 		megane.WithShardOptions(shard.WithLogger(log)),
 	}
 	opts = append(opts, meganeCacheOpts(spec)...)
+	if d := spec.Bench.ReadCoalescing; d != nil {
+		opts = append(opts, megane.WithShardOptions(shard.WithReadCoalescing(*d)))
+	}
 	if spec.Bench.WindowMs > 0 {
 		// A scaled identify window scales the op 9 wait with it: Discord's
 		// 1 to 5 s against its 5 s window.

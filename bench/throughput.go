@@ -19,6 +19,9 @@ type benchPlan struct {
 	WindowMs       float64 `json:"identify_window_ms"`
 	MarginMs       float64 `json:"identify_margin_ms"` // 0: the queue's default margin
 	StartOnly      bool    `json:"start_only"`         // startup child: no restarts after the start
+	// ReadCoalescing is Megane's shard.WithReadCoalescing period; nil
+	// leaves the library's default (engine.DefaultReadCoalescing).
+	ReadCoalescing *time.Duration `json:"read_coalescing_ns,omitempty"`
 }
 
 // botResult is what a bot child reports.

@@ -61,7 +61,7 @@ func (m *Manager) LatestStats() (stats.Snapshot, bool) { return m.col.Latest() }
 // A scrape does not trigger a collection; figures are as fresh as
 // WithStatsInterval.
 func (m *Manager) PrometheusCollector() prometheus.Collector {
-	return collector.Prometheus(m.col)
+	return promCollectors{stats: collector.Prometheus(m.col), m: m}
 }
 
 // onStats is the collector's update hook: the stats handler, then a

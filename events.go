@@ -32,6 +32,7 @@ type feed struct {
 
 // emit delivers an event: to the handler, then into the channel.
 func (m *Manager) emit(e cluster.Event) {
+	m.progress.observe(e)
 	f := &m.feed
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -88,6 +88,8 @@ type Manager struct {
 	col *collector.Collector // run by Run
 
 	parts sharedParts // the store and the service registry, made on first use
+
+	progress startup // the start of the newest shard set, for the progress events and metrics
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -282,6 +284,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		slog.Int("max_concurrency", maxConc))
 
 	var limitsWG sync.WaitGroup
+	m.startProgress(runCtx, &limitsWG, queue, plan.Count)
+	defer m.progress.setQueue(nil)
 	limitsWG.Go(func() {
 		m.refreshLimits(runCtx, rt, time.Duration(gb.SessionStartLimit.ResetAfter)*time.Millisecond)
 	})

@@ -66,6 +66,7 @@ type config struct {
 	reshardTimeout    time.Duration
 	shardMultiple     int
 	gatewayBackoff    time.Duration // first wait of GET /gateway/bot's retries; tests shorten it
+	progressEvery     time.Duration // WithStartupProgress; 0 or less: off
 }
 
 // ErrInvalidOption is matched by every *OptionError: New was given an
@@ -203,6 +204,7 @@ func defaultConfig() config {
 		autoReshard:    true,
 		reshardTimeout: DefaultReshardTimeout,
 		gatewayBackoff: defaultGatewayBackoff,
+		progressEvery:  DefaultStartupProgress,
 	}
 }
 

@@ -59,6 +59,13 @@ const (
 	// EventReshardFailed: the new shard set did not become ready and was
 	// stopped; the old one keeps serving. Err says why.
 	EventReshardFailed
+	// EventStartupProgress: a shard set is starting (Run's first set, or
+	// a re-shard's new one, named by Generation); Progress says how far
+	// along it is. Sent by the Manager every WithStartupProgress interval
+	// until every shard of the set is ready, and once more when the start
+	// ends if any was sent for the set: with Ready equal to Total, unless
+	// a re-shard failed.
+	EventStartupProgress
 )
 
 var kindNames = [...]string{
@@ -78,6 +85,7 @@ var kindNames = [...]string{
 	EventReshardStarted:    "reshard_started",
 	EventReshardCompleted:  "reshard_completed",
 	EventReshardFailed:     "reshard_failed",
+	EventStartupProgress:   "startup_progress",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -130,6 +138,32 @@ type Event struct {
 	// OldShards and NewShards are the shard counts before and after a
 	// re-shard, for the EventReshard kinds; zero otherwise.
 	OldShards, NewShards int
+	// Progress holds the figures of an EventStartupProgress; zero
+	// otherwise.
+	Progress StartupProgress
+}
+
+// StartupProgress is how far a shard set's start is along, for an
+// EventStartupProgress.
+type StartupProgress struct {
+	// Ready is how many shards of the set are ready (READY or RESUMED), of
+	// Total.
+	Ready, Total int
+	// Waiting is the number of shards waiting in the identify queue (of
+	// the whole process), or -1 when the queue does not report it.
+	Waiting int
+	// Remaining is the session starts left until the budget resets, or -1
+	// when unknown or unlimited.
+	Remaining int
+	// ETA is how long the identify queue's schedule still needs to let
+	// the last shard that is not ready identify: its buckets
+	// (max_concurrency), one identify per window and margin in each, and
+	// the wait for the budget's reset when the budget runs out. A shard
+	// that identified and waits for READY counts as still to come, so it
+	// errs on the long side by at most one window. -1 when unknown (the
+	// queue does not report its state, or its budget can never cover the
+	// rest).
+	ETA time.Duration
 }
 
 // LogAttrs returns the event as slog attributes (never including the
@@ -160,6 +194,12 @@ func (e Event) LogAttrs() []slog.Attr {
 	}
 	if e.OldShards > 0 || e.NewShards > 0 {
 		attrs = append(attrs, slog.Int("old_shards", e.OldShards), slog.Int("new_shards", e.NewShards))
+	}
+	if e.Kind == EventStartupProgress {
+		p := e.Progress
+		attrs = append(attrs, slog.Int("ready", p.Ready), slog.Int("total", p.Total),
+			slog.Int("waiting", p.Waiting), slog.Int("session_starts_remaining", p.Remaining),
+			slog.Duration("eta", p.ETA.Round(100*time.Millisecond)))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("err", e.Err.Error()))

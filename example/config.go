@@ -98,7 +98,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.apiURL, "api-url", "", "REST base URL of an external Discord-compatible API (e.g. fakediscord's http://HOST:PORT/api/v10) instead of the embedded fake")
 	fs.StringVar(&c.token, "token", "", "bot token (prefer the DISCORD_TOKEN environment variable: flags are visible to other users of the machine)")
 	fs.BoolVar(&c.json, "json", false, "print the final summary as one JSON line on stdout (all other output goes to stderr)")
-	fs.DurationVar(&c.progress, "progress", defaultProgressEvery, "how often to log progress (0 = never)")
+	fs.DurationVar(&c.progress, "progress", defaultProgressEvery, "how often to log progress, and the startup progress while shards start (0 = never)")
 	fs.DurationVar(&c.cooldown, "cooldown", defaultCooldown, "per-user cooldown of !ping")
 	fs.BoolVar(&c.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&c.restartEach, "restart-every", 0, "run a rolling restart of every cluster at this interval (0 = never)")

@@ -19,7 +19,10 @@
 // in the developer portal). With -api-url it uses another Discord-compatible
 // API, such as go run ./discordtest/cmd/fakediscord.
 //
-// Logs go to stderr. With -json the final summary is one JSON line on stdout.
+// Logs go to stderr. While shards start, the Manager logs their progress
+// (shards ready, identifies waiting, ETA) every -progress; when stderr is a
+// terminal, the example also draws it as a bar below the log lines. With
+// -json the final summary is one JSON line on stdout.
 // The token is never printed.
 package main
 
@@ -104,7 +107,13 @@ var intents = []gateway.Intents{gateway.IntentGuilds, gateway.IntentGuildMessage
 
 // runBot runs the bot described by cfg.
 func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) error {
-	errOut := &lockedWriter{w: stderr}
+	var errOut io.Writer = &lockedWriter{w: stderr}
+	var bar *progressBar
+	if isTerminal(stderr) {
+		// The startup progress is drawn as a bar below the log lines.
+		bar = newProgressBar(stderr)
+		errOut = bar
+	}
 	level := slog.LevelInfo
 	if cfg.debug {
 		level = slog.LevelDebug
@@ -126,6 +135,7 @@ func runBot(ctx context.Context, cfg config, stdout, stderr io.Writer, h hooks) 
 
 	cnt := newCounters(h.event)
 	tr := newTracker(cnt.total.Load, h.allReady)
+	tr.bar = bar
 	m, err := megane.New(token, managerOptions(cfg, apiURL, cnt, tr, log, h.replied)...)
 	if err != nil {
 		return fmt.Errorf("example: %w", err)
@@ -254,6 +264,9 @@ func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *
 	if cfg.progress > 0 {
 		opts = append(opts, megane.WithStatsInterval(cfg.progress))
 	}
+	// While shards start, the Manager logs their progress at the same
+	// interval (drawn as a bar on a terminal, see progressBar).
+	opts = append(opts, megane.WithStartupProgress(cfg.progress))
 	return opts
 }
 

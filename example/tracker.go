@@ -19,6 +19,7 @@ type tracker struct {
 	once     sync.Once
 	hook     func()        // test hook, called once at AllClustersReady; may be nil
 	events   func() uint64 // the running event total, read at AllClustersReady
+	bar      *progressBar  // draws the startup progress on a terminal; nil otherwise (the Manager logs it)
 
 	mu  sync.Mutex
 	at  time.Time // when all clusters became ready
@@ -31,6 +32,9 @@ func newTracker(events func() uint64, hook func()) *tracker {
 
 // handle records one lifecycle event.
 func (t *tracker) handle(e cluster.Event) {
+	if e.Kind == cluster.EventStartupProgress && t.bar != nil {
+		t.bar.show(e.Progress)
+	}
 	if e.Kind == cluster.EventAllReady {
 		t.once.Do(func() {
 			t.mu.Lock()

@@ -59,6 +59,11 @@ const (
 	// EventReshardFailed: the new shard set did not become ready and was
 	// stopped; the old one keeps serving. Err says why.
 	EventReshardFailed
+	// EventIdentifyBudgetLow: a new session left the identify queue with
+	// fewer than a tenth of session_start_limit.total identifies
+	// (Remaining says how many). Sent by the Manager once each time the
+	// budget falls under that line: again only after it was refilled.
+	EventIdentifyBudgetLow
 )
 
 var kindNames = [...]string{
@@ -78,6 +83,7 @@ var kindNames = [...]string{
 	EventReshardStarted:    "reshard_started",
 	EventReshardCompleted:  "reshard_completed",
 	EventReshardFailed:     "reshard_failed",
+	EventIdentifyBudgetLow: "identify_budget_low",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -130,6 +136,9 @@ type Event struct {
 	// OldShards and NewShards are the shard counts before and after a
 	// re-shard, for the EventReshard kinds; zero otherwise.
 	OldShards, NewShards int
+	// Remaining is the identifies left in the session start budget, for
+	// EventIdentifyBudgetLow; zero otherwise.
+	Remaining int
 }
 
 // LogAttrs returns the event as slog attributes (never including the
@@ -160,6 +169,9 @@ func (e Event) LogAttrs() []slog.Attr {
 	}
 	if e.OldShards > 0 || e.NewShards > 0 {
 		attrs = append(attrs, slog.Int("old_shards", e.OldShards), slog.Int("new_shards", e.NewShards))
+	}
+	if e.Kind == EventIdentifyBudgetLow {
+		attrs = append(attrs, slog.Int("remaining", e.Remaining))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("err", e.Err.Error()))

@@ -36,16 +36,12 @@ import (
 // /webhooks/{webhook.id}/{webhook.token}. The error never holds the URL.
 var ErrInvalidWebhookURL = errors.New("notify: invalid webhook URL")
 
-// Defaults of a Notifier.
 const (
-	// DefaultWindow is how long the Notifier gathers events into one
+	// defaultWindow is how long the Notifier gathers events into one
 	// message, and the least time between two messages.
-	DefaultWindow = 2 * time.Second
-	// DefaultQueueSize is how many events wait for Serve at most.
-	DefaultQueueSize = 100
-)
-
-const (
+	defaultWindow = 2 * time.Second
+	// defaultQueueSize is how many events wait for Serve at most.
+	defaultQueueSize = 100
 	// maxAttempts bounds the tries of one message: a 429, a 5xx or a
 	// transport error is tried again, up to this many times in all.
 	maxAttempts = 5
@@ -90,8 +86,8 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		window:    DefaultWindow,
-		queueSize: DefaultQueueSize,
+		window:    defaultWindow,
+		queueSize: defaultQueueSize,
 		client:    &http.Client{Timeout: 10 * time.Second},
 		log:       slog.New(slog.DiscardHandler),
 	}
@@ -102,11 +98,11 @@ type Option func(*config)
 
 // WithWindow sets how long events are gathered into one message, which is
 // also the least time between two messages. It must be positive. Default
-// [DefaultWindow].
+// 2 s.
 func WithWindow(d time.Duration) Option { return func(c *config) { c.window = d } }
 
 // WithQueueSize sets how many events may wait for Serve; it must be at
-// least 1. Default [DefaultQueueSize].
+// least 1. Default 100.
 func WithQueueSize(n int) Option { return func(c *config) { c.queueSize = n } }
 
 // WithHTTPClient sets the HTTP client of the posts. Default: a client with

@@ -81,7 +81,7 @@ func TestBatching(t *testing.T) {
 		for i := range 3 {
 			n.Notify(crash(i))
 		}
-		advance(DefaultWindow - time.Millisecond)
+		advance(defaultWindow - time.Millisecond)
 		if got := len(fake.WebhookPosted()); got != 0 {
 			t.Fatalf("%d messages before the window ended", got)
 		}
@@ -92,7 +92,7 @@ func TestBatching(t *testing.T) {
 		}
 		// Twelve at once: ten go out at once (the window since the last
 		// message has passed), the other two a window later.
-		advance(DefaultWindow)
+		advance(defaultWindow)
 		for i := range 12 {
 			n.Notify(crash(i))
 		}
@@ -100,7 +100,7 @@ func TestBatching(t *testing.T) {
 		if posts = fake.WebhookPosted(); len(posts) != 2 || len(posts[1].Embeds) != 10 {
 			t.Fatalf("a full batch: %d messages, want the second of 10 embeds at once", len(posts))
 		}
-		advance(DefaultWindow - time.Millisecond)
+		advance(defaultWindow - time.Millisecond)
 		if got := len(fake.WebhookPosted()); got != 2 {
 			t.Fatalf("%d messages within a window of the last", got)
 		}
@@ -241,7 +241,7 @@ func TestOverflow(t *testing.T) {
 		}
 		stop := serve(n)
 		defer stop()
-		advance(DefaultWindow)
+		advance(defaultWindow)
 		posts := fake.WebhookPosted()
 		if len(posts) != 1 || !strings.Contains(posts[0].Content, "2 older events dropped") {
 			t.Fatalf("posts %+v, want one saying 2 were dropped", posts)
@@ -331,4 +331,18 @@ func TestRedaction(t *testing.T) {
 			t.Fatalf("redact left the token: %v", err)
 		}
 	})
+}
+
+// TestNewOptions checks New refuses option values it cannot use.
+func TestNewOptions(t *testing.T) {
+	t.Parallel()
+	const url = "https://discord.com/api/webhooks/1/" + testToken
+	for _, o := range []Option{WithWindow(0), WithWindow(-time.Second), WithQueueSize(0)} {
+		if _, err := New(url, o); err == nil {
+			t.Error("New took a bad option value")
+		}
+	}
+	if n, err := New(url, nil, WithHTTPClient(nil), WithLogger(nil)); err != nil || n.cfg.client == nil || n.cfg.log == nil {
+		t.Fatalf("New with nil options = %v, %v", n, err)
+	}
 }

@@ -88,6 +88,8 @@ type Manager struct {
 	col *stats.Collector // run by Run
 
 	parts sharedParts // the store and the service registry, made on first use
+
+	budget atomic.Pointer[budgetWatch] // while Run runs; see notify.go
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -123,7 +125,7 @@ func New(token string, opts ...Option) (*Manager, error) {
 		token: token,
 		cfg:   cfg,
 		log:   cfg.logger,
-		feed:  feed{handler: cfg.handler, ch: make(chan cluster.Event, cfg.eventBuffer)},
+		feed:  feed{handler: cfg.eventHandler(), ch: make(chan cluster.Event, cfg.eventBuffer)},
 	}
 	if err := validateServices(cfg.services); err != nil {
 		return nil, err
@@ -263,6 +265,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		shard.WithQueueLogger(m.log),
 	}, m.cfg.queueOpts...)...)
 	defer queue.Close()
+	stopRunParts := m.startRunParts(ctx, queue, gb.SessionStartLimit.Total)
+	defer stopRunParts()
 
 	// The services and the stats start before the clusters and stop after
 	// them, so that clusters can use services until their last moment.

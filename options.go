@@ -16,6 +16,7 @@ import (
 	"github.com/megane-go/megane/bus"
 	mcache "github.com/megane-go/megane/cache"
 	"github.com/megane-go/megane/cluster"
+	"github.com/megane-go/megane/notify"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
@@ -52,6 +53,7 @@ type config struct {
 	policy            supervisor.Policy
 	watchdog          time.Duration
 	handler           func(cluster.Event)
+	notifier          *notify.Notifier // WithNotifier; see notify.go
 	eventBuffer       int
 	shardOpts         []shard.Option
 	queueOpts         []shard.QueueOption

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/notify"
+	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/supervisor"
 )
 
@@ -133,5 +135,53 @@ func TestNotifierRestartCap(t *testing.T) {
 	titles := postedTitles(fake)
 	if len(titles) == 0 || titles[len(titles)-1] != "Restart cap hit" {
 		t.Fatalf("posted %q, want the restart cap last", titles)
+	}
+}
+
+// TestNotifierInvalidToken checks a close 4004 (the token became invalid
+// while the bot ran) is posted as "Bot token invalid" by the time Run
+// returns ErrInvalidToken.
+func TestNotifierInvalidToken(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 1)
+	tl := newTally()
+	m := gatewayBotManager(t, fake, tl, WithNotifier(newTestNotifier(t, fake)))
+	done := make(chan error, 1)
+	go func() { done <- m.Run(context.Background()) }()
+	waitAllReady(t, tl)
+	if err := fake.CloseShard(0, 4004); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitRun(t, done); !errors.Is(err, shard.ErrInvalidToken) {
+		t.Fatalf("Run = %v, want ErrInvalidToken", err)
+	}
+	if titles := postedTitles(fake); !slices.Contains(titles, "Bot token invalid") {
+		t.Fatalf("posted %q, want the invalid token", titles)
+	}
+}
+
+// TestNotifierReshard checks a re-shard's start and completion are posted.
+func TestNotifierReshard(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, 2)
+	gt := newGenTally()
+	m := reshardManager(t, fake, gt, WithClusters(1), WithNotifier(newTestNotifier(t, fake)))
+	run(t, m)
+	waitAllReady(t, gt.tally)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := m.Reshard(ctx, 4); err != nil {
+		t.Fatalf("Reshard(4) = %v", err)
+	}
+	testutil.Eventually(t, testTimeout, "the re-shard posts", func() bool {
+		titles := postedTitles(fake)
+		return slices.Contains(titles, "Re-shard started") && slices.Contains(titles, "Re-shard completed")
+	})
+	for _, m := range fake.WebhookPosted() {
+		for _, raw := range m.Embeds {
+			if s := string(raw); strings.Contains(s, "Re-shard") && !strings.Contains(s, "2 → 4 shards (generation 1)") {
+				t.Fatalf("re-shard embed %s, want 2 → 4 shards", s)
+			}
+		}
 	}
 }

@@ -39,13 +39,14 @@ func (n *Notifier) post(ctx context.Context, batch []cluster.Event, reported *ui
 	backoff := firstBackoff
 	for attempt := 1; ; attempt++ {
 		status, after, err := n.do(ctx, body)
+		if err == nil && status/100 == 2 {
+			return true
+		}
 		if ctx.Err() != nil {
 			return false
 		}
 		var pause time.Duration
 		switch {
-		case err == nil && status/100 == 2:
-			return true
 		case status == http.StatusTooManyRequests:
 			pause = after
 		case err != nil || status >= 500:

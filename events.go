@@ -63,6 +63,7 @@ func (m *Manager) emitOwn(e cluster.Event) {
 // onClusterEvent is every cluster's event hook.
 func (m *Manager) onClusterEvent(e cluster.Event) {
 	m.emit(e)
+	m.checkBudget(e)
 	if f := m.fleet.Load(); f != nil {
 		f.Observe(e)
 	}

@@ -25,6 +25,7 @@ func (m *Manager) applyLimit(rt *runState, gb *discord.GatewayBot) {
 	}
 	sl := gb.SessionStartLimit
 	ls.SetLimit(sl.MaxConcurrency, sl.Total, sl.Remaining, time.Duration(sl.ResetAfter)*time.Millisecond)
+	m.setBudgetTotal(sl.Total)
 	m.log.Debug("identify limits refreshed from GET /gateway/bot",
 		slog.Int("max_concurrency", sl.MaxConcurrency), slog.Int("total", sl.Total),
 		slog.Int("remaining", sl.Remaining), slog.Duration("reset_after", time.Duration(sl.ResetAfter)*time.Millisecond))

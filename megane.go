@@ -89,7 +89,8 @@ type Manager struct {
 
 	parts sharedParts // the store and the service registry, made on first use
 
-	progress startup // the start of the newest shard set, for the progress events and metrics
+	progress startup                     // the start of the newest shard set, for the progress events and metrics
+	budget   atomic.Pointer[budgetWatch] // while Run runs; see notify.go
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -125,7 +126,7 @@ func New(token string, opts ...Option) (*Manager, error) {
 		token: token,
 		cfg:   cfg,
 		log:   cfg.logger,
-		feed:  feed{handler: cfg.handler, ch: make(chan cluster.Event, cfg.eventBuffer)},
+		feed:  feed{handler: cfg.eventHandler(), ch: make(chan cluster.Event, cfg.eventBuffer)},
 	}
 	if err := validateServices(cfg.services); err != nil {
 		return nil, err
@@ -265,6 +266,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		shard.WithQueueLogger(m.log),
 	}, m.cfg.queueOpts...)...)
 	defer queue.Close()
+	stopRunParts := m.startRunParts(ctx, queue, gb.SessionStartLimit.Total)
+	defer stopRunParts()
 
 	// The services and the stats start before the clusters and stop after
 	// them, so that clusters can use services until their last moment.

@@ -17,6 +17,7 @@ import (
 	mcache "github.com/megane-go/megane/cache"
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/wire"
+	"github.com/megane-go/megane/notify"
 	"github.com/megane-go/megane/service"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
@@ -53,6 +54,7 @@ type config struct {
 	policy            supervisor.Policy
 	watchdog          time.Duration
 	handler           func(cluster.Event)
+	notifier          *notify.Notifier // WithNotifier; see notify.go
 	eventBuffer       int
 	shardOpts         []shard.Option
 	queueOpts         []shard.QueueOption

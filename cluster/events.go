@@ -66,6 +66,11 @@ const (
 	// ends if any was sent for the set: with Ready equal to Total, unless
 	// a re-shard failed.
 	EventStartupProgress
+	// EventIdentifyBudgetLow: a new session left the identify queue with
+	// fewer than a tenth of session_start_limit.total identifies
+	// (Remaining says how many). Sent by the Manager once each time the
+	// budget falls under that line: again only after it was refilled.
+	EventIdentifyBudgetLow
 )
 
 var kindNames = [...]string{
@@ -86,6 +91,7 @@ var kindNames = [...]string{
 	EventReshardCompleted:  "reshard_completed",
 	EventReshardFailed:     "reshard_failed",
 	EventStartupProgress:   "startup_progress",
+	EventIdentifyBudgetLow: "identify_budget_low",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -141,6 +147,9 @@ type Event struct {
 	// Progress holds the figures of an EventStartupProgress; zero
 	// otherwise.
 	Progress StartupProgress
+	// Remaining is the identifies left in the session start budget, for
+	// EventIdentifyBudgetLow; zero otherwise.
+	Remaining int
 }
 
 // StartupProgress is how far a shard set's start is along, for an
@@ -200,6 +209,9 @@ func (e Event) LogAttrs() []slog.Attr {
 		attrs = append(attrs, slog.Int("ready", p.Ready), slog.Int("total", p.Total),
 			slog.Int("waiting", p.Waiting), slog.Int("session_starts_remaining", p.Remaining),
 			slog.Duration("eta", p.ETA.Round(100*time.Millisecond)))
+	}
+	if e.Kind == EventIdentifyBudgetLow {
+		attrs = append(attrs, slog.Int("remaining", e.Remaining))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("err", e.Err.Error()))

@@ -2,7 +2,9 @@
 // HTTP and websocket server on loopback that speaks the REST endpoints a bot
 // needs to start (GET /api/v10/gateway/bot, /gateway, /users/@me) and to
 // answer (POST /channels/{channel.id}/messages, recorded in
-// [Server.Posted]) and the gateway v10 protocol (HELLO, IDENTIFY, READY,
+// [Server.Posted]; the webhook execute endpoint POST
+// /webhooks/{webhook.id}/{webhook.token}, recorded in [Server.WebhookPosted])
+// and the gateway v10 protocol (HELLO, IDENTIFY, READY,
 // GUILD_CREATE, heartbeats, RESUME with replay, RESUMED, op 7, op 9, close
 // codes), with json encoding and none, zlib-stream or zstd-stream
 // transport compression. disgo's REST

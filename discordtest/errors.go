@@ -16,12 +16,12 @@ var (
 	// ErrClosed is returned when the server has been closed.
 	ErrClosed = errors.New("discordtest: server closed")
 	// ErrInvalidOption is wrapped by Start when an option value is invalid,
-	// and by FailGatewayBot for a status it cannot send.
+	// and by FailGatewayBot and FailWebhook for a status they cannot send.
 	ErrInvalidOption = errors.New("discordtest: invalid option")
 )
 
 // OptionError reports an invalid option value passed to [Start] or [New],
-// or an invalid argument of [Server.FailGatewayBot].
+// or an invalid argument of [Server.FailGatewayBot] or [Server.FailWebhook].
 type OptionError struct {
 	Option string // the option's (or method's) name, e.g. "WithGuilds"
 	Reason string

@@ -45,13 +45,19 @@ func (s *Server) authorized(r *http.Request) bool {
 // serveREST serves the few REST endpoints a bot needs to start and to
 // answer: GET /gateway (no auth, as on Discord), GET /gateway/bot,
 // GET /users/@me and POST /channels/{channel.id}/messages (these need
-// "Authorization: Bot <token>", else 401; see messages.go). Anything else
+// "Authorization: Bot <token>", else 401; see messages.go), and the
+// webhook execute endpoint POST /webhooks/{id}/{token} (no bot token, as
+// on Discord; see webhooks.go). Anything else
 // is a 404 with Discord's JSON error body. FailGatewayBot replaces the
 // answer to GET /gateway/bot.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v10"), "/")
 	if rest, ok := strings.CutPrefix(path, "/channels/"); ok {
 		s.serveChannel(w, r, rest)
+		return
+	}
+	if rest, ok := strings.CutPrefix(path, "/webhooks/"); ok {
+		s.serveWebhook(w, r, rest)
 		return
 	}
 	if r.Method != http.MethodGet {

@@ -48,6 +48,7 @@ type Server struct {
 	contents contentTable               // message contents carried by traffic
 	mix      atomic.Pointer[contentMix] // WithContents / SetContents; nil: none
 	posted   postedLog                  // POST /channels/{id}/messages
+	webhooks webhookLog                 // POST /webhooks/{id}/{token}; see webhooks.go
 
 	upgrader websocket.Upgrader
 

@@ -31,7 +31,7 @@ import (
 // shard as well as a 401 from GET /gateway/bot.
 var (
 	// ErrNoCluster is matched by *NoClusterError: no cluster has that ID.
-	ErrNoCluster = errors.New("megane: no such cluster")
+	ErrNoCluster = fleet.ErrNoCluster
 	// ErrNotRunning is returned by cluster operations before Run has
 	// planned the clusters, or after it returned.
 	ErrNotRunning = fleet.ErrNotRunning
@@ -88,6 +88,7 @@ type Manager struct {
 	col *stats.Collector // run by Run
 
 	parts sharedParts // the store and the service registry, made on first use
+	st    statusState // what the status surface reads (status.go)
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -236,6 +237,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
+	stopStatus, err := m.serveStatus()
+	if err != nil {
+		return err
+	}
+	defer stopStatus()
 	st, _, err := m.shared()
 	if err != nil {
 		return err
@@ -263,6 +269,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		shard.WithQueueLogger(m.log),
 	}, m.cfg.queueOpts...)...)
 	defer queue.Close()
+	m.st.queue.Store(queue)
+	defer m.st.queue.Store(nil)
 
 	// The services and the stats start before the clusters and stop after
 	// them, so that clusters can use services until their last moment.

@@ -65,6 +65,7 @@ type config struct {
 	reshardTimeout    time.Duration
 	shardMultiple     int
 	gatewayBackoff    time.Duration // first wait of GET /gateway/bot's retries; tests shorten it
+	status            *statusConfig // WithStatusAddr; nil: no server
 }
 
 // ErrInvalidOption is matched by every *OptionError: New was given an

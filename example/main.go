@@ -44,6 +44,7 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/status"
 )
 
 func main() {
@@ -253,6 +254,11 @@ func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *
 	}
 	if cfg.progress > 0 {
 		opts = append(opts, megane.WithStatsInterval(cfg.progress))
+	}
+	if cfg.status != "" {
+		// The status page, /healthz and /readyz; its restart buttons work
+		// only with MEGANE_STATUS_TOKEN set.
+		opts = append(opts, megane.WithStatusAddr(cfg.status, status.WithToken(cfg.statusToken)))
 	}
 	return opts
 }

@@ -36,6 +36,7 @@ func (m *Manager) emit(e cluster.Event) {
 	f := &m.feed
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	m.st.events.add(e)
 	if f.handler != nil {
 		f.handler(e)
 	}

@@ -31,7 +31,7 @@ import (
 // shard as well as a 401 from GET /gateway/bot.
 var (
 	// ErrNoCluster is matched by *NoClusterError: no cluster has that ID.
-	ErrNoCluster = errors.New("megane: no such cluster")
+	ErrNoCluster = fleet.ErrNoCluster
 	// ErrNotRunning is returned by cluster operations before Run has
 	// planned the clusters, or after it returned.
 	ErrNotRunning = fleet.ErrNotRunning
@@ -91,6 +91,7 @@ type Manager struct {
 
 	progress startup                     // the start of the newest shard set, for the progress events and metrics
 	budget   atomic.Pointer[budgetWatch] // while Run runs; see notify.go
+	st       statusState                 // what the status surface reads (status.go)
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -239,6 +240,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
+	stopStatus, err := m.serveStatus()
+	if err != nil {
+		return err
+	}
+	defer stopStatus()
 	st, _, err := m.shared()
 	if err != nil {
 		return err
@@ -268,6 +274,8 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer queue.Close()
 	stopRunParts := m.startRunParts(ctx, queue, gb.SessionStartLimit.Total)
 	defer stopRunParts()
+	m.st.queue.Store(queue)
+	defer m.st.queue.Store(nil)
 
 	// The services and the stats start before the clusters and stop after
 	// them, so that clusters can use services until their last moment.

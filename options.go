@@ -69,6 +69,7 @@ type config struct {
 	shardMultiple     int
 	gatewayBackoff    time.Duration // first wait of GET /gateway/bot's retries; tests shorten it
 	progressEvery     time.Duration // WithStartupProgress; 0 or less: off
+	status            *statusConfig // WithStatusAddr; nil: no server
 }
 
 // ErrInvalidOption is matched by every *OptionError: New was given an

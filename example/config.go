@@ -66,6 +66,8 @@ type config struct {
 	restartEach time.Duration       // 0: never
 	restartKind cluster.RestartKind // of the periodic rolling restart
 	metrics     string              // loopback HOST:PORT for /metrics; "" = off
+	status      string              // loopback HOST:PORT for the status page and probes; "" = off
+	statusToken string              // MEGANE_STATUS_TOKEN: the status page's admin token; "" = read-only
 	mode        string
 	tokenSource string // "DISCORD_TOKEN", "-token" or "embedded fake"
 }
@@ -103,6 +105,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.BoolVar(&c.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&c.restartEach, "restart-every", 0, "run a rolling restart of every cluster at this interval (0 = never)")
 	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics on http://ADDR/metrics, a loopback address such as 127.0.0.1:9090 (default off)")
+	fs.StringVar(&c.status, "status", "", "serve the status page and the /healthz and /readyz probes on http://ADDR/, a loopback address such as 127.0.0.1:8080 (default off); its restart buttons need MEGANE_STATUS_TOKEN")
 	kind := fs.String("restart-kind", "resume", "kind of the periodic rolling restart: resume, worker or full")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -119,9 +122,15 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return config{}, err
 	}
 	if c.metrics != "" {
-		if err := checkLoopback(c.metrics); err != nil {
+		if err := checkLoopback("metrics", c.metrics); err != nil {
 			return config{}, err
 		}
+	}
+	if c.status != "" {
+		if err := checkLoopback("status", c.status); err != nil {
+			return config{}, err
+		}
+		c.statusToken = getenv("MEGANE_STATUS_TOKEN")
 	}
 	switch {
 	case c.token != "":

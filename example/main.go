@@ -47,6 +47,7 @@ import (
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
 	"github.com/megane-go/megane/shard"
+	"github.com/megane-go/megane/status"
 )
 
 func main() {
@@ -267,6 +268,11 @@ func managerOptions(cfg config, apiURL string, cnt *counters, tr *tracker, log *
 	// While shards start, the Manager logs their progress at the same
 	// interval (drawn as a bar on a terminal, see progressBar).
 	opts = append(opts, megane.WithStartupProgress(cfg.progress))
+	if cfg.status != "" {
+		// The status page, /healthz and /readyz; its restart buttons work
+		// only with MEGANE_STATUS_TOKEN set.
+		opts = append(opts, megane.WithStatusAddr(cfg.status, status.WithToken(cfg.statusToken)))
+	}
 	return opts
 }
 

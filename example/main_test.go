@@ -459,6 +459,8 @@ func TestParseFlags(t *testing.T) {
 		{name: "metrics on every interface", args: []string{"-metrics", ":9090"}, wantErr: errBadFlag},
 		{name: "metrics on a public address", args: []string{"-metrics", "8.8.8.8:9090"}, wantErr: errBadFlag},
 		{name: "metrics without a port", args: []string{"-metrics", "127.0.0.1"}, wantErr: errBadFlag},
+		{name: "status on loopback", args: []string{"-status", "127.0.0.1:8080"}, mode: modeFake, shards: 16},
+		{name: "status on a public address", args: []string{"-status", "0.0.0.0:8080"}, wantErr: errBadFlag},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

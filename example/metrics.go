@@ -56,18 +56,19 @@ func (s *metricsServer) close() error {
 	return err
 }
 
-// checkLoopback accepts only a loopback HOST:PORT: the metrics are not
-// authenticated, so the example never serves them to the network.
-func checkLoopback(addr string) error {
+// checkLoopback accepts only a loopback HOST:PORT for the flag named
+// flagName: the metrics and the status page are not for the network, so
+// the example never serves them there.
+func checkLoopback(flagName, addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%w: -metrics %q: %v", errBadFlag, addr, err)
+		return fmt.Errorf("%w: -%s %q: %v", errBadFlag, flagName, addr, err)
 	}
 	if host == "localhost" {
 		return nil
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%w: -metrics %q is not a loopback address (such as 127.0.0.1:9090)", errBadFlag, addr)
+		return fmt.Errorf("%w: -%s %q is not a loopback address (such as 127.0.0.1:9090)", errBadFlag, flagName, addr)
 	}
 	return nil
 }

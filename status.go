@@ -107,16 +107,13 @@ func (m *Manager) statusFigures(ctx context.Context) ([]stats.ClusterStats, []st
 }
 
 // queueStatus is the identify queue's state while Run runs.
-//
-// Only Remaining is known here; Waiting, NextSlot and ResetAt stay zero
-// until the queue reports them (issue 14, part 2, adds that to
-// shard.LocalQueue).
 func (m *Manager) queueStatus() status.IdentifyQueue {
 	q := m.st.queue.Load()
 	if q == nil {
 		return status.IdentifyQueue{Remaining: -1}
 	}
-	return status.IdentifyQueue{Remaining: q.Remaining()}
+	st := q.Status()
+	return status.IdentifyQueue{Waiting: st.Waiting, NextSlot: st.NextSlot, Remaining: st.Remaining, ResetAt: st.ResetAt}
 }
 
 // serveStatus starts the WithStatusAddr server, if any, and returns the

@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/internal/testutil"
+	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/status"
 )
 
@@ -242,5 +244,37 @@ func TestEventRing(t *testing.T) {
 		if e.Kind != cluster.EventShardReady || e.Shard != 150+i {
 			t.Fatalf("event %d: %v shard %d, want shard %d", i, e.Kind, e.Shard, 150+i)
 		}
+	}
+}
+
+// TestStatusQueue: the report's identify queue is the running queue's own
+// state: the shards waiting in it and its next slot, not only the budget.
+func TestStatusQueue(t *testing.T) {
+	t.Parallel()
+	m := &Manager{}
+	if q := m.queueStatus(); q.Remaining != -1 || q.Waiting != 0 {
+		t.Fatalf("outside Run: %+v, want Remaining -1 and nothing waiting", q)
+	}
+	q := shard.NewQueue(shard.WithIdentifyWindow(time.Hour))
+	defer q.Close()
+	q.SetLimit(1, 1000, 990, time.Hour)
+	m.st.queue.Store(q)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := q.Wait(ctx, 0); err != nil { // the bucket's one identify of the window
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- q.Wait(ctx, 1) }()
+	testutil.Eventually(t, 10*time.Second, "shard 1 waiting in the queue", func() bool {
+		return m.queueStatus().Waiting == 1
+	})
+	got := m.queueStatus()
+	if got.NextSlot.IsZero() || got.Remaining != 989 || got.ResetAt.IsZero() {
+		t.Fatalf("queue status %+v: want the next slot, 989 session starts left and the reset", got)
+	}
+	cancel()
+	if err := <-waited; err == nil {
+		t.Fatal("the waiting shard was granted an identify inside the window")
 	}
 }

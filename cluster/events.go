@@ -59,6 +59,14 @@ const (
 	// EventReshardFailed: the new shard set did not become ready and was
 	// stopped; the old one keeps serving. Err says why.
 	EventReshardFailed
+	// EventRollingProgress: a rolling restart (the Manager's
+	// RollingRestart or RollingRestartServices) finished one more of
+	// Total clusters or services: Done of them are restarted and past
+	// their gate. Cluster (or Service) names the one just done. A final
+	// event, with Cluster -1 and no Service, ends every rolling restart:
+	// Done == Total when it completed, otherwise Err says why it stopped.
+	// Sent by the Manager.
+	EventRollingProgress
 )
 
 var kindNames = [...]string{
@@ -78,6 +86,7 @@ var kindNames = [...]string{
 	EventReshardStarted:    "reshard_started",
 	EventReshardCompleted:  "reshard_completed",
 	EventReshardFailed:     "reshard_failed",
+	EventRollingProgress:   "rolling_progress",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -95,7 +104,7 @@ type Event struct {
 	Kind EventKind
 	// Cluster is the cluster's ID, or -1 for events about the whole
 	// process (EventAllReady, EventServiceState, EventStatsUpdated, some
-	// EventError).
+	// EventError and EventRollingProgress).
 	Cluster int
 	// Shard is the shard's ID for shard events, or -1.
 	Shard int
@@ -106,12 +115,14 @@ type Event struct {
 	// Attempt is the cluster's 1-based attempt number, 0 if unknown.
 	Attempt int
 	// Err is the error, for EventShardDisconnected, EventCrashed,
-	// EventStalled and EventError.
+	// EventStalled, EventError and the final EventRollingProgress of a
+	// rolling restart that stopped early.
 	Err error
 	// Panic is set for EventCrashed (and EventServiceState) when the crash
 	// was a panic.
 	Panic *supervisor.PanicError
-	// Service is the service's name, for EventServiceState.
+	// Service is the service's name, for EventServiceState (and the
+	// EventRollingProgress of a service).
 	Service string
 	// State is the service's new state, for EventServiceState.
 	State string
@@ -130,6 +141,10 @@ type Event struct {
 	// OldShards and NewShards are the shard counts before and after a
 	// re-shard, for the EventReshard kinds; zero otherwise.
 	OldShards, NewShards int
+	// Done and Total count, for EventRollingProgress, the clusters (or
+	// services) a rolling restart has finished and the ones it restarts
+	// in all; zero otherwise.
+	Done, Total int
 }
 
 // LogAttrs returns the event as slog attributes (never including the
@@ -144,7 +159,10 @@ func (e Event) LogAttrs() []slog.Attr {
 		attrs = append(attrs, slog.Int("shard", e.Shard))
 	}
 	if e.Service != "" {
-		attrs = append(attrs, slog.String("service", e.Service), slog.String("state", e.State))
+		attrs = append(attrs, slog.String("service", e.Service))
+		if e.Kind != EventRollingProgress {
+			attrs = append(attrs, slog.String("state", e.State))
+		}
 	}
 	if e.Restart != 0 {
 		attrs = append(attrs, slog.String("restart", e.Restart.String()))
@@ -160,6 +178,9 @@ func (e Event) LogAttrs() []slog.Attr {
 	}
 	if e.OldShards > 0 || e.NewShards > 0 {
 		attrs = append(attrs, slog.Int("old_shards", e.OldShards), slog.Int("new_shards", e.NewShards))
+	}
+	if e.Kind == EventRollingProgress {
+		attrs = append(attrs, slog.Int("done", e.Done), slog.Int("total", e.Total))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("err", e.Err.Error()))

@@ -39,7 +39,9 @@
 //	}
 //
 // While it runs, [Manager.Restart] restarts one cluster (the others keep
-// serving), [Manager.RollingRestart] all of them one by one, and
+// serving), [Manager.RollingRestart] all of them one by one (with an
+// optional pause and a health gate on each cluster's event rate, see
+// [RollGate]), and
 // [Manager.Bus], [Manager.Store] and [Manager.Stats] reach what the
 // clusters and services share. Services ([WithService]) are plain structs
 // supervised beside the clusters (package service).

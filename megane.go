@@ -411,6 +411,10 @@ func levelOf(e cluster.Event) slog.Level {
 		return slog.LevelError
 	case cluster.EventReshardFailed:
 		return slog.LevelWarn
+	case cluster.EventRollingProgress:
+		if e.Err != nil {
+			return slog.LevelWarn
+		}
 	}
 	return slog.LevelInfo
 }

@@ -76,7 +76,8 @@ type config struct {
 // option value it cannot use.
 var ErrInvalidOption = errors.New("megane: invalid option")
 
-// OptionError is returned by New for an option value it cannot use. Option
+// OptionError is returned by New (and by the rolling restarts, for a
+// RollOption) for an option value it cannot use. Option
 // names the option, as in "WithShards(-2)"; Reason says what it accepts.
 // It matches ErrInvalidOption. When several options are wrong, New joins
 // one OptionError for each (errors.As finds the first).

@@ -91,24 +91,4 @@ func (m *Manager) RestartAll(ctx context.Context, kind cluster.RestartKind) erro
 	return errors.Join(errs...)
 }
 
-// RollingRestart restarts the clusters one after another in ID order, each
-// after the previous one is ready again, so at most one cluster is down at
-// a time. It stops at the first error. It fails with ErrReshardInProgress
-// while a re-shard runs.
-func (m *Manager) RollingRestart(ctx context.Context, kind cluster.RestartKind) error {
-	if m.resharding() {
-		return ErrReshardInProgress
-	}
-	cs, err := m.all()
-	if err != nil {
-		return err
-	}
-	for _, c := range cs {
-		if err := c.RestartAndWait(ctx, kind); err != nil {
-			return fmt.Errorf("megane: rolling restart at cluster %d: %w", c.ID(), err)
-		}
-	}
-	return nil
-}
-
 var _ engine.Restarter = (*Manager)(nil)

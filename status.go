@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/stats"
 	"github.com/megane-go/megane/status"
@@ -61,16 +62,23 @@ func WithStatusAddr(addr string, opts ...status.Option) Option {
 // opts say otherwise. It may be made before Run; outside Run it reports
 // not running (/healthz and /readyz answer 503).
 func (m *Manager) StatusHandler(opts ...status.Option) http.Handler {
-	return status.Handler(m, append([]status.Option{status.WithLogger(m.log)}, opts...)...)
+	return status.Handler(statusSource{m}, append([]status.Option{status.WithLogger(m.log)}, opts...)...)
 }
 
-var _ status.Source = (*Manager)(nil)
+// statusSource is the Manager as a status.Source. Its methods are not the
+// Manager's own so that the Manager's API does not grow by the status
+// surface's needs (and its RollingRestart takes options, which Source's
+// does not).
+type statusSource struct{ m *Manager }
 
-// Health implements status.Source: nil while Run runs and the goroutine
-// that owns its clusters answers before ctx ends (also while Run is still
-// starting, before the clusters are planned); ErrNotRunning outside Run;
-// ctx's error when the owner is stuck.
-func (m *Manager) Health(ctx context.Context) error {
+var _ status.Source = statusSource{}
+
+// Health is nil while Run runs and the goroutine that owns its clusters
+// answers before ctx ends (also while Run is still starting, before the
+// clusters are planned); ErrNotRunning outside Run; ctx's error when the
+// owner is stuck.
+func (s statusSource) Health(ctx context.Context) error {
+	m := s.m
 	if !m.st.inRun.Load() {
 		return ErrNotRunning
 	}
@@ -80,16 +88,26 @@ func (m *Manager) Health(ctx context.Context) error {
 	return nil
 }
 
-// StatusReport implements status.Source: the clusters (with their
-// shards), the services, the identify queue and the last 100 lifecycle
-// events. The figures of the clusters and services are collected at most
-// once a second (a pass over each cluster's cache, as for Stats, but
-// without making a snapshot or an event) and shared by the callers of
-// that second; the rest is read live.
-func (m *Manager) StatusReport(ctx context.Context) status.Report {
+// StatusReport is the clusters (with their shards), the services, the
+// identify queue and the last 100 lifecycle events. The figures of the
+// clusters and services are collected at most once a second (a pass over
+// each cluster's cache, as for Stats, but without making a snapshot or an
+// event) and shared by the callers of that second; the rest is read live.
+func (s statusSource) StatusReport(ctx context.Context) status.Report {
+	m := s.m
 	r := status.Report{Time: time.Now(), Running: m.view().Running, Queue: m.queueStatus(), Events: m.st.events.list()}
 	r.Clusters, r.Services = m.statusFigures(ctx)
 	return r
+}
+
+// Restart is the Manager's Restart.
+func (s statusSource) Restart(ctx context.Context, clusterID int, kind cluster.RestartKind) error {
+	return s.m.Restart(ctx, clusterID, kind)
+}
+
+// RollingRestart is the Manager's RollingRestart without options.
+func (s statusSource) RollingRestart(ctx context.Context, kind cluster.RestartKind) error {
+	return s.m.RollingRestart(ctx, kind)
 }
 
 // statusFigures returns the cluster and service figures, collected anew

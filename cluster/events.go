@@ -71,6 +71,14 @@ const (
 	// (Remaining says how many). Sent by the Manager once each time the
 	// budget falls under that line: again only after it was refilled.
 	EventIdentifyBudgetLow
+	// EventRollingProgress: a rolling restart (the Manager's
+	// RollingRestart or RollingRestartServices) finished one more of
+	// Total clusters or services: Done of them are restarted and past
+	// their gate. Cluster (or Service) names the one just done. A final
+	// event, with Cluster -1 and no Service, ends every rolling restart:
+	// Done == Total when it completed, otherwise Err says why it stopped.
+	// Sent by the Manager.
+	EventRollingProgress
 )
 
 var kindNames = [...]string{
@@ -92,6 +100,7 @@ var kindNames = [...]string{
 	EventReshardFailed:     "reshard_failed",
 	EventStartupProgress:   "startup_progress",
 	EventIdentifyBudgetLow: "identify_budget_low",
+	EventRollingProgress:   "rolling_progress",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -109,7 +118,7 @@ type Event struct {
 	Kind EventKind
 	// Cluster is the cluster's ID, or -1 for events about the whole
 	// process (EventAllReady, EventServiceState, EventStatsUpdated, some
-	// EventError).
+	// EventError and EventRollingProgress).
 	Cluster int
 	// Shard is the shard's ID for shard events, or -1.
 	Shard int
@@ -120,12 +129,14 @@ type Event struct {
 	// Attempt is the cluster's 1-based attempt number, 0 if unknown.
 	Attempt int
 	// Err is the error, for EventShardDisconnected, EventCrashed,
-	// EventStalled and EventError.
+	// EventStalled, EventError and the final EventRollingProgress of a
+	// rolling restart that stopped early.
 	Err error
 	// Panic is set for EventCrashed (and EventServiceState) when the crash
 	// was a panic.
 	Panic *supervisor.PanicError
-	// Service is the service's name, for EventServiceState.
+	// Service is the service's name, for EventServiceState (and the
+	// EventRollingProgress of a service).
 	Service string
 	// State is the service's new state, for EventServiceState.
 	State string
@@ -150,6 +161,10 @@ type Event struct {
 	// Remaining is the identifies left in the session start budget, for
 	// EventIdentifyBudgetLow; zero otherwise.
 	Remaining int
+	// Done and Total count, for EventRollingProgress, the clusters (or
+	// services) a rolling restart has finished and the ones it restarts
+	// in all; zero otherwise.
+	Done, Total int
 }
 
 // StartupProgress is how far a shard set's start is along, for an
@@ -187,7 +202,10 @@ func (e Event) LogAttrs() []slog.Attr {
 		attrs = append(attrs, slog.Int("shard", e.Shard))
 	}
 	if e.Service != "" {
-		attrs = append(attrs, slog.String("service", e.Service), slog.String("state", e.State))
+		attrs = append(attrs, slog.String("service", e.Service))
+		if e.Kind != EventRollingProgress {
+			attrs = append(attrs, slog.String("state", e.State))
+		}
 	}
 	if e.Restart != 0 {
 		attrs = append(attrs, slog.String("restart", e.Restart.String()))
@@ -212,6 +230,9 @@ func (e Event) LogAttrs() []slog.Attr {
 	}
 	if e.Kind == EventIdentifyBudgetLow {
 		attrs = append(attrs, slog.Int("remaining", e.Remaining))
+	}
+	if e.Kind == EventRollingProgress {
+		attrs = append(attrs, slog.Int("done", e.Done), slog.Int("total", e.Total))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("err", e.Err.Error()))

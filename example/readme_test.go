@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -332,6 +333,28 @@ func restartEverything(ctx context.Context, m *megane.Manager) error {
 	// Every cluster at once, from scratch.
 	return m.RestartAll(ctx, cluster.RestartFull)
 }
+
+// README: "Rolling restarts" (compiled; TestRollingRestartGate and its
+// neighbours in the megane package run the same calls).
+func rollGently(ctx context.Context, m *megane.Manager) error {
+	// 10 s between clusters; the next one restarts only once the previous
+	// one is ready and handles at least 80% of its former event rate
+	// (measured over 2 s windows), within a minute.
+	err := m.RollingRestart(ctx, cluster.RestartResume,
+		megane.RollPause(10*time.Second),
+		megane.RollGate(0.8, 2*time.Second, time.Minute))
+	var gate *megane.RollGateError
+	if errors.As(err, &gate) {
+		return fmt.Errorf("cluster %d did not recover; the rest were left alone: %w", gate.Cluster, err)
+	}
+	if err != nil {
+		return err
+	}
+	// The services too, in name order, each once the previous is ready.
+	return m.RollingRestartServices(ctx, megane.RollPause(time.Second))
+}
+
+var _ = rollGently
 
 // TestREADMERestarts runs the README's restart calls against the fake: the
 // resume restart spends no identify, the full restart one per shard.

@@ -142,9 +142,12 @@ func TestStatusPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want [][]string
-	rep := m.StatusReport(ctx)
+	snap, err := m.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range m.Clusters() {
-		cs := rep.Clusters[c.ID]
+		cs, _ := snap.Cluster(c.ID)
 		for i, id := range c.ShardIDs {
 			want = append(want, []string{fmt.Sprint("shard-", id), fmt.Sprint(id), fmt.Sprint(c.ID), cs.Shards[i].Status})
 		}

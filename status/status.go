@@ -15,8 +15,8 @@ import (
 	"github.com/megane-go/megane/stats"
 )
 
-// Source is what the handler reads and acts on. *megane.Manager
-// implements it. Every method must be safe for concurrent use: the
+// Source is what the handler reads and acts on. A *megane.Manager
+// provides one through its StatusHandler and WithStatusAddr. Every method must be safe for concurrent use: the
 // handler calls them from its request goroutines.
 type Source interface {
 	// StatusReport returns the current state, as fresh as ctx allows.

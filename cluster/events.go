@@ -59,6 +59,9 @@ const (
 	// EventReshardFailed: the new shard set did not become ready and was
 	// stopped; the old one keeps serving. Err says why.
 	EventReshardFailed
+	// EventMaintenance: the cluster entered maintenance (Maintenance
+	// true) or left it (false); see the Manager's SetMaintenance.
+	EventMaintenance
 )
 
 var kindNames = [...]string{
@@ -78,6 +81,7 @@ var kindNames = [...]string{
 	EventReshardStarted:    "reshard_started",
 	EventReshardCompleted:  "reshard_completed",
 	EventReshardFailed:     "reshard_failed",
+	EventMaintenance:       "cluster_maintenance",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -130,6 +134,9 @@ type Event struct {
 	// OldShards and NewShards are the shard counts before and after a
 	// re-shard, for the EventReshard kinds; zero otherwise.
 	OldShards, NewShards int
+	// Maintenance is, for EventMaintenance, whether the cluster is now in
+	// maintenance.
+	Maintenance bool
 }
 
 // LogAttrs returns the event as slog attributes (never including the
@@ -157,6 +164,9 @@ func (e Event) LogAttrs() []slog.Attr {
 	}
 	if e.Standby {
 		attrs = append(attrs, slog.Bool("standby", true))
+	}
+	if e.Kind == EventMaintenance {
+		attrs = append(attrs, slog.Bool("maintenance", e.Maintenance))
 	}
 	if e.OldShards > 0 || e.NewShards > 0 {
 		attrs = append(attrs, slog.Int("old_shards", e.OldShards), slog.Int("new_shards", e.NewShards))

@@ -88,6 +88,7 @@ type Manager struct {
 	col *collector.Collector // run by Run
 
 	parts sharedParts // the store and the service registry, made on first use
+	maint maintenance // the whole bot's maintenance setting (SetMaintenance)
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -306,8 +307,11 @@ func (m *Manager) fleetConfig(rt *runState) fleet.Config {
 	return fleet.Config{
 		Log: m.log,
 		NewCluster: func(gen, id int, shardIDs []int, count int, standby bool) *engine.Cluster {
-			return engine.New(m.token, id, shardIDs, count, m.cfg.worker,
-				slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby)})...)
+			return m.maint.newCluster(func(maint bool) *engine.Cluster {
+				return engine.New(m.token, id, shardIDs, count, m.cfg.worker,
+					slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby)},
+						m.maintenanceOptions(maint))...)
+			})
 		},
 		Recommended: func(ctx context.Context) (shardplan.Plan, error) { return m.recommendedPlan(ctx, rt) },
 		Doubled:     m.doubledPlan,

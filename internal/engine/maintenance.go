@@ -64,7 +64,10 @@ func WithMaintenanceBuffer(n int) Option { return func(c *config) { c.maintenanc
 // event in flight. A worker-only reload keeps them for the new worker.
 //
 // Changing the setting sends cluster.EventMaintenance; setting it to
-// what it is does nothing. Safe for concurrent use.
+// what it is does nothing. Safe for concurrent use. Maintenance relies on
+// disgo's default synchronous event delivery: with disgo's async events
+// (bot.WithAsyncEventsEnabled) listeners run off the dispatch goroutine,
+// and maintenance mode is not supported.
 func (c *Cluster) SetMaintenance(on bool) {
 	if c.maintOn.Swap(on) == on {
 		return

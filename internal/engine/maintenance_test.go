@@ -224,42 +224,70 @@ func TestMaintenanceBusReply(t *testing.T) {
 	}
 }
 
-// TestMaintenanceAcrossResumeRestart proves that a resume restart keeps
-// the cluster in maintenance, that the held events were not counted as
-// delivered (Discord replays them and the new attempt holds them again),
-// and that the next worker gets every one of them, in order.
-func TestMaintenanceAcrossResumeRestart(t *testing.T) {
+// TestMaintenanceAcrossRestarts proves that every kind of restart keeps
+// the cluster in maintenance, and what happens to the held events: a
+// resume restart did not count them as delivered (Discord replays them
+// and the new attempt holds them again), a worker-only reload keeps them,
+// and in both cases the next worker gets every one, in order; a full
+// restart loses them.
+func TestMaintenanceAcrossRestarts(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, 1)
-	h := newHarness(t, fake, []int{0}, 1, plainWorker)
-	h.start()
-	h.waitReady()
-	h.c.SetMaintenance(true)
-	const n = 30
-	if err := fake.Emit(0, n); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		kind    RestartKind
+		resumes int64 // resumes the restart costs
+		kept    bool  // the next worker gets the held messages
+	}{
+		{cluster.RestartResume, 1, true},
+		{cluster.RestartWorker, 0, true},
+		{cluster.RestartFull, 0, false},
 	}
-	h.waitHeld("every message held", func(st Stats) bool { return st.Held == 2*n })
-	before := fake.Counters()
+	for _, tt := range tests {
+		t.Run(tt.kind.String(), func(t *testing.T) {
+			t.Parallel()
+			fake := newFake(t, 1)
+			h := newHarness(t, fake, []int{0}, 1, plainWorker)
+			h.start()
+			h.waitReady()
+			h.c.SetMaintenance(true)
+			const n = 30
+			if err := fake.Emit(0, n); err != nil {
+				t.Fatal(err)
+			}
+			h.waitHeld("every message held", func(st Stats) bool { return st.Held == 2*n })
+			before := fake.Counters()
 
-	h.restartAndWait(cluster.RestartResume)
+			h.restartAndWait(tt.kind)
 
-	if !h.c.Maintenance() {
-		t.Fatal("a resume restart left maintenance")
-	}
-	if after := fake.Counters(); after.Identifies != before.Identifies || after.Resumes != before.Resumes+1 {
-		t.Fatalf("the restart did not resume: before %+v after %+v", before, after)
-	}
-	// The replay holds RESUMED too.
-	h.waitHeld("the replayed messages held again", func(st Stats) bool { return st.Held >= 2*n })
-	if got := h.rec.msgTotal(); got != 0 {
-		t.Fatalf("listeners got %d messages in maintenance", got)
-	}
-	h.c.SetMaintenance(false)
-	h.rec.waitFor(t, "the held messages, to the new worker", func(r *recorder) bool { return r.msgs[2] == n })
-	checkIncreasing(t, h.rec.msgSeqsOf(2))
-	h.waitCovered(0)
-	if err := h.stop(); err != nil {
-		t.Fatal(err)
+			if !h.c.Maintenance() {
+				t.Fatalf("a %v restart left maintenance", tt.kind)
+			}
+			if after := fake.Counters(); after.Resumes != before.Resumes+tt.resumes {
+				t.Fatalf("resumes before %d after %d, want %d more", before.Resumes, after.Resumes, tt.resumes)
+			}
+			if tt.kept {
+				// A replay holds RESUMED too.
+				h.waitHeld("the messages held again", func(st Stats) bool { return st.Held >= 2*n })
+			}
+			if got := h.rec.msgTotal(); got != 0 {
+				t.Fatalf("listeners got %d messages in maintenance", got)
+			}
+			h.c.SetMaintenance(false)
+			if tt.kept {
+				h.rec.waitFor(t, "the held messages, to the new worker", func(r *recorder) bool { return r.msgs[2] == n })
+				checkIncreasing(t, h.rec.msgSeqsOf(2))
+				h.waitCovered(0)
+			} else {
+				if err := fake.Emit(0, 1); err != nil {
+					t.Fatal(err)
+				}
+				h.rec.waitFor(t, "a new message", func(r *recorder) bool { return r.msgs[2] == 1 })
+				if st := h.stats(); st.Held != 0 {
+					t.Fatalf("held %d after leaving", st.Held)
+				}
+			}
+			if err := h.stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -16,6 +16,8 @@ type ClusterInfo struct {
 	Restarts  int
 	Crashes   int
 	LastError error
+	// Maintenance: the cluster is in maintenance (Manager.SetMaintenance).
+	Maintenance bool
 }
 
 // Clusters returns a snapshot of every cluster in ID order, or nil before
@@ -28,12 +30,13 @@ func (m *Manager) Clusters() []ClusterInfo {
 	out := make([]ClusterInfo, len(cs))
 	for i, c := range cs {
 		out[i] = ClusterInfo{
-			ID:        c.ID(),
-			ShardIDs:  c.ShardIDs(),
-			Status:    c.Status(),
-			Restarts:  c.Restarts(),
-			Crashes:   c.Crashes(),
-			LastError: c.LastError(),
+			ID:          c.ID(),
+			ShardIDs:    c.ShardIDs(),
+			Status:      c.Status(),
+			Restarts:    c.Restarts(),
+			Crashes:     c.Crashes(),
+			LastError:   c.LastError(),
+			Maintenance: c.Maintenance(),
 		}
 	}
 	return out

@@ -92,6 +92,7 @@ type Manager struct {
 	progress startup                     // the start of the newest shard set, for the progress events and metrics
 	budget   atomic.Pointer[budgetWatch] // while Run runs; see notify.go
 	st       statusState                 // what the status surface reads (status.go)
+	maint    maintenance                 // the whole bot's maintenance setting (SetMaintenance)
 }
 
 // New validates the token and the options and returns a Manager. It does
@@ -321,8 +322,11 @@ func (m *Manager) fleetConfig(rt *runState) fleet.Config {
 	return fleet.Config{
 		Log: m.log,
 		NewCluster: func(gen, id int, shardIDs []int, count int, standby bool) *engine.Cluster {
-			return engine.New(m.token, id, shardIDs, count, m.cfg.worker,
-				slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby)})...)
+			return m.maint.newCluster(func(maint bool) *engine.Cluster {
+				return engine.New(m.token, id, shardIDs, count, m.cfg.worker,
+					slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby)},
+						m.maintenanceOptions(maint))...)
+			})
 		},
 		Recommended: func(ctx context.Context) (shardplan.Plan, error) { return m.recommendedPlan(ctx, rt) },
 		Doubled:     m.doubledPlan,

@@ -70,6 +70,9 @@ type config struct {
 	gatewayBackoff    time.Duration // first wait of GET /gateway/bot's retries; tests shorten it
 	progressEvery     time.Duration // WithStartupProgress; 0 or less: off
 	status            *statusConfig // WithStatusAddr; nil: no server
+
+	maintenanceHandler func(*cluster.Cluster, bot.Event)
+	maintenanceBuffer  int
 }
 
 // ErrInvalidOption is matched by every *OptionError: New was given an
@@ -117,6 +120,9 @@ func (c *config) validate() error {
 	}
 	if c.shardMultiple < 0 {
 		bad("WithShardMultiple(%d)", c.shardMultiple, "want 0 or 1 (off) or a positive multiple")
+	}
+	if c.maintenanceBuffer < 0 {
+		bad("WithMaintenanceBuffer(%d)", c.maintenanceBuffer, "want 0 (the default) or a positive count")
 	}
 	if c.eventBuffer < 1 {
 		bad("WithEventBuffer(%d)", c.eventBuffer, "want at least 1")

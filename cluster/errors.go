@@ -28,6 +28,11 @@ var (
 	// crash it is restarted with backoff; a Launch that ignores its
 	// context keeps its goroutine until it returns.
 	ErrLaunchTimeout = errors.New("cluster: worker Launch did not return within the ready timeout")
+	// ErrMaintenance is the reply to a bus message for the worker of a
+	// cluster in maintenance: the message did not reach the worker. It
+	// matches across bus.Request and bus.Broadcast; Megane's reserved
+	// topics (stats, fetches) are answered as usual.
+	ErrMaintenance = errors.New("cluster: in maintenance")
 )
 
 // StalledError is the crash recorded when the watchdog saw no dispatch

@@ -79,6 +79,9 @@ const (
 	// Done == Total when it completed, otherwise Err says why it stopped.
 	// Sent by the Manager.
 	EventRollingProgress
+	// EventMaintenance: the cluster entered maintenance (Maintenance
+	// true) or left it (false); see the Manager's SetMaintenance.
+	EventMaintenance
 )
 
 var kindNames = [...]string{
@@ -101,6 +104,7 @@ var kindNames = [...]string{
 	EventStartupProgress:   "startup_progress",
 	EventIdentifyBudgetLow: "identify_budget_low",
 	EventRollingProgress:   "rolling_progress",
+	EventMaintenance:       "cluster_maintenance",
 }
 
 // String returns the snake_case name of the kind, such as "cluster_ready".
@@ -165,6 +169,9 @@ type Event struct {
 	// services) a rolling restart has finished and the ones it restarts
 	// in all; zero otherwise.
 	Done, Total int
+	// Maintenance is, for EventMaintenance, whether the cluster is now in
+	// maintenance.
+	Maintenance bool
 }
 
 // StartupProgress is how far a shard set's start is along, for an
@@ -218,6 +225,9 @@ func (e Event) LogAttrs() []slog.Attr {
 	}
 	if e.Standby {
 		attrs = append(attrs, slog.Bool("standby", true))
+	}
+	if e.Kind == EventMaintenance {
+		attrs = append(attrs, slog.Bool("maintenance", e.Maintenance))
 	}
 	if e.OldShards > 0 || e.NewShards > 0 {
 		attrs = append(attrs, slog.Int("old_shards", e.OldShards), slog.Int("new_shards", e.NewShards))

@@ -30,4 +30,8 @@ type Stats struct {
 	// Custom is what the worker's bus.StatsProvider returned, or nil (no
 	// provider, the cluster is not ready, or it did not answer in time).
 	Custom map[string]any
+	// Held is how many events of a cluster in maintenance wait for the
+	// worker in its hold buffer, and HeldDropped how many held events a
+	// full buffer dropped over the cluster's life (the oldest go first).
+	Held, HeldDropped int
 }

@@ -216,6 +216,7 @@ func (a *attempt) build(saved *savedSession) error {
 	}
 	a.exec.swap = a.swapWorker
 	a.exec.onPanic = func(r any, stack []byte) { a.crash(&PanicError{Value: r, Stack: stack}) }
+	a.setupMaintenance()
 	reply := make(chan struct{}, 1)
 	ask(c, builtCmd{a: a, reply: reply}, reply)
 	return nil

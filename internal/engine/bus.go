@@ -109,6 +109,9 @@ func (h busHandler) HandleMessage(ctx context.Context, msg *bus.Message) (any, e
 	if strings.HasPrefix(msg.Topic, cluster.ReservedTopicPrefix) {
 		return nil, fmt.Errorf("%w: %q at %s", bus.ErrUnknownTopic, msg.Topic, c.Address())
 	}
+	if err := c.maintenanceReply(); err != nil {
+		return nil, err
+	}
 	w, err := c.liveWorker()
 	if err != nil {
 		return nil, err

@@ -89,6 +89,9 @@ type Cluster struct {
 	activate chan struct{}        // closed by Activate
 	live     chan struct{}        // closed once a worker runs and the mailbox is attached
 
+	maintOn    atomic.Bool  // maintenance mode (SetMaintenance); read by the executor once per batch
+	maintDrops atomic.Int64 // held events dropped by a full hold buffer, over every attempt
+
 	hooks testHooks // nil functions outside tests
 }
 
@@ -130,6 +133,7 @@ func New(token string, id int, shardIDs []int, shardCount int, factory func() Wo
 	if !cfg.standby {
 		close(c.activate)
 	}
+	c.maintOn.Store(cfg.maintenance)
 	st := newClusterState(c, cfg.standby)
 	st.publish()
 	c.idle <- st

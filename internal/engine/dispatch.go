@@ -101,11 +101,22 @@ func (f *forwarder) OnEvent(e bot.Event) {
 	if inc == nil || inc.dead.Load() || e.Client() != inc.att.client {
 		return
 	}
+	if x := inc.att.exec; x.maint.mode != maintOff {
+		x.divert(inc, e)
+		return
+	}
+	f.deliver(inc, e)
+}
+
+// deliver hands e to inc's listeners in order. It reports false after a
+// listener panicked (the attempt crashes).
+func (f *forwarder) deliver(inc *incarnation, e bot.Event) bool {
 	for _, l := range *inc.listeners.Load() {
 		if !inc.call(l, e) {
-			return
+			return false
 		}
 	}
+	return true
 }
 
 // item is one entry of the executor's queue: a dispatch, or a worker swap.
@@ -163,6 +174,7 @@ type executor struct {
 	handle    func(it item)         // runs on the executor goroutine
 	swap      func() error          // worker-only reload, on the executor goroutine
 	onPanic   func(r any, stack []byte)
+	maint     maintenance // maintenance mode: the hold buffer (see maintenance.go)
 
 	// progress is written for every event by the executor, while the
 	// shards' read loops read ch and abandoned for every batch: it gets
@@ -182,6 +194,8 @@ func newExecutor(size int, maxBytes int64, shardIDs []int, start map[int]int) *e
 		done:      make(chan struct{}),
 		delivered: make(map[int]*atomic.Int64, len(shardIDs)),
 	}
+	e.maint.on, e.maint.dropsTotal = new(atomic.Bool), new(atomic.Int64)
+	e.maint.size = DefaultMaintenanceBuffer
 	for _, id := range shardIDs {
 		v := new(atomic.Int64)
 		v.Store(int64(start[id]))
@@ -315,6 +329,10 @@ func (e *executor) run() {
 // or after a panic outside a listener; the swaps it did not run are
 // answered with cluster.ErrStopped.
 func (e *executor) runBatch(b *batch) bool {
+	if e.maint.on.Load() != (e.maint.mode != maintOff) && !e.switchMaintenance() {
+		failSwaps(b.items)
+		return false
+	}
 	for i, it := range b.items {
 		if e.stopped.Load() {
 			failSwaps(b.items[i:])
@@ -358,10 +376,15 @@ func (e *executor) step(it item) (ok bool) {
 		return true
 	}
 	e.queued.Add(-1)
-	if d := e.delivered[it.g.ShardID()]; d != nil && it.seq > 0 {
-		d.Store(int64(it.seq))
+	d := e.delivered[it.g.ShardID()]
+	if e.maint.mode == maintHold {
+		e.stepHeld(it, d)
+	} else {
+		if d != nil && it.seq > 0 {
+			d.Store(int64(it.seq))
+		}
+		e.handle(it)
 	}
-	e.handle(it)
 	e.progress.Add(1)
 	return true
 }

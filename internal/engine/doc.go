@@ -28,6 +28,21 @@
 // that never returns therefore holds only the executor's goroutine (which
 // exits once it returns), never a shard or a restart.
 //
+// # Maintenance
+//
+// [Cluster.SetMaintenance] flips a switch that the executor reads once per
+// batch, never per event. While it is on, the executor still hands every
+// event to the disgo client (the cache, the readiness and the counters
+// move on), but the forwarder puts the worker's bot events into a bounded
+// hold buffer ([WithMaintenanceBuffer]; the oldest go first when it is
+// full) or gives them to the maintenance handler
+// ([WithMaintenanceHandler]). A held event's sequence number is not
+// counted as delivered until the listeners have it, so a resume restart
+// in maintenance gets the held events replayed and holds them again. When
+// the switch goes off, the executor delivers the held events at the start
+// of its next batch, before the batch's own. Off, maintenance costs that
+// one atomic load per batch and one plain field read per event.
+//
 // # Standby (re-sharding)
 //
 // A cluster built [WithStandby] runs its shards and fills its cache but

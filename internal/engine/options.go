@@ -9,6 +9,7 @@ import (
 	"github.com/disgoorg/disgo/rest"
 
 	"github.com/megane-go/megane/bus"
+	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/store"
 	"github.com/megane-go/megane/supervisor"
@@ -38,6 +39,10 @@ type config struct {
 	mailboxCapacity int
 	generation      int
 	standby         bool
+
+	maintenance        bool
+	maintenanceHandler func(*cluster.Cluster, bot.Event)
+	maintenanceBuffer  int
 }
 
 func defaultConfig() config {
@@ -50,6 +55,8 @@ func defaultConfig() config {
 		drainTimeout:    10 * time.Second,
 		dispatchBuffer:  64,
 		dispatchBytes:   DefaultDispatchBytes,
+
+		maintenanceBuffer: DefaultMaintenanceBuffer,
 	}
 }
 
@@ -59,6 +66,9 @@ func (c *config) apply(opts []Option) {
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.maintenanceBuffer < 1 {
+		c.maintenanceBuffer = DefaultMaintenanceBuffer
 	}
 	if c.dispatchBuffer < 1 {
 		c.dispatchBuffer = 1

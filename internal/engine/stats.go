@@ -39,6 +39,7 @@ func (c *Cluster) Stats(ctx context.Context) Stats {
 	for id, p := range past {
 		st.Shards = append(st.Shards, shard.Stats{ShardID: id, Status: gateway.StatusDisconnected}.Add(p))
 	}
+	c.maintenanceStats(&st, a)
 	slices.SortFunc(st.Shards, func(x, y shard.Stats) int { return x.ShardID - y.ShardID })
 	if a != nil {
 		caches := a.client.Caches

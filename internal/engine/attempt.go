@@ -191,15 +191,11 @@ func (a *attempt) run(saved *savedSession) error {
 // cluster's running one.
 func (a *attempt) build(saved *savedSession) error {
 	c := a.c
-	start := map[int]int{}
 	var states map[int]shard.State
 	if saved != nil {
 		states = saved.states
-		for id, st := range states {
-			start[id] = st.Seq
-		}
 	}
-	a.exec = newExecutor(c.cfg.dispatchBuffer, c.cfg.dispatchBytes, c.shardIDs, start)
+	a.exec = newExecutor(c.cfg.dispatchBuffer, c.cfg.dispatchBytes, c.shardIDs, states)
 	a.ready = newReadiness(c.shardIDs)
 	a.shards = shardset.New(c.token, c.shardIDs, c.shardCount, a.managerOptions(states)...)
 	client, err := disgo.New(c.token, a.clientOptions(saved)...)

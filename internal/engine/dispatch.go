@@ -171,10 +171,17 @@ type executor struct {
 	abOnce    sync.Once
 	done      chan struct{}
 	delivered map[int]*atomic.Int64 // per shard: last seq taken; read-only map
-	handle    func(it item)         // runs on the executor goroutine
-	swap      func() error          // worker-only reload, on the executor goroutine
-	onPanic   func(r any, stack []byte)
-	maint     maintenance // maintenance mode: the hold buffer (see maintenance.go)
+	// sessions is, per shard, the session of the last READY the executor
+	// took (at the start: the session the attempt resumes); a read-only
+	// map. delivered counts within that session only: a shard that
+	// identified again during the attempt has a newer session, whose
+	// READY, if the executor never took it, leaves nothing of that
+	// session delivered (see attempt.session).
+	sessions map[int]*atomic.Pointer[string]
+	handle   func(it item) // runs on the executor goroutine
+	swap     func() error  // worker-only reload, on the executor goroutine
+	onPanic  func(r any, stack []byte)
+	maint    maintenance // maintenance mode: the hold buffer (see maintenance.go)
 
 	// progress is written for every event by the executor, while the
 	// shards' read loops read ch and abandoned for every batch: it gets
@@ -185,21 +192,26 @@ type executor struct {
 }
 
 // newExecutor makes an executor whose queue holds size batches, and at
-// most about maxBytes of their data (0: no bound).
-func newExecutor(size int, maxBytes int64, shardIDs []int, start map[int]int) *executor {
+// most about maxBytes of their data (0: no bound). start holds the
+// sessions the attempt's shards resume, each at its delivered seq.
+func newExecutor(size int, maxBytes int64, shardIDs []int, start map[int]shard.State) *executor {
 	e := &executor{
 		ch:        make(chan *batch, size),
 		budget:    newByteBudget(maxBytes),
 		abandoned: make(chan struct{}),
 		done:      make(chan struct{}),
 		delivered: make(map[int]*atomic.Int64, len(shardIDs)),
+		sessions:  make(map[int]*atomic.Pointer[string], len(shardIDs)),
 	}
 	e.maint.on, e.maint.dropsTotal = new(atomic.Bool), new(atomic.Int64)
 	e.maint.size = DefaultMaintenanceBuffer
 	for _, id := range shardIDs {
 		v := new(atomic.Int64)
-		v.Store(int64(start[id]))
+		v.Store(int64(start[id].Seq))
 		e.delivered[id] = v
+		sess, resumed := new(atomic.Pointer[string]), start[id].SessionID
+		sess.Store(&resumed)
+		e.sessions[id] = sess
 	}
 	return e
 }
@@ -346,6 +358,37 @@ func (e *executor) runBatch(b *batch) bool {
 	return true
 }
 
+// tookReady records that the executor took the READY of a new session of
+// its shard: delivered starts again from nothing, within that session.
+func (e *executor) tookReady(it item, d *atomic.Int64) {
+	var id string
+	switch r := it.ev.(type) {
+	case gateway.EventReady:
+		id = r.SessionID
+	case *gateway.EventReady:
+		id = r.SessionID
+	default:
+		return
+	}
+	if sess := e.sessions[it.g.ShardID()]; sess != nil && d != nil {
+		d.Store(0)
+		sess.Store(&id)
+	}
+}
+
+// deliveredIn returns the last seq of session taken for shard: 0 when
+// the executor never took that session's READY (nor started in it).
+func (e *executor) deliveredIn(shard int, session string) (int, bool) {
+	d, sess := e.delivered[shard], e.sessions[shard]
+	if d == nil || sess == nil {
+		return 0, false
+	}
+	if p := sess.Load(); p == nil || *p != session {
+		return 0, true
+	}
+	return int(d.Load()), true
+}
+
 // failSwaps answers the swaps among items that will never run.
 func failSwaps(items []item) {
 	for _, it := range items {
@@ -377,6 +420,9 @@ func (e *executor) step(it item) (ok bool) {
 	}
 	e.queued.Add(-1)
 	d := e.delivered[it.g.ShardID()]
+	if it.t == gateway.EventTypeReady {
+		e.tookReady(it, d)
+	}
 	if e.maint.mode == maintHold {
 		e.stepHeld(it, d)
 	} else {

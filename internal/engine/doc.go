@@ -24,7 +24,9 @@
 //
 // When an attempt ends, the executor is abandoned: it takes no more
 // events, and each shard's saved sequence number is the last one the
-// executor took, so a resume gets every other event replayed. A listener
+// executor took in the shard's current session (0 when the shard
+// identified again and the executor never took that session's READY), so
+// a resume gets every other event replayed. A listener
 // that never returns therefore holds only the executor's goroutine (which
 // exits once it returns), never a shard or a restart.
 //

@@ -77,8 +77,15 @@ func (a *attempt) closeShards(resume bool) {
 func (a *attempt) session() *savedSession {
 	saved := &savedSession{states: a.shards.States(), caches: a.client.Caches}
 	for id, st := range saved.states {
-		if d := a.exec.delivered[id]; d != nil && st.SessionID != "" && int(d.Load()) < st.Seq {
-			st.Seq = int(d.Load())
+		if st.SessionID == "" {
+			continue
+		}
+		// A session whose READY the executor never took (the shard
+		// identified again just before the attempt ended) resumes from
+		// its start, so that its READY and all that followed are
+		// replayed.
+		if seq, ok := a.exec.deliveredIn(id, st.SessionID); ok && seq < st.Seq {
+			st.Seq = seq
 			saved.states[id] = st
 		}
 	}

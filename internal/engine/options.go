@@ -119,12 +119,16 @@ func WithCaches(factory func() cache.Caches) Option {
 // DefaultReadCoalescing is how long a cluster's shards let incoming data
 // wait so that one wake-up reads every shard's frames
 // (shard.WithReadCoalescing), unless WithShardOptions sets another period.
-// At a gateway's paced traffic it cuts the CPU spent reading frames by more
-// than half (go run ./internal/pacedconn/cmd/pacedfloor; the README's
-// Benchmarks section); the cost is up to 5 ms more delivery latency per
-// event, and up to 5 ms more in each heartbeat's measured latency.
-// shard.WithReadCoalescing(0) turns it off.
-const DefaultReadCoalescing = 5 * time.Millisecond
+// At a gateway's paced traffic the CPU goes to waking up, not to decoding:
+// on the 2-core benchmark machine one bare Go timer wake-up costs about
+// 120 µs of CPU at a 5 ms period (pacedfloor's timer row), so fewer
+// periods per second is what saves CPU. 20 ms against 5 ms, in paired quick
+// benches: paced 10k/s 26.1 -> 20.1 CPU-µs per event (4.85x -> 6.25x plain
+// disgo), 1k/s 84.5 -> 51.9 (2.55x -> 4.25x), full rate unchanged (see
+// bench/RESULTS.md, "Read coalescing"). The cost is up to 20 ms more
+// delivery latency per event, and up to 20 ms more in each heartbeat's
+// measured latency. shard.WithReadCoalescing(0) turns it off.
+const DefaultReadCoalescing = 20 * time.Millisecond
 
 // WithShardOptions adds options to every shard the cluster builds
 // (intents, compression, protocol times for tests). The cluster sets the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/megane-go/megane/cluster"
 	"github.com/megane-go/megane/discordtest"
+	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/shard"
 	"github.com/megane-go/megane/supervisor"
 )
@@ -35,9 +36,9 @@ func TestClusterReadyDeliversAndStops(t *testing.T) {
 			h := newHarness(t, fake, tt.shards, tt.count, plainWorker)
 			h.start()
 			h.waitReady()
-			if got := h.c.Status(); got != supervisor.StateReady {
-				t.Fatalf("Status = %v, want ready", got)
-			}
+			// The status is the supervisor's published state, which may
+			// follow the ready channel by a moment.
+			testutil.Eventually(t, testTimeout, "Status ready", func() bool { return h.c.Status() == supervisor.StateReady })
 			// Every guild of the cluster's shards is in the cache once ready.
 			want := 0
 			for _, id := range tt.shards {

@@ -13,45 +13,20 @@ import (
 	"github.com/megane-go/megane/supervisor"
 )
 
-// Twitch is a service: it connects (here: pretends to), says it is ready,
-// and answers "isLive" commands from the clusters. The embedded bus.Mux
-// makes it a bus.Handler: commands go to the typed functions registered on
-// it.
-type Twitch struct {
-	bus.Mux
-	live map[string]bool
+// live is a service that answers "isLive" (is a channel live?) once it
+// is ready; package service's example has a fuller one.
+type live struct{ bus.Mux }
+
+func newLive() *live {
+	l := &live{}
+	bus.Handle(&l.Mux, "isLive", func(_ context.Context, channel string) (bool, error) { return channel == "megane", nil })
+	return l
 }
 
-// NewTwitch registers Twitch's commands, once: the same value serves
-// every run of the service.
-func NewTwitch() *Twitch {
-	t := &Twitch{}
-	bus.Handle(&t.Mux, "isLive", t.isLive)
-	return t
-}
-
-// LiveQuery is the payload of "isLive".
-type LiveQuery struct {
-	Channel string `json:"channel"`
-}
-
-type LiveStatus struct {
-	Channel string `json:"channel"`
-	Live    bool   `json:"live"`
-}
-
-func (t *Twitch) Serve(ctx context.Context, sc *service.Context) error {
-	t.live = map[string]bool{"megane": true} // connect, load state...
-	sc.Logger().Info("connected")
+func (l *live) Serve(ctx context.Context, sc *service.Context) error {
 	sc.Ready()
 	<-ctx.Done()
 	return nil
-}
-
-// isLive answers "isLive". It runs on the service's mailbox goroutine,
-// after Serve has called Ready.
-func (t *Twitch) isLive(_ context.Context, q LiveQuery) (LiveStatus, error) {
-	return LiveStatus{Channel: q.Channel, Live: t.live[q.Channel]}, nil
 }
 
 func Example() {
@@ -67,7 +42,7 @@ func Example() {
 				}
 			}
 		}))
-	if err := reg.Add("twitch", NewTwitch(), service.WithReadyTimeout(time.Minute)); err != nil {
+	if err := reg.Add("twitch", newLive(), service.WithReadyTimeout(time.Minute)); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -77,8 +52,8 @@ func Example() {
 	<-ready
 
 	// What a cluster does: a typed request to the service's address.
-	live, err := bus.Request[LiveStatus](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", LiveQuery{Channel: "megane"})
-	fmt.Println(live, err)
+	isLive, err := bus.Request[bool](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", "megane")
+	fmt.Println(isLive, err)
 	st := reg.Stats(ctx)[0]
 	fmt.Println(st.Name, st.State, st.Restarts)
 
@@ -86,13 +61,13 @@ func Example() {
 	if err := reg.Stop(ctx, "twitch"); err != nil {
 		fmt.Println(err)
 	}
-	_, err = bus.Request[LiveStatus](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", nil)
+	_, err = bus.Request[bool](ctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", "megane")
 	fmt.Println(errors.Is(err, bus.ErrNoTarget))
 
 	cancel()
 	fmt.Println(<-done)
 	// Output:
-	// {megane true} <nil>
+	// true <nil>
 	// twitch ready 0
 	// true
 	// <nil>
@@ -103,7 +78,7 @@ func Example() {
 func ExampleRegistry_ServeBackground() {
 	b := bus.New()
 	reg := services.NewRegistry(b, nil, services.WithLogger(slog.New(slog.DiscardHandler)))
-	if err := reg.Add("twitch", NewTwitch()); err != nil {
+	if err := reg.Add("twitch", newLive()); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -111,13 +86,13 @@ func ExampleRegistry_ServeBackground() {
 	done := reg.ServeBackground(ctx)
 
 	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second) // how long to wait for Ready
-	live, err := bus.Request[LiveStatus](rctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", LiveQuery{Channel: "megane"})
+	isLive, err := bus.Request[bool](rctx, b, bus.Cluster(0), bus.Service("twitch"), "isLive", "megane")
 	rcancel()
-	fmt.Println(live, err)
+	fmt.Println(isLive, err)
 
 	cancel()
 	fmt.Println(<-done)
 	// Output:
-	// {megane true} <nil>
+	// true <nil>
 	// <nil>
 }

@@ -31,7 +31,7 @@ import (
 // shard as well as a 401 from GET /gateway/bot.
 var (
 	// ErrNoCluster is matched by *NoClusterError: no cluster has that ID.
-	ErrNoCluster = fleet.ErrNoCluster
+	ErrNoCluster = errors.New("megane: no such cluster")
 	// ErrNotRunning is returned by cluster operations before Run has
 	// planned the clusters, or after it returned.
 	ErrNotRunning = fleet.ErrNotRunning

@@ -110,6 +110,20 @@ func (s statusSource) RollingRestart(ctx context.Context, kind cluster.RestartKi
 	return s.m.RollingRestart(ctx, kind)
 }
 
+// StatusCode maps the Manager's errors: an unknown cluster is 404, a
+// re-shard in progress 409, a Manager that is not running 503.
+func (statusSource) StatusCode(err error) int {
+	switch {
+	case errors.Is(err, ErrNoCluster):
+		return http.StatusNotFound
+	case errors.Is(err, ErrReshardInProgress):
+		return http.StatusConflict
+	case errors.Is(err, ErrNotRunning):
+		return http.StatusServiceUnavailable
+	}
+	return 0
+}
+
 // statusFigures returns the cluster and service figures, collected anew
 // when the cached ones are older than statusReportTTL.
 func (m *Manager) statusFigures(ctx context.Context) ([]stats.ClusterStats, []stats.ServiceStats) {

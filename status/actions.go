@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/internal/fleet"
 )
 
 // authorize reports whether r carries the admin token; if not, it has
@@ -94,23 +93,25 @@ func (h *handler) act(w http.ResponseWriter, r *http.Request, action string, att
 	attrs = append(attrs, slog.Duration("took", time.Since(start)))
 	if err != nil {
 		h.cfg.log.LogAttrs(r.Context(), slog.LevelWarn, "status action failed", append(attrs, slog.String("err", err.Error()))...)
-		writeError(w, errorCode(err), err.Error())
+		writeError(w, errorCode(h.src, err), err.Error())
 		return
 	}
 	h.cfg.log.LogAttrs(r.Context(), slog.LevelInfo, "status action done", attrs...)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "action": action})
 }
 
-// errorCode is the HTTP status of an action's error.
-func errorCode(err error) int {
+// errorCode is the HTTP status of an action's error: the source's own
+// answer, else one from the errors every source shares.
+func errorCode(src Source, err error) int {
+	if code := src.StatusCode(err); code != 0 {
+		return code
+	}
 	switch {
-	case errors.Is(err, fleet.ErrNoCluster):
-		return http.StatusNotFound
-	case errors.Is(err, fleet.ErrReshardInProgress), errors.Is(err, cluster.ErrRestartPending):
+	case errors.Is(err, cluster.ErrRestartPending):
 		return http.StatusConflict
 	case errors.Is(err, cluster.ErrInvalidRestartKind):
 		return http.StatusBadRequest
-	case errors.Is(err, fleet.ErrNotRunning), errors.Is(err, cluster.ErrStopped):
+	case errors.Is(err, cluster.ErrStopped):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return http.StatusGatewayTimeout

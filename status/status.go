@@ -16,8 +16,9 @@ import (
 )
 
 // Source is what the handler reads and acts on. A *megane.Manager
-// provides one through its StatusHandler and WithStatusAddr. Every method must be safe for concurrent use: the
-// handler calls them from its request goroutines.
+// provides one through its StatusHandler and WithStatusAddr. Every method
+// must be safe for concurrent use: the handler calls them from its request
+// goroutines.
 type Source interface {
 	// StatusReport returns the current state, as fresh as ctx allows.
 	StatusReport(ctx context.Context) Report
@@ -29,6 +30,11 @@ type Source interface {
 	Restart(ctx context.Context, clusterID int, kind cluster.RestartKind) error
 	// RollingRestart restarts every cluster in turn with kind.
 	RollingRestart(ctx context.Context, kind cluster.RestartKind) error
+	// StatusCode returns the HTTP status of an error that Restart or
+	// RollingRestart returned and that the source knows (such as 404 for
+	// an unknown cluster), or 0 to let the handler decide from the cluster
+	// package's errors and ctx's (otherwise 500).
+	StatusCode(err error) int
 }
 
 // Report is the state /status.json and the page show. It is a plain

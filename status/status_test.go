@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/megane-go/megane/cluster"
-	"github.com/megane-go/megane/internal/fleet"
 	"github.com/megane-go/megane/internal/testutil"
 	"github.com/megane-go/megane/stats"
 )
@@ -43,6 +42,25 @@ func (f *fakeSource) StatusReport(context.Context) Report {
 }
 
 func (f *fakeSource) Health(context.Context) error { return f.health }
+
+// Errors a fake source knows, as the Manager knows its own.
+var (
+	errNoCluster  = errors.New("fake: no such cluster")
+	errResharding = errors.New("fake: re-shard in progress")
+	errNotRunning = errors.New("fake: not running")
+)
+
+func (f *fakeSource) StatusCode(err error) int {
+	switch {
+	case errors.Is(err, errNoCluster):
+		return http.StatusNotFound
+	case errors.Is(err, errResharding):
+		return http.StatusConflict
+	case errors.Is(err, errNotRunning):
+		return http.StatusServiceUnavailable
+	}
+	return 0
+}
 
 func (f *fakeSource) Restart(_ context.Context, id int, kind cluster.RestartKind) error {
 	f.mu.Lock()
@@ -100,7 +118,7 @@ func TestHealthz(t *testing.T) {
 	}{
 		{"healthy", nil, http.StatusOK},
 		{"owner stuck", context.DeadlineExceeded, http.StatusServiceUnavailable},
-		{"not running", fleet.ErrNotRunning, http.StatusServiceUnavailable},
+		{"not running", errNotRunning, http.StatusServiceUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -344,9 +362,9 @@ func TestActionErrors(t *testing.T) {
 		{"no kind", "/rolling-restart", nil, http.StatusBadRequest, false},
 		{"bad cluster ID", "/clusters/x/restart?kind=full", nil, http.StatusBadRequest, false},
 		{"negative cluster ID", "/clusters/-1/restart?kind=full", nil, http.StatusBadRequest, false},
-		{"unknown cluster", "/clusters/9/restart?kind=full", fmt.Errorf("megane: no cluster 9: %w", fleet.ErrNoCluster), http.StatusNotFound, true},
-		{"re-shard in progress", "/rolling-restart?kind=resume", fleet.ErrReshardInProgress, http.StatusConflict, true},
-		{"not running", "/clusters/0/restart?kind=worker", fleet.ErrNotRunning, http.StatusServiceUnavailable, true},
+		{"unknown cluster", "/clusters/9/restart?kind=full", fmt.Errorf("megane: no cluster 9: %w", errNoCluster), http.StatusNotFound, true},
+		{"re-shard in progress", "/rolling-restart?kind=resume", errResharding, http.StatusConflict, true},
+		{"not running", "/clusters/0/restart?kind=worker", errNotRunning, http.StatusServiceUnavailable, true},
 		{"cluster stopped", "/clusters/0/restart?kind=worker", cluster.ErrStopped, http.StatusServiceUnavailable, true},
 		{"timeout", "/clusters/0/restart?kind=worker", context.DeadlineExceeded, http.StatusGatewayTimeout, true},
 		{"other", "/clusters/0/restart?kind=worker", errors.New("boom"), http.StatusInternalServerError, true},

@@ -2,13 +2,7 @@ package fleet
 
 import (
 	"context"
-	"errors"
 )
-
-// ErrNoCluster: no cluster has that ID. The root package exports it as
-// megane.ErrNoCluster (matched by its *NoClusterError); it lives here so
-// that package status can map it to 404 without importing the root.
-var ErrNoCluster = errors.New("megane: no such cluster")
 
 // pingCmd asks the owner to answer: proof that its loop turns.
 type pingCmd struct{ reply chan struct{} }

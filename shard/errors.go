@@ -37,6 +37,10 @@ var (
 	// A Shard is opened at most once; build a new one to reconnect after
 	// Close.
 	ErrAlreadyOpen = errors.New("shard: already open")
+	// ErrInvalidGatewayURL is returned by Open (and then by Err) when
+	// WithGatewayProxy was given a URL that is not ws:// or wss://HOST. The
+	// shard does not dial.
+	ErrInvalidGatewayURL = errors.New("shard: invalid gateway url")
 	// ErrUnsupportedCompression is returned by Open (and then by Err) when
 	// WithCompression was given a compression the shard does not support:
 	// gateway.CompressionZlibPayload, or a name Discord does not offer.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"time"
 
 	"github.com/disgoorg/disgo/gateway"
@@ -143,6 +144,12 @@ func (s *Shard) run() {
 		defer close(s.dispatch)
 	}
 
+	if p := s.cfg.proxy; p != "" {
+		if u, err := url.Parse(p); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			s.fail(fmt.Errorf("%w: gateway proxy %q: want ws:// or wss://HOST", ErrInvalidGatewayURL, p))
+			return
+		}
+	}
 	if err := wire.CheckCompression(s.cfg.compression); err != nil {
 		// Not worth a dial: Discord would close it, and no retry helps.
 		s.fail(fmt.Errorf("%w %q: want gateway.CompressionNone, CompressionZlibStream or CompressionZstdStream",

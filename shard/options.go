@@ -23,6 +23,7 @@ const MaxPayloadSize = 4096
 // config holds a Shard's settings. Build it with defaultConfig and Options.
 type config struct {
 	url              string
+	proxy            string // WithGatewayProxy: dialled for every connection
 	intents          gateway.Intents
 	compression      gateway.CompressionType
 	queue            Queue
@@ -136,6 +137,19 @@ type Option func(*config)
 // GatewayURL). Resumes dial the resume_gateway_url from READY instead.
 func WithURL(gatewayURL string) Option {
 	return func(c *config) { c.url = gatewayURL }
+}
+
+// WithGatewayProxy makes the shard dial proxyURL for every connection,
+// fresh sessions and resumes alike, instead of the gateway URL (WithURL,
+// or the Manager's from GET /gateway/bot) and READY's
+// resume_gateway_url. It is for a gateway proxy that holds the sessions
+// itself and takes resumes too, such as gateway-proxy
+// (github.com/Gelbpunkt/gateway-proxy): for example
+// "ws://127.0.0.1:7878", without query string. REST is unaffected (see
+// megane.WithAPIURL). A URL that is not ws:// or wss:// makes Open fail
+// with ErrInvalidGatewayURL before any dial.
+func WithGatewayProxy(proxyURL string) Option {
+	return func(c *config) { c.proxy = proxyURL }
 }
 
 // WithIntents sets the gateway intents sent in IDENTIFY. Default:

@@ -88,7 +88,10 @@ func (s *Shard) connect() (healthy bool, err error) {
 	state := s.State()
 	resuming := state.Resumable()
 	base := s.cfg.url
-	if resuming && state.ResumeURL != "" {
+	switch {
+	case s.cfg.proxy != "":
+		base = s.cfg.proxy
+	case resuming && state.ResumeURL != "":
 		base = state.ResumeURL
 	}
 	dialURL, err := gatewayURL(base, s.cfg.compression)

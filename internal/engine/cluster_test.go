@@ -92,21 +92,34 @@ func TestClusterFatalIntents(t *testing.T) {
 	}
 }
 
-// TestClusterFatalCompression: a compression the shard does not support,
-// passed through WithShardOptions (which megane.New does not check), fails
-// the cluster at once instead of restarting it forever.
-func TestClusterFatalCompression(t *testing.T) {
+// TestClusterFatalShardOptions: a shard option no restart can fix (a
+// compression the shard does not support, or a gateway proxy URL that is
+// not a WebSocket one), passed through WithShardOptions (which megane.New
+// does not check), fails the cluster at once instead of restarting it
+// forever.
+func TestClusterFatalShardOptions(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, 1)
-	h := newHarness(t, fake, []int{0}, 1, plainWorker,
-		WithShardOptions(shard.WithCompression(gateway.CompressionZlibPayload)))
-	h.start()
-	err := h.stopWhenDone()
-	if !isErr(err, shard.ErrUnsupportedCompression) || !IsFatal(err) {
-		t.Fatalf("Serve = %v, want ErrUnsupportedCompression", err)
-	}
-	if n := h.c.Restarts(); n != 0 {
-		t.Fatalf("restarts = %d, want 0 (no retry)", n)
+	for _, tc := range []struct {
+		name string
+		opt  shard.Option
+		want error
+	}{
+		{"zlib-payload", shard.WithCompression(gateway.CompressionZlibPayload), shard.ErrUnsupportedCompression},
+		{"http proxy", shard.WithGatewayProxy("http://127.0.0.1:1"), shard.ErrInvalidGatewayURL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fake := newFake(t, 1)
+			h := newHarness(t, fake, []int{0}, 1, plainWorker, WithShardOptions(tc.opt))
+			h.start()
+			err := h.stopWhenDone()
+			if !isErr(err, tc.want) || !IsFatal(err) {
+				t.Fatalf("Serve = %v, want %v", err, tc.want)
+			}
+			if n := h.c.Restarts(); n != 0 {
+				t.Fatalf("restarts = %d, want 0 (no retry)", n)
+			}
+		})
 	}
 }
 

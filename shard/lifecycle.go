@@ -135,6 +135,21 @@ func (s *Shard) CloseWithCode(ctx context.Context, code int, message string) {
 	s.stopOnce.Do(func() { close(s.done) })
 }
 
+// check reports the options that no dial could work with: a gateway proxy
+// URL that is not a WebSocket one, or a compression Discord would refuse.
+func (c *config) check() error {
+	if p := c.proxy; p != "" {
+		if u, err := url.Parse(p); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return fmt.Errorf("%w: gateway proxy %q: want ws:// or wss://HOST", ErrInvalidGatewayURL, p)
+		}
+	}
+	if err := wire.CheckCompression(c.compression); err != nil {
+		return fmt.Errorf("%w %q: want gateway.CompressionNone, CompressionZlibStream or CompressionZstdStream",
+			ErrUnsupportedCompression, string(c.compression))
+	}
+	return nil
+}
+
 // run owns the connection loop: connect, classify why the connection ended,
 // wait, reconnect. It exits when the shard's context ends or on a fatal
 // error, and then closes the dispatch queue.
@@ -144,16 +159,8 @@ func (s *Shard) run() {
 		defer close(s.dispatch)
 	}
 
-	if p := s.cfg.proxy; p != "" {
-		if u, err := url.Parse(p); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-			s.fail(fmt.Errorf("%w: gateway proxy %q: want ws:// or wss://HOST", ErrInvalidGatewayURL, p))
-			return
-		}
-	}
-	if err := wire.CheckCompression(s.cfg.compression); err != nil {
-		// Not worth a dial: Discord would close it, and no retry helps.
-		s.fail(fmt.Errorf("%w %q: want gateway.CompressionNone, CompressionZlibStream or CompressionZstdStream",
-			ErrUnsupportedCompression, string(s.cfg.compression)))
+	if err := s.cfg.check(); err != nil {
+		s.fail(err) // not worth a dial: no retry helps
 		return
 	}
 	attempt := 0

@@ -136,6 +136,8 @@ func (in *injector) inject(ctx context.Context, f fault) error {
 	case kindSlowHandler:
 		in.arms.armSlow(f.Cluster, f.Param)
 		return nil
+	case kindMaintenance:
+		return in.maintenance(ctx, f)
 	case kindLaunchPanic:
 		// A worker-only reload launches a new worker at once.
 		in.arms.armLaunch(f.Cluster)
@@ -153,6 +155,22 @@ func (in *injector) inject(ctx context.Context, f fault) error {
 		return err
 	}
 	return errors.New("soak: no injection for " + string(f.Kind))
+}
+
+// maintenance puts a cluster in maintenance mode for f.Param, then takes
+// it out: the events it holds meanwhile must all be delivered after, in
+// order, so the ledger shows nothing lost.
+func (in *injector) maintenance(ctx context.Context, f fault) error {
+	if err := in.m.SetMaintenance(ctx, true, f.Cluster); err != nil {
+		return err
+	}
+	hold := time.NewTimer(f.Param)
+	select {
+	case <-hold.C:
+	case <-ctx.Done():
+		hold.Stop()
+	}
+	return in.m.SetMaintenance(context.WithoutCancel(ctx), false, f.Cluster)
 }
 
 // busPanic sends a cluster an eval, a named eval or a command that panics,

@@ -40,6 +40,7 @@ const (
 	kindListenerPanic kind = "listener_panic"
 	kindLaunchPanic   kind = "launch_panic"
 	kindSlowHandler   kind = "slow_handler"
+	kindMaintenance   kind = "maintenance"
 	kindEvalPanic     kind = "eval_panic"
 	kindEvalFuncPanic kind = "evalfunc_panic"
 	kindCommandPanic  kind = "command_panic"
@@ -104,6 +105,7 @@ var kinds = []kindInfo{
 	{kind: kindListenerPanic, target: onCluster, panics: true},
 	{kind: kindLaunchPanic, target: onCluster, panics: true},
 	{kind: kindSlowHandler, target: onCluster},
+	{kind: kindMaintenance, target: onCluster},
 	{kind: kindEvalPanic, target: onCluster, panics: true},
 	{kind: kindEvalFuncPanic, target: onCluster, panics: true},
 	{kind: kindCommandPanic, target: onCluster, panics: true},
@@ -165,7 +167,7 @@ type fault struct {
 	Kind    kind
 	Shard   int           // for shard faults
 	Cluster int           // for cluster faults
-	Param   time.Duration // latency_on: the max latency; slow_handler: how long
+	Param   time.Duration // latency_on: the max latency; slow_handler and maintenance: how long
 }
 
 // String names the fault for logs.
@@ -193,7 +195,7 @@ type planSpec struct {
 	clusters   int
 	kinds      []kind
 	latencyMax time.Duration // latency_on draws its max in [latencyMax/10, latencyMax]
-	slowMax    time.Duration // slow_handler draws its duration in [slowMax/10, slowMax]
+	slowMax    time.Duration // slow_handler and maintenance draw their durations in [slowMax/10, slowMax]
 }
 
 // plan returns the seeded fault schedule: the same spec gives the same
@@ -228,7 +230,7 @@ func plan(spec planSpec) []fault {
 		switch f.Kind {
 		case kindLatencyOn:
 			f.Param = between(rng, spec.latencyMax/10, spec.latencyMax)
-		case kindSlowHandler:
+		case kindSlowHandler, kindMaintenance:
 			f.Param = between(rng, spec.slowMax/10, spec.slowMax)
 		}
 		out = append(out, f)

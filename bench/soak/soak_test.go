@@ -52,14 +52,15 @@ func testConfig(log *slog.Logger, kinds ...kind) config {
 	}
 }
 
-// TestSoakShort runs a few seconds of traffic with four kinds of faults
-// (TCP drops, resume restarts, listener panics, op 9 not resumable) and
+// TestSoakShort runs a few seconds of traffic with five kinds of faults
+// (TCP drops, resume restarts, listener panics, op 9 not resumable,
+// maintenance on and off) and
 // checks that the report is clean: nothing lost, every tail that is
 // missing justified by a fault, every panic reported, no breach, no leak.
 func TestSoakShort(t *testing.T) {
 	var logs testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	kinds := []kind{kindDrop, kindRestartResume, kindListenerPanic, kindInvalidFresh}
+	kinds := []kind{kindDrop, kindRestartResume, kindListenerPanic, kindInvalidFresh, kindMaintenance}
 	rep, err := run(context.Background(), testConfig(log, kinds...))
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, logs.String())

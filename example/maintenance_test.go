@@ -47,20 +47,15 @@ func TestREADMEMaintenance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
+	ctx, stop, err := runUntilReady(t.Context(), m, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	}
 	readmeMaintenance(ctx, m)
 	sorted := func(xs []string) []string { return slices.Sorted(slices.Values(xs)) }
 	testutil.Eventually(t, 10*time.Second, "eight maintenance changes", func() bool {

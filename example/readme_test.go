@@ -170,14 +170,13 @@ func Example_service() {
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	<-ready
+	ctx, stop, err := runUntilReady(context.Background(), m, ready)
+	if err != nil {
+		panic(err)
+	}
 
 	fmt.Println(useCounter(ctx, m))
-	cancel()
-	fmt.Println(<-done)
+	fmt.Println(stop())
 	// Output:
 	// 1 <nil>
 	// 2 <nil>
@@ -220,10 +219,10 @@ func Example_stats() {
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	<-ready
+	ctx, stop, err := runUntilReady(context.Background(), m, ready)
+	if err != nil {
+		panic(err)
+	}
 
 	snap, err := m.Stats(ctx) // collected now; m.LatestStats() is the last periodic one
 	t := snap.Totals
@@ -247,8 +246,7 @@ func Example_stats() {
 			fmt.Println(l)
 		}
 	}
-	cancel()
-	fmt.Println(<-done)
+	fmt.Println(stop())
 	// Output:
 	// 2 2 2 40 <nil>
 	// ready 3
@@ -381,16 +379,15 @@ func TestREADMERestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
+	ctx, stop, err := runUntilReady(t.Context(), m, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()
-	<-ready
 	if err := restartEverything(ctx, m); err != nil {
 		t.Fatal(err)
 	}
@@ -406,6 +403,22 @@ func TestREADMERestarts(t *testing.T) {
 		if c.Restarts != want || c.Status != supervisor.StateReady {
 			t.Errorf("cluster %d: %d restarts, %s; want %d, ready", c.ID, c.Restarts, c.Status, want)
 		}
+	}
+}
+
+// runUntilReady runs m in the background and returns once ready is closed
+// (the caller closes it on EventAllReady), or with an error if Run returns
+// first. stop cancels Run and returns Run's result.
+func runUntilReady(parent context.Context, m *megane.Manager, ready <-chan struct{}) (ctx context.Context, stop func() error, err error) {
+	ctx, cancel := context.WithCancel(parent)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	select {
+	case <-ready:
+		return ctx, func() error { cancel(); return <-done }, nil
+	case err := <-done:
+		cancel()
+		return nil, nil, fmt.Errorf("example: Run returned before every cluster was ready: %v", err)
 	}
 }
 

@@ -155,6 +155,7 @@ func (w *writer) flush() bool {
 // the TCP connection, so it reads the frame before any reset.
 func (w *writer) closeFrame(code int, text string) {
 	w.flush()
+	w.c.closeSent.Store(true)
 	msg := websocket.FormatCloseMessage(code, text)
 	_ = w.c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(w.s.cfg.writeTimeout))
 	_ = w.c.nc.SetReadDeadline(time.Now().Add(w.s.cfg.closeGrace))

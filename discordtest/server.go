@@ -43,6 +43,7 @@ type Server struct {
 	rate   atomic.Uint64 // math.Float64bits of dispatches/s per shard
 	connN  atomic.Uint64
 	served chan struct{} // closed when http.Serve returns
+	feed   guildFeed     // SetGuildRate; see guildfeed.go
 
 	recommended atomic.Int64    // SetRecommendedShards; 0: derived (see recommendedShards)
 	gbFault     gatewayBotFault // FailGatewayBot; see rest.go
@@ -90,8 +91,8 @@ func Start(opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.logger.With(slog.String("service", "discordtest")),
-		ledger:   newLedger(),
 		served:   make(chan struct{}),
+		feed:     newGuildFeed(),
 		conns:    make(map[*conn]struct{}),
 		live:     make(map[shardKey]*conn),
 		sessions: make(map[string]*session),
@@ -108,6 +109,7 @@ func Start(opts ...Option) (*Server, error) {
 		s.appID = defaultApplicationID
 	}
 	s.world = newWorld(&cfg, s.appID)
+	s.ledger = newLedger(s.world)
 	s.contents.init()
 	if err := s.SetContents(cfg.contentsEvery, cfg.contents...); err != nil {
 		return nil, err
@@ -138,6 +140,7 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	mux.HandleFunc("/", serveNotFound)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	go s.runGuildFeed()
 	go func() {
 		defer close(s.served)
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -155,11 +158,13 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.feed.done
 		<-s.served
 		s.wg.Wait()
 		return
 	}
 	s.closed = true
+	close(s.feed.stop)
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -173,6 +178,7 @@ func (s *Server) Close() {
 	if err := s.http.Shutdown(ctx); err != nil {
 		_ = s.http.Close()
 	}
+	<-s.feed.done
 	<-s.served
 	s.wg.Wait()
 }

@@ -62,9 +62,11 @@ type conn struct {
 	done     chan struct{} // closed when the writer returns
 	killOnce sync.Once
 
-	withhold atomic.Bool  // do not ACK heartbeats
-	shardID  atomic.Int64 // -1 until IDENTIFY or RESUME
-	sess     atomic.Pointer[session]
+	withhold  atomic.Bool  // do not ACK heartbeats
+	closeSent atomic.Bool  // the writer has written a close frame
+	shardID   atomic.Int64 // -1 until IDENTIFY or RESUME
+	count     atomic.Int64 // the shard count, 0 until IDENTIFY or RESUME
+	sess      atomic.Pointer[session]
 
 	// reader-owned
 	closing     bool
@@ -73,6 +75,10 @@ type conn struct {
 }
 
 func (c *conn) shard() int { return int(c.shardID.Load()) }
+
+// key is the connection's shard and shard count; before IDENTIFY or RESUME
+// it matches no live entry.
+func (c *conn) key() shardKey { return shardKey{c.shard(), int(c.count.Load())} }
 
 // logger returns the server's logger with the connection's attributes:
 // its number, and its shard once it has identified or resumed.
@@ -130,6 +136,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	}
 	c.shardID.Store(-1)
 	ws.SetReadLimit(1 << 20) // a safety net; the 4096-byte limit is enforced below
+	ws.SetCloseHandler(c.clientClose)
 	if !s.track(c) {
 		_ = ws.Close()
 		return
@@ -206,6 +213,24 @@ func (c *conn) readLoop() {
 		}
 		c.handle(buf.Bytes(), now)
 	}
+}
+
+// clientClose is the websocket's close handler, run on the reader when the
+// client's close frame arrives. A close with 1000 or 1001 ends the session,
+// as on Discord: it can no longer be resumed and gets no more dispatches. A
+// close that answers the server's own close frame (with any code) leaves
+// the session resumable. The session is gone before the close is echoed, so
+// a client that has read the echo finds it gone.
+func (c *conn) clientClose(code int, _ string) error {
+	if (code == websocket.CloseNormalClosure || code == websocket.CloseGoingAway) && !c.closing && !c.closeSent.Load() {
+		if sess := c.sess.Load(); sess != nil && sess.ownedBy(c) {
+			c.srv.forget(sess)
+			c.logger().Debug("client closed the session", slog.Int("code", code), slog.String("session", sess.id))
+		}
+	}
+	// What gorilla's default close handler does: echo the code.
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(c.srv.cfg.writeTimeout))
+	return nil
 }
 
 // handle acts on one client payload read at now.
@@ -313,6 +338,7 @@ func (c *conn) identify(p clientPayload, now time.Time) {
 	sess.ready = s.readyData(sess)
 	s.ctr.identifies.Add(1)
 	c.shardID.Store(int64(shard[0]))
+	c.count.Store(int64(shard[1]))
 	c.sess.Store(sess)
 	s.ledger.add(sess)
 	s.bindLive(c, sess)
@@ -355,6 +381,7 @@ func (c *conn) resume(p clientPayload) {
 	}
 	s.ctr.resumes.Add(1)
 	c.shardID.Store(int64(sess.shardID))
+	c.count.Store(int64(sess.shardCount))
 	c.sess.Store(sess)
 	s.bindLive(c, sess)
 	c.logger().Debug("resumed", slog.String("session", sess.id), slog.Int64("seq", *r.Seq), slog.Int("replay", len(replay)))

@@ -36,7 +36,8 @@
 // compression (IDENTIFY's "compress": true) is not spoken; such clients get
 // plain text frames.
 //
-// Sessions outlive their connections. RESUME with a known session and a
+// Sessions outlive their connections, until the client closes with 1000
+// or 1001 (which ends the session, as on Discord). RESUME with a known session and a
 // seq the replay buffer still covers replays every dispatch after seq, in
 // order, then RESUMED (a dispatch with its own seq); otherwise it gets op 9
 // d:false. A [Ledger] records every sequence number assigned to every
@@ -60,6 +61,17 @@
 // one 1.1 KB MESSAGE_CREATE costs about 1.2 µs of CPU uncompressed, 3.7 µs
 // with zstd-stream and 5.5 µs with zlib-stream, server and draining client
 // together, with no allocation on the server's side.
+//
+// Guild traffic ([Server.SetGuildRate]) is the world's, not a
+// connection's: one goroutine makes each guild event (MESSAGE_CREATE,
+// MESSAGE_REACTION_ADD, TYPING_START in a random guild) once and queues it,
+// as Discord does, to every session of every shard count whose shard
+// covers the guild, so two shard sets side by side (a re-shard from 8 to 16
+// shards, say) both get it, each with its own sequence numbers. Live
+// sessions are kept per shard and shard count; a fault for a shard ID acts
+// on that shard in every count. [Ledger.GuildEvents] lists each guild event
+// once with its identity (a message ID, say) and fan-out, so a test can
+// prove that a bot handled each exactly once across a re-shard.
 //
 // A Server is safe for concurrent use by multiple goroutines. Create one
 // with [New] in a test (it is closed by tb.Cleanup) or [Start] elsewhere,

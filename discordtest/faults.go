@@ -1,8 +1,9 @@
 package discordtest
 
 // Faults and traffic on demand. Each method acts on the newest connection
-// bound to a session for the shard (or on every such connection for
-// AllShards) and returns ErrNoSession when there is none. Instructions are
+// bound to a session for the shard, of every shard count that has one
+// (shard 3 of 8 and shard 3 of 16 during a re-shard both), or on every such
+// connection for AllShards, and returns ErrNoSession when there is none. Instructions are
 // queued to the connection's writer in order; a method returns once its
 // instruction is queued, not once it is written. When the writer's queue is
 // full the method blocks until there is room or the connection ends.

@@ -110,12 +110,9 @@ func (w *writer) renderData(dst []byte, e *entry) []byte {
 		return tplDMMessageCreate.renderContent(dst, &vals, w.s.contents.get(e.text))
 	}
 	g := int(e.guild)
-	user := 0
-	if wd.members > 0 {
-		user = wd.userIndex(g, int(e.k%int64(wd.members)))
-	}
+	channel, user := wd.actor(g, e.k)
 	vals[holeGuild] = uint64(wd.guildID(g))
-	vals[holeChannel] = uint64(wd.textChannelID(g, int(e.k)))
+	vals[holeChannel] = uint64(channel)
 	vals[holeUser] = uint64(wd.userID(user))
 	vals[holeUserN] = uint64(user)
 	switch e.kind {
@@ -124,6 +121,9 @@ func (w *writer) renderData(dst []byte, e *entry) []byte {
 	case kindReaction:
 		return tplReactionAdd.render(dst, &vals)
 	case kindTyping:
+		return tplTypingStart.render(dst, &vals)
+	case kindGuildTyping:
+		vals[holeTime] = typingTime + e.id
 		return tplTypingStart.render(dst, &vals)
 	default:
 		return tplMessageCreate.renderContent(dst, &vals, w.s.contents.get(e.text))

@@ -3,6 +3,9 @@ package discordtest
 import (
 	"sync"
 	"time"
+
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/snowflake/v2"
 )
 
 // Ledger records, per shard, every session the server created and every
@@ -11,8 +14,10 @@ import (
 //
 // A sequence number is recorded when the server's writer assigns it to a
 // dispatch, immediately before writing the frame to the session's live
-// connection; from then on the dispatch is also kept for replay, so a
-// client that lost the connection gets it again by RESUME. Replays re-send
+// connection, or, for a guild event ([Server.SetGuildRate]), when the feed
+// queues it to the session, connected or not; from then on the dispatch is
+// also kept for replay, so a client that lost the connection gets it again
+// by RESUME. Replays re-send
 // already recorded numbers and are not recorded again, so Seqs lists each
 // number once, and within a session the numbers are 1, 2, 3... without
 // gaps (READY is 1). Malformed frames ([Server.SendMalformed]) are not
@@ -20,15 +25,20 @@ import (
 // never recorded, never replayed and never consume a number, so a client
 // that drops them sees no gap.
 //
+// [Ledger.GuildEvents] lists the guild feed's events, each once whatever the
+// number of sessions (of every shard count) it went to.
+//
 // A Ledger is safe for concurrent use. Its zero value is not usable; get
 // one from [Server.Ledger]. Each recorded session costs a few hundred bytes
 // whatever its traffic.
 type Ledger struct {
+	world   *world
 	mu      sync.Mutex
 	byShard map[int][]*session
+	guild   []guildRecord // the guild feed's events, by serial - 1
 }
 
-func newLedger() *Ledger { return &Ledger{byShard: make(map[int][]*session)} }
+func newLedger(w *world) *Ledger { return &Ledger{world: w, byShard: make(map[int][]*session)} }
 
 func (l *Ledger) add(s *session) {
 	l.mu.Lock()
@@ -111,4 +121,78 @@ func (l *Ledger) Total(shardID int) int {
 		total += int(s.lastSeq())
 	}
 	return total
+}
+
+// GuildEvent is one event of the guild feed ([Server.SetGuildRate]) as the
+// ledger records it: what a client sees of it, enough to tell it from any
+// other guild event, and how many sessions it was queued to. It is a plain
+// value.
+//
+// Its identity, which a client reads from the decoded event: for
+// MESSAGE_CREATE the message ID; for MESSAGE_REACTION_ADD the message ID,
+// user ID and emoji (the message ID alone is unique too); for TYPING_START,
+// which carries no ID, the guild, channel, user and timestamp together.
+type GuildEvent struct {
+	Serial    int64             // 1, 2, 3... in the order the feed made them
+	Type      gateway.EventType // MESSAGE_CREATE, MESSAGE_REACTION_ADD or TYPING_START
+	GuildID   snowflake.ID
+	ChannelID snowflake.ID
+	UserID    snowflake.ID // the author, the reacting user or the typing user
+	MessageID snowflake.ID // the message created or reacted to; 0 for TYPING_START
+	Emoji     string       // the reaction's emoji name; "" for other types
+	Time      time.Time    // TYPING_START's timestamp, distinct for each; zero for other types
+	// Sessions is how many sessions it was queued to: every open session,
+	// connected or resumable, of every shard count whose shard covers the
+	// guild. 0 when none did.
+	Sessions int
+}
+
+// guildRecord is a GuildEvent as kept: the entry it was made from (about
+// 32 bytes).
+type guildRecord struct {
+	e        entry
+	sessions int
+}
+
+func (l *Ledger) addGuildEvent(e entry, sessions int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.guild = append(l.guild, guildRecord{e: e, sessions: sessions})
+}
+
+// reactionEmoji is the emoji of every MESSAGE_REACTION_ADD of traffic.
+const reactionEmoji = "👍"
+
+// GuildEvents returns every event the guild feed made, oldest first, each
+// once whatever the number of sessions it went to, so a test can check
+// that a bot handled each exactly once. A feed event is listed once it has
+// been queued to its sessions; after [Server.SetGuildRate](0) returns the
+// list is complete. The caller owns the slice; it costs about 100 bytes
+// per event (the ledger keeps about 40 per event).
+func (l *Ledger) GuildEvents() []GuildEvent {
+	l.mu.Lock()
+	recs := append([]guildRecord(nil), l.guild...)
+	l.mu.Unlock()
+	out := make([]GuildEvent, len(recs))
+	for i, r := range recs {
+		g := int(r.e.guild)
+		channel, user := l.world.actor(g, r.e.k)
+		ev := GuildEvent{
+			Serial:    int64(i + 1),
+			GuildID:   l.world.guildID(g),
+			ChannelID: channel,
+			UserID:    l.world.userID(user),
+			Sessions:  r.sessions,
+		}
+		switch r.e.kind {
+		case kindReaction:
+			ev.Type, ev.MessageID, ev.Emoji = gateway.EventTypeMessageReactionAdd, snowflake.ID(r.e.id), reactionEmoji
+		case kindGuildTyping:
+			ev.Type, ev.Time = gateway.EventTypeTypingStart, time.Unix(int64(typingTime+r.e.id), 0).UTC()
+		default:
+			ev.Type, ev.MessageID = gateway.EventTypeMessageCreate, snowflake.ID(r.e.id)
+		}
+		out[i] = ev
+	}
+	return out
 }

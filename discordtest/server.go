@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,6 +43,7 @@ type Server struct {
 	rate   atomic.Uint64 // math.Float64bits of dispatches/s per shard
 	connN  atomic.Uint64
 	served chan struct{} // closed when http.Serve returns
+	feed   guildFeed     // SetGuildRate; see guildfeed.go
 
 	recommended atomic.Int64    // SetRecommendedShards; 0: derived (see recommendedShards)
 	gbFault     gatewayBotFault // FailGatewayBot; see rest.go
@@ -58,7 +61,7 @@ type Server struct {
 	mu       sync.Mutex // guards the fields below
 	closed   bool
 	conns    map[*conn]struct{}
-	live     map[int]*conn       // shard → newest connection bound to a session
+	live     map[shardKey]*conn  // (shard, count) → newest connection bound to a session
 	sessions map[string]*session // resumable sessions by ID
 	wg       sync.WaitGroup      // connection goroutines; Add only under mu while !closed
 }
@@ -88,10 +91,10 @@ func Start(opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.logger.With(slog.String("service", "discordtest")),
-		ledger:   newLedger(),
 		served:   make(chan struct{}),
+		feed:     newGuildFeed(),
 		conns:    make(map[*conn]struct{}),
-		live:     make(map[int]*conn),
+		live:     make(map[shardKey]*conn),
 		sessions: make(map[string]*session),
 	}
 	s.token = cfg.token
@@ -106,6 +109,7 @@ func Start(opts ...Option) (*Server, error) {
 		s.appID = defaultApplicationID
 	}
 	s.world = newWorld(&cfg, s.appID)
+	s.ledger = newLedger(s.world)
 	s.contents.init()
 	if err := s.SetContents(cfg.contentsEvery, cfg.contents...); err != nil {
 		return nil, err
@@ -136,6 +140,7 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	mux.HandleFunc("/", serveNotFound)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	go s.runGuildFeed()
 	go func() {
 		defer close(s.served)
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -153,11 +158,13 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.feed.done
 		<-s.served
 		s.wg.Wait()
 		return
 	}
 	s.closed = true
+	close(s.feed.stop)
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -171,6 +178,7 @@ func (s *Server) Close() {
 	if err := s.http.Shutdown(ctx); err != nil {
 		_ = s.http.Close()
 	}
+	<-s.feed.done
 	<-s.served
 	s.wg.Wait()
 }
@@ -232,6 +240,13 @@ func (s *Server) SetRate(perShardPerSecond float64) {
 
 func (s *Server) currentRate() float64 { return math.Float64frombits(s.rate.Load()) }
 
+// shardKey names a shard within a shard count: shard 3 of 8 and shard 3 of
+// 16 are different shards, and both may have a live session at once (as
+// during a re-shard).
+type shardKey struct{ id, count int }
+
+func (s *session) key() shardKey { return shardKey{s.shardID, s.shardCount} }
+
 // track registers a new connection; it fails once the server is closed.
 // It adds both of the connection's goroutines to wg.
 func (s *Server) track(c *conn) bool {
@@ -250,8 +265,8 @@ func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
-	if s.live[c.shard()] == c {
-		delete(s.live, c.shard())
+	if k := c.key(); s.live[k] == c {
+		delete(s.live, k)
 	}
 }
 
@@ -260,7 +275,7 @@ func (s *Server) bindLive(c *conn, sess *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sessions[sess.id] = sess
-	s.live[sess.shardID] = c
+	s.live[sess.key()] = c
 }
 
 // session returns a resumable session by ID.
@@ -276,31 +291,31 @@ func (s *Server) forget(sess *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.sessions, sess.id)
-	if owner != nil && s.live[sess.shardID] == owner {
-		delete(s.live, sess.shardID)
+	if owner != nil && s.live[sess.key()] == owner {
+		delete(s.live, sess.key())
 	}
 }
 
-// targets returns the live connections for shardID, or all for AllShards.
+// targets returns the live connections for shardID, whatever their shard
+// count (one per count, in ascending order of count), or every live
+// connection for AllShards.
 func (s *Server) targets(shardID int) ([]*conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if shardID == AllShards {
-		out := make([]*conn, 0, len(s.live))
-		for _, c := range s.live {
+	out := make([]*conn, 0, len(s.live))
+	for k, c := range s.live {
+		if shardID == AllShards || k.id == shardID {
 			out = append(out, c)
 		}
-		if len(out) == 0 {
-			return nil, ErrNoSession
-		}
-		return out, nil
 	}
-	c, ok := s.live[shardID]
-	if !ok {
+	if len(out) == 0 {
 		return nil, ErrNoSession
 	}
-	return []*conn{c}, nil
+	if len(out) > 1 && shardID != AllShards {
+		slices.SortFunc(out, func(a, b *conn) int { return cmp.Compare(a.key().count, b.key().count) })
+	}
+	return out, nil
 }

@@ -20,6 +20,7 @@ const (
 	kindReaction
 	kindTyping
 	kindResumed
+	kindGuildTyping // a guild event's TYPING_START: its timestamp is typingTime + id
 )
 
 // entry is one dispatch of a session: enough to render it again on RESUME
@@ -46,10 +47,16 @@ type session struct {
 	// written. It belongs to the session, so a RESUME carries it over.
 	emit atomic.Int64
 
+	// queued says that the guild feed kept dispatches the owner's writer
+	// has not taken yet (seq > sent); the writer reads it without mu.
+	queued atomic.Bool
+
 	mu    sync.Mutex
 	seq   int64 // last sequence number assigned
+	sent  int64 // last sequence number handed to the owner's writer (or covered by a RESUME's replay)
 	owner *conn // the connection the session is bound to, or nil
 	dead  bool  // invalidated: cannot be resumed
+	open  bool  // READY and every GUILD_CREATE are assigned: guild events may follow
 	ring  []entry
 	head  int // index of the oldest entry once ring is full
 	limit int
@@ -105,23 +112,112 @@ func newSessionID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// assignResult is the outcome of assign and take.
+type assignResult uint8
+
+const (
+	assigned assignResult = iota
+	lost                  // the connection no longer owns the session
+	overrun               // guild events the writer had not taken fell out of the replay buffer
+)
+
 // assign gives e the next sequence number and keeps it for replay, if c
-// still owns the session. It reports false when c lost the session.
-func (s *session) assign(c *conn, e *entry) bool {
+// still owns the session. The guild events queued before it (see deliver)
+// are appended to dst, to be written before e. When some of those have
+// already left the replay buffer, e is assigned anyway and the result is
+// overrun: the connection cannot write a gapless stream and must end.
+func (s *session) assign(c *conn, e *entry, dst []entry) ([]entry, assignResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.owner != c || s.dead {
-		return false
+		return dst, lost
+	}
+	dst, ok := s.unsentLocked(dst, int(s.seq-s.sent))
+	s.seq++
+	e.seq = s.seq
+	s.keepLocked(*e)
+	s.sent = s.seq
+	if !ok {
+		return dst, overrun
+	}
+	return dst, assigned
+}
+
+// take appends to dst up to n guild events queued for c's writer, oldest
+// first.
+func (s *session) take(c *conn, dst []entry, n int) ([]entry, assignResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.owner != c || s.dead {
+		return dst, lost
+	}
+	dst, ok := s.unsentLocked(dst, min(n, int(s.seq-s.sent)))
+	if !ok {
+		return dst, overrun
+	}
+	return dst, assigned
+}
+
+// unsentLocked appends the n oldest kept dispatches after sent to dst and
+// moves sent past them. It reports false, moving sent to seq, when they
+// are no longer all kept.
+func (s *session) unsentLocked(dst []entry, n int) ([]entry, bool) {
+	if n <= 0 {
+		if s.queued.Load() { // no store on the plain traffic path
+			s.queued.Store(false)
+		}
+		return dst, true
+	}
+	first := len(s.ring) - int(s.seq-s.sent) // index of the entry after sent
+	if first < 0 {
+		s.sent = s.seq
+		s.queued.Store(false)
+		return dst, false
+	}
+	for i := first; i < first+n; i++ {
+		dst = append(dst, s.ring[(s.head+i)%len(s.ring)])
+	}
+	s.sent += int64(n)
+	s.queued.Store(s.sent < s.seq)
+	return dst, true
+}
+
+// keepLocked keeps e for replay, overwriting the oldest once full.
+func (s *session) keepLocked(e entry) {
+	if len(s.ring) < s.limit {
+		s.ring = append(s.ring, e)
+	} else {
+		s.ring[s.head] = e
+		s.head = (s.head + 1) % s.limit
+	}
+}
+
+// deliver gives a guild event the session's next sequence number and keeps
+// it for replay, whether or not a connection is bound, once the session is
+// open and while it is not dead. It returns the owner, whose writer writes
+// it, or nil.
+func (s *session) deliver(e entry) (owner *conn, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead || !s.open {
+		return nil, false
 	}
 	s.seq++
 	e.seq = s.seq
-	if len(s.ring) < s.limit {
-		s.ring = append(s.ring, *e)
-	} else {
-		s.ring[s.head] = *e
-		s.head = (s.head + 1) % s.limit
+	s.keepLocked(e)
+	if s.owner != nil {
+		s.queued.Store(true)
 	}
-	return true
+	return s.owner, true
+}
+
+// setOpen marks the session open to guild events, if c owns it.
+func (s *session) setOpen(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.owner == c {
+		s.open = true
+	}
 }
 
 // nextSeq is the sequence number the next dispatch will carry.
@@ -168,6 +264,9 @@ func (s *session) resume(c *conn, seq int64) (replay []entry, prev *conn, ok boo
 		replay = append(replay, s.ring[(s.head+i)%len(s.ring)])
 	}
 	prev, s.owner = s.owner, c
+	s.sent = s.seq // the replay covers every queued guild event
+	s.queued.Store(false)
+	s.open = true // a session resumed before its GUILD_CREATEs were all written
 	return replay, prev, true
 }
 

@@ -108,7 +108,7 @@ var (
 
 	tplReactionAdd = mustTemplate(`{"t":"MESSAGE_REACTION_ADD","s":{{S}},"op":0,"d":{"user_id":"{{U}}",` +
 		`"type":0,"message_id":"{{I}}","message_author_id":"{{U}}",` + strings.Replace(memberJSON, `"roles"`, `"user":`+userJSON+`,"roles"`, 1) +
-		`,"emoji":{"name":"👍","id":null},"channel_id":"{{C}}","burst":false,"guild_id":"{{G}}"}}`)
+		`,"emoji":{"name":"` + reactionEmoji + `","id":null},"channel_id":"{{C}}","burst":false,"guild_id":"{{G}}"}}`)
 
 	tplTypingStart = mustTemplate(`{"t":"TYPING_START","s":{{S}},"op":0,"d":{"user_id":"{{U}}","timestamp":{{T}},` +
 		strings.Replace(memberJSON, `"roles"`, `"user":`+userJSON+`,"roles"`, 1) +

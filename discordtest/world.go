@@ -77,6 +77,15 @@ func (w *world) textChannelID(g, k int) snowflake.ID {
 	return w.gen.channelID(g, w.text[k%len(w.text)])
 }
 
+// actor returns the text channel and the member (a user index) of guild g
+// that traffic selector k picks: where a traffic event happens and who acts.
+func (w *world) actor(g int, k int64) (channel snowflake.ID, user int) {
+	if w.members > 0 {
+		user = w.userIndex(g, int(k%int64(w.members)))
+	}
+	return w.textChannelID(g, int(k)), user
+}
+
 func (w *world) channelID(g, c int) snowflake.ID { return w.gen.channelID(g, c) }
 
 // channelType is the type of channel c of every guild (see

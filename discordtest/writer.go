@@ -21,8 +21,9 @@ type writer struct {
 	c    *conn
 	s    *Server
 	t    transport
-	buf  []byte // one rendered payload
-	out  []byte // frames not yet written: one write per loop step
+	buf  []byte  // one rendered payload
+	held []entry // guild events taken from the session, to write before the next dispatch
+	out  []byte  // frames not yet written: one write per loop step
 	acks ackQueue
 
 	sess *session // the bound session, nil before IDENTIFY/RESUME or after loss
@@ -70,7 +71,12 @@ func (c *conn) writeLoop(first ctrl) {
 			}
 			w.s.ctr.acks.Add(1)
 		}
-		if emits, mixed := w.trafficDue(now); emits+mixed > 0 {
+		guild := w.live && w.sess.queued.Load()
+		if guild && !w.guildEvents() {
+			c.kill()
+			return
+		}
+		if emits, mixed := w.trafficDue(now); emits+mixed > 0 || guild {
 			if !w.traffic(emits, mixed) || !w.flush() {
 				c.kill()
 				return
@@ -155,6 +161,7 @@ func (w *writer) flush() bool {
 // the TCP connection, so it reads the frame before any reset.
 func (w *writer) closeFrame(code int, text string) {
 	w.flush()
+	w.c.closeSent.Store(true)
 	msg := websocket.FormatCloseMessage(code, text)
 	_ = w.c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(w.s.cfg.writeTimeout))
 	_ = w.c.nc.SetReadDeadline(time.Now().Add(w.s.cfg.closeGrace))
@@ -249,6 +256,9 @@ func (w *writer) start(m ctrl) bool {
 				return false
 			}
 		}
+		if w.sess != nil {
+			w.sess.setOpen(w.c)
+		}
 	}
 	w.flushCounters()
 	w.live = w.sess != nil && w.sess.ownedBy(w.c)
@@ -256,21 +266,52 @@ func (w *writer) start(m ctrl) bool {
 	return true
 }
 
-// dispatch assigns e the session's next seq, records it and writes it. It
-// returns false only when the write failed; a lost session ends traffic.
+// dispatch assigns e the session's next seq, records it and writes it,
+// after the guild events queued before it. It returns false only when the
+// write failed or the connection fell too far behind the guild events (see
+// session.assign); a lost session ends traffic.
 func (w *writer) dispatch(e entry) bool {
 	if w.sess == nil {
 		return true
 	}
-	if !w.sess.assign(w.c, &e) {
+	held, res := w.sess.assign(w.c, &e, w.held[:0])
+	w.held = held
+	if res == lost {
 		w.sess, w.live = nil, false
 		return true
+	}
+	if !w.writeHeld() {
+		return false
 	}
 	w.buf = w.render(w.buf[:0], &e)
 	if !w.frame(w.buf) {
 		return false
 	}
 	w.sent++
+	return res == assigned
+}
+
+// guildEvents writes up to trafficBatch guild events queued for the
+// session; false means the connection must end.
+func (w *writer) guildEvents() bool {
+	held, res := w.sess.take(w.c, w.held[:0], trafficBatch)
+	w.held = held
+	if res == lost {
+		w.sess, w.live = nil, false
+		return true
+	}
+	return w.writeHeld() && res == assigned
+}
+
+// writeHeld writes the guild events in held.
+func (w *writer) writeHeld() bool {
+	for i := range w.held {
+		w.buf = w.render(w.buf[:0], &w.held[i])
+		if !w.frame(w.buf) {
+			return false
+		}
+		w.sent++
+	}
 	return true
 }
 

@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	channels := fs.Int("channels", 10, "channels per guild")
 	maxConc := fs.Int("max-concurrency", 1, "session_start_limit.max_concurrency (0 allowed)")
 	rate := fs.Float64("rate", 0, "dispatches per second per shard: 0 none, -1 as fast as possible")
+	guildRate := fs.Float64("guild-rate", 0, "guild events per second over all guilds, sent to every session covering the guild in every shard count: 0 none")
 	compress := fs.String("compress", "all", "compressions to accept: all, or a list of none,zlib-stream,zstd-stream")
 	token := fs.String("token", "", "bot token to accept (default: generated and printed)")
 	contents := fs.String("contents", "", "comma-separated message contents, such as bot commands, carried in turn by one rate MESSAGE_CREATE in -contents-every")
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	s.SetGuildRate(*guildRate)
 	fmt.Fprintln(out, "listening", s.URL())
 	fmt.Fprintln(out, "token", s.Token())
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

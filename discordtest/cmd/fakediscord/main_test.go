@@ -20,7 +20,7 @@ func TestRunPrintsAddressAndTokenAndServes(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-shards", "3", "-guilds", "30", "-token", "MTIz.x.y", "-compress", "none,zstd-stream", "-contents", "!ping,!stats"}, pw, io.Discard)
+		done <- run(ctx, []string{"-shards", "3", "-guilds", "30", "-token", "MTIz.x.y", "-compress", "none,zstd-stream", "-contents", "!ping,!stats", "-guild-rate", "50"}, pw, io.Discard)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)

@@ -64,7 +64,7 @@ func (m *Manager) LatestStats() (stats.Snapshot, bool) { return m.col.Latest() }
 // themselves (a scrape waits at most 2 s for them), not from the last
 // snapshot: WithStatsInterval does not make them older.
 func (m *Manager) PrometheusCollector() prometheus.Collector {
-	return promCollectors{stats: collector.Prometheus(m.col), m: m}
+	return promCollectors{stats: collector.Prometheus(m.col), bus: collector.Bus(m.bus), m: m}
 }
 
 // onStats is the collector's update hook: the stats handler, then a

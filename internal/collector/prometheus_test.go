@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/stats"
 )
 
@@ -213,6 +214,8 @@ func TestPrometheusNamesDocumented(t *testing.T) {
 	_, c := promFixture(t)
 	ch := make(chan *prometheus.Desc, 64)
 	Prometheus(c).Describe(ch)
+	Bus(bus.New()).Describe(ch)
+	NewHistograms().Describe(ch)
 	close(ch)
 	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
 	n := 0
@@ -226,8 +229,8 @@ func TestPrometheusNamesDocumented(t *testing.T) {
 			t.Errorf("%s is not in package stats' doc comment", m[1])
 		}
 	}
-	if n != 24 {
-		t.Errorf("%d descriptors, want 24", n)
+	if n != 30 {
+		t.Errorf("%d descriptors, want 30", n)
 	}
 }
 

@@ -51,17 +51,20 @@ func (m *Manager) Stats(ctx context.Context) (stats.Snapshot, error) { return m.
 func (m *Manager) LatestStats() (stats.Snapshot, bool) { return m.col.Latest() }
 
 // PrometheusCollector returns a prometheus.Collector exporting the
-// Manager's latest snapshot under the stable megane_* names (see package
-// stats). Register it once, for example:
+// Manager's figures under the stable megane_* names (see package stats).
+// Register it once, beside the standard Go and process collectors, for
+// example:
 //
 //	reg := prometheus.NewRegistry()
-//	reg.MustRegister(m.PrometheusCollector())
+//	reg.MustRegister(m.PrometheusCollector(),
+//		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 //	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 //
-// A scrape does not trigger a collection; figures are as fresh as
-// WithStatsInterval.
+// Figures are read at scrape time, from the clusters and services
+// themselves (a scrape waits at most 2 s for them), not from the last
+// snapshot: WithStatsInterval does not make them older.
 func (m *Manager) PrometheusCollector() prometheus.Collector {
-	return promCollectors{stats: collector.Prometheus(m.col), m: m}
+	return promCollectors{stats: collector.Prometheus(m.col), bus: collector.Bus(m.bus), m: m}
 }
 
 // onStats is the collector's update hook: the stats handler, then a

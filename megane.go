@@ -84,8 +84,9 @@ type Manager struct {
 	// one goroutine owns the clusters, the plan and the re-shards.
 	fleet atomic.Pointer[fleet.Fleet]
 
-	bus *bus.Bus             // routes by guild through plan
-	col *collector.Collector // run by Run
+	bus  *bus.Bus              // routes by guild through plan
+	col  *collector.Collector  // run by Run
+	hist *collector.Histograms // handler, REST and identify wait times (metrics.go)
 
 	parts sharedParts // the store and the service registry, made on first use
 
@@ -135,6 +136,7 @@ func New(token string, opts ...Option) (*Manager, error) {
 	}
 	m.bus = bus.New(append([]bus.Option{bus.WithLogger(m.log), bus.WithGuildResolver(m.resolveGuild)}, cfg.busOpts...)...)
 	m.col = m.newCollector()
+	m.hist = collector.NewHistograms()
 	return m, nil
 }
 
@@ -324,7 +326,8 @@ func (m *Manager) fleetConfig(rt *runState) fleet.Config {
 		NewCluster: func(gen, id int, shardIDs []int, count int, standby bool) *engine.Cluster {
 			return m.maint.newCluster(func(maint bool) *engine.Cluster {
 				return engine.New(m.token, id, shardIDs, count, m.cfg.worker,
-					slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby)},
+					slices.Concat(opts, []engine.Option{engine.WithGeneration(gen), engine.WithStandby(standby),
+						m.handlerObserver(id)},
 						m.maintenanceOptions(maint))...)
 			})
 		},
@@ -352,7 +355,8 @@ func (m *Manager) fleetConfig(rt *runState) fleet.Config {
 // (disgo's rate limiter starts a goroutine that never stops, so it must
 // not be built per cluster restart either.)
 func (m *Manager) newREST() rest.Client {
-	opts := []rest.ClientConfigOpt{rest.WithLogger(m.log), rest.WithUserAgent(userAgent)}
+	opts := []rest.ClientConfigOpt{rest.WithLogger(m.log), rest.WithUserAgent(userAgent),
+		rest.WithHTTPClient(m.restHTTPClient())}
 	if m.cfg.apiURL != "" {
 		opts = append(opts, rest.WithURL(m.cfg.apiURL))
 	}
@@ -388,7 +392,7 @@ func (m *Manager) clusterOptions(gatewayURL string, queue shard.Queue, rc rest.C
 	opts := []engine.Option{
 		engine.WithAPIURL(m.cfg.apiURL),
 		engine.WithGatewayURL(gatewayURL),
-		engine.WithQueue(queue),
+		engine.WithQueue(timedQueue{Queue: queue, h: m.hist.Identify}),
 		engine.WithCaches(m.cfg.cacheFactory()),
 		engine.WithClientOpts(m.cfg.clientOpts...),
 		engine.WithShardOptions(shardOpts...),

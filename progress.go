@@ -284,15 +284,17 @@ func (m *Manager) queueMetrics(ch chan<- prometheus.Metric) {
 }
 
 // promCollectors is the Manager's prometheus.Collector: the stats'
-// collector, then queueMetrics.
+// collector, the bus's, the histograms, then queueMetrics.
 type promCollectors struct {
-	stats prometheus.Collector
-	m     *Manager
+	stats, bus prometheus.Collector
+	m          *Manager
 }
 
 // Describe implements prometheus.Collector.
 func (p promCollectors) Describe(ch chan<- *prometheus.Desc) {
 	p.stats.Describe(ch)
+	p.bus.Describe(ch)
+	p.m.hist.Describe(ch)
 	ch <- queueDepthDesc
 	ch <- sessionStartsDesc
 }
@@ -300,5 +302,7 @@ func (p promCollectors) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (p promCollectors) Collect(ch chan<- prometheus.Metric) {
 	p.stats.Collect(ch)
+	p.bus.Collect(ch)
+	p.m.hist.Collect(ch)
 	p.m.queueMetrics(ch)
 }

@@ -17,6 +17,11 @@ import (
 type localTransport struct {
 	mu  sync.Mutex // serialises writers
 	dir atomic.Pointer[directory]
+
+	// Guarded by mu, for Bus.Stats: each known address's latest mailbox
+	// (attached or detached), and the counters of the ones it replaced.
+	last    map[Address]*Mailbox
+	retired map[Address]MailboxStats
 }
 
 // directory is an immutable snapshot of the known targets.
@@ -63,6 +68,7 @@ func (t *localTransport) attach(m *Mailbox) error {
 		return fmt.Errorf("%w: %s", ErrAlreadyAttached, m.addr)
 	}
 	t.update(func(routes map[Address]*Mailbox) { routes[m.addr] = m })
+	t.remember(m)
 	return nil
 }
 
@@ -84,6 +90,8 @@ func (t *localTransport) forget(addr Address) *Mailbox {
 	if ok {
 		t.update(func(routes map[Address]*Mailbox) { delete(routes, addr) })
 	}
+	delete(t.last, addr)
+	delete(t.retired, addr)
 	return m
 }
 

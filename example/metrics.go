@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/megane-go/megane"
@@ -29,10 +30,10 @@ func startMetrics(addr string, m *megane.Manager) (*metricsServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("example: listen for -metrics: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(m.PrometheusCollector()); err != nil {
+	reg, err := newRegistry(m)
+	if err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("example: register the stats collector: %w", err)
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -43,6 +44,23 @@ func startMetrics(addr string, m *megane.Manager) (*metricsServer, error) {
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
+}
+
+// newRegistry returns a registry of m's metrics and the standard Go and
+// process collectors (goroutines, heap, GC, CPU, open files), which the
+// Manager leaves to them.
+func newRegistry(m *megane.Manager) (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		m.PrometheusCollector(),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("example: register the metrics: %w", err)
+		}
+	}
+	return reg, nil
 }
 
 // close stops the server, waiting up to 5 s for scrapes in progress.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/disgoorg/snowflake/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/megane-go/megane"
@@ -230,9 +231,10 @@ func Example_stats() {
 	c1, _ := snap.Cluster(1)
 	fmt.Println(c1.State, c1.Custom["songs_playing"]) // ready 3
 
-	// Export the latest snapshot to Prometheus; serve it on loopback only.
+	// Export to Prometheus, with the Go and process collectors; serve it on loopback only.
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(m.PrometheusCollector())
+	reg.MustRegister(m.PrometheusCollector(), // megane_*: read at scrape time
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/megane-go/megane"
 	"github.com/megane-go/megane/cluster"
@@ -78,7 +79,8 @@ func readmeStatus(token string, newBot func() cluster.Worker, mux *http.ServeMux
 
 	// or, on your own mux (with /metrics too):
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(m.PrometheusCollector())
+	reg.MustRegister(m.PrometheusCollector(), // megane_*: read at scrape time
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux.Handle("/megane/", http.StripPrefix("/megane", m.StatusHandler(
 		status.WithToken(tok), status.WithMetrics(reg), status.WithReadyThreshold(0.9))))
 	return m, err

@@ -42,27 +42,38 @@
 // # Prometheus
 //
 // Manager.PrometheusCollector exports the same figures under stable names,
-// so dashboards and alerts may rely on them (labels in braces):
+// so dashboards and alerts may rely on them (labels in braces; every
+// *_total is a counter, every *_seconds without _total a histogram or a
+// gauge as marked, the rest gauges):
 //
-//	megane_uptime_seconds, megane_goroutines, megane_heap_bytes,
-//	megane_heap_inuse_bytes, megane_sys_bytes, megane_gc_pause_seconds_total,
-//	megane_gc_cycles_total, megane_cpu_seconds_total{mode}
+//	megane_build_info{version, goversion} (always 1)
+//	megane_uptime_seconds
 //	megane_clusters, megane_clusters_ready, megane_shards, megane_shards_ready
 //	megane_cluster_up, megane_cluster_guilds, megane_cluster_users,
 //	megane_cluster_channels, megane_cluster_members,
 //	megane_cluster_restarts_total, all {cluster}
-//	megane_shard_latency_seconds, megane_shard_events_total,
-//	megane_shard_events_per_second, megane_shard_resumes_total,
+//	megane_shard_latency_seconds (gauge), megane_shard_events_total,
+//	megane_shard_resumes_total,
 //	megane_shard_reconnects_total, megane_shard_identifies_total,
 //	megane_shard_queue_depth, megane_shard_dropped_total, all {cluster, shard}
 //	megane_shard_status{cluster, shard, status}
 //	megane_service_up{service}, megane_service_restarts_total{service}
 //	megane_custom{cluster, key}, megane_service_custom{service, key}
+//	megane_handler_duration_seconds{cluster} (histogram)
+//	megane_rest_request_duration_seconds{method, status} (histogram)
+//	megane_identify_wait_seconds (histogram)
+//	megane_identify_queue_depth, megane_session_starts_remaining
+//	megane_bus_mailbox_depth{kind, target}, megane_bus_mailbox_capacity{kind, target}
+//	megane_bus_dropped_total{kind, target, reason}
 //
-// A scrape does not trigger a collection (figures are as fresh as
-// WithStatsInterval), except before the first snapshot: then it collects
-// once, bounded by 5 s. Only numeric and boolean Custom values are exported
-// (nested map[string]any keys are joined with "."); NaN and infinite values
-// are skipped, and label values that are not valid UTF-8 have their invalid
-// bytes replaced by U+FFFD.
+// Every figure is read at scrape time (a scrape waits at most 2 s for the
+// clusters and their workers), not taken from the last snapshot, and a
+// scrape neither makes a snapshot nor waits for one. Counters never go
+// down, across restarts and re-shards. The Go runtime's and the process's
+// figures (goroutines, heap, GC, CPU) come from the standard
+// collectors.NewGoCollector and collectors.NewProcessCollector, which the
+// Manager does not register for you. Only numeric and boolean Custom values
+// are exported (nested map[string]any keys are joined with "."); NaN and
+// infinite values are skipped, and label values that are not valid UTF-8
+// have their invalid bytes replaced by U+FFFD.
 package stats

@@ -109,7 +109,8 @@ func WithReadyThreshold(share float64) Option {
 // Manager's figures, register its collector:
 //
 //	reg := prometheus.NewRegistry()
-//	reg.MustRegister(m.PrometheusCollector())
+//	reg.MustRegister(m.PrometheusCollector(),
+//		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 //	h := m.StatusHandler(status.WithMetrics(reg))
 //
 // Without it /metrics is not served (404).

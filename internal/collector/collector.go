@@ -145,6 +145,33 @@ func (c *Collector) Collect(ctx context.Context) (stats.Snapshot, error) {
 	return snap, nil
 }
 
+// Read builds a snapshot from the sources now, for a Prometheus scrape:
+// unlike Collect it does not wait for a collection in progress, the
+// snapshot does not become the latest, the update hooks do not see it,
+// and it has no Seq. Its Manager figures are only the uptime and
+// GOMAXPROCS (Read does not stop the world for runtime.ReadMemStats), and
+// its shards' EventsPerSecond are what the sources say (no rate is
+// derived). ctx bounds the sources as it does for Collect.
+func (c *Collector) Read(ctx context.Context) stats.Snapshot {
+	var clusters []stats.ClusterStats
+	for _, src := range c.cfg.clusters {
+		clusters = append(clusters, src.ClusterStats(ctx)...)
+	}
+	var services []stats.ServiceStats
+	for _, src := range c.cfg.services {
+		services = append(services, src.ServiceStats(ctx)...)
+	}
+	now := time.Now()
+	snap := stats.Snapshot{
+		Time:     now,
+		Manager:  stats.ManagerStats{Uptime: now.Sub(c.cfg.start), GOMAXPROCS: runtime.GOMAXPROCS(0)},
+		Clusters: c.normaliseClusters(clusters),
+		Services: c.normaliseServices(services),
+	}
+	snap.Totals = computeTotals(snap.Clusters, snap.Services)
+	return snap
+}
+
 func (c *Collector) callHook(fn func(stats.Snapshot), s stats.Snapshot) {
 	defer func() {
 		if v := recover(); v != nil {

@@ -17,6 +17,6 @@
 // goroutine; Manager.Run starts it (startShared in shared.go) and owns it, on
 // the shared context that outlives the clusters, and waits for it to return.
 // Collect runs on its caller's goroutine; collections are serialised.
-// [Prometheus] starts none either: a scrape reads the latest snapshot on the
-// scraping goroutine.
+// [Prometheus] starts none either: a scrape reads the sources
+// ([Collector.Read]) on the scraping goroutine.
 package collector

@@ -11,8 +11,10 @@ import (
 // ClusterSource reports the clusters that exist right now. The megane Manager
 // implements it.
 //
-// ClusterStats is called once per collection, never concurrently with itself
-// by one Collector. It must respect ctx (the collection's deadline) and
+// ClusterStats is called once per collection (never concurrently with itself
+// by collections) and once per Prometheus scrape (see [Collector.Read]),
+// which may overlap a collection, so it must be safe for concurrent use.
+// It must respect ctx (the collection's deadline) and
 // return what it has when ctx ends: a cluster that cannot answer should still
 // be reported, with its State and LastError. The returned slice and its
 // Custom maps are owned by the Collector afterwards: the source must not

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"maps"
 	"math"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -18,14 +21,8 @@ import (
 // Metric names exported by Prometheus. They are stable: dashboards and
 // alerts may rely on them, and package stats' doc lists them.
 const (
+	metricBuildInfo       = "megane_build_info"
 	metricUptime          = "megane_uptime_seconds"
-	metricGoroutines      = "megane_goroutines"
-	metricHeap            = "megane_heap_bytes"
-	metricHeapInuse       = "megane_heap_inuse_bytes"
-	metricSys             = "megane_sys_bytes"
-	metricGCPause         = "megane_gc_pause_seconds_total"
-	metricGCCycles        = "megane_gc_cycles_total"
-	metricCPU             = "megane_cpu_seconds_total"
 	metricClusters        = "megane_clusters"
 	metricClustersReady   = "megane_clusters_ready"
 	metricShards          = "megane_shards"
@@ -38,7 +35,6 @@ const (
 	metricClusterRestarts = "megane_cluster_restarts_total"
 	metricShardLatency    = "megane_shard_latency_seconds"
 	metricShardEvents     = "megane_shard_events_total"
-	metricShardEventRate  = "megane_shard_events_per_second"
 	metricShardStatus     = "megane_shard_status"
 	metricShardResumes    = "megane_shard_resumes_total"
 	metricShardReconnects = "megane_shard_reconnects_total"
@@ -51,16 +47,17 @@ const (
 	metricServiceCustom   = "megane_service_custom"
 )
 
-// promScrapeTimeout bounds the one collection a scrape triggers when no
-// snapshot exists yet.
-const promScrapeTimeout = 5 * time.Second
+// ScrapeTimeout bounds what one scrape waits for the sources (the
+// clusters' figures and their workers' Custom maps): a source that has not
+// answered by then is exported without what it lacks.
+const ScrapeTimeout = 2 * time.Second
 
 type promDescs struct {
-	uptime, goroutines, heap, heapInuse, sys, gcPause, gcCycles, cpu                    *prometheus.Desc
-	clusters, clustersReady, shards, shardsReady                                        *prometheus.Desc
-	clusterUp, guilds, users, channels, members, clusterRestarts                        *prometheus.Desc
-	latency, events, eventRate, status, resumes, reconnects, identifies, queue, dropped *prometheus.Desc
-	serviceUp, serviceRestarts, custom, serviceCustom                                   *prometheus.Desc
+	buildInfo, uptime                                                        *prometheus.Desc
+	clusters, clustersReady, shards, shardsReady                             *prometheus.Desc
+	clusterUp, guilds, users, channels, members, clusterRestarts             *prometheus.Desc
+	latency, events, status, resumes, reconnects, identifies, queue, dropped *prometheus.Desc
+	serviceUp, serviceRestarts, custom, serviceCustom                        *prometheus.Desc
 }
 
 func newPromDescs() promDescs {
@@ -69,14 +66,8 @@ func newPromDescs() promDescs {
 	}
 	cl, sh := []string{"cluster"}, []string{"cluster", "shard"}
 	return promDescs{
+		buildInfo:       d(metricBuildInfo, "Always 1; the labels say which build runs.", "version", "goversion"),
 		uptime:          d(metricUptime, "Time since the manager started."),
-		goroutines:      d(metricGoroutines, "Number of goroutines in the process."),
-		heap:            d(metricHeap, "Bytes of allocated heap objects."),
-		heapInuse:       d(metricHeapInuse, "Bytes in in-use heap spans."),
-		sys:             d(metricSys, "Bytes of memory obtained from the OS."),
-		gcPause:         d(metricGCPause, "Cumulative GC stop-the-world pause time."),
-		gcCycles:        d(metricGCCycles, "Completed GC cycles."),
-		cpu:             d(metricCPU, "CPU time spent by the process.", "mode"),
 		clusters:        d(metricClusters, "Number of clusters."),
 		clustersReady:   d(metricClustersReady, "Number of ready clusters."),
 		shards:          d(metricShards, "Number of shards."),
@@ -89,7 +80,6 @@ func newPromDescs() promDescs {
 		clusterRestarts: d(metricClusterRestarts, "Restarts of the cluster.", cl...),
 		latency:         d(metricShardLatency, "Last heartbeat round trip of the shard.", sh...),
 		events:          d(metricShardEvents, "Dispatch events received by the shard.", sh...),
-		eventRate:       d(metricShardEventRate, "Dispatch events per second over the last interval.", sh...),
 		status:          d(metricShardStatus, "1 for the shard's current status.", "cluster", "shard", "status"),
 		resumes:         d(metricShardResumes, "Session resumes of the shard.", sh...),
 		reconnects:      d(metricShardReconnects, "Reconnects of the shard.", sh...),
@@ -105,20 +95,29 @@ func newPromDescs() promDescs {
 
 // promCollector adapts a Collector to prometheus.Collector.
 type promCollector struct {
-	c *Collector
-	d promDescs
+	c       *Collector
+	d       promDescs
+	version string // of the main module, for build_info
+	goVer   string
+	floor   counterFloor
 }
 
 var _ prometheus.Collector = (*promCollector)(nil)
 
-// Prometheus returns a prometheus.Collector that exports c's latest
-// snapshot; Manager.PrometheusCollector hands it to users. The metric names
-// are stable, so dashboards and alerts may rely on them; users find them in
-// package stats' doc, which must list every one (TestPrometheusNamesDocumented
-// checks it).
+// Prometheus returns a prometheus.Collector that exports c's sources' figures
+// as they are at scrape time; Manager.PrometheusCollector hands it to
+// users. The metric names are stable, so dashboards and alerts may rely on
+// them; users find them in package stats' doc, which must list every one
+// (TestPrometheusNamesDocumented checks it).
 //
-// A scrape does not trigger a collection (run c.Run for fresh figures),
-// except when c has no snapshot yet: then it collects once, bounded by 5 s.
+// Each scrape reads the sources through c.Read, bounded by ScrapeTimeout; it
+// neither waits for nor changes c's periodic snapshots. The Go runtime's and
+// the process's figures are not here: register collectors.NewGoCollector
+// and collectors.NewProcessCollector beside it. Every *_total series is a
+// counter that never goes down, even when its source starts again from
+// zero (a cluster that a re-shard replaced reports 0 restarts): the
+// exporter then adds the last value it exported to what follows.
+//
 // Describe and Collect are consistent: every metric belongs to a fixed
 // descriptor with fixed label names. Only numeric and boolean Custom values
 // are exported (nested map[string]any keys are joined with "."); NaN and
@@ -126,53 +125,50 @@ var _ prometheus.Collector = (*promCollector)(nil)
 // Custom key, a shard status) have their invalid bytes replaced by U+FFFD
 // rather than failing the scrape.
 func Prometheus(c *Collector) prometheus.Collector {
-	return &promCollector{c: c, d: newPromDescs()}
+	p := &promCollector{c: c, d: newPromDescs(), version: "(devel)", goVer: runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" {
+			p.version = v
+		}
+		if bi.GoVersion != "" {
+			p.goVer = bi.GoVersion
+		}
+	}
+	return p
 }
 
 // Describe sends every descriptor the collector can emit.
 func (p *promCollector) Describe(ch chan<- *prometheus.Desc) {
 	d := p.d
 	for _, desc := range []*prometheus.Desc{
-		d.uptime, d.goroutines, d.heap, d.heapInuse, d.sys, d.gcPause, d.gcCycles, d.cpu,
+		d.buildInfo, d.uptime,
 		d.clusters, d.clustersReady, d.shards, d.shardsReady,
 		d.clusterUp, d.guilds, d.users, d.channels, d.members, d.clusterRestarts,
-		d.latency, d.events, d.eventRate, d.status, d.resumes, d.reconnects, d.identifies, d.queue, d.dropped,
+		d.latency, d.events, d.status, d.resumes, d.reconnects, d.identifies, d.queue, d.dropped,
 		d.serviceUp, d.serviceRestarts, d.custom, d.serviceCustom,
 	} {
 		ch <- desc
 	}
 }
 
-// Collect sends the metrics of the latest snapshot.
+// Collect reads the sources and sends their metrics.
 func (p *promCollector) Collect(ch chan<- prometheus.Metric) {
-	s, ok := p.c.Latest()
-	if !ok {
-		ctx, cancel := context.WithTimeout(context.Background(), promScrapeTimeout)
-		var err error
-		s, err = p.c.Collect(ctx)
-		cancel()
-		if err != nil {
-			return
-		}
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), ScrapeTimeout)
+	s := p.c.Read(ctx)
+	cancel()
 	d := p.d
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- constMetric(desc, prometheus.GaugeValue, v, labels)
 	}
-	counter := func(desc *prometheus.Desc, v float64, labels ...string) {
-		ch <- constMetric(desc, prometheus.CounterValue, v, labels)
+	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
+		for i, l := range labels {
+			labels[i] = validLabel(l)
+		}
+		ch <- constMetric(desc, prometheus.CounterValue, p.floor.value(desc, v, labels), labels)
 	}
 
-	m := s.Manager
-	gauge(d.uptime, m.Uptime.Seconds())
-	gauge(d.goroutines, float64(m.Goroutines))
-	gauge(d.heap, float64(m.HeapAlloc))
-	gauge(d.heapInuse, float64(m.HeapInuse))
-	gauge(d.sys, float64(m.Sys))
-	counter(d.gcPause, m.GCPauseTotal.Seconds())
-	counter(d.gcCycles, float64(m.NumGC))
-	counter(d.cpu, m.CPUUserTotal.Seconds(), "user")
-	counter(d.cpu, m.CPUSystemTotal.Seconds(), "system")
+	gauge(d.buildInfo, 1, p.version, p.goVer)
+	gauge(d.uptime, s.Manager.Uptime.Seconds())
 
 	t := s.Totals
 	gauge(d.clusters, float64(t.Clusters))
@@ -187,22 +183,21 @@ func (p *promCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(d.users, float64(c.Users), id)
 		gauge(d.channels, float64(c.Channels), id)
 		gauge(d.members, float64(c.Members), id)
-		counter(d.clusterRestarts, float64(c.Restarts), id)
+		counter(d.clusterRestarts, uint64(max(c.Restarts, 0)), id)
 		for _, sh := range c.Shards {
 			sid := strconv.Itoa(sh.ID)
 			gauge(d.latency, sh.Latency.Seconds(), id, sid)
-			counter(d.events, float64(sh.Events), id, sid)
-			gauge(d.eventRate, sh.EventsPerSecond, id, sid)
+			counter(d.events, sh.Events, id, sid)
 			status := validLabel(sh.Status)
 			if status == "" {
 				status = "unknown"
 			}
 			gauge(d.status, 1, id, sid, status)
-			counter(d.resumes, float64(sh.Resumes), id, sid)
-			counter(d.reconnects, float64(sh.Reconnects), id, sid)
-			counter(d.identifies, float64(sh.Identifies), id, sid)
+			counter(d.resumes, sh.Resumes, id, sid)
+			counter(d.reconnects, sh.Reconnects, id, sid)
+			counter(d.identifies, sh.Identifies, id, sid)
 			gauge(d.queue, float64(sh.QueueDepth), id, sid)
-			counter(d.dropped, float64(sh.Dropped), id, sid)
+			counter(d.dropped, sh.Dropped, id, sid)
 		}
 		for _, kv := range numericFields(c.Custom) {
 			gauge(d.custom, kv.value, id, kv.key)
@@ -210,11 +205,51 @@ func (p *promCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, sv := range s.Services {
 		gauge(d.serviceUp, boolFloat(sv.Ready), sv.Name)
-		counter(d.serviceRestarts, float64(sv.Restarts), sv.Name)
+		counter(d.serviceRestarts, uint64(max(sv.Restarts, 0)), sv.Name)
 		for _, kv := range numericFields(sv.Custom) {
 			gauge(d.serviceCustom, kv.value, sv.Name, kv.key)
 		}
 	}
+}
+
+// counterFloor keeps the exported counters from going down. For each
+// series it remembers the last value its source gave and an offset: when
+// the source's value falls (the thing counted was rebuilt and counts from
+// zero again), the last exported value becomes the offset. Series are
+// never forgotten, so a counter whose cluster comes back (a re-shard back
+// to more clusters) goes on from where it was; that costs one small entry
+// per series ever exported.
+type counterFloor struct {
+	mu     sync.Mutex
+	series map[counterKey]*floorState
+}
+
+type counterKey struct {
+	desc   *prometheus.Desc
+	labels string
+}
+
+type floorState struct{ last, offset uint64 }
+
+// value returns the counter to export for a source value v of the series
+// (desc, labels).
+func (f *counterFloor) value(desc *prometheus.Desc, v uint64, labels []string) float64 {
+	k := counterKey{desc, strings.Join(labels, "\xff")}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.series == nil {
+		f.series = map[counterKey]*floorState{}
+	}
+	st := f.series[k]
+	if st == nil {
+		st = &floorState{}
+		f.series[k] = st
+	}
+	if v < st.last {
+		st.offset += st.last
+	}
+	st.last = v
+	return float64(st.offset + v)
 }
 
 // constMetric builds one series. Label values come from sources and from

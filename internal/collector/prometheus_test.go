@@ -1,17 +1,21 @@
 package collector
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"math"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
+	"github.com/megane-go/megane/bus"
 	"github.com/megane-go/megane/stats"
 )
 
@@ -144,28 +148,40 @@ megane_shards_ready 3
 func TestPrometheusManagerMetrics(t *testing.T) {
 	t.Parallel()
 	_, c := promFixture(t)
-	snap, _ := c.Latest()
 	pc := Prometheus(c)
-	for _, name := range []string{metricUptime, metricGoroutines, metricHeap, metricHeapInuse, metricSys, metricGCPause, metricGCCycles, metricClusters, metricClustersReady, metricShards} {
+	for _, name := range []string{metricBuildInfo, metricUptime, metricClusters, metricClustersReady, metricShards} {
 		if n := testutil.CollectAndCount(pc, name); n != 1 {
 			t.Errorf("%s: %d series, want 1", name, n)
 		}
 	}
-	if n := testutil.CollectAndCount(pc, metricCPU); n != 2 {
-		t.Errorf("%s: %d series, want 2 (user, system)", metricCPU, n)
+	// The Go runtime's and the process's figures are left to the standard
+	// collectors (collectors.NewGoCollector, NewProcessCollector).
+	for _, name := range []string{"megane_goroutines", "megane_heap_bytes", "megane_heap_inuse_bytes",
+		"megane_sys_bytes", "megane_gc_pause_seconds_total", "megane_gc_cycles_total", "megane_cpu_seconds_total",
+		"megane_shard_events_per_second"} {
+		if n := testutil.CollectAndCount(pc, name); n != 0 {
+			t.Errorf("%s: %d series, want none", name, n)
+		}
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(Prometheus(c))
-	mfs, err := reg.Gather()
-	if err != nil {
+	if _, err := reg.Gather(); err != nil {
 		t.Fatalf("pedantic gather (Describe/Collect consistency): %v", err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() == metricGoroutines {
-			if got := mf.GetMetric()[0].GetGauge().GetValue(); got != float64(snap.Manager.Goroutines) {
-				t.Errorf("goroutines = %v, want %d", got, snap.Manager.Goroutines)
-			}
-		}
+}
+
+// TestPrometheusBuildInfo: megane_build_info is 1, labelled with the main
+// module's version ("(devel)" in a test binary) and the Go version.
+func TestPrometheusBuildInfo(t *testing.T) {
+	t.Parallel()
+	_, c := promFixture(t)
+	want := fmt.Sprintf(`
+# HELP megane_build_info Always 1; the labels say which build runs.
+# TYPE megane_build_info gauge
+megane_build_info{goversion=%q,version="(devel)"} 1
+`, runtime.Version())
+	if err := testutil.CollectAndCompare(Prometheus(c), strings.NewReader(want), metricBuildInfo); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -198,6 +214,8 @@ func TestPrometheusNamesDocumented(t *testing.T) {
 	_, c := promFixture(t)
 	ch := make(chan *prometheus.Desc, 64)
 	Prometheus(c).Describe(ch)
+	Bus(bus.New()).Describe(ch)
+	NewHistograms().Describe(ch)
 	close(ch)
 	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
 	n := 0
@@ -211,8 +229,8 @@ func TestPrometheusNamesDocumented(t *testing.T) {
 			t.Errorf("%s is not in package stats' doc comment", m[1])
 		}
 	}
-	if n != 31 {
-		t.Errorf("%d descriptors, want 31", n)
+	if n != 30 {
+		t.Errorf("%d descriptors, want 30", n)
 	}
 }
 
@@ -235,27 +253,83 @@ func TestPrometheusRemovedClusterDisappears(t *testing.T) {
 	}
 }
 
-func TestPrometheusCollectsWhenNoSnapshot(t *testing.T) {
+// TestPrometheusReadsAtScrapeTime: each scrape reads the sources, so a
+// counter moves between two scrapes with no collection in between, and a
+// scrape neither needs nor makes a snapshot.
+func TestPrometheusReadsAtScrapeTime(t *testing.T) {
+	t.Parallel()
+	src := &fakeSource{}
+	cl := twoClusters()
+	src.set(cl, nil)
+	c := New(WithClusters(src), WithInterval(time.Hour))
+	pc := Prometheus(c)
+	events := func() float64 {
+		t.Helper()
+		return testutil.ToFloat64(onlySeries(pc, metricShardEvents, `"3"`))
+	}
+	if got := events(); got != 50 {
+		t.Fatalf("first scrape: shard 3 events = %v, want 50", got)
+	}
+	cl = twoClusters()
+	cl[0].Shards[0].Events = 80
+	src.set(cl, nil)
+	if got := events(); got != 80 {
+		t.Fatalf("second scrape: shard 3 events = %v, want 80", got)
+	}
+	if _, ok := c.Latest(); ok {
+		t.Error("a scrape stored a snapshot")
+	}
+}
+
+// TestPrometheusCountersNeverGoDown: a source whose counter starts again
+// from zero (a cluster that a re-shard replaced: its restarts count from 0)
+// is exported as a counter that goes on from its last value.
+func TestPrometheusCountersNeverGoDown(t *testing.T) {
 	t.Parallel()
 	src := &fakeSource{}
 	src.set(twoClusters(), nil)
-	c := New(WithClusters(src))
-	if got := testutil.ToFloat64(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
-		// Only the cluster count.
+	pc := Prometheus(New(WithClusters(src)))
+	restarts := func() float64 {
+		t.Helper()
+		return testutil.ToFloat64(onlySeries(pc, metricClusterRestarts, `"1"`))
+	}
+	steps := []struct {
+		source int
+		want   float64
+	}{{2, 2}, {0, 2}, {1, 3}, {4, 6}}
+	for _, st := range steps {
+		cl := twoClusters()
+		cl[0].Restarts = st.source
+		src.set(cl, nil)
+		if got := restarts(); got != st.want {
+			t.Fatalf("source %d: exported %v, want %v", st.source, got, st.want)
+		}
+	}
+}
+
+// onlySeries is a collector of the one series of pc named name whose
+// label values include quoted (such as "3").
+func onlySeries(pc prometheus.Collector, name, quoted string) prometheus.Collector {
+	return prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
 		all := make(chan prometheus.Metric, 256)
-		Prometheus(c).Collect(all)
+		pc.Collect(all)
 		close(all)
 		for m := range all {
-			if strings.Contains(m.Desc().String(), `"`+metricClusters+`"`) {
-				ch <- m
+			if !strings.Contains(m.Desc().String(), `"`+name+`"`) {
+				continue
+			}
+			var pb dto.Metric
+			if err := m.Write(&pb); err != nil {
+				continue
+			}
+			for _, lp := range pb.GetLabel() {
+				if `"`+lp.GetValue()+`"` == quoted && lp.GetName() != "key" {
+					ch <- m
+					break
+				}
 			}
 		}
-	})); got != 2 {
-		t.Errorf("%s = %v, want 2", metricClusters, got)
-	}
-	if _, ok := c.Latest(); !ok {
-		t.Error("scrape without a snapshot should have collected one")
-	}
+	})
 }
 
 func TestNumericFields(t *testing.T) {

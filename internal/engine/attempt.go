@@ -196,6 +196,7 @@ func (a *attempt) build(saved *savedSession) error {
 		states = saved.states
 	}
 	a.exec = newExecutor(c.cfg.dispatchBuffer, c.cfg.dispatchBytes, c.shardIDs, states)
+	a.exec.handlerTime = c.cfg.handlerTime
 	a.ready = newReadiness(c.shardIDs)
 	a.shards = shardset.New(c.token, c.shardIDs, c.shardCount, a.managerOptions(states)...)
 	client, err := disgo.New(c.token, a.clientOptions(saved)...)

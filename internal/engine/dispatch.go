@@ -105,6 +105,10 @@ func (f *forwarder) OnEvent(e bot.Event) {
 		x.divert(inc, e)
 		return
 	}
+	if o := inc.att.exec.handlerTime; o != nil {
+		f.deliverTimed(inc, e, o)
+		return
+	}
 	f.deliver(inc, e)
 }
 
@@ -182,6 +186,9 @@ type executor struct {
 	swap     func() error  // worker-only reload, on the executor goroutine
 	onPanic  func(r any, stack []byte)
 	maint    maintenance // maintenance mode: the hold buffer (see maintenance.go)
+	// handlerTime measures the listeners' time per live event (nil: not
+	// measured; see WithHandlerObserver).
+	handlerTime Observer
 
 	// progress is written for every event by the executor, while the
 	// shards' read loops read ch and abandoned for every batch: it gets

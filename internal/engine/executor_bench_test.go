@@ -8,6 +8,7 @@ import (
 	"github.com/disgoorg/disgo/events"
 	"github.com/disgoorg/disgo/gateway"
 
+	"github.com/megane-go/megane/internal/collector"
 	"github.com/megane-go/megane/shard"
 )
 
@@ -15,7 +16,8 @@ import (
 // event: a shard's batch of 64 dispatches through tap, the executor and
 // the forwarder to one listener that does nothing (disgo's decoding and
 // handlers are left out). It is what maintenance mode must not slow down
-// while off.
+// while off. The listener's time goes to a megane_handler_duration_seconds
+// series, as in a Manager (WithHandlerObserver).
 func BenchmarkExecutorForward(b *testing.B) {
 	client := &bot.Client{}
 	a := &attempt{client: client, crashc: make(chan error, 1)}
@@ -29,6 +31,7 @@ func BenchmarkExecutorForward(b *testing.B) {
 	ev := events.NewGenericEvent(client, 1, 0)
 	e.handle = func(item) { f.OnEvent(ev) }
 	e.onPanic = func(r any, _ []byte) { b.Errorf("panic: %v", r) }
+	e.handlerTime = collector.NewHistograms().Handler.WithLabelValues("0")
 	s := shard.New("t", 0, 1, nil)
 	ds := make([]shard.Dispatch, 64)
 	for i := range ds {

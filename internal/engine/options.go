@@ -43,6 +43,8 @@ type config struct {
 	maintenance        bool
 	maintenanceHandler func(*cluster.Cluster, bot.Event)
 	maintenanceBuffer  int
+
+	handlerTime Observer // see WithHandlerObserver
 }
 
 func defaultConfig() config {
